@@ -1,0 +1,350 @@
+//! The checks, in the order a ride flows through them, and the points.
+//!
+//! Every check that can run does run, so a student sees all that was wrong
+//! with a ride at once; points are only computed for a ride nothing rejected.
+
+use chrono::{Datelike, IsoWeek, NaiveDate};
+
+use crate::calendar::{CalendarVerdict, Direction, Window};
+use crate::campaign::CompiledCampaign;
+use crate::decision::{Decision, Effect, Reason, ReasonCode, Status};
+use crate::fingerprint::Fingerprint;
+use crate::history::History;
+use crate::trace::Trace;
+use crate::track::{Track, TrackLimits};
+use crate::zones::ZoneRole;
+
+/// Spacing (metres) of the fixes the area checks look at: below GPS error,
+/// so nothing that matters is skipped.
+pub const AREA_SAMPLE_M: f64 = 25.0;
+/// How close to its end (or start) a school run must touch the school zone.
+pub const SCHOOL_REACH_M: f64 = 150.0;
+/// Two traces starting within this time of each other were recorded together.
+pub const SAME_TIME_MS: i64 = 120_000;
+
+/// The full result: the decision, and the fingerprint the caller stores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assessment {
+    /// What happened to the ride and why.
+    pub decision: Decision,
+    /// To be stored and passed back in later [`History::earlier_traces`].
+    pub fingerprint: Fingerprint,
+}
+
+/// Judges one ride. Pure and deterministic: the same inputs give the same result.
+pub fn assess(trace: &Trace, campaign: &CompiledCampaign, history: &History) -> Assessment {
+    let spec = &campaign.spec;
+    let thresholds = &spec.thresholds;
+    let track = Track::build(
+        trace,
+        &TrackLimits {
+            max_accuracy_m: thresholds.max_accuracy_m,
+            teleport_speed_mps: thresholds.teleport_speed_kmh / 3.6,
+            max_speed_mps: campaign.max_speed_mps,
+        },
+    );
+    let fingerprint = Fingerprint::compute(trace, &track);
+    let mut reasons = Reasons::default();
+
+    if trace.mock_location() {
+        reasons.reject(ReasonCode::MockLocation, "The phone reported simulated (mock) locations.".into());
+    }
+    check_motion(&track, campaign, &mut reasons);
+    let day = check_calendar_and_places(&track, campaign, &mut reasons);
+    check_history(&track, &fingerprint, history, &mut reasons);
+
+    let points = if reasons.rejected() { 0 } else { points(&track, campaign, history, day, &mut reasons) };
+    let status = if reasons.rejected() {
+        Status::Rejected
+    } else if reasons.0.iter().any(|r| r.effect == Effect::Review) {
+        Status::Review
+    } else {
+        Status::Accepted
+    };
+    let mut reasons = reasons.0;
+    reasons.sort_by_key(|r| r.effect as u8);
+    let decision = Decision {
+        status,
+        points: if status == Status::Rejected { 0 } else { points },
+        distance_m: track.distance_m.round() as u64,
+        duration_s: ((track.ended_at_ms() - track.started_at_ms()) / 1000) as u64,
+        moving_time_s: (track.moving_ms / 1000) as u64,
+        average_speed_kmh: (track.moving_speed_mps() * 36.0).round() / 10.0,
+        fixes_received: trace.fixes().len(),
+        fixes_dropped: track.dropped,
+        reasons,
+    };
+    Assessment { decision, fingerprint }
+}
+
+#[derive(Default)]
+struct Reasons(Vec<Reason>);
+
+impl Reasons {
+    fn push(&mut self, code: ReasonCode, effect: Effect, message: String) {
+        self.0.push(Reason { code, effect, message });
+    }
+    fn reject(&mut self, code: ReasonCode, message: String) {
+        self.push(code, Effect::Reject, message);
+    }
+    fn rejected(&self) -> bool {
+        self.0.iter().any(|r| r.effect == Effect::Reject)
+    }
+}
+
+fn kmh(mps: f64) -> f64 {
+    (mps * 36.0).round() / 10.0
+}
+
+fn check_motion(track: &Track, campaign: &CompiledCampaign, reasons: &mut Reasons) {
+    let t = &campaign.spec.thresholds;
+    if track.points.len() < 2 {
+        reasons.reject(
+            ReasonCode::TooShort,
+            format!("Only {} usable GPS fixes remain after dropping inaccurate ones.", track.points.len()),
+        );
+        return;
+    }
+    let duration_s = (track.ended_at_ms() - track.started_at_ms()) / 1000;
+    if track.distance_m < t.min_distance_m {
+        reasons.reject(
+            ReasonCode::TooShort,
+            format!("The ride covers {:.0} m; at least {:.0} m is needed.", track.distance_m, t.min_distance_m),
+        );
+    } else if duration_s < t.min_duration_s {
+        reasons.reject(
+            ReasonCode::TooShort,
+            format!("The ride lasts {duration_s} s; at least {} s is needed.", t.min_duration_s),
+        );
+    }
+    if let Some(jump) = track.teleport {
+        reasons.reject(
+            ReasonCode::Teleport,
+            format!(
+                "The position jumped {:.0} m at {:.0} km/h between two fixes.",
+                jump.distance_m,
+                kmh(jump.speed_mps)
+            ),
+        );
+    }
+    if track.over_speed_ms > t.fast_tolerance_s * 1000 {
+        reasons.reject(
+            ReasonCode::TooFast,
+            format!(
+                "The ride went faster than {} km/h for {} s (up to {} km/h): that is a motorised trip.",
+                kmh(campaign.max_speed_mps),
+                track.over_speed_ms / 1000,
+                kmh(track.top_sustained_mps)
+            ),
+        );
+    }
+    let speed = track.moving_speed_mps();
+    if speed < campaign.min_speed_mps && track.distance_m > 0.0 {
+        reasons.reject(
+            ReasonCode::TooSlow,
+            format!(
+                "The average moving speed is {} km/h; at least {} km/h is expected for this campaign's modes.",
+                kmh(speed),
+                kmh(campaign.min_speed_mps)
+            ),
+        );
+    }
+    if track.longest_gap_ms > t.max_gap_s * 1000 {
+        reasons.push(
+            ReasonCode::Gap,
+            Effect::Review,
+            format!(
+                "The recording stopped for {} s (at most {} s is expected); the ride will be checked by hand.",
+                track.longest_gap_ms / 1000,
+                t.max_gap_s
+            ),
+        );
+    }
+}
+
+/// The calendar, the area and the school checks. Returns the local day of the
+/// ride for the caps.
+fn check_calendar_and_places(track: &Track, campaign: &CompiledCampaign, reasons: &mut Reasons) -> NaiveDate {
+    let spec = &campaign.spec;
+    let start = campaign.calendar.local(track.started_at_ms());
+    let end = campaign.calendar.local(track.ended_at_ms());
+    let day = start.date();
+    if day < spec.valid_from || day > spec.valid_until {
+        reasons.reject(
+            ReasonCode::OutsideCampaignPeriod,
+            format!("The campaign runs from {} to {}; this ride is on {day}.", spec.valid_from, spec.valid_until),
+        );
+    }
+    let zones = &campaign.zones;
+    let mut samples = 0usize;
+    let mut outside = 0usize;
+    let mut excluded = None;
+    let restricted = !zones.of(ZoneRole::CampaignArea).is_empty();
+    for point in track.samples(AREA_SAMPLE_M) {
+        samples += 1;
+        if restricted && zones.find(ZoneRole::CampaignArea, point.lat, point.lon).is_none() {
+            outside += 1;
+        }
+        if excluded.is_none() {
+            excluded = zones.find(ZoneRole::Excluded, point.lat, point.lon);
+        }
+    }
+    if let Some(zone) = excluded {
+        reasons
+            .reject(ReasonCode::OutsideArea, format!("The ride passes through the excluded zone \"{}\".", zone.name));
+    }
+    let outside_fraction = outside as f64 / samples.max(1) as f64;
+    if outside_fraction > spec.thresholds.max_outside_fraction {
+        reasons.reject(
+            ReasonCode::OutsideArea,
+            format!(
+                "{:.0} % of the ride is outside the campaign area; at most {:.0} % may be.",
+                outside_fraction * 100.0,
+                spec.thresholds.max_outside_fraction * 100.0
+            ),
+        );
+    }
+
+    match campaign.calendar.place(start, end) {
+        CalendarVerdict::NotSchoolDay(why) => {
+            reasons.reject(ReasonCode::NotSchoolDay, format!("No rides count on this day: {why}."));
+        }
+        CalendarVerdict::OutsideWindows { weekday, windows } => {
+            let list = windows.iter().map(|w| format!("{}–{}", w.from, w.until)).collect::<Vec<_>>().join(", ");
+            let message = if list.is_empty() {
+                format!("No rides count on {weekday}.")
+            } else {
+                format!(
+                    "On {weekday} rides count {list}; this ride ran {}–{}.",
+                    start.format("%H:%M"),
+                    end.format("%H:%M")
+                )
+            };
+            reasons.reject(ReasonCode::OutsideTimeWindow, message);
+        }
+        CalendarVerdict::InWindows(windows) => check_school_run(track, campaign, &windows, reasons),
+    }
+    day
+}
+
+/// A ride in a school window must end (to school) or start (from school) at a
+/// school, and go there reasonably directly.
+fn check_school_run(track: &Track, campaign: &CompiledCampaign, windows: &[&Window], reasons: &mut Reasons) {
+    if windows.iter().any(|w| w.direction == Direction::Free) {
+        return;
+    }
+    let at_school = |mut points: Box<dyn Iterator<Item = &crate::track::TrackPoint> + '_>| {
+        points.any(|p| campaign.zones.find(ZoneRole::School, p.lat, p.lon).is_some())
+    };
+    let wants = |direction| windows.iter().any(|w| w.direction == direction);
+    let ends_at_school =
+        wants(Direction::ToSchool) && at_school(Box::new(track.near_end(SCHOOL_REACH_M, AREA_SAMPLE_M)));
+    let starts_at_school =
+        wants(Direction::FromSchool) && at_school(Box::new(track.near_start(SCHOOL_REACH_M, AREA_SAMPLE_M)));
+    if !ends_at_school && !starts_at_school {
+        let message = match (wants(Direction::ToSchool), wants(Direction::FromSchool)) {
+            (true, false) => "The ride does not end at a school, as rides in this time window must.",
+            (false, true) => "The ride does not start at a school, as rides in this time window must.",
+            _ => "The ride neither starts nor ends at a school, as rides in this time window must.",
+        };
+        reasons.reject(ReasonCode::NotToSchool, message.into());
+        return;
+    }
+    let ratio = track.distance_m / track.displacement_m().max(1.0);
+    let max_ratio = campaign.spec.thresholds.max_detour_ratio;
+    if ratio > max_ratio {
+        reasons.reject(
+            ReasonCode::NotToSchool,
+            format!("The ride is {ratio:.1} times the direct distance (at most {max_ratio:.1}): not a trip to or from school."),
+        );
+    }
+}
+
+fn check_history(track: &Track, fingerprint: &Fingerprint, history: &History, reasons: &mut Reasons) {
+    let (start, end) = (track.started_at_ms(), track.ended_at_ms());
+    for prior in &history.earlier_traces {
+        let earlier = &prior.fingerprint;
+        if prior.own && earlier.content_hash == fingerprint.content_hash {
+            reasons.reject(ReasonCode::Duplicate, "You already submitted this exact ride.".into());
+            return;
+        }
+        let same_time = (earlier.started_at_ms - fingerprint.started_at_ms).abs() <= SAME_TIME_MS;
+        let copied = earlier.content_hash == fingerprint.content_hash || earlier.timing_hash == fingerprint.timing_hash;
+        if same_time && !prior.own && copied {
+            reasons.reject(ReasonCode::Replay, "This trace is a copy of another participant's ride.".into());
+            return;
+        }
+        if !same_time && (copied || fingerprint.same_shape(earlier)) {
+            let when = chrono::DateTime::from_timestamp_millis(earlier.started_at_ms).unwrap_or_default();
+            reasons.reject(
+                ReasonCode::Replay,
+                format!("This trace repeats a ride recorded on {}.", when.format("%Y-%m-%d %H:%M UTC")),
+            );
+            return;
+        }
+    }
+    if history.recent_rides.iter().any(|r| r.started_at_ms < end && start < r.ended_at_ms) {
+        reasons.reject(ReasonCode::OverlappingRide, "You have another ride at the same time.".into());
+    }
+}
+
+/// Points for a valid ride: the reward, then every cap and the budget in turn.
+fn points(track: &Track, campaign: &CompiledCampaign, history: &History, day: NaiveDate, reasons: &mut Reasons) -> u64 {
+    let spec = &campaign.spec;
+    let reward = &spec.reward;
+    let mut paid_m = track.distance_m;
+    if let Some(max_km) = reward.max_km_per_ride
+        && paid_m > max_km * 1000.0
+    {
+        paid_m = max_km * 1000.0;
+        reasons.push(
+            ReasonCode::DistanceCapped,
+            Effect::Reduce,
+            format!("Only the first {max_km} km of a ride earn points."),
+        );
+    }
+    let earned = reward.points_per_ride + reward.points_per_km * (paid_m as u64) / 1000;
+
+    let week: IsoWeek = day.iso_week();
+    let (mut rides_today, mut points_today, mut points_this_week) = (0u32, 0u64, 0u64);
+    for ride in &history.recent_rides {
+        let ride_day = campaign.calendar.local(ride.started_at_ms).date();
+        if ride_day == day {
+            rides_today += 1;
+            points_today += ride.points;
+        }
+        if ride_day.iso_week() == week {
+            points_this_week += ride.points;
+        }
+    }
+    let caps = &spec.caps;
+    if let Some(max_rides) = caps.rides_per_day
+        && rides_today >= max_rides
+    {
+        reasons.reject(
+            ReasonCode::DailyCapReached,
+            format!("You already have {rides_today} rides today; {max_rides} per day earn points."),
+        );
+        return 0;
+    }
+    let left = |cap: Option<u64>, used: u64| cap.map(|c| c.saturating_sub(used));
+    let limits = [
+        (left(caps.points_per_day, points_today), ReasonCode::DailyCapReached, "today's"),
+        (left(caps.points_per_week, points_this_week), ReasonCode::WeeklyCapReached, "this week's"),
+        (left(caps.points_per_campaign, history.points_in_campaign), ReasonCode::CampaignCapReached, "the campaign's"),
+        (Some(history.budget_remaining), ReasonCode::BudgetExhausted, "the campaign budget's"),
+    ];
+    let mut points = earned;
+    for (remaining, code, which) in limits {
+        let Some(remaining) = remaining else { continue };
+        if points > remaining {
+            points = remaining;
+            if remaining == 0 {
+                reasons.reject(code, format!("No points left under {which} limit."));
+            } else {
+                reasons.push(code, Effect::Reduce, format!("Points reduced to {remaining} by {which} limit."));
+            }
+        }
+    }
+    points
+}

@@ -1,0 +1,301 @@
+//! Campaign rules as data, and their compiled form used for every ride.
+//!
+//! A [`CampaignSpec`] is what a council writes (JSON, kept in version control);
+//! [`CampaignSpec::compile`] checks it once and builds what the hot path needs:
+//! the time zone and calendar, zones as H3 cell sets with a raster prefilter,
+//! and speed limits resolved from the allowed modes. Compiling is slow (tens of
+//! milliseconds for a town); a [`CompiledCampaign`] is immutable and meant to be
+//! cached and shared between threads.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::{Calendar, Schedule};
+use crate::trace::TraceLimits;
+use crate::zones::{ZoneRole, Zones};
+
+/// A campaign's rules as configured by a council (OSLO: *Stimulansaanbod* with
+/// its *CriteriumVereiste* and *Beloning*).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignSpec {
+    /// Stable identifier chosen by the council, e.g. `geel-bike-to-school-2026`.
+    pub id: String,
+    /// Name shown to students.
+    pub name: String,
+    /// Free text for people reading the file.
+    #[serde(default)]
+    pub description: String,
+    /// IANA time zone in which windows, days and weeks are counted (e.g. `Europe/Brussels`).
+    pub time_zone: String,
+    /// First local date on which rides count.
+    pub valid_from: NaiveDate,
+    /// Last local date on which rides count (inclusive).
+    pub valid_until: NaiveDate,
+    /// Total budget in points (OSLO *totaalWaarde*).
+    pub budget_points: u64,
+    /// When rides count: windows per weekday, non-school days and holidays.
+    pub schedule: Schedule,
+    /// GeoJSON FeatureCollection; each feature has `properties.role` of
+    /// `school`, `campaign_area` or `excluded`, and optionally `properties.name`.
+    pub zones: geojson::FeatureCollection,
+    /// Modes of travel that earn points. Speed limits follow from them.
+    #[serde(default = "default_modes")]
+    pub modes: Vec<Mode>,
+    /// Numeric thresholds of the checks.
+    #[serde(default)]
+    pub thresholds: Thresholds,
+    /// How points are earned.
+    pub reward: Reward,
+    /// Limits on what one participant may earn.
+    #[serde(default)]
+    pub caps: Caps,
+}
+
+fn default_modes() -> Vec<Mode> {
+    vec![Mode::Bike]
+}
+
+/// A mode of travel a campaign may reward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// On foot.
+    Walk,
+    /// Ordinary bicycle.
+    Bike,
+    /// Electrically assisted bicycle, assistance up to 25 km/h.
+    Pedelec,
+    /// Speed pedelec, assistance up to 45 km/h.
+    SpeedPedelec,
+}
+
+impl Mode {
+    /// Average moving speed (km/h) below which a ride is too slow for this mode.
+    pub fn min_speed_kmh(self) -> f64 {
+        match self {
+            Self::Walk => 2.0,
+            Self::Bike => 8.0,
+            Self::Pedelec => 10.0,
+            Self::SpeedPedelec => 15.0,
+        }
+    }
+
+    /// Highest speed (km/h) the mode sustains. Bike: e-mission's 8.5 m/s
+    /// rounded down to 30 km/h; pedelec: 25 km/h assistance plus pedalling
+    /// margin; speed pedelec: 45 km/h assistance plus margin.
+    pub fn max_speed_kmh(self) -> f64 {
+        match self {
+            Self::Walk => 10.0,
+            Self::Bike => 30.0,
+            Self::Pedelec => 32.0,
+            Self::SpeedPedelec => 50.0,
+        }
+    }
+}
+
+/// Numeric thresholds; every field has a field-tested default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Thresholds {
+    /// Shortest ride (metres) that earns points.
+    pub min_distance_m: f64,
+    /// Shortest ride (seconds) that earns points.
+    pub min_duration_s: i64,
+    /// Overrides the modes' lowest average moving speed (km/h).
+    pub min_speed_kmh: Option<f64>,
+    /// Overrides the modes' highest sustained speed (km/h).
+    pub max_speed_kmh: Option<f64>,
+    /// How long (seconds, in total) the sustained speed may exceed the maximum
+    /// before the ride counts as motorised: covers a downhill sprint.
+    pub fast_tolerance_s: i64,
+    /// Longest silence (seconds) between two fixes before the ride goes to review.
+    pub max_gap_s: i64,
+    /// Fixes whose reported accuracy is worse than this (metres) are dropped.
+    pub max_accuracy_m: f64,
+    /// A jump between consecutive fixes faster than this (km/h) over more than
+    /// [`TELEPORT_MIN_M`](crate::TELEPORT_MIN_M) is a teleport.
+    pub teleport_speed_kmh: f64,
+    /// Share of the ride (by sampled distance) that may lie outside the campaign area.
+    pub max_outside_fraction: f64,
+    /// A school run may be at most this many times the straight-line distance.
+    pub max_detour_ratio: f64,
+    /// How many hours after it ends a ride may be uploaded; `null` accepts any age.
+    pub max_upload_age_h: Option<i64>,
+    /// H3 resolution zones are compiled at; its edge must exceed `max_accuracy_m`.
+    pub h3_resolution: u8,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            min_distance_m: 500.0,
+            min_duration_s: 120,
+            min_speed_kmh: None,
+            max_speed_kmh: None,
+            fast_tolerance_s: 60,
+            max_gap_s: 120,
+            max_accuracy_m: 50.0,
+            teleport_speed_kmh: 120.0,
+            max_outside_fraction: 0.1,
+            max_detour_ratio: 3.0,
+            max_upload_age_h: Some(7 * 24),
+            h3_resolution: 10,
+        }
+    }
+}
+
+/// How a ride earns points (OSLO *Beloning*).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reward {
+    /// Points for every accepted ride.
+    #[serde(default)]
+    pub points_per_ride: u64,
+    /// Points per whole kilometre ridden.
+    #[serde(default)]
+    pub points_per_km: u64,
+    /// Kilometres beyond this do not earn more.
+    pub max_km_per_ride: Option<f64>,
+}
+
+/// Limits on one participant's earnings; `None` means no limit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Caps {
+    /// Rides per local day that earn points.
+    pub rides_per_day: Option<u32>,
+    /// Points per local day.
+    pub points_per_day: Option<u64>,
+    /// Points per ISO week (Monday to Sunday, local time).
+    pub points_per_week: Option<u64>,
+    /// Points over the whole campaign.
+    pub points_per_campaign: Option<u64>,
+}
+
+/// Why a campaign file cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CampaignError {
+    /// The JSON does not have the campaign shape.
+    #[error("the campaign is not valid JSON of the expected shape: {0}")]
+    Json(String),
+    /// The time zone is not an IANA name.
+    #[error("unknown time zone {0:?}; use an IANA name such as Europe/Brussels")]
+    TimeZone(String),
+    /// A field holds a value outside its meaningful range.
+    #[error("{field}: {problem}")]
+    Invalid {
+        /// The offending field.
+        field: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A zone could not be compiled.
+    #[error("zone {name:?}: {problem}")]
+    Zone {
+        /// The zone's name or index.
+        name: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+impl CampaignError {
+    pub(crate) fn invalid(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self::Invalid { field: field.into(), problem: problem.into() }
+    }
+}
+
+/// A campaign ready for the hot path. Cheap to share (`Arc`), never mutated.
+#[derive(Debug)]
+pub struct CompiledCampaign {
+    pub(crate) spec: CampaignSpec,
+    pub(crate) calendar: Calendar,
+    pub(crate) zones: Zones,
+    pub(crate) min_speed_mps: f64,
+    pub(crate) max_speed_mps: f64,
+}
+
+impl CampaignSpec {
+    /// Reads a campaign from JSON.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, CampaignError> {
+        serde_json::from_slice(bytes).map_err(|e| CampaignError::Json(e.to_string()))
+    }
+
+    /// Checks the rules and builds the structures every ride is judged with.
+    pub fn compile(self) -> Result<CompiledCampaign, CampaignError> {
+        self.check_values()?;
+        let calendar = Calendar::new(&self.time_zone, &self.schedule)?;
+        let zones = Zones::compile(&self.zones, self.thresholds.h3_resolution, self.thresholds.max_accuracy_m)?;
+        if calendar.requires_school() && zones.of(ZoneRole::School).is_empty() {
+            return Err(CampaignError::invalid(
+                "schedule",
+                "windows require a school but the zones contain no feature with role \"school\"",
+            ));
+        }
+        let t = &self.thresholds;
+        let min_speed_kmh = t
+            .min_speed_kmh
+            .unwrap_or_else(|| self.modes.iter().map(|m| m.min_speed_kmh()).fold(f64::INFINITY, f64::min));
+        let max_speed_kmh =
+            t.max_speed_kmh.unwrap_or_else(|| self.modes.iter().map(|m| m.max_speed_kmh()).fold(0.0, f64::max));
+        if min_speed_kmh >= max_speed_kmh {
+            return Err(CampaignError::invalid("thresholds", "min_speed_kmh must be below max_speed_kmh"));
+        }
+        Ok(CompiledCampaign {
+            calendar,
+            zones,
+            min_speed_mps: min_speed_kmh / 3.6,
+            max_speed_mps: max_speed_kmh / 3.6,
+            spec: self,
+        })
+    }
+
+    fn check_values(&self) -> Result<(), CampaignError> {
+        let t = &self.thresholds;
+        let positive = [
+            ("thresholds.min_distance_m", t.min_distance_m >= 0.0),
+            ("thresholds.min_duration_s", t.min_duration_s >= 0),
+            ("thresholds.fast_tolerance_s", t.fast_tolerance_s >= 0),
+            ("thresholds.max_gap_s", t.max_gap_s > 0),
+            ("thresholds.max_accuracy_m", t.max_accuracy_m > 0.0),
+            ("thresholds.teleport_speed_kmh", t.teleport_speed_kmh > 0.0),
+            ("thresholds.max_outside_fraction", (0.0..=1.0).contains(&t.max_outside_fraction)),
+            ("thresholds.max_detour_ratio", t.max_detour_ratio >= 1.0),
+            ("thresholds.max_upload_age_h", t.max_upload_age_h.is_none_or(|h| h > 0)),
+            ("thresholds.min_speed_kmh", t.min_speed_kmh.is_none_or(|v| v >= 0.0)),
+            ("thresholds.max_speed_kmh", t.max_speed_kmh.is_none_or(|v| v > 0.0)),
+            ("reward.max_km_per_ride", self.reward.max_km_per_ride.is_none_or(|km| km >= 0.0)),
+        ];
+        if let Some((field, _)) = positive.iter().find(|(_, ok)| !ok) {
+            return Err(CampaignError::invalid(*field, "value out of range"));
+        }
+        let finite =
+            [t.min_distance_m, t.max_accuracy_m, t.teleport_speed_kmh, t.max_outside_fraction, t.max_detour_ratio];
+        if finite.iter().any(|v| !v.is_finite()) {
+            return Err(CampaignError::invalid("thresholds", "values must be finite numbers"));
+        }
+        if self.valid_from > self.valid_until {
+            return Err(CampaignError::invalid("valid_until", "must not be before valid_from"));
+        }
+        if self.modes.is_empty() {
+            return Err(CampaignError::invalid("modes", "at least one mode is needed"));
+        }
+        Ok(())
+    }
+}
+
+impl CompiledCampaign {
+    /// The rules this campaign was compiled from.
+    pub fn spec(&self) -> &CampaignSpec {
+        &self.spec
+    }
+
+    /// The input limits for uploads to this campaign (the upload-age bound is campaign policy).
+    pub fn trace_limits(&self) -> TraceLimits {
+        TraceLimits {
+            max_age_ms: self.spec.thresholds.max_upload_age_h.map(|h| h * 3_600_000),
+            ..TraceLimits::default()
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! The outcome of judging a ride: a status, points, figures and reasons.
+
+use serde::{Deserialize, Serialize};
+
+/// The verdict on a ride.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Valid: the points are credited.
+    Accepted,
+    /// Not valid: no points.
+    Rejected,
+    /// Doubtful: a person at the council decides; the points are paid if approved.
+    Review,
+}
+
+/// Stable reason codes. The API, the app and the council's reports key on
+/// these names; never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReasonCode {
+    /// The phone reported a mock-location provider.
+    MockLocation,
+    /// Too little distance or time.
+    TooShort,
+    /// Sustained speed above the allowed modes: motorised.
+    TooFast,
+    /// Average moving speed below the allowed modes (e.g. walking in a bike campaign).
+    TooSlow,
+    /// The recording stopped for too long.
+    Gap,
+    /// The position jumped further and faster than any vehicle.
+    Teleport,
+    /// The ride left the campaign area or entered an excluded zone.
+    OutsideArea,
+    /// The ride does not go to or from school as the time window requires.
+    NotToSchool,
+    /// The ride is outside every time window of that weekday.
+    OutsideTimeWindow,
+    /// The ride is on a non-school day or in a holiday.
+    NotSchoolDay,
+    /// The ride is before or after the campaign's validity period.
+    OutsideCampaignPeriod,
+    /// The same participant already submitted this exact trace.
+    Duplicate,
+    /// The trace repeats an earlier one (shifted in time, jittered or copied from someone else).
+    Replay,
+    /// The participant has another ride at the same time.
+    OverlappingRide,
+    /// The daily ride or points cap is reached.
+    DailyCapReached,
+    /// The weekly points cap is reached.
+    WeeklyCapReached,
+    /// The participant's campaign points cap is reached.
+    CampaignCapReached,
+    /// The campaign budget is used up.
+    BudgetExhausted,
+    /// Only part of the distance earns points (`max_km_per_ride`).
+    DistanceCapped,
+}
+
+/// What a reason does to the decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// The ride earns nothing.
+    Reject,
+    /// A person must look at the ride.
+    Review,
+    /// The ride counts but earns fewer points.
+    Reduce,
+}
+
+/// One explained reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    /// Stable code.
+    pub code: ReasonCode,
+    /// What it did to the decision.
+    pub effect: Effect,
+    /// A sentence for the student and the council, with the measured figure and the limit.
+    pub message: String,
+}
+
+/// The decision on one ride.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    /// The verdict.
+    pub status: Status,
+    /// Points earned (0 unless accepted or under review).
+    pub points: u64,
+    /// Distance ridden, metres (after cleaning).
+    pub distance_m: u64,
+    /// First to last kept fix, seconds.
+    pub duration_s: u64,
+    /// Time spent moving, seconds.
+    pub moving_time_s: u64,
+    /// Average moving speed, km/h, one decimal.
+    pub average_speed_kmh: f64,
+    /// Fixes received.
+    pub fixes_received: usize,
+    /// Fixes dropped as inaccurate or as spikes.
+    pub fixes_dropped: usize,
+    /// Every reason that shaped the decision, most serious first.
+    pub reasons: Vec<Reason>,
+}
+
+impl Decision {
+    /// Whether a reason with this code is present.
+    pub fn has(&self, code: ReasonCode) -> bool {
+        self.reasons.iter().any(|r| r.code == code)
+    }
+}
