@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::trace::Trace;
-use crate::track::{Ruler, Track};
+use crate::track::{Ruler, Track, TrackPoint};
 
 /// Time between two fingerprint samples.
 pub const SAMPLE_STEP_MS: i64 = 10_000;
@@ -107,26 +107,30 @@ fn to_degrees([lat, lon]: [i32; 2]) -> (f64, f64) {
 }
 
 /// Linear interpolation of the kept fixes at fixed time steps, between the
-/// points [`TRIM_M`] from either end.
+/// first fix [`TRIM_M`] (straight line) away from the start and the last fix
+/// [`TRIM_M`] away from the end. Straight-line distance, unlike distance
+/// ridden, is not inflated by jitter, so a jittered replay is cut at the same
+/// moment as its original.
 fn trimmed_samples(track: &Track) -> Vec<[i32; 2]> {
     let points = &track.points;
-    let Some(first) = points.iter().position(|p| p.along_m >= TRIM_M) else { return Vec::new() };
-    let Some(last) = points.iter().rposition(|p| p.along_m <= track.distance_m - TRIM_M) else {
-        return Vec::new();
-    };
+    let (Some(start), Some(end)) = (points.first(), points.last()) else { return Vec::new() };
+    let away = |from: (f64, f64)| move |p: &&TrackPoint| track.ruler.distance(from, p.position()) >= TRIM_M;
+    let Some(first) = points.iter().position(|p| away(start.position())(&p)) else { return Vec::new() };
+    let Some(last) = points.iter().rposition(|p| away(end.position())(&p)) else { return Vec::new() };
     if last <= first {
         return Vec::new();
     }
     let span = &points[first..=last];
-    let mut samples = Vec::with_capacity(((span[span.len() - 1].t_ms - span[0].t_ms) / SAMPLE_STEP_MS + 1) as usize);
-    let mut at = span[0].t_ms;
+    let (t_first, t_last) = (span[0].t_ms, span[span.len() - 1].t_ms);
+    let mut samples = Vec::with_capacity((((t_last - t_first) / SAMPLE_STEP_MS + 1) as usize).min(MAX_SAMPLES));
+    let mut at = t_first;
     let mut i = 0;
-    while samples.len() < MAX_SAMPLES && at <= span[span.len() - 1].t_ms {
+    while samples.len() < MAX_SAMPLES && at <= t_last {
         while span[i + 1].t_ms < at {
             i += 1;
         }
-        let (a, b) = (span[i], span[(i + 1).min(span.len() - 1)]);
-        let f = if b.t_ms == a.t_ms { 0.0 } else { (at - a.t_ms) as f64 / (b.t_ms - a.t_ms) as f64 };
+        let (a, b) = (span[i], span[i + 1]);
+        let f = (at - a.t_ms) as f64 / (b.t_ms - a.t_ms) as f64;
         let lat = a.lat + (b.lat - a.lat) * f;
         let lon = a.lon + (b.lon - a.lon) * f;
         samples.push([(lat * SCALE).round() as i32, (lon * SCALE).round() as i32]);

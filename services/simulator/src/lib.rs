@@ -251,14 +251,23 @@ impl Simulator {
     }
 }
 
-/// A cheat: from the fix at `from_fraction` of the trace on, every position is
-/// moved by `(north_m, east_m)`, as a location-spoofing app does when its
-/// user drags the marker.
-pub fn teleport(trace: &RawTrace, from_fraction: f64, north_m: f64, east_m: f64) -> RawTrace {
-    let from = ((trace.fixes.len() as f64) * from_fraction) as usize;
+/// A cheat: the fixes from `from_fraction` to `until_fraction` of the trace
+/// are moved by `(north_m, east_m)`, as a location-spoofing app does while its
+/// user drags the marker away and lets go.
+pub fn teleport(trace: &RawTrace, from_fraction: f64, until_fraction: f64, north_m: f64, east_m: f64) -> RawTrace {
+    let index = |fraction: f64| ((trace.fixes.len() as f64) * fraction) as usize;
     let mut out = trace.clone();
-    for fix in &mut out.fixes[from..] {
+    for fix in &mut out.fixes[index(from_fraction)..index(until_fraction)] {
         (fix.lat, fix.lon) = offset((fix.lat, fix.lon), north_m, east_m);
+    }
+    out
+}
+
+/// The same trace with every timestamp moved by `shift_ms`.
+pub fn shifted(trace: &RawTrace, shift_ms: i64) -> RawTrace {
+    let mut out = trace.clone();
+    for fix in &mut out.fixes {
+        fix.t_ms = fix.t_ms.map(|t| t + shift_ms);
     }
     out
 }
@@ -267,9 +276,8 @@ pub fn teleport(trace: &RawTrace, from_fraction: f64, north_m: f64, east_m: f64)
 /// up to `jitter_m` metres (uniformly, per axis) so it is not byte-identical.
 pub fn replay(trace: &RawTrace, shift_ms: i64, jitter_m: f64, seed: u64) -> RawTrace {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let mut out = trace.clone();
+    let mut out = shifted(trace, shift_ms);
     for fix in &mut out.fixes {
-        fix.t_ms = fix.t_ms.map(|t| t + shift_ms);
         if jitter_m > 0.0 {
             let (north, east) = (rng.random_range(-jitter_m..=jitter_m), rng.random_range(-jitter_m..=jitter_m));
             (fix.lat, fix.lon) = offset((fix.lat, fix.lon), north, east);

@@ -1,0 +1,465 @@
+//! Every reason code, probed on both sides of its threshold.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use chrono::Duration;
+use common::*;
+use smartville_scoring::{Effect, History, Mode, PriorRide, PriorTrace, ReasonCode as Code, Status};
+use smartville_simulator::{Profile, Route, Simulator, demo, mock_location, offset, replay, teleport};
+
+const BIKE_KMH: f64 = 16.0;
+
+fn honest() -> smartville_scoring::RawTrace {
+    exact_ride(BIKE_KMH, school_morning())
+}
+
+#[track_caller]
+fn assert_accepted(decision: &smartville_scoring::Decision) {
+    assert_eq!(decision.status, Status::Accepted, "{decision:#?}");
+    assert!(decision.points > 0);
+}
+
+#[track_caller]
+fn assert_rejected_for(decision: &smartville_scoring::Decision, code: Code) {
+    assert_eq!(decision.status, Status::Rejected, "{decision:#?}");
+    assert!(decision.has(code), "expected {code:?}: {decision:#?}");
+    assert_eq!(decision.points, 0);
+}
+
+#[test]
+fn the_honest_baseline_is_accepted_with_reward_points() {
+    let decision = judge(&honest(), &compile(bike_campaign())).decision;
+    assert_accepted(&decision);
+    assert!(decision.reasons.is_empty(), "{decision:#?}");
+    // 10 per ride + 5 per km, prorated to the metre.
+    assert_eq!(decision.points, 10 + 5 * decision.distance_m / 1000);
+    let route_m = demo::home_to_school().length_m();
+    assert!((decision.distance_m as f64 - route_m).abs() < 15.0, "{} vs {route_m}", decision.distance_m);
+}
+
+#[test]
+fn mock_location_is_rejected() {
+    let campaign = compile(bike_campaign());
+    assert_accepted(&judge(&honest(), &campaign).decision);
+    assert_rejected_for(&judge(&mock_location(&honest()), &campaign).decision, Code::MockLocation);
+}
+
+#[test]
+fn too_short_by_distance_and_by_duration() {
+    let baseline = judge(&honest(), &compile(bike_campaign())).decision;
+    let with = |distance_m: f64, duration_s: i64| {
+        let mut spec = bike_campaign();
+        spec.thresholds.min_distance_m = distance_m;
+        spec.thresholds.min_duration_s = duration_s;
+        judge(&honest(), &compile(spec)).decision
+    };
+    let (d, t) = (baseline.distance_m as f64, baseline.duration_s as i64);
+    assert_accepted(&with(d - 20.0, t - 5));
+    assert_rejected_for(&with(d + 20.0, t - 5), Code::TooShort);
+    assert_rejected_for(&with(d - 20.0, t + 5), Code::TooShort);
+}
+
+#[test]
+fn too_fast_at_the_speed_limit() {
+    let campaign = compile(bike_campaign());
+    assert_accepted(&judge(&exact_ride(29.0, school_morning()), &campaign).decision);
+    assert_rejected_for(&judge(&exact_ride(31.0, school_morning()), &campaign).decision, Code::TooFast);
+    // A pedelec campaign allows a little more.
+    let mut spec = bike_campaign();
+    spec.modes = vec![Mode::Pedelec];
+    assert_accepted(&judge(&exact_ride(31.0, school_morning()), &compile(spec)).decision);
+}
+
+#[test]
+fn too_fast_only_after_the_tolerance() {
+    let fast = exact_ride(35.0, school_morning());
+    let with_tolerance = |seconds: i64| {
+        let mut spec = bike_campaign();
+        spec.thresholds.fast_tolerance_s = seconds;
+        judge(&fast, &compile(spec)).decision
+    };
+    // Over the limit from the first full 30 s window to the end.
+    let over_s = with_tolerance(0).duration_s as i64 - 30;
+    assert!(!with_tolerance(over_s + 5).has(Code::TooFast));
+    assert_rejected_for(&with_tolerance(over_s - 5), Code::TooFast);
+}
+
+#[test]
+fn a_car_ride_is_motorised() {
+    let car = Simulator::new(3).ride(&demo::home_to_school(), school_morning(), &Profile::car());
+    assert_rejected_for(&judge(&car, &compile(example_campaign())).decision, Code::TooFast);
+}
+
+#[test]
+fn too_slow_for_a_bike() {
+    let campaign = compile(bike_campaign());
+    assert_accepted(&judge(&exact_ride(8.5, school_morning()), &campaign).decision);
+    assert_rejected_for(&judge(&exact_ride(7.5, school_morning()), &campaign).decision, Code::TooSlow);
+    let walk = Simulator::new(4).ride(&demo::home_to_school(), school_morning(), &Profile::walk());
+    let decision = judge(&ending_at(&walk, at("2026-11-24T08:30:00+01:00")), &campaign).decision;
+    assert_rejected_for(&decision, Code::TooSlow);
+    // The same walk counts in a campaign that rewards walking.
+    let mut spec = bike_campaign();
+    spec.modes = vec![Mode::Walk];
+    assert_accepted(&judge(&ending_at(&walk, at("2026-11-24T08:30:00+01:00")), &compile(spec)).decision);
+}
+
+/// The honest ride with the fixes between 40 % of the ride and `seconds` later removed.
+fn with_gap(seconds: i64) -> smartville_scoring::RawTrace {
+    let mut trace = honest();
+    let from = trace.fixes[trace.fixes.len() * 2 / 5].t_ms.unwrap();
+    trace.fixes.retain(|f| {
+        let t = f.t_ms.unwrap();
+        t <= from || t >= from + seconds * 1000
+    });
+    trace
+}
+
+#[test]
+fn a_gap_sends_the_ride_to_review() {
+    let campaign = compile(bike_campaign());
+    assert_accepted(&judge(&with_gap(110), &campaign).decision);
+    let decision = judge(&with_gap(130), &campaign).decision;
+    assert_eq!(decision.status, Status::Review, "{decision:#?}");
+    assert!(decision.has(Code::Gap));
+    assert!(decision.points > 0, "points are held for the reviewer");
+}
+
+#[test]
+fn teleport_by_distance_and_by_speed() {
+    let jumped = |metres: f64| teleport(&honest(), 0.3, 0.6, metres, 0.0);
+    let campaign = compile(bike_campaign());
+    assert!(!judge(&jumped(230.0), &campaign).decision.has(Code::Teleport));
+    assert_rejected_for(&judge(&jumped(270.0), &campaign).decision, Code::Teleport);
+    // A 400 m jump within one second is ~1,440 km/h.
+    let with_speed = |kmh: f64| {
+        let mut spec = bike_campaign();
+        spec.thresholds.teleport_speed_kmh = kmh;
+        judge(&jumped(400.0), &compile(spec)).decision
+    };
+    assert!(!with_speed(1_600.0).has(Code::Teleport));
+    assert_rejected_for(&with_speed(1_300.0), Code::Teleport);
+}
+
+#[test]
+fn an_isolated_spike_is_cleaned_not_punished() {
+    let mut trace = honest();
+    let middle = trace.fixes.len() / 2;
+    let fix = &mut trace.fixes[middle];
+    (fix.lat, fix.lon) = offset((fix.lat, fix.lon), 800.0, 0.0);
+    let decision = judge(&trace, &compile(bike_campaign())).decision;
+    assert_accepted(&decision);
+    assert_eq!(decision.fixes_dropped, 1);
+}
+
+#[test]
+fn inaccurate_fixes_are_dropped_before_checking() {
+    let mut trace = honest();
+    for (i, fix) in trace.fixes.iter_mut().enumerate() {
+        fix.accuracy_m = Some(if i % 3 == 0 { 80.0 } else { 8.0 });
+    }
+    let decision = judge(&trace, &compile(bike_campaign())).decision;
+    assert_accepted(&decision);
+    assert_eq!(decision.fixes_dropped, trace.fixes.len().div_ceil(3));
+    for fix in &mut trace.fixes {
+        fix.accuracy_m = Some(51.0);
+    }
+    assert_rejected_for(&judge(&trace, &compile(bike_campaign())).decision, Code::TooShort);
+}
+
+#[test]
+fn outside_the_campaign_area() {
+    // The first leg of the route (≈ 27 % of it) lies south of 51.150.
+    let with = |max_fraction: f64| {
+        let mut spec = bike_campaign();
+        let area = spec.zones.features.iter_mut().find(|f| f.property("role").unwrap() == "campaign_area").unwrap();
+        area.geometry = Some(geojson::Geometry::new(geojson::GeometryValue::new_polygon(vec![vec![
+            vec![4.93, 51.150],
+            vec![5.05, 51.150],
+            vec![5.05, 51.20],
+            vec![4.93, 51.20],
+            vec![4.93, 51.150],
+        ]])));
+        spec.thresholds.max_outside_fraction = max_fraction;
+        judge(&honest(), &compile(spec)).decision
+    };
+    assert_accepted(&with(0.35));
+    assert_rejected_for(&with(0.10), Code::OutsideArea);
+}
+
+#[test]
+fn through_an_excluded_zone() {
+    let with_excluded = |min_lat: f64| {
+        let mut spec = bike_campaign();
+        let excluded = spec.zones.features.iter_mut().find(|f| f.property("role").unwrap() == "excluded").unwrap();
+        excluded.geometry = Some(geojson::Geometry::new(geojson::GeometryValue::new_polygon(vec![vec![
+            vec![4.93, min_lat],
+            vec![5.05, min_lat],
+            vec![5.05, min_lat + 0.002],
+            vec![4.93, min_lat + 0.002],
+            vec![4.93, min_lat],
+        ]])));
+        judge(&honest(), &compile(spec)).decision
+    };
+    assert_accepted(&with_excluded(51.135)); // 1 km south of the start
+    let decision = with_excluded(51.152); // across the route
+    assert_rejected_for(&decision, Code::OutsideArea);
+    assert!(decision.reasons[0].message.contains("E313 motorway"), "{decision:#?}");
+}
+
+#[test]
+fn not_to_school() {
+    let campaign = compile(bike_campaign());
+    let morning = at("2026-11-24T08:30:00+01:00");
+    let ride_to = |end: (f64, f64)| {
+        let start = offset(end, -2000.0, -1500.0);
+        let trace = Simulator::new(1).ride(&Route::new(&[start, end]), school_morning(), &Profile::exact(4.5));
+        judge(&ending_at(&trace, morning), &campaign).decision
+    };
+    assert_accepted(&ride_to(offset(demo::SCHOOL, 60.0, 60.0)));
+    assert_rejected_for(&ride_to(offset(demo::SCHOOL, 600.0, 0.0)), Code::NotToSchool);
+
+    // Home → school in the afternoon window (from school) does not count; school → home does.
+    let afternoon = at("2026-11-24T15:30:00+01:00");
+    let there = exact_ride(BIKE_KMH, afternoon);
+    assert_rejected_for(&judge(&there, &campaign).decision, Code::NotToSchool);
+    let back = Simulator::new(1).ride(&demo::home_to_school().reversed(), afternoon, &Profile::exact(4.5));
+    assert_accepted(&judge(&back, &campaign).decision);
+}
+
+#[test]
+fn not_to_school_when_the_detour_is_too_long() {
+    // 1 km south of school, then 1.5 km east, 1 km north and 1.5 km back west: 4 km for 1 km.
+    let home = offset(demo::SCHOOL, -1000.0, 0.0);
+    let detour = Route::new(&[home, offset(home, 0.0, 1500.0), offset(demo::SCHOOL, 0.0, 1500.0), demo::SCHOOL]);
+    let trace = Simulator::new(1).ride(&detour, school_morning(), &Profile::exact(4.5));
+    let with = |max_ratio: f64| {
+        let mut spec = bike_campaign();
+        spec.thresholds.max_detour_ratio = max_ratio;
+        judge(&trace, &compile(spec)).decision
+    };
+    assert_accepted(&with(4.2));
+    let decision = with(3.8);
+    assert_rejected_for(&decision, Code::NotToSchool);
+    assert!(decision.reasons[0].message.contains("times the direct distance"), "{decision:#?}");
+}
+
+#[test]
+fn outside_the_time_window() {
+    let campaign = compile(bike_campaign());
+    // To-school windows are judged on the arrival time: 07:00–09:00.
+    assert_accepted(&judge(&ending_at(&honest(), at("2026-11-24T08:59:00+01:00")), &campaign).decision);
+    let late = judge(&ending_at(&honest(), at("2026-11-24T09:01:00+01:00")), &campaign).decision;
+    assert_rejected_for(&late, Code::OutsideTimeWindow);
+    assert!(late.reasons[0].message.contains("07:00–09:00"), "{late:#?}");
+    let sunday = judge(&ending_at(&honest(), at("2026-11-29T08:30:00+01:00")), &campaign).decision;
+    assert_rejected_for(&sunday, Code::OutsideTimeWindow);
+}
+
+#[test]
+fn windows_follow_daylight_saving_time() {
+    let campaign = compile(bike_campaign());
+    let arriving = |utc: &str| judge(&ending_at(&honest(), at(utc)), &campaign).decision;
+    // 07:30 UTC is 08:30 in winter (CET) but 09:30 in summer (CEST).
+    assert_accepted(&arriving("2026-11-24T07:30:00Z"));
+    assert_rejected_for(&arriving("2027-06-01T07:30:00Z"), Code::OutsideTimeWindow);
+    // 06:30 UTC is 07:30 in winter and 08:30 in summer: both count.
+    assert_accepted(&arriving("2026-11-24T06:30:00Z"));
+    assert_accepted(&arriving("2027-06-01T06:30:00Z"));
+}
+
+#[test]
+fn not_a_school_day() {
+    let campaign = compile(bike_campaign());
+    let on = |day: &str| judge(&ending_at(&honest(), at(&format!("{day}T08:30:00+01:00"))), &campaign).decision;
+    assert_accepted(&on("2026-11-10"));
+    assert_rejected_for(&on("2026-11-11"), Code::NotSchoolDay);
+    assert_accepted(&on("2026-11-12"));
+    assert_accepted(&on("2026-12-18")); // the Friday before the Christmas holidays
+    let holiday = on("2026-12-21");
+    assert_rejected_for(&holiday, Code::NotSchoolDay);
+    assert!(holiday.reasons[0].message.contains("Christmas"), "{holiday:#?}");
+    assert_rejected_for(&on("2027-01-01"), Code::NotSchoolDay);
+    assert_accepted(&on("2027-01-04"));
+}
+
+#[test]
+fn outside_the_campaign_period() {
+    let campaign = compile(bike_campaign());
+    let on = |day: &str| judge(&ending_at(&honest(), at(&format!("{day}T08:30:00+02:00"))), &campaign).decision;
+    assert_rejected_for(&on("2026-08-31"), Code::OutsideCampaignPeriod);
+    assert_accepted(&on("2026-09-01"));
+    assert_accepted(&on("2027-06-30"));
+    assert_rejected_for(&on("2027-07-01"), Code::OutsideCampaignPeriod);
+}
+
+fn prior(raw: &smartville_scoring::RawTrace, campaign: &smartville_scoring::CompiledCampaign, own: bool) -> PriorTrace {
+    PriorTrace { own, fingerprint: judge(raw, campaign).fingerprint }
+}
+
+fn history_with(traces: Vec<PriorTrace>) -> History {
+    History { earlier_traces: traces, ..History::fresh(100_000) }
+}
+
+#[test]
+fn duplicate_of_ones_own_ride() {
+    let campaign = compile(bike_campaign());
+    let ride = realistic_ride(&demo::home_to_school(), school_morning(), 11);
+    assert_accepted(&judge_with(&ride, &campaign, &history_with(vec![])).decision);
+    let own = history_with(vec![prior(&ride, &campaign, true)]);
+    assert_rejected_for(&judge_with(&ride, &campaign, &own).decision, Code::Duplicate);
+    // The same file from someone else is a copy.
+    let theirs = history_with(vec![prior(&ride, &campaign, false)]);
+    assert_rejected_for(&judge_with(&ride, &campaign, &theirs).decision, Code::Replay);
+}
+
+#[test]
+fn replays_are_caught_shifted_jittered_or_by_another_account() {
+    let campaign = compile(bike_campaign());
+    let original = realistic_ride(&demo::home_to_school(), school_morning(), 12);
+    let week = Duration::days(7).num_milliseconds();
+    for (own, shift_ms, jitter_m) in [(true, week, 0.0), (true, week, 8.0), (false, 86_400_000, 8.0), (false, 0, 8.0)] {
+        let cheat = replay(&original, shift_ms, jitter_m, 99);
+        let history = history_with(vec![prior(&original, &campaign, own)]);
+        let decision = judge_with(&cheat, &campaign, &history).decision;
+        assert_rejected_for(&decision, Code::Replay);
+    }
+}
+
+#[test]
+fn replay_matching_stops_between_same_street_and_parallel_street() {
+    let campaign = compile(bike_campaign());
+    let original = realistic_ride(&demo::home_to_school(), school_morning(), 13);
+    let history = history_with(vec![prior(&original, &campaign, false)]);
+    let moved = |metres: f64| {
+        let mut trace = replay(&original, 86_400_000, 0.0, 0);
+        for fix in &mut trace.fixes {
+            (fix.lat, fix.lon) = offset((fix.lat, fix.lon), metres, 0.0);
+        }
+        judge_with(&trace, &campaign, &history).decision
+    };
+    assert_rejected_for(&moved(15.0), Code::Replay);
+    assert!(!moved(40.0).has(Code::Replay));
+}
+
+#[test]
+fn friends_riding_together_and_daily_commutes_are_not_replays() {
+    let campaign = compile(bike_campaign());
+    let route = demo::home_to_school();
+    let mine = realistic_ride(&route, school_morning(), 21);
+    let friend = realistic_ride(&route, school_morning() + Duration::milliseconds(1_300), 22);
+    let history = history_with(vec![prior(&friend, &campaign, false)]);
+    assert_accepted(&judge_with(&mine, &campaign, &history).decision);
+    // The same student, the same route, the next school day.
+    let yesterday = realistic_ride(&route, school_morning() - Duration::days(1), 23);
+    let history = history_with(vec![prior(&yesterday, &campaign, true)]);
+    assert_accepted(&judge_with(&mine, &campaign, &history).decision);
+}
+
+#[test]
+fn overlapping_ride() {
+    let campaign = compile(bike_campaign());
+    let trace = validated(honest());
+    let (start, end) = (trace.started_at_ms(), trace.ended_at_ms());
+    let with_ride = |started_at_ms, ended_at_ms| {
+        let history = History {
+            recent_rides: vec![PriorRide { started_at_ms, ended_at_ms, points: 20 }],
+            ..History::fresh(100_000)
+        };
+        judge_with(&honest(), &campaign, &history).decision
+    };
+    assert_accepted(&with_ride(start - 900_000, start - 1_000));
+    assert_rejected_for(&with_ride(start - 900_000, start + 1_000), Code::OverlappingRide);
+    assert_accepted(&with_ride(end + 1_000, end + 600_000));
+    assert_rejected_for(&with_ride(end - 1_000, end + 600_000), Code::OverlappingRide);
+}
+
+/// The honest ride judged after `rides` earlier rides of `points` each, all
+/// `hours_before` the ride.
+fn after_rides(
+    spec: smartville_scoring::CampaignSpec,
+    rides: usize,
+    points: u64,
+    hours_before: i64,
+) -> smartville_scoring::Decision {
+    let start = school_morning().timestamp_millis() - hours_before * 3_600_000;
+    let recent_rides = (0..rides as i64)
+        .map(|i| PriorRide { started_at_ms: start + i * 60_000, ended_at_ms: start + i * 60_000 + 30_000, points })
+        .collect();
+    let history = History { recent_rides, ..History::fresh(100_000) };
+    judge_with(&honest(), &compile(spec), &history).decision
+}
+
+#[test]
+fn daily_cap_on_rides() {
+    let mut spec = bike_campaign();
+    spec.caps.rides_per_day = Some(2);
+    spec.caps.points_per_day = None;
+    assert_accepted(&after_rides(spec.clone(), 1, 10, 1));
+    assert_rejected_for(&after_rides(spec.clone(), 2, 10, 1), Code::DailyCapReached);
+    // Rides of yesterday evening do not count today (07:45 − 9 h = 22:45 the day before).
+    assert_accepted(&after_rides(spec, 2, 10, 9));
+}
+
+#[test]
+fn daily_cap_on_points() {
+    let mut spec = bike_campaign();
+    spec.caps.rides_per_day = None;
+    spec.caps.points_per_day = Some(60);
+    let earned = judge(&honest(), &compile(spec.clone())).decision.points;
+    assert_eq!(after_rides(spec.clone(), 1, 60 - earned, 1).points, earned);
+    let reduced = after_rides(spec.clone(), 1, 60 - earned + 5, 1);
+    assert_eq!((reduced.status, reduced.points), (Status::Accepted, earned - 5));
+    assert!(reduced.reasons.iter().any(|r| r.code == Code::DailyCapReached && r.effect == Effect::Reduce));
+    assert_rejected_for(&after_rides(spec, 1, 60, 1), Code::DailyCapReached);
+}
+
+#[test]
+fn weekly_cap() {
+    let mut spec = bike_campaign();
+    spec.caps = smartville_scoring::Caps { points_per_week: Some(250), ..Default::default() };
+    let earned = judge(&honest(), &compile(spec.clone())).decision.points;
+    // Tuesday 07:45 minus 24 h: Monday, the same ISO week.
+    let reduced = after_rides(spec.clone(), 1, 250 - earned + 3, 24);
+    assert_eq!(reduced.points, earned - 3);
+    assert!(reduced.has(Code::WeeklyCapReached));
+    assert_rejected_for(&after_rides(spec.clone(), 1, 250, 24), Code::WeeklyCapReached);
+    // Minus 48 h: Sunday, the week before.
+    assert_eq!(after_rides(spec, 1, 250, 48).points, earned);
+}
+
+#[test]
+fn campaign_cap_and_budget() {
+    let mut spec = bike_campaign();
+    spec.caps.points_per_campaign = Some(5_000);
+    let campaign = compile(spec);
+    let earned = judge(&honest(), &campaign).decision.points;
+    let with = |points_in_campaign: u64, budget_remaining: u64| {
+        judge_with(&honest(), &campaign, &History { points_in_campaign, budget_remaining, ..History::default() })
+            .decision
+    };
+    assert_eq!(with(5_000 - earned, 100_000).points, earned);
+    let reduced = with(5_000 - earned + 4, 100_000);
+    assert!(reduced.has(Code::CampaignCapReached) && reduced.points == earned - 4);
+    assert_rejected_for(&with(5_000, 100_000), Code::CampaignCapReached);
+
+    assert_eq!(with(0, earned).points, earned);
+    let reduced = with(0, earned - 1);
+    assert!(reduced.has(Code::BudgetExhausted) && reduced.points == earned - 1);
+    assert_rejected_for(&with(0, 0), Code::BudgetExhausted);
+}
+
+#[test]
+fn distance_cap() {
+    let with = |max_km: f64| {
+        let mut spec = bike_campaign();
+        spec.reward.max_km_per_ride = Some(max_km);
+        judge(&honest(), &compile(spec)).decision
+    };
+    let uncapped = with(3.0);
+    assert!(!uncapped.has(Code::DistanceCapped));
+    let capped = with(2.0);
+    assert!(capped.has(Code::DistanceCapped), "{capped:#?}");
+    assert_eq!((capped.status, capped.points), (Status::Accepted, 10 + 5 * 2));
+}
