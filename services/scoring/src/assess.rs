@@ -127,14 +127,19 @@ fn check_motion(track: &Track, campaign: &CompiledCampaign, reasons: &mut Reason
             ),
         );
     }
-    if track.over_speed_ms > t.fast_tolerance_s * 1000 {
+    let allowed_fast_ms = (t.fast_tolerance_s * 1000).max((t.fast_tolerance_share * track.moving_ms as f64) as i64);
+    if track.over_speed_ms > allowed_fast_ms {
         reasons.reject(
             ReasonCode::TooFast,
             format!(
-                "The ride went faster than {} km/h for {} s (up to {} km/h): that is a motorised trip.",
+                "The ride went faster than {} km/h for {} s of {} s moving (up to {} km/h); at most {} s or {:.0} % \
+                 is expected of a bike: that is a motorised trip.",
                 kmh(campaign.max_speed_mps),
                 track.over_speed_ms / 1000,
-                kmh(track.top_sustained_mps)
+                track.moving_ms / 1000,
+                kmh(track.top_sustained_mps),
+                t.fast_tolerance_s,
+                t.fast_tolerance_share * 100.0
             ),
         );
     }

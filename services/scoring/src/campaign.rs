@@ -109,6 +109,10 @@ pub struct Thresholds {
     /// How long (seconds, in total) the sustained speed may exceed the maximum
     /// before the ride counts as motorised: covers a downhill sprint.
     pub fast_tolerance_s: i64,
+    /// The same allowance as a share of the moving time, for long rides; the
+    /// larger of the two applies. A car in town spends most of its moving
+    /// time above a bike's speed, a fast cyclist a small part of it.
+    pub fast_tolerance_share: f64,
     /// Longest silence (seconds) between two fixes before the ride goes to review.
     pub max_gap_s: i64,
     /// Fixes whose reported accuracy is worse than this (metres) are dropped.
@@ -134,6 +138,7 @@ impl Default for Thresholds {
             min_speed_kmh: None,
             max_speed_kmh: None,
             fast_tolerance_s: 60,
+            fast_tolerance_share: 0.15,
             max_gap_s: 120,
             max_accuracy_m: 50.0,
             teleport_speed_kmh: 120.0,
@@ -260,6 +265,7 @@ impl CampaignSpec {
             ("thresholds.max_gap_s", t.max_gap_s > 0),
             ("thresholds.max_accuracy_m", t.max_accuracy_m > 0.0),
             ("thresholds.teleport_speed_kmh", t.teleport_speed_kmh > 0.0),
+            ("thresholds.fast_tolerance_share", (0.0..=1.0).contains(&t.fast_tolerance_share)),
             ("thresholds.max_outside_fraction", (0.0..=1.0).contains(&t.max_outside_fraction)),
             ("thresholds.max_detour_ratio", t.max_detour_ratio >= 1.0),
             ("thresholds.max_upload_age_h", t.max_upload_age_h.is_none_or(|h| h > 0)),

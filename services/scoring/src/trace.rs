@@ -254,19 +254,24 @@ impl RawTrace {
         if count > limits.max_points {
             return Err(TraceError::TooManyPoints { count, max: limits.max_points });
         }
-        let mut fixes = Vec::with_capacity(count);
         let mut previous_t = i64::MIN;
-        for (index, raw) in self.fixes.into_iter().enumerate() {
-            let fix = validate_fix(index, raw)?;
-            if fix.t_ms <= previous_t {
-                return Err(TraceError::NonIncreasingTimestamps { index });
-            }
-            if fix.t_ms > now_ms + limits.max_clock_skew_ms {
-                return Err(TraceError::InFuture { index, ahead_s: (fix.t_ms - now_ms) / 1000 });
-            }
-            previous_t = fix.t_ms;
-            fixes.push(fix);
-        }
+        // Collected in place: the raw fixes' buffer is reused for the valid ones.
+        let fixes: Vec<Fix> = self
+            .fixes
+            .into_iter()
+            .enumerate()
+            .map(|(index, raw)| {
+                let fix = validate_fix(index, raw)?;
+                if fix.t_ms <= previous_t {
+                    return Err(TraceError::NonIncreasingTimestamps { index });
+                }
+                if fix.t_ms > now_ms + limits.max_clock_skew_ms {
+                    return Err(TraceError::InFuture { index, ahead_s: (fix.t_ms - now_ms) / 1000 });
+                }
+                previous_t = fix.t_ms;
+                Ok(fix)
+            })
+            .collect::<Result<_, _>>()?;
         let (start, end) = (fixes[0].t_ms, previous_t);
         if end - start > limits.max_span_ms {
             return Err(TraceError::SpanTooLong { span_s: (end - start) / 1000, max_s: limits.max_span_ms / 1000 });

@@ -11,7 +11,7 @@
 //! were reached faster than [`STOP_SPEED_MPS`]. *Sustained speed* is the speed
 //! over the trailing [`SUSTAINED_WINDOW_MS`] at each anchor.
 
-use crate::trace::Trace;
+use crate::trace::{Fix, Trace};
 
 /// Mean Earth radius (IUGG), metres.
 const EARTH_RADIUS_M: f64 = 6_371_008.8;
@@ -29,25 +29,28 @@ pub const TELEPORT_MIN_M: f64 = 250.0;
 /// Cheap distances around a reference latitude.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Ruler {
-    lat0: f64,
+    lat0_deg: f64,
     cos0: f64,
-    sin0: f64,
+    /// `sin φ₀` per degree, for the first-order correction of the longitude scale.
+    sin0_per_deg: f64,
 }
 
 impl Ruler {
+    /// Metres per degree of arc on the mean sphere.
+    const M_PER_DEG: f64 = EARTH_RADIUS_M * std::f64::consts::PI / 180.0;
+
     pub(crate) fn new(lat0_deg: f64) -> Self {
         let lat0 = lat0_deg.to_radians();
-        Self { lat0, cos0: lat0.cos(), sin0: lat0.sin() }
+        Self { lat0_deg, cos0: lat0.cos(), sin0_per_deg: lat0.sin() * std::f64::consts::PI / 180.0 }
     }
 
     /// Metres between two points given in degrees.
     #[inline]
     pub(crate) fn distance(&self, (lat_a, lon_a): (f64, f64), (lat_b, lon_b): (f64, f64)) -> f64 {
-        let mid = (lat_a + lat_b).to_radians() * 0.5;
-        let scale = self.cos0 - self.sin0 * (mid - self.lat0);
-        let dy = (lat_b - lat_a).to_radians();
-        let dx = (lon_b - lon_a).to_radians() * scale;
-        EARTH_RADIUS_M * (dx * dx + dy * dy).sqrt()
+        let scale = self.cos0 - self.sin0_per_deg * ((lat_a + lat_b) * 0.5 - self.lat0_deg);
+        let dy = lat_b - lat_a;
+        let dx = (lon_b - lon_a) * scale;
+        Self::M_PER_DEG * (dx * dx + dy * dy).sqrt()
     }
 }
 
@@ -59,6 +62,8 @@ pub(crate) struct TrackPoint {
     pub(crate) lon: f64,
     /// Distance counted so far (metres), at the last anchor.
     pub(crate) along_m: f64,
+    /// Straight-line distance from the previous kept fix (metres).
+    hop_m: f64,
 }
 
 impl TrackPoint {
@@ -100,39 +105,11 @@ impl Track {
     pub(crate) fn build(trace: &Trace, limits: &TrackLimits) -> Self {
         let fixes = trace.fixes();
         let ruler = Ruler::new(fixes[0].lat);
-
-        // Pass 1: drop inaccurate fixes, then isolated spikes (a fix that
-        // jumps away and straight back at an impossible speed).
-        let accurate: Vec<&crate::trace::Fix> =
-            fixes.iter().filter(|f| f.accuracy_m.is_none_or(|a| f64::from(a) <= limits.max_accuracy_m)).collect();
-        let mut points: Vec<TrackPoint> = Vec::with_capacity(accurate.len());
-        for (i, fix) in accurate.iter().enumerate() {
-            let here = (fix.lat, fix.lon);
-            if let (Some(prev), Some(next)) = (points.last(), accurate.get(i + 1)) {
-                let there = (next.lat, next.lon);
-                let out = ruler.distance(prev.position(), here);
-                let back = ruler.distance(here, there);
-                let speed_out = out * 1000.0 / (fix.t_ms - prev.t_ms) as f64;
-                let speed_back = back * 1000.0 / (next.t_ms - fix.t_ms) as f64;
-                let returns = ruler.distance(prev.position(), there) < 0.5 * out.min(back);
-                if out > SPIKE_MIN_M
-                    && back > SPIKE_MIN_M
-                    && returns
-                    && speed_out > limits.teleport_speed_mps
-                    && speed_back > limits.teleport_speed_mps
-                {
-                    continue;
-                }
-            }
-            points.push(TrackPoint { t_ms: fix.t_ms, lat: fix.lat, lon: fix.lon, along_m: 0.0 });
-        }
-        let dropped = fixes.len() - points.len();
-
-        // Pass 2: distance, gaps, jumps, moving time and sustained speed.
+        let points = Self::clean(fixes, &ruler, limits);
         let mut track = Self {
             ruler,
             points: Vec::new(),
-            dropped,
+            dropped: fixes.len() - points.len(),
             distance_m: 0.0,
             moving_ms: 0,
             longest_gap_ms: 0,
@@ -140,39 +117,81 @@ impl Track {
             over_speed_ms: 0,
             top_sustained_mps: 0.0,
         };
-        if let Some(first) = points.first() {
-            let mut anchors: Vec<(i64, f64)> = vec![(first.t_ms, 0.0)];
-            let mut anchor = first.position();
-            let mut window_start = 0;
-            for i in 1..points.len() {
-                let (prev, point) = (points[i - 1], points[i]);
-                let dt = point.t_ms - prev.t_ms;
-                track.longest_gap_ms = track.longest_gap_ms.max(dt);
-                let hop = ruler.distance(prev.position(), point.position());
-                let hop_speed = hop * 1000.0 / dt as f64;
-                if hop > TELEPORT_MIN_M
-                    && hop_speed > limits.teleport_speed_mps
-                    && track.teleport.is_none_or(|j| hop > j.distance_m)
-                {
-                    track.teleport = Some(Jump { distance_m: hop, speed_mps: hop_speed });
-                }
-                let moved = ruler.distance(anchor, point.position());
-                if moved >= STEP_M {
-                    let &(anchor_t, _) = anchors.last().unwrap_or(&(point.t_ms, 0.0));
-                    let interval = point.t_ms - anchor_t;
-                    if moved * 1000.0 >= STOP_SPEED_MPS * interval as f64 {
-                        track.moving_ms += interval;
-                    }
-                    track.distance_m += moved;
-                    anchor = point.position();
-                    anchors.push((point.t_ms, track.distance_m));
-                    track.note_sustained_speed(&anchors, &mut window_start, limits.max_speed_mps);
-                }
-                points[i].along_m = track.distance_m;
-            }
-        }
-        track.points = points;
+        track.measure(points, limits);
         track
+    }
+
+    /// Pass 1: drops inaccurate fixes, then isolated spikes (a fix that jumps
+    /// away and straight back at an impossible speed). Only a fix that is
+    /// already far and fast from its predecessor costs a look ahead.
+    fn clean(fixes: &[Fix], ruler: &Ruler, limits: &TrackLimits) -> Vec<TrackPoint> {
+        let accurate = |f: &&Fix| f.accuracy_m.is_none_or(|a| f64::from(a) <= limits.max_accuracy_m);
+        let mut points: Vec<TrackPoint> = Vec::with_capacity(fixes.len());
+        for (i, fix) in fixes.iter().enumerate().filter(|(_, f)| accurate(f)) {
+            let here = (fix.lat, fix.lon);
+            let Some(prev) = points.last() else {
+                points.push(TrackPoint { t_ms: fix.t_ms, lat: fix.lat, lon: fix.lon, along_m: 0.0, hop_m: 0.0 });
+                continue;
+            };
+            let out = ruler.distance(prev.position(), here);
+            if out > SPIKE_MIN_M
+                && out * 1000.0 > limits.teleport_speed_mps * (fix.t_ms - prev.t_ms) as f64
+                && let Some(next) = fixes[i + 1..].iter().find(accurate)
+            {
+                let there = (next.lat, next.lon);
+                let back = ruler.distance(here, there);
+                let returns = ruler.distance(prev.position(), there) < 0.5 * out.min(back);
+                if back > SPIKE_MIN_M
+                    && returns
+                    && back * 1000.0 > limits.teleport_speed_mps * (next.t_ms - fix.t_ms) as f64
+                {
+                    continue;
+                }
+            }
+            points.push(TrackPoint { t_ms: fix.t_ms, lat: fix.lat, lon: fix.lon, along_m: 0.0, hop_m: out });
+        }
+        points
+    }
+
+    /// Pass 2: distance, gaps, jumps, moving time and sustained speed.
+    fn measure(&mut self, mut points: Vec<TrackPoint>, limits: &TrackLimits) {
+        let Some(first) = points.first().copied() else { return };
+        let mut anchors: Vec<(i64, f64)> = vec![(first.t_ms, 0.0)];
+        let mut anchor = first;
+        // An upper bound of the distance from the anchor (triangle inequality):
+        // below the step there is no need to measure it.
+        let mut since_anchor_m = 0.0;
+        let mut window_start = 0;
+        for i in 1..points.len() {
+            let (prev, point) = (points[i - 1], points[i]);
+            let dt = point.t_ms - prev.t_ms;
+            self.longest_gap_ms = self.longest_gap_ms.max(dt);
+            let hop_speed = point.hop_m * 1000.0 / dt as f64;
+            if point.hop_m > TELEPORT_MIN_M
+                && hop_speed > limits.teleport_speed_mps
+                && self.teleport.is_none_or(|j| point.hop_m > j.distance_m)
+            {
+                self.teleport = Some(Jump { distance_m: point.hop_m, speed_mps: hop_speed });
+            }
+            since_anchor_m += point.hop_m;
+            if since_anchor_m >= STEP_M {
+                let moved = self.ruler.distance(anchor.position(), point.position());
+                since_anchor_m = moved;
+                if moved >= STEP_M {
+                    let interval = point.t_ms - anchor.t_ms;
+                    if moved * 1000.0 >= STOP_SPEED_MPS * interval as f64 {
+                        self.moving_ms += interval;
+                    }
+                    self.distance_m += moved;
+                    anchor = point;
+                    since_anchor_m = 0.0;
+                    anchors.push((point.t_ms, self.distance_m));
+                    self.note_sustained_speed(&anchors, &mut window_start, limits.max_speed_mps);
+                }
+            }
+            points[i].along_m = self.distance_m;
+        }
+        self.points = points;
     }
 
     /// Updates the over-speed time with the newest anchor's trailing-window speed.

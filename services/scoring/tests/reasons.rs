@@ -74,15 +74,22 @@ fn too_fast_at_the_speed_limit() {
 #[test]
 fn too_fast_only_after_the_tolerance() {
     let fast = exact_ride(35.0, school_morning());
-    let with_tolerance = |seconds: i64| {
+    let with_tolerance = |seconds: i64, share: f64| {
         let mut spec = bike_campaign();
         spec.thresholds.fast_tolerance_s = seconds;
+        spec.thresholds.fast_tolerance_share = share;
         judge(&fast, &compile(spec)).decision
     };
     // Over the limit from the first full 30 s window to the end.
-    let over_s = with_tolerance(0).duration_s as i64 - 30;
-    assert!(!with_tolerance(over_s + 5).has(Code::TooFast));
-    assert_rejected_for(&with_tolerance(over_s - 5), Code::TooFast);
+    let decision = with_tolerance(0, 0.0);
+    let over_s = decision.duration_s as i64 - 30;
+    assert!(!with_tolerance(over_s + 5, 0.0).has(Code::TooFast));
+    assert_rejected_for(&with_tolerance(over_s - 5, 0.0), Code::TooFast);
+    // The share of moving time: the larger allowance applies.
+    let share = over_s as f64 / decision.moving_time_s as f64;
+    assert!(!with_tolerance(0, share + 0.03).has(Code::TooFast));
+    assert_rejected_for(&with_tolerance(0, share - 0.03), Code::TooFast);
+    assert!(!with_tolerance(over_s + 5, share - 0.03).has(Code::TooFast));
 }
 
 #[test]

@@ -29,23 +29,28 @@ pub(super) fn parse(bytes: &[u8]) -> Result<RawTrace, TraceError> {
     let mut current: Option<RawFix> = None;
     let mut field: Option<Field> = None;
     let mut saw_gpx_root = false;
+    let mut depth = 0usize;
     loop {
         let event =
             reader.read_event().map_err(|e| TraceError::Gpx(format!("at byte {}: {e}", reader.error_position())))?;
         match event {
-            Event::Start(element) | Event::Empty(element) if !saw_gpx_root => {
+            Event::Start(ref element) | Event::Empty(ref element) if !saw_gpx_root => {
                 if element.local_name().as_ref() != "gpx" {
                     return Err(TraceError::Gpx("the root element is not <gpx>".into()));
                 }
                 saw_gpx_root = true;
+                depth += usize::from(matches!(event, Event::Start(_)));
             }
-            Event::Start(element) => match element.local_name().as_ref() {
-                "trkpt" => current = Some(start_point(fixes.len(), &element)?),
-                "time" if current.is_some() => field = Some(Field::Time),
-                "speed" if current.is_some() => field = Some(Field::Speed),
-                "accuracy" if current.is_some() => field = Some(Field::Accuracy),
-                _ => field = None,
-            },
+            Event::Start(element) => {
+                depth += 1;
+                match element.local_name().as_ref() {
+                    "trkpt" => current = Some(start_point(fixes.len(), &element)?),
+                    "time" if current.is_some() => field = Some(Field::Time),
+                    "speed" if current.is_some() => field = Some(Field::Speed),
+                    "accuracy" if current.is_some() => field = Some(Field::Accuracy),
+                    _ => field = None,
+                }
+            }
             Event::Empty(element) if element.local_name().as_ref() == "trkpt" => {
                 fixes.push(start_point(fixes.len(), &element)?);
             }
@@ -56,12 +61,16 @@ pub(super) fn parse(bytes: &[u8]) -> Result<RawTrace, TraceError> {
                 }
             }
             Event::End(element) => {
+                depth = depth.saturating_sub(1);
                 field = None;
                 if element.local_name().as_ref() == "trkpt"
                     && let Some(fix) = current.take()
                 {
                     fixes.push(fix);
                 }
+            }
+            Event::Eof if depth > 0 => {
+                return Err(TraceError::Gpx("the document ends before its elements are closed".into()));
             }
             Event::Eof => break,
             _ => {}
