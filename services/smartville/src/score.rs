@@ -41,6 +41,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     let now = args.now.unwrap_or_else(Utc::now).timestamp_millis();
     let trace = parse_ride(&ride)
         .and_then(|raw| raw.validate(&campaign.trace_limits(), now))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))
         .with_context(|| format!("ride {}", args.ride.display()))?;
     let assessment = assess(&trace, &campaign, &history);
     println!("{}", serde_json::to_string_pretty(&assessment.decision)?);

@@ -1,0 +1,64 @@
+//! The `smartville` binary as a user runs it.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn smartville(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_smartville")).current_dir(repo()).args(args).output().unwrap()
+}
+
+fn decision(output: &Output) -> serde_json::Value {
+    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn the_readme_example_earns_points_today_and_in_years_to_come() {
+    for now in [None, Some("2027-03-14T03:00:00Z"), Some("2031-12-28T23:59:00+01:00")] {
+        let mut args = vec!["score", "--campaign", "examples/campaign.json", "examples/ride.gpx"];
+        if let Some(now) = now {
+            args.extend(["--now", now]);
+        }
+        let decision = decision(&smartville(&args));
+        assert_eq!(decision["status"], "accepted", "{decision:#}");
+        assert!(decision["points"].as_u64().unwrap() > 0);
+        assert!(decision["distance_m"].as_u64().unwrap() > 2_000);
+        assert!(decision["reasons"].as_array().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn a_simulated_car_ride_is_rejected_with_its_reason() {
+    let dir = std::env::temp_dir().join(format!("smartville-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ride = dir.join("car.json");
+    let output = smartville(&["simulate", "--kind", "car", "--format", "json", "--start", "2026-11-24T07:50:00+01:00"]);
+    assert!(output.status.success());
+    std::fs::write(&ride, &output.stdout).unwrap();
+    let decision = decision(&smartville(&["score", "--campaign", "examples/campaign.json", ride.to_str().unwrap()]));
+    assert_eq!(decision["status"], "rejected");
+    assert_eq!(decision["reasons"][0]["code"], "TOO_FAST", "{decision:#}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bad_input_is_a_clear_error_with_exit_code_2() {
+    let no_time = "services/scoring/tests/data/real/no_time.gpx";
+    let output = smartville(&["score", "--campaign", "examples/campaign.json", no_time]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("MISSING_TIMESTAMP") && stderr.contains("point 0 has no timestamp"), "{stderr}");
+
+    let output = smartville(&["score", "--campaign", "examples/ride.gpx", "examples/ride.gpx"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("campaign"));
+
+    let output = smartville(&["score", "--campaign", "examples/campaign.json", "no/such/file.gpx"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no/such/file.gpx"));
+}
