@@ -11,7 +11,7 @@ use crate::decision::{Decision, Effect, Reason, ReasonCode, Status};
 use crate::fingerprint::Fingerprint;
 use crate::history::History;
 use crate::trace::Trace;
-use crate::track::{Track, TrackLimits};
+use crate::track::{Track, TrackLimits, TrackPoint};
 use crate::zones::ZoneRole;
 
 /// Spacing (metres) of the fixes the area checks look at: below GPS error,
@@ -50,10 +50,10 @@ pub fn assess(trace: &Trace, campaign: &CompiledCampaign, history: &History) -> 
         reasons.reject(ReasonCode::MockLocation, "The phone reported simulated (mock) locations.".into());
     }
     check_motion(&track, campaign, &mut reasons);
-    let day = check_calendar_and_places(&track, campaign, &mut reasons);
-    check_history(&track, &fingerprint, history, &mut reasons);
+    let day = check_calendar_and_places(trace, &track, campaign, &mut reasons);
+    check_history(trace, &fingerprint, history, &mut reasons);
 
-    let points = if reasons.rejected() { 0 } else { points(&track, campaign, history, day, &mut reasons) };
+    let points = if reasons.rejected() { 0 } else { pay(&track, campaign, history, day, &mut reasons) };
     let status = if reasons.rejected() {
         Status::Rejected
     } else if reasons.0.iter().any(|r| r.effect == Effect::Review) {
@@ -65,7 +65,7 @@ pub fn assess(trace: &Trace, campaign: &CompiledCampaign, history: &History) -> 
     reasons.sort_by_key(|r| r.effect as u8);
     let decision = Decision {
         status,
-        points: if status == Status::Rejected { 0 } else { points },
+        points,
         distance_m: track.distance_m.round() as u64,
         duration_s: ((track.ended_at_ms() - track.started_at_ms()) / 1000) as u64,
         moving_time_s: (track.moving_ms / 1000) as u64,
@@ -169,10 +169,15 @@ fn check_motion(track: &Track, campaign: &CompiledCampaign, reasons: &mut Reason
 
 /// The calendar, the area and the school checks. Returns the local day of the
 /// ride for the caps.
-fn check_calendar_and_places(track: &Track, campaign: &CompiledCampaign, reasons: &mut Reasons) -> NaiveDate {
+fn check_calendar_and_places(
+    trace: &Trace,
+    track: &Track,
+    campaign: &CompiledCampaign,
+    reasons: &mut Reasons,
+) -> NaiveDate {
     let spec = &campaign.spec;
-    let start = campaign.calendar.local(track.started_at_ms());
-    let end = campaign.calendar.local(track.ended_at_ms());
+    let start = campaign.calendar.local(trace.started_at_ms());
+    let end = campaign.calendar.local(trace.ended_at_ms());
     let day = start.date();
     if day < spec.valid_from || day > spec.valid_until {
         reasons.reject(
@@ -238,14 +243,11 @@ fn check_school_run(track: &Track, campaign: &CompiledCampaign, windows: &[&Wind
     if windows.iter().any(|w| w.direction == Direction::Free) {
         return;
     }
-    let at_school = |mut points: Box<dyn Iterator<Item = &crate::track::TrackPoint> + '_>| {
-        points.any(|p| campaign.zones.find(ZoneRole::School, p.lat, p.lon).is_some())
-    };
     let wants = |direction| windows.iter().any(|w| w.direction == direction);
     let ends_at_school =
-        wants(Direction::ToSchool) && at_school(Box::new(track.near_end(SCHOOL_REACH_M, AREA_SAMPLE_M)));
+        wants(Direction::ToSchool) && touches_school(campaign, track.near_end(SCHOOL_REACH_M, AREA_SAMPLE_M));
     let starts_at_school =
-        wants(Direction::FromSchool) && at_school(Box::new(track.near_start(SCHOOL_REACH_M, AREA_SAMPLE_M)));
+        wants(Direction::FromSchool) && touches_school(campaign, track.near_start(SCHOOL_REACH_M, AREA_SAMPLE_M));
     if !ends_at_school && !starts_at_school {
         let message = match (wants(Direction::ToSchool), wants(Direction::FromSchool)) {
             (true, false) => "The ride does not end at a school, as rides in this time window must.",
@@ -265,8 +267,12 @@ fn check_school_run(track: &Track, campaign: &CompiledCampaign, windows: &[&Wind
     }
 }
 
-fn check_history(track: &Track, fingerprint: &Fingerprint, history: &History, reasons: &mut Reasons) {
-    let (start, end) = (track.started_at_ms(), track.ended_at_ms());
+fn touches_school<'a>(campaign: &CompiledCampaign, mut points: impl Iterator<Item = &'a TrackPoint>) -> bool {
+    points.any(|p| campaign.zones.find(ZoneRole::School, p.lat, p.lon).is_some())
+}
+
+fn check_history(trace: &Trace, fingerprint: &Fingerprint, history: &History, reasons: &mut Reasons) {
+    let (start, end) = (trace.started_at_ms(), trace.ended_at_ms());
     for prior in &history.earlier_traces {
         let earlier = &prior.fingerprint;
         if prior.own && earlier.content_hash == fingerprint.content_hash {
@@ -294,7 +300,7 @@ fn check_history(track: &Track, fingerprint: &Fingerprint, history: &History, re
 }
 
 /// Points for a valid ride: the reward, then every cap and the budget in turn.
-fn points(track: &Track, campaign: &CompiledCampaign, history: &History, day: NaiveDate, reasons: &mut Reasons) -> u64 {
+fn pay(track: &Track, campaign: &CompiledCampaign, history: &History, day: NaiveDate, reasons: &mut Reasons) -> u64 {
     let spec = &campaign.spec;
     let reward = &spec.reward;
     let mut paid_m = track.distance_m;

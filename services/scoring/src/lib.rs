@@ -45,5 +45,5 @@ pub use decision::{Decision, Effect, Reason, ReasonCode, Status};
 pub use fingerprint::Fingerprint;
 pub use history::{History, PriorRide, PriorTrace};
 pub use trace::{Fix, RawFix, RawTrace, Trace, TraceError, TraceLimits};
-pub use track::{STEP_M, STOP_SPEED_MPS, SUSTAINED_WINDOW_MS, TELEPORT_MIN_M};
+pub use track::TELEPORT_MIN_M;
 pub use zones::ZoneRole;

@@ -59,12 +59,6 @@ fn serialize_rfc3339<S: serde::Serializer>(t_ms: &Option<i64>, serializer: S) ->
     }
 }
 
-impl From<Fix> for RawFix {
-    fn from(fix: Fix) -> Self {
-        Self { t_ms: Some(fix.t_ms), lat: fix.lat, lon: fix.lon, accuracy_m: fix.accuracy_m, speed_mps: fix.speed_mps }
-    }
-}
-
 /// An uploaded trace before validation.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct RawTrace {
@@ -335,10 +329,5 @@ impl Trace {
     /// Time of the last fix (ms since epoch).
     pub fn ended_at_ms(&self) -> i64 {
         self.fixes[self.fixes.len() - 1].t_ms
-    }
-
-    /// The same trace as a [`RawTrace`], e.g. to alter it in a test or simulator.
-    pub fn to_raw(&self) -> RawTrace {
-        RawTrace { fixes: self.fixes.iter().copied().map(RawFix::from).collect(), mock_location: self.mock_location }
     }
 }

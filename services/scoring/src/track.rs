@@ -241,14 +241,17 @@ impl Track {
     pub(crate) fn samples(&self, spacing_m: f64) -> impl Iterator<Item = &TrackPoint> {
         let mut next_along = 0.0;
         let last = self.points.len().saturating_sub(1);
-        self.points.iter().enumerate().filter(move |&(i, p)| {
-            let take = p.along_m >= next_along || i == last;
-            if take {
-                next_along = p.along_m + spacing_m;
-            }
-            take
-        })
-        .map(|(_, p)| p)
+        self.points
+            .iter()
+            .enumerate()
+            .filter(move |&(i, p)| {
+                let take = p.along_m >= next_along || i == last;
+                if take {
+                    next_along = p.along_m + spacing_m;
+                }
+                take
+            })
+            .map(|(_, p)| p)
     }
 
     /// Kept fixes within `reach_m` of the start, spaced `spacing_m` apart.
