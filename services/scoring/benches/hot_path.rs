@@ -83,7 +83,7 @@ fn hot_path(c: &mut Criterion) {
         b.iter_batched(
             || raw.clone(),
             |raw| assess(&raw.validate(&limits, now).unwrap(), &campaign, black_box(&history)),
-            BatchSize::SmallInput,
+            BatchSize::PerIteration,
         )
     });
     group.bench_function("naive_baseline_to_cell_every_fix", |b| b.iter(|| naive_geofence(black_box(&raw), &zones)));

@@ -267,7 +267,10 @@ fn check_school_run(track: &Track, campaign: &CompiledCampaign, windows: &[&Wind
     }
 }
 
-fn touches_school<'a>(campaign: &CompiledCampaign, mut points: impl Iterator<Item = &'a TrackPoint>) -> bool {
+fn touches_school<'a: 'b, 'b>(
+    campaign: &CompiledCampaign,
+    mut points: impl Iterator<Item = &'b TrackPoint<'a>>,
+) -> bool {
     points.any(|p| campaign.zones.find(ZoneRole::School, p.lat, p.lon).is_some())
 }
 

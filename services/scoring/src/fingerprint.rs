@@ -123,7 +123,7 @@ fn to_degrees([lat, lon]: [i32; 2]) -> (f64, f64) {
 fn trimmed_samples(track: &Track) -> Vec<[i32; 2]> {
     let points = &track.points;
     let (Some(start), Some(end)) = (points.first(), points.last()) else { return Vec::new() };
-    let away = |from: (f64, f64)| move |p: &&TrackPoint| track.ruler.distance(from, p.position()) >= TRIM_M;
+    let away = |from: (f64, f64)| move |p: &&TrackPoint<'_>| track.ruler.distance(from, p.position()) >= TRIM_M;
     let Some(first) = points.iter().position(|p| away(start.position())(&p)) else { return Vec::new() };
     let Some(last) = points.iter().rposition(|p| away(end.position())(&p)) else { return Vec::new() };
     if last <= first {

@@ -54,21 +54,25 @@ impl Ruler {
     }
 }
 
-/// A kept fix with its position along the ride.
+/// A kept fix with its position along the ride. Dereferences to the fix.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct TrackPoint {
-    pub(crate) t_ms: i64,
-    pub(crate) lat: f64,
-    pub(crate) lon: f64,
+pub(crate) struct TrackPoint<'a> {
+    fix: &'a Fix,
     /// Distance counted so far (metres), at the last anchor.
     pub(crate) along_m: f64,
-    /// Straight-line distance from the previous kept fix (metres).
-    hop_m: f64,
 }
 
-impl TrackPoint {
+impl std::ops::Deref for TrackPoint<'_> {
+    type Target = Fix;
+
+    fn deref(&self) -> &Fix {
+        self.fix
+    }
+}
+
+impl TrackPoint<'_> {
     pub(crate) fn position(&self) -> (f64, f64) {
-        (self.lat, self.lon)
+        (self.fix.lat, self.fix.lon)
     }
 }
 
@@ -81,9 +85,9 @@ pub(crate) struct Jump {
 
 /// What the motion checks need, computed once per ride.
 #[derive(Debug)]
-pub(crate) struct Track {
+pub(crate) struct Track<'a> {
     pub(crate) ruler: Ruler,
-    pub(crate) points: Vec<TrackPoint>,
+    pub(crate) points: Vec<TrackPoint<'a>>,
     pub(crate) dropped: usize,
     pub(crate) distance_m: f64,
     pub(crate) moving_ms: i64,
@@ -101,15 +105,19 @@ pub(crate) struct TrackLimits {
     pub(crate) max_speed_mps: f64,
 }
 
-impl Track {
-    pub(crate) fn build(trace: &Trace, limits: &TrackLimits) -> Self {
+impl<'a> Track<'a> {
+    /// Cleans and measures in one pass over the fixes. A fix is dropped when
+    /// its accuracy is too poor, or when it is an isolated spike: far and fast
+    /// from its predecessor and straight back to the next accurate fix (only
+    /// such a fix costs a look ahead).
+    pub(crate) fn build(trace: &'a Trace, limits: &TrackLimits) -> Self {
         let fixes = trace.fixes();
         let ruler = Ruler::new(fixes[0].lat);
-        let points = Self::clean(fixes, &ruler, limits);
+        let accurate = |f: &&Fix| f.accuracy_m.is_none_or(|a| f64::from(a) <= limits.max_accuracy_m);
         let mut track = Self {
             ruler,
-            points: Vec::new(),
-            dropped: fixes.len() - points.len(),
+            points: Vec::with_capacity(fixes.len()),
+            dropped: 0,
             distance_m: 0.0,
             moving_ms: 0,
             longest_gap_ms: 0,
@@ -117,30 +125,28 @@ impl Track {
             over_speed_ms: 0,
             top_sustained_mps: 0.0,
         };
-        track.measure(points, limits);
-        track
-    }
-
-    /// Pass 1: drops inaccurate fixes, then isolated spikes (a fix that jumps
-    /// away and straight back at an impossible speed). Only a fix that is
-    /// already far and fast from its predecessor costs a look ahead.
-    fn clean(fixes: &[Fix], ruler: &Ruler, limits: &TrackLimits) -> Vec<TrackPoint> {
-        let accurate = |f: &&Fix| f.accuracy_m.is_none_or(|a| f64::from(a) <= limits.max_accuracy_m);
-        let mut points: Vec<TrackPoint> = Vec::with_capacity(fixes.len());
+        let mut anchors: Vec<(i64, f64)> = Vec::new();
+        let mut anchor = &fixes[0];
+        // An upper bound of the distance from the anchor (triangle inequality):
+        // below the step there is no need to measure it.
+        let mut since_anchor_m = 0.0;
+        let mut window_start = 0;
         for (i, fix) in fixes.iter().enumerate().filter(|(_, f)| accurate(f)) {
-            let here = (fix.lat, fix.lon);
-            let Some(prev) = points.last() else {
-                points.push(TrackPoint { t_ms: fix.t_ms, lat: fix.lat, lon: fix.lon, along_m: 0.0, hop_m: 0.0 });
+            let Some(prev) = track.points.last().map(|p| p.fix) else {
+                anchor = fix;
+                anchors.push((fix.t_ms, 0.0));
+                track.points.push(TrackPoint { fix, along_m: 0.0 });
                 continue;
             };
-            let out = ruler.distance(prev.position(), here);
-            if out > SPIKE_MIN_M
-                && out * 1000.0 > limits.teleport_speed_mps * (fix.t_ms - prev.t_ms) as f64
+            let hop = ruler.distance((prev.lat, prev.lon), (fix.lat, fix.lon));
+            let dt = fix.t_ms - prev.t_ms;
+            let hop_speed = hop * 1000.0 / dt as f64;
+            if hop > SPIKE_MIN_M
+                && hop_speed > limits.teleport_speed_mps
                 && let Some(next) = fixes[i + 1..].iter().find(accurate)
             {
-                let there = (next.lat, next.lon);
-                let back = ruler.distance(here, there);
-                let returns = ruler.distance(prev.position(), there) < 0.5 * out.min(back);
+                let back = ruler.distance((fix.lat, fix.lon), (next.lat, next.lon));
+                let returns = ruler.distance((prev.lat, prev.lon), (next.lat, next.lon)) < 0.5 * hop.min(back);
                 if back > SPIKE_MIN_M
                     && returns
                     && back * 1000.0 > limits.teleport_speed_mps * (next.t_ms - fix.t_ms) as f64
@@ -148,50 +154,34 @@ impl Track {
                     continue;
                 }
             }
-            points.push(TrackPoint { t_ms: fix.t_ms, lat: fix.lat, lon: fix.lon, along_m: 0.0, hop_m: out });
-        }
-        points
-    }
 
-    /// Pass 2: distance, gaps, jumps, moving time and sustained speed.
-    fn measure(&mut self, mut points: Vec<TrackPoint>, limits: &TrackLimits) {
-        let Some(first) = points.first().copied() else { return };
-        let mut anchors: Vec<(i64, f64)> = vec![(first.t_ms, 0.0)];
-        let mut anchor = first;
-        // An upper bound of the distance from the anchor (triangle inequality):
-        // below the step there is no need to measure it.
-        let mut since_anchor_m = 0.0;
-        let mut window_start = 0;
-        for i in 1..points.len() {
-            let (prev, point) = (points[i - 1], points[i]);
-            let dt = point.t_ms - prev.t_ms;
-            self.longest_gap_ms = self.longest_gap_ms.max(dt);
-            let hop_speed = point.hop_m * 1000.0 / dt as f64;
-            if point.hop_m > TELEPORT_MIN_M
+            track.longest_gap_ms = track.longest_gap_ms.max(dt);
+            if hop > TELEPORT_MIN_M
                 && hop_speed > limits.teleport_speed_mps
-                && self.teleport.is_none_or(|j| point.hop_m > j.distance_m)
+                && track.teleport.is_none_or(|j| hop > j.distance_m)
             {
-                self.teleport = Some(Jump { distance_m: point.hop_m, speed_mps: hop_speed });
+                track.teleport = Some(Jump { distance_m: hop, speed_mps: hop_speed });
             }
-            since_anchor_m += point.hop_m;
+            since_anchor_m += hop;
             if since_anchor_m >= STEP_M {
-                let moved = self.ruler.distance(anchor.position(), point.position());
+                let moved = ruler.distance((anchor.lat, anchor.lon), (fix.lat, fix.lon));
                 since_anchor_m = moved;
                 if moved >= STEP_M {
-                    let interval = point.t_ms - anchor.t_ms;
+                    let interval = fix.t_ms - anchor.t_ms;
                     if moved * 1000.0 >= STOP_SPEED_MPS * interval as f64 {
-                        self.moving_ms += interval;
+                        track.moving_ms += interval;
                     }
-                    self.distance_m += moved;
-                    anchor = point;
+                    track.distance_m += moved;
+                    anchor = fix;
                     since_anchor_m = 0.0;
-                    anchors.push((point.t_ms, self.distance_m));
-                    self.note_sustained_speed(&anchors, &mut window_start, limits.max_speed_mps);
+                    anchors.push((fix.t_ms, track.distance_m));
+                    track.note_sustained_speed(&anchors, &mut window_start, limits.max_speed_mps);
                 }
             }
-            points[i].along_m = self.distance_m;
+            track.points.push(TrackPoint { fix, along_m: track.distance_m });
         }
-        self.points = points;
+        track.dropped = fixes.len() - track.points.len();
+        track
     }
 
     /// Updates the over-speed time with the newest anchor's trailing-window speed.
@@ -238,7 +228,7 @@ impl Track {
     /// Kept fixes spaced at least `spacing_m` apart along the ride, always
     /// including the first and the last: enough to judge where a ride went
     /// without looking at every fix.
-    pub(crate) fn samples(&self, spacing_m: f64) -> impl Iterator<Item = &TrackPoint> {
+    pub(crate) fn samples(&self, spacing_m: f64) -> impl Iterator<Item = &TrackPoint<'a>> {
         let mut next_along = 0.0;
         let last = self.points.len().saturating_sub(1);
         self.points
@@ -255,12 +245,12 @@ impl Track {
     }
 
     /// Kept fixes within `reach_m` of the start, spaced `spacing_m` apart.
-    pub(crate) fn near_start(&self, reach_m: f64, spacing_m: f64) -> impl Iterator<Item = &TrackPoint> {
+    pub(crate) fn near_start(&self, reach_m: f64, spacing_m: f64) -> impl Iterator<Item = &TrackPoint<'a>> {
         self.samples(spacing_m).take_while(move |p| p.along_m <= reach_m)
     }
 
     /// Kept fixes within `reach_m` of the end, spaced about `spacing_m` apart, last first.
-    pub(crate) fn near_end(&self, reach_m: f64, spacing_m: f64) -> impl Iterator<Item = &TrackPoint> {
+    pub(crate) fn near_end(&self, reach_m: f64, spacing_m: f64) -> impl Iterator<Item = &TrackPoint<'a>> {
         let from = self.distance_m - reach_m;
         let mut next_along = f64::INFINITY;
         self.points.iter().rev().take_while(move |p| p.along_m >= from).filter(move |p| {
