@@ -1,0 +1,251 @@
+//! The double-entry ledger, after TigerBeetle's guarantees.
+//!
+//! - Transfers are immutable and there is at most one per id. The id derives
+//!   from the source event (e.g. `reward:<trip id>`), so a retried event posts
+//!   nothing new; a retry with different fields is a [`StoreError::Conflict`].
+//! - Every transfer debits one account and credits another by the same
+//!   amount, so the balances of a tenant always sum to zero: the issuer's mint
+//!   account goes negative by exactly what circulates.
+//! - Accounts that do not allow it (participant wallets, campaign budgets,
+//!   merchants) never go negative: the balance update is conditional, in the
+//!   same statement, so two concurrent debits cannot both pass a check.
+//! - Accounts are updated in a fixed order (by id), so two transfers between
+//!   the same pair of accounts in opposite directions cannot deadlock on
+//!   PostgreSQL's row locks.
+//!
+//! Posting happens inside the caller's transaction, together with the change
+//! that caused it; on any error the caller rolls back (drops the transaction).
+
+use serde::Serialize;
+
+use crate::{StoreError, Tx, now_ms};
+
+/// Who owns an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountKind {
+    /// The tenant's mint: the source of every coin it issues (may go negative).
+    Issuer,
+    /// A campaign's budget.
+    Campaign,
+    /// A participant's wallet.
+    Participant,
+    /// A merchant's takings.
+    Merchant,
+}
+
+impl AccountKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Issuer => "issuer",
+            Self::Campaign => "campaign",
+            Self::Participant => "participant",
+            Self::Merchant => "merchant",
+        }
+    }
+}
+
+/// The id of the account of `owner` in `coin`: derived, so no lookup is needed.
+pub fn account_id(kind: AccountKind, owner_id: &str, coin: &str) -> String {
+    format!("{}:{owner_id}:{coin}", kind.as_str())
+}
+
+/// Creates the account if it does not exist yet and returns its id.
+pub async fn open_account(
+    tx: &mut Tx,
+    tenant_id: &str,
+    kind: AccountKind,
+    owner_id: &str,
+    coin: &str,
+) -> Result<String, StoreError> {
+    let id = account_id(kind, owner_id, coin);
+    sqlx::query(
+        "insert into accounts (tenant_id, id, kind, owner_id, coin, balance, allow_negative) values ($1, $2, $3, $4, $5, 0, $6) \
+         on conflict (tenant_id, id) do nothing",
+    )
+    .bind(tenant_id)
+    .bind(&id)
+    .bind(kind.as_str())
+    .bind(owner_id)
+    .bind(coin)
+    .bind(i64::from(kind == AccountKind::Issuer))
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// A transfer to post.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Transfer {
+    /// Derived from the source event; at most one transfer per id.
+    pub id: String,
+    /// The account that pays.
+    pub debit_account: String,
+    /// The account that receives.
+    pub credit_account: String,
+    /// Positive amount in the accounts' coin (points, or euro cents).
+    pub amount: i64,
+    /// What kind of movement: `reward`, `funding`, `redemption` …
+    pub kind: String,
+    /// The source the id derives from (a trip id, a campaign id …).
+    pub reference: String,
+}
+
+/// What posting did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Posted {
+    /// The transfer is new and the balances moved.
+    New,
+    /// The same transfer was posted before; nothing moved.
+    AlreadyPosted,
+}
+
+/// Posts a transfer within `tx`, enforcing the invariants in the module docs.
+pub async fn post(tx: &mut Tx, tenant_id: &str, transfer: &Transfer) -> Result<Posted, StoreError> {
+    if transfer.amount <= 0 || transfer.debit_account == transfer.credit_account {
+        return Err(StoreError::Conflict(format!(
+            "transfer {} must move a positive amount between two accounts",
+            transfer.id
+        )));
+    }
+    let inserted = sqlx::query(
+        "insert into transfers (tenant_id, id, debit_account, credit_account, amount, kind, reference, created_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (tenant_id, id) do nothing",
+    )
+    .bind(tenant_id)
+    .bind(&transfer.id)
+    .bind(&transfer.debit_account)
+    .bind(&transfer.credit_account)
+    .bind(transfer.amount)
+    .bind(&transfer.kind)
+    .bind(&transfer.reference)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        let existing: Transfer = sqlx::query_as(
+            "select id, debit_account, credit_account, amount, kind, reference from transfers where tenant_id = $1 and id = $2",
+        )
+        .bind(tenant_id)
+        .bind(&transfer.id)
+        .fetch_one(&mut **tx)
+        .await?;
+        return if &existing == transfer {
+            Ok(Posted::AlreadyPosted)
+        } else {
+            Err(StoreError::Conflict(format!("transfer {} was already posted with other fields", transfer.id)))
+        };
+    }
+    let mut moves = [(&transfer.debit_account, -transfer.amount), (&transfer.credit_account, transfer.amount)];
+    moves.sort_by(|a, b| a.0.cmp(b.0));
+    for (account, delta) in moves {
+        let updated = sqlx::query(
+            "update accounts set balance = balance + $1 \
+             where tenant_id = $2 and id = $3 and (allow_negative = 1 or balance + $1 >= 0)",
+        )
+        .bind(delta)
+        .bind(tenant_id)
+        .bind(account)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            let balance: Option<i64> =
+                sqlx::query_scalar("select balance from accounts where tenant_id = $1 and id = $2")
+                    .bind(tenant_id)
+                    .bind(account)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            return Err(match balance {
+                None => StoreError::NotFound("account"),
+                Some(balance) => StoreError::InsufficientFunds { account: account.clone(), balance, needed: -delta },
+            });
+        }
+    }
+    Ok(Posted::New)
+}
+
+/// The balance of an account (0 when it does not exist yet).
+pub async fn balance(executor: impl sqlx::AnyExecutor<'_>, tenant_id: &str, account: &str) -> Result<i64, StoreError> {
+    let balance: Option<i64> = sqlx::query_scalar("select balance from accounts where tenant_id = $1 and id = $2")
+        .bind(tenant_id)
+        .bind(account)
+        .fetch_optional(executor)
+        .await?;
+    Ok(balance.unwrap_or(0))
+}
+
+/// One coin held by an owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Balance {
+    /// The coin, e.g. "Geelcoins".
+    pub coin: String,
+    /// Amount held.
+    pub amount: i64,
+}
+
+/// Every coin an owner holds.
+pub async fn balances_of(
+    executor: impl sqlx::AnyExecutor<'_>,
+    tenant_id: &str,
+    kind: AccountKind,
+    owner_id: &str,
+) -> Result<Vec<Balance>, StoreError> {
+    Ok(sqlx::query_as(
+        "select coin, balance as amount from accounts where tenant_id = $1 and kind = $2 and owner_id = $3 order by coin",
+    )
+    .bind(tenant_id)
+    .bind(kind.as_str())
+    .bind(owner_id)
+    .fetch_all(executor)
+    .await?)
+}
+
+/// A posted transfer as an owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Entry {
+    /// The transfer id.
+    pub id: String,
+    /// Coin moved.
+    pub coin: String,
+    /// Positive when received, negative when paid.
+    pub amount: i64,
+    /// Kind of movement.
+    pub kind: String,
+    /// What it was for (e.g. the trip id).
+    pub reference: String,
+    /// When it was posted (ms since epoch).
+    pub created_at: i64,
+}
+
+/// The latest transfers into or out of an owner's accounts, newest first.
+pub async fn entries_of(
+    executor: impl sqlx::AnyExecutor<'_>,
+    tenant_id: &str,
+    kind: AccountKind,
+    owner_id: &str,
+    limit: i64,
+) -> Result<Vec<Entry>, StoreError> {
+    Ok(sqlx::query_as(
+        "select t.id, a.coin, case when t.credit_account = a.id then t.amount else -t.amount end as amount, \
+                t.kind, t.reference, t.created_at \
+         from accounts a join transfers t on t.tenant_id = a.tenant_id and (t.credit_account = a.id or t.debit_account = a.id) \
+         where a.tenant_id = $1 and a.kind = $2 and a.owner_id = $3 \
+         order by t.created_at desc, t.id desc limit $4",
+    )
+    .bind(tenant_id)
+    .bind(kind.as_str())
+    .bind(owner_id)
+    .bind(limit)
+    .fetch_all(executor)
+    .await?)
+}
+
+/// Sum of every balance of a tenant: zero unless the ledger is broken (for audits and tests).
+pub async fn balance_sum(executor: impl sqlx::AnyExecutor<'_>, tenant_id: &str) -> Result<i64, StoreError> {
+    let sum: Option<i64> = sqlx::query_scalar("select cast(sum(balance) as bigint) from accounts where tenant_id = $1")
+        .bind(tenant_id)
+        .fetch_one(executor)
+        .await?;
+    Ok(sum.unwrap_or(0))
+}

@@ -1,0 +1,171 @@
+//! Storage for the engine: one implementation, two databases.
+//!
+//! The engine runs on a SQLite file by default and on PostgreSQL in
+//! production. Both are reached through sqlx's `Any` driver with portable SQL
+//! (`$n` placeholders, `on conflict`, `returning`, text ids and epoch-millisecond
+//! times), so every query exists once and one behavioural test suite checks
+//! both backends. The two differences are handled here, in one place:
+//!
+//! - the URL scheme chooses the backend (`sqlite:` or `postgres://`); any
+//!   other scheme is an error;
+//! - write transactions on SQLite start with `BEGIN IMMEDIATE`, taking the
+//!   write lock up front: a deferred transaction that reads and then writes can
+//!   fail with `SQLITE_BUSY` instead of waiting for the lock.
+//!
+//! Modules follow the data: [`tenancy`] (tenants, schools, classes, campaigns,
+//! merchants), [`participants`] (joining, refresh tokens), [`trips`]
+//! (submissions and decisions), [`outbox`] (events to publish, and the inbox
+//! of idempotent consumers) and [`ledger`] (double-entry transfers and
+//! balances with their invariants).
+
+pub mod ledger;
+pub mod outbox;
+pub mod participants;
+pub mod tenancy;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod trips;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+/// A transaction on either backend.
+pub type Tx = Transaction<'static, Any>;
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file (WAL mode).
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL names a scheme we do not support.
+    #[error("unsupported database URL scheme in {0:?}: use sqlite:PATH or postgres://...")]
+    UnsupportedScheme(String),
+    /// The database reported an error.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Running the migrations failed.
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A row that must exist does not.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A write contradicts what is stored (e.g. the same transfer id with other fields).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A ledger invariant would be broken (a wallet or a budget would go negative).
+    #[error("insufficient funds in account {account}: balance {balance}, needed {needed}")]
+    InsufficientFunds {
+        /// The account that would go negative.
+        account: String,
+        /// Its balance.
+        balance: i64,
+        /// The amount asked for.
+        needed: i64,
+    },
+}
+
+/// The migrations under `migrations/`, embedded in the binary.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+/// A connection pool to the engine's database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite:PATH` or `postgres://…`). A SQLite file and
+    /// its folder are created when missing.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedScheme(url.split(':').next().unwrap_or_default().to_owned()));
+        };
+        let pool = match backend {
+            Backend::Sqlite => {
+                let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+                let path = path.split('?').next().unwrap_or(path);
+                if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+                }
+                let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // WAL lets readers work while one writer commits; the busy
+                            // timeout makes writers queue instead of failing.
+                            conn.execute(
+                                "pragma journal_mode = wal; pragma busy_timeout = 10000; pragma foreign_keys = on",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(AnyConnectOptions::from_str(&url)?)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?
+            }
+        };
+        Ok(Self { pool, backend })
+    }
+
+    /// Brings the schema up to date (idempotent).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The backend behind this store.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for reads outside a transaction.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a write transaction (see the crate docs for SQLite's `BEGIN IMMEDIATE`).
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("begin immediate").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// Whether the database answers, for `/readyz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// Milliseconds since the Unix epoch, the engine's time representation in storage.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// A new time-ordered public id (UUIDv7).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

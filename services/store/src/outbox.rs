@@ -1,0 +1,77 @@
+//! The transactional outbox and the inbox of idempotent consumers.
+//!
+//! A change and the event announcing it are written in one transaction
+//! ([`enqueue`]); the relay publishes unpublished events and marks them
+//! ([`unpublished`], [`mark_published`]). Publishing can happen twice (a crash
+//! between publish and mark), so every consumer records what it processed in
+//! the same transaction as its effect ([`first_processing`]).
+
+use crate::{StoreError, Tx, new_id, now_ms};
+
+/// An event waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OutboxEvent {
+    /// Tenant the event belongs to.
+    pub tenant_id: String,
+    /// Event id (UUIDv7, so ids are in creation order).
+    pub id: String,
+    /// Bus topic.
+    pub topic: String,
+    /// JSON payload.
+    pub payload: String,
+}
+
+/// Writes an event in the caller's transaction and returns its id.
+pub async fn enqueue(tx: &mut Tx, tenant_id: &str, topic: &str, payload: &str) -> Result<String, StoreError> {
+    let id = new_id();
+    sqlx::query("insert into outbox (tenant_id, id, topic, payload, created_at) values ($1, $2, $3, $4, $5)")
+        .bind(tenant_id)
+        .bind(&id)
+        .bind(topic)
+        .bind(payload)
+        .bind(now_ms())
+        .execute(&mut **tx)
+        .await?;
+    Ok(id)
+}
+
+/// The oldest unpublished events, at most `limit`.
+pub async fn unpublished(executor: impl sqlx::AnyExecutor<'_>, limit: i64) -> Result<Vec<OutboxEvent>, StoreError> {
+    Ok(sqlx::query_as(
+        "select tenant_id, id, topic, payload from outbox where published_at is null order by id limit $1",
+    )
+    .bind(limit)
+    .fetch_all(executor)
+    .await?)
+}
+
+/// Marks an event as published.
+pub async fn mark_published(executor: impl sqlx::AnyExecutor<'_>, tenant_id: &str, id: &str) -> Result<(), StoreError> {
+    sqlx::query("update outbox set published_at = $1 where tenant_id = $2 and id = $3")
+        .bind(now_ms())
+        .bind(tenant_id)
+        .bind(id)
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+/// How many events wait to be published (a metric: the relay's backlog).
+pub async fn depth(executor: impl sqlx::AnyExecutor<'_>) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar("select count(*) from outbox where published_at is null").fetch_one(executor).await?)
+}
+
+/// Records that `consumer` processes `event_id`; false when it already did,
+/// in which case the caller skips the effect.
+pub async fn first_processing(tx: &mut Tx, consumer: &str, event_id: &str) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(
+        "insert into processed_events (consumer, event_id, processed_at) values ($1, $2, $3) on conflict do nothing",
+    )
+    .bind(consumer)
+    .bind(event_id)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}

@@ -1,0 +1,134 @@
+//! Participants: joining a class with its code, campaign enrolments, and the
+//! refresh tokens that keep a phone signed in.
+
+use crate::{StoreError, Tx, new_id, now_ms};
+
+/// Where a join code leads.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct JoinTarget {
+    /// The class's tenant.
+    pub tenant_id: String,
+    /// The class.
+    pub class_id: String,
+}
+
+/// Looks up a join code (case-sensitive, exact).
+pub async fn find_join_code(
+    executor: impl sqlx::AnyExecutor<'_>,
+    code: &str,
+) -> Result<Option<JoinTarget>, StoreError> {
+    Ok(sqlx::query_as("select tenant_id, class_id from join_codes where code = $1")
+        .bind(code)
+        .fetch_optional(executor)
+        .await?)
+}
+
+/// Creates a pseudonymous participant in a class, enrolled in every campaign
+/// of the tenant, and returns its id.
+pub async fn create_participant(
+    tx: &mut Tx,
+    target: &JoinTarget,
+    nickname: Option<&str>,
+) -> Result<String, StoreError> {
+    let id = new_id();
+    let now = now_ms();
+    sqlx::query("insert into participants (tenant_id, id, class_id, nickname, created_at) values ($1, $2, $3, $4, $5)")
+        .bind(&target.tenant_id)
+        .bind(&id)
+        .bind(&target.class_id)
+        .bind(nickname)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "insert into enrollments (tenant_id, participant_id, campaign_id, enrolled_at) \
+         select tenant_id, $1, id, $2 from campaigns where tenant_id = $3",
+    )
+    .bind(&id)
+    .bind(now)
+    .bind(&target.tenant_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// The campaigns a participant is enrolled in, earliest enrolment first.
+pub async fn enrollments(
+    executor: impl sqlx::AnyExecutor<'_>,
+    tenant_id: &str,
+    participant_id: &str,
+) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "select campaign_id from enrollments where tenant_id = $1 and participant_id = $2 order by enrolled_at, campaign_id",
+    )
+    .bind(tenant_id)
+    .bind(participant_id)
+    .fetch_all(executor)
+    .await?)
+}
+
+/// A stored refresh token (its secret only as a hash).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RefreshToken {
+    /// Token id (the public half of the token).
+    pub id: String,
+    /// Whose it is.
+    pub participant_id: String,
+    /// SHA-256 of the secret half, hex.
+    pub secret_hash: String,
+    /// Expiry (ms since epoch).
+    pub expires_at: i64,
+    /// When it was used or revoked, if it was.
+    pub revoked_at: Option<i64>,
+}
+
+/// Stores a new refresh token and returns its id.
+pub async fn create_refresh_token(
+    tx: &mut Tx,
+    tenant_id: &str,
+    participant_id: &str,
+    secret_hash: &str,
+    expires_at: i64,
+) -> Result<String, StoreError> {
+    let id = new_id();
+    sqlx::query(
+        "insert into refresh_tokens (tenant_id, id, participant_id, secret_hash, expires_at) values ($1, $2, $3, $4, $5)",
+    )
+    .bind(tenant_id)
+    .bind(&id)
+    .bind(participant_id)
+    .bind(secret_hash)
+    .bind(expires_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// A refresh token by id.
+pub async fn refresh_token(
+    executor: impl sqlx::AnyExecutor<'_>,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<RefreshToken>, StoreError> {
+    Ok(sqlx::query_as(
+        "select id, participant_id, secret_hash, expires_at, revoked_at from refresh_tokens where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(executor)
+    .await?)
+}
+
+/// Marks a refresh token used; false when it already was (a replayed token).
+pub async fn revoke_refresh_token(tx: &mut Tx, tenant_id: &str, id: &str) -> Result<bool, StoreError> {
+    let revoked = sqlx::query(
+        "update refresh_tokens set revoked_at = $1 where tenant_id = $2 and id = $3 and revoked_at is null",
+    )
+    .bind(now_ms())
+    .bind(tenant_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(revoked == 1)
+}

@@ -1,0 +1,220 @@
+//! Who runs campaigns and where: tenants (councils), schools, classes with
+//! their join codes, campaigns with their funded budgets, merchants and offers.
+
+use serde::Serialize;
+
+use crate::ledger::{self, AccountKind, Transfer};
+use crate::{StoreError, Tx, new_id, now_ms};
+
+/// A tenant: a council or other issuer of a coin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Tenant {
+    /// Public id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The coin it pays in.
+    pub coin: String,
+}
+
+/// Creates a tenant with its mint account.
+pub async fn create_tenant(tx: &mut Tx, name: &str, coin: &str) -> Result<Tenant, StoreError> {
+    let tenant = Tenant { id: new_id(), name: name.to_owned(), coin: coin.to_owned() };
+    sqlx::query("insert into tenants (id, name, coin, created_at) values ($1, $2, $3, $4)")
+        .bind(&tenant.id)
+        .bind(name)
+        .bind(coin)
+        .bind(now_ms())
+        .execute(&mut **tx)
+        .await?;
+    ledger::open_account(tx, &tenant.id, AccountKind::Issuer, &tenant.id, coin).await?;
+    Ok(tenant)
+}
+
+/// Every tenant, oldest first.
+pub async fn tenants(executor: impl sqlx::AnyExecutor<'_>) -> Result<Vec<Tenant>, StoreError> {
+    Ok(sqlx::query_as("select id, name, coin from tenants order by id").fetch_all(executor).await?)
+}
+
+/// One tenant.
+pub async fn tenant(executor: impl sqlx::AnyExecutor<'_>, id: &str) -> Result<Tenant, StoreError> {
+    sqlx::query_as("select id, name, coin from tenants where id = $1")
+        .bind(id)
+        .fetch_optional(executor)
+        .await?
+        .ok_or(StoreError::NotFound("tenant"))
+}
+
+/// Creates a school and returns its id.
+pub async fn create_school(tx: &mut Tx, tenant_id: &str, name: &str) -> Result<String, StoreError> {
+    let id = new_id();
+    sqlx::query("insert into schools (tenant_id, id, name) values ($1, $2, $3)")
+        .bind(tenant_id)
+        .bind(&id)
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+    Ok(id)
+}
+
+/// Creates a class with its join code and returns the class id. Join codes
+/// are unique across tenants: a student types one before anyone knows the tenant.
+pub async fn create_class(
+    tx: &mut Tx,
+    tenant_id: &str,
+    school_id: &str,
+    name: &str,
+    join_code: &str,
+) -> Result<String, StoreError> {
+    let id = new_id();
+    sqlx::query("insert into classes (tenant_id, id, school_id, name) values ($1, $2, $3, $4)")
+        .bind(tenant_id)
+        .bind(&id)
+        .bind(school_id)
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+    let inserted = sqlx::query(
+        "insert into join_codes (code, tenant_id, class_id) values ($1, $2, $3) on conflict (code) do nothing",
+    )
+    .bind(join_code)
+    .bind(tenant_id)
+    .bind(&id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Err(StoreError::Conflict(format!("join code {join_code} is taken")));
+    }
+    Ok(id)
+}
+
+/// Creates a merchant and returns its id.
+pub async fn create_merchant(tx: &mut Tx, tenant_id: &str, name: &str) -> Result<String, StoreError> {
+    let id = new_id();
+    sqlx::query("insert into merchants (tenant_id, id, name) values ($1, $2, $3)")
+        .bind(tenant_id)
+        .bind(&id)
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+    Ok(id)
+}
+
+/// Adds an offer to a merchant's catalogue and returns its id.
+pub async fn create_offer(
+    tx: &mut Tx,
+    tenant_id: &str,
+    merchant_id: &str,
+    title: &str,
+    price_points: i64,
+) -> Result<String, StoreError> {
+    let id = new_id();
+    sqlx::query("insert into offers (tenant_id, id, merchant_id, title, price_points) values ($1, $2, $3, $4, $5)")
+        .bind(tenant_id)
+        .bind(&id)
+        .bind(merchant_id)
+        .bind(title)
+        .bind(price_points)
+        .execute(&mut **tx)
+        .await?;
+    Ok(id)
+}
+
+/// A stored campaign.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Campaign {
+    /// Owning tenant.
+    pub tenant_id: String,
+    /// Engine id.
+    pub id: String,
+    /// The council's identifier from the campaign file.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// The campaign file (JSON).
+    pub spec: String,
+    /// Points moved into the budget account so far.
+    pub budget_funded: i64,
+    /// Last change (ms since epoch): compiled campaigns are cached by it.
+    pub updated_at: i64,
+}
+
+/// `select` of every campaign column followed by `$tail` (a literal), as a static string.
+macro_rules! select_campaigns {
+    ($tail:literal) => {
+        concat!("select tenant_id, id, slug, name, spec, budget_funded, updated_at from campaigns ", $tail)
+    };
+}
+
+/// Creates or updates the campaign `slug` of a tenant from its file, and moves
+/// the budget account to `budget_points` with a funding (or refund) transfer.
+/// Lowering a budget below what was already paid out fails.
+pub async fn apply_campaign(
+    tx: &mut Tx,
+    tenant_id: &str,
+    slug: &str,
+    name: &str,
+    spec_json: &str,
+    budget_points: i64,
+) -> Result<Campaign, StoreError> {
+    let now = now_ms();
+    sqlx::query(
+        "insert into campaigns (tenant_id, id, slug, name, spec, budget_funded, updated_at) values ($1, $2, $3, $4, $5, 0, $6) \
+         on conflict (tenant_id, slug) do update set name = excluded.name, spec = excluded.spec, updated_at = excluded.updated_at",
+    )
+    .bind(tenant_id)
+    .bind(new_id())
+    .bind(slug)
+    .bind(name)
+    .bind(spec_json)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    let campaign: Campaign = sqlx::query_as(select_campaigns!("where tenant_id = $1 and slug = $2"))
+        .bind(tenant_id)
+        .bind(slug)
+        .fetch_one(&mut **tx)
+        .await?;
+    let change = budget_points - campaign.budget_funded;
+    if change != 0 {
+        let coin = tenant(&mut **tx, tenant_id).await?.coin;
+        let issuer = ledger::open_account(tx, tenant_id, AccountKind::Issuer, tenant_id, &coin).await?;
+        let budget = ledger::open_account(tx, tenant_id, AccountKind::Campaign, &campaign.id, &coin).await?;
+        let (debit_account, credit_account) = if change > 0 { (issuer, budget) } else { (budget, issuer) };
+        let transfer = Transfer {
+            id: format!("funding:{}:{}", campaign.id, new_id()),
+            debit_account,
+            credit_account,
+            amount: change.abs(),
+            kind: "funding".into(),
+            reference: campaign.id.clone(),
+        };
+        ledger::post(tx, tenant_id, &transfer).await?;
+        sqlx::query("update campaigns set budget_funded = $1 where tenant_id = $2 and id = $3")
+            .bind(budget_points)
+            .bind(tenant_id)
+            .bind(&campaign.id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(Campaign { budget_funded: budget_points, ..campaign })
+}
+
+/// One campaign.
+pub async fn campaign(executor: impl sqlx::AnyExecutor<'_>, tenant_id: &str, id: &str) -> Result<Campaign, StoreError> {
+    sqlx::query_as(select_campaigns!("where tenant_id = $1 and id = $2"))
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(executor)
+        .await?
+        .ok_or(StoreError::NotFound("campaign"))
+}
+
+/// Every campaign of a tenant, oldest first.
+pub async fn campaigns(executor: impl sqlx::AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<Campaign>, StoreError> {
+    Ok(sqlx::query_as(select_campaigns!("where tenant_id = $1 order by id"))
+        .bind(tenant_id)
+        .fetch_all(executor)
+        .await?)
+}

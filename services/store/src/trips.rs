@@ -1,0 +1,362 @@
+//! Trips: submissions (OSLO *Bewijslevering*) and their decisions.
+//!
+//! A trip is inserted once per (participant, idempotency key); a retry finds
+//! the stored row and the caller compares body hashes. The decision is written
+//! once ([`record_decision`] only moves a trip out of `pending`), and the
+//! credit once ([`mark_credited`]), so redelivered events change nothing.
+
+use crate::{StoreError, Tx};
+
+/// A submission as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTrip {
+    /// Public id (UUIDv7).
+    pub id: String,
+    /// Owning tenant.
+    pub tenant_id: String,
+    /// Who rode.
+    pub participant_id: String,
+    /// The campaign it is judged under.
+    pub campaign_id: String,
+    /// The client's idempotency key.
+    pub idempotency_key: String,
+    /// SHA-256 of the request body, hex.
+    pub body_hash: String,
+    /// The body as uploaded.
+    pub trace: Vec<u8>,
+    /// `json` or `gpx`.
+    pub trace_format: String,
+    /// When it was received (ms since epoch).
+    pub submitted_at: i64,
+    /// First fix (ms since epoch).
+    pub started_at: i64,
+    /// Last fix (ms since epoch).
+    pub ended_at: i64,
+}
+
+/// A stored trip without its trace.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Trip {
+    /// Owning tenant.
+    pub tenant_id: String,
+    /// Public id.
+    pub id: String,
+    /// Who rode.
+    pub participant_id: String,
+    /// The campaign it is judged under.
+    pub campaign_id: String,
+    /// SHA-256 of the request body.
+    pub body_hash: String,
+    /// `pending`, `accepted`, `rejected` or `review`.
+    pub status: String,
+    /// Points decided (and credited once `credited_at` is set).
+    pub points: i64,
+    /// Distance ridden, metres.
+    pub distance_m: Option<i64>,
+    /// Duration, seconds.
+    pub duration_s: Option<i64>,
+    /// The decision as JSON.
+    pub decision: Option<String>,
+    /// Received (ms since epoch).
+    pub submitted_at: i64,
+    /// First fix (ms since epoch).
+    pub started_at: i64,
+    /// Last fix (ms since epoch).
+    pub ended_at: i64,
+    /// Decided (ms since epoch).
+    pub decided_at: Option<i64>,
+    /// Credited in the ledger (ms since epoch).
+    pub credited_at: Option<i64>,
+}
+
+/// `select` of every trip column except the trace, followed by `$tail` (a literal), as a static string.
+macro_rules! select_trips {
+    ($tail:literal) => {
+        concat!(
+            "select tenant_id, id, participant_id, campaign_id, body_hash, status, points, distance_m, duration_s, ",
+            "decision, submitted_at, started_at, ended_at, decided_at, credited_at from trips ",
+            $tail
+        )
+    };
+}
+
+/// The result of inserting a submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inserted {
+    /// A new trip.
+    New(Trip),
+    /// The participant already submitted with this idempotency key.
+    Existing(Trip),
+}
+
+/// Stores a submission unless the participant already used its idempotency key.
+pub async fn insert(tx: &mut Tx, trip: &NewTrip) -> Result<Inserted, StoreError> {
+    let inserted = sqlx::query(
+        "insert into trips (tenant_id, id, participant_id, campaign_id, idempotency_key, body_hash, trace, trace_format, \
+                            submitted_at, started_at, ended_at, status, points) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', 0) \
+         on conflict (tenant_id, participant_id, idempotency_key) do nothing",
+    )
+    .bind(&trip.tenant_id)
+    .bind(&trip.id)
+    .bind(&trip.participant_id)
+    .bind(&trip.campaign_id)
+    .bind(&trip.idempotency_key)
+    .bind(&trip.body_hash)
+    .bind(&trip.trace)
+    .bind(&trip.trace_format)
+    .bind(trip.submitted_at)
+    .bind(trip.started_at)
+    .bind(trip.ended_at)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    let stored: Trip =
+        sqlx::query_as(select_trips!("where tenant_id = $1 and participant_id = $2 and idempotency_key = $3"))
+            .bind(&trip.tenant_id)
+            .bind(&trip.participant_id)
+            .bind(&trip.idempotency_key)
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(if inserted == 1 { Inserted::New(stored) } else { Inserted::Existing(stored) })
+}
+
+/// One trip of a tenant.
+pub async fn get(executor: impl sqlx::AnyExecutor<'_>, tenant_id: &str, id: &str) -> Result<Option<Trip>, StoreError> {
+    Ok(sqlx::query_as(select_trips!("where tenant_id = $1 and id = $2"))
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(executor)
+        .await?)
+}
+
+/// A participant's trips, newest first, strictly older than `before_id` when given.
+pub async fn list(
+    executor: impl sqlx::AnyExecutor<'_>,
+    tenant_id: &str,
+    participant_id: &str,
+    before_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Trip>, StoreError> {
+    Ok(sqlx::query_as(select_trips!(
+        "where tenant_id = $1 and participant_id = $2 and ($3 is null or id < $3) \
+         order by id desc limit $4"
+    ))
+    .bind(tenant_id)
+    .bind(participant_id)
+    .bind(before_id)
+    .bind(limit)
+    .fetch_all(executor)
+    .await?)
+}
+
+/// The uploaded trace and its format.
+pub async fn trace(
+    executor: impl sqlx::AnyExecutor<'_>,
+    tenant_id: &str,
+    id: &str,
+) -> Result<(String, Vec<u8>), StoreError> {
+    let row: Option<(String, Option<Vec<u8>>)> =
+        sqlx::query_as("select trace_format, trace from trips where tenant_id = $1 and id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(executor)
+            .await?;
+    match row {
+        Some((format, Some(trace))) => Ok((format, trace)),
+        _ => Err(StoreError::NotFound("trace")),
+    }
+}
+
+/// A decision to record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecisionRecord<'a> {
+    /// `accepted`, `rejected` or `review`.
+    pub status: &'a str,
+    /// Points decided.
+    pub points: i64,
+    /// Distance, metres.
+    pub distance_m: i64,
+    /// Duration, seconds.
+    pub duration_s: i64,
+    /// The full decision, JSON.
+    pub decision_json: &'a str,
+    /// The fingerprint, JSON.
+    pub fingerprint_json: &'a str,
+    /// The fingerprint's coarse area cell, for finding replay candidates.
+    pub area_cell: Option<i64>,
+    /// When (ms since epoch).
+    pub decided_at: i64,
+}
+
+/// Records the decision of a pending trip; false when it was already decided.
+pub async fn record_decision(
+    tx: &mut Tx,
+    tenant_id: &str,
+    id: &str,
+    decision: &DecisionRecord<'_>,
+) -> Result<bool, StoreError> {
+    let updated = sqlx::query(
+        "update trips set status = $1, points = $2, distance_m = $3, duration_s = $4, decision = $5, fingerprint = $6, \
+                          area_cell = $7, decided_at = $8 \
+         where tenant_id = $9 and id = $10 and status = 'pending'",
+    )
+    .bind(decision.status)
+    .bind(decision.points)
+    .bind(decision.distance_m)
+    .bind(decision.duration_s)
+    .bind(decision.decision_json)
+    .bind(decision.fingerprint_json)
+    .bind(decision.area_cell)
+    .bind(decision.decided_at)
+    .bind(tenant_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+/// Marks a decided trip as credited with `points` (fewer than decided when
+/// the budget ran short); false when it already was.
+pub async fn mark_credited(
+    tx: &mut Tx,
+    tenant_id: &str,
+    id: &str,
+    points: i64,
+    decision_json: &str,
+    at: i64,
+) -> Result<bool, StoreError> {
+    let updated = sqlx::query(
+        "update trips set credited_at = $1, points = $2, decision = $3 \
+         where tenant_id = $4 and id = $5 and credited_at is null and status <> 'pending'",
+    )
+    .bind(at)
+    .bind(points)
+    .bind(decision_json)
+    .bind(tenant_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+/// A participant's earlier counted ride, for caps and overlaps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct CountedRide {
+    /// First fix (ms since epoch).
+    pub started_at: i64,
+    /// Last fix (ms since epoch).
+    pub ended_at: i64,
+    /// Points.
+    pub points: i64,
+}
+
+/// The participant's accepted or under-review rides in a campaign that ended after `since`, excluding `except_id`.
+pub async fn counted_rides_since(
+    executor: impl sqlx::AnyExecutor<'_>,
+    tenant_id: &str,
+    participant_id: &str,
+    campaign_id: &str,
+    since: i64,
+    except_id: &str,
+) -> Result<Vec<CountedRide>, StoreError> {
+    Ok(sqlx::query_as(
+        "select started_at, ended_at, points from trips \
+         where tenant_id = $1 and participant_id = $2 and campaign_id = $3 and ended_at >= $4 and id <> $5 \
+           and status in ('accepted', 'review')",
+    )
+    .bind(tenant_id)
+    .bind(participant_id)
+    .bind(campaign_id)
+    .bind(since)
+    .bind(except_id)
+    .fetch_all(executor)
+    .await?)
+}
+
+/// Points of the participant's accepted rides in a campaign.
+pub async fn points_in_campaign(
+    executor: impl sqlx::AnyExecutor<'_>,
+    tenant_id: &str,
+    participant_id: &str,
+    campaign_id: &str,
+) -> Result<i64, StoreError> {
+    let sum: Option<i64> = sqlx::query_scalar(
+        "select cast(sum(points) as bigint) from trips \
+         where tenant_id = $1 and participant_id = $2 and campaign_id = $3 and status = 'accepted'",
+    )
+    .bind(tenant_id)
+    .bind(participant_id)
+    .bind(campaign_id)
+    .fetch_one(executor)
+    .await?;
+    Ok(sum.unwrap_or(0))
+}
+
+/// An earlier trace's fingerprint and whether it was the same participant's.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EarlierFingerprint {
+    /// Who submitted it.
+    pub participant_id: String,
+    /// The fingerprint, JSON.
+    pub fingerprint: String,
+}
+
+/// Fingerprints of decided trips of the tenant in the given coarse area cells, excluding `except_id`.
+pub async fn fingerprints_in_cells(
+    executor: impl sqlx::AnyExecutor<'_>,
+    tenant_id: &str,
+    cells: &[i64],
+    except_id: &str,
+    limit: i64,
+) -> Result<Vec<EarlierFingerprint>, StoreError> {
+    if cells.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The cell list is a handful of integers (a cell and its neighbours), inlined as literals.
+    let list = cells.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select participant_id, fingerprint from trips \
+         where tenant_id = $1 and area_cell in ({list}) and id <> $2 and fingerprint is not null \
+         order by id desc limit $3"
+    )))
+    .bind(tenant_id)
+    .bind(except_id)
+    .bind(limit)
+    .fetch_all(executor)
+    .await?)
+}
+
+/// Trips still pending that were submitted before `cutoff`: their event may
+/// have been lost (e.g. a Redis restart) and is published again.
+pub async fn stale_pending(
+    executor: impl sqlx::AnyExecutor<'_>,
+    cutoff: i64,
+    limit: i64,
+) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(sqlx::query_as(
+        "select tenant_id, id from trips where status = 'pending' and submitted_at < $1 order by submitted_at limit $2",
+    )
+    .bind(cutoff)
+    .bind(limit)
+    .fetch_all(executor)
+    .await?)
+}
+
+/// Decided trips with points that are not credited yet, decided before `cutoff`.
+pub async fn stale_uncredited(
+    executor: impl sqlx::AnyExecutor<'_>,
+    cutoff: i64,
+    limit: i64,
+) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(sqlx::query_as(
+        "select tenant_id, id from trips where status = 'accepted' and credited_at is null and decided_at < $1 \
+         order by decided_at limit $2",
+    )
+    .bind(cutoff)
+    .bind(limit)
+    .fetch_all(executor)
+    .await?)
+}

@@ -1,0 +1,344 @@
+//! One behavioural suite, run on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used)]
+
+use smartville_store::ledger::{self, AccountKind, Posted, Transfer};
+use smartville_store::testing::TestDatabase;
+use smartville_store::trips::{self, DecisionRecord, Inserted, NewTrip};
+use smartville_store::{Store, StoreError, new_id, outbox, participants, tenancy, test_on_both_backends};
+
+test_on_both_backends!(
+    migrations_are_idempotent,
+    a_transfer_is_posted_once_per_id,
+    wallets_and_budgets_never_go_negative,
+    concurrent_payouts_never_exceed_the_budget,
+    opposite_transfers_do_not_deadlock,
+    campaign_budgets_follow_the_campaign_file,
+    trips_are_stored_once_per_idempotency_key,
+    a_decision_and_a_credit_are_recorded_once,
+    trips_page_newest_first,
+    the_outbox_publishes_and_the_inbox_deduplicates,
+    joining_enrols_in_the_tenants_campaigns,
+);
+
+struct Town {
+    store: Store,
+    tenant: String,
+    coin: String,
+    campaign: String,
+}
+
+async fn town(db: &TestDatabase, budget: i64) -> Town {
+    let store = db.store().await;
+    let mut tx = store.begin().await.unwrap();
+    let tenant = tenancy::create_tenant(&mut tx, "Geel", "Geelcoins").await.unwrap();
+    let campaign = tenancy::apply_campaign(&mut tx, &tenant.id, "bike", "Bike to school", "{}", budget).await.unwrap();
+    tx.commit().await.unwrap();
+    Town { store, tenant: tenant.id, coin: tenant.coin, campaign: campaign.id }
+}
+
+impl Town {
+    fn budget_account(&self) -> String {
+        ledger::account_id(AccountKind::Campaign, &self.campaign, &self.coin)
+    }
+
+    async fn wallet(&self, participant: &str) -> String {
+        let mut tx = self.store.begin().await.unwrap();
+        let id = ledger::open_account(&mut tx, &self.tenant, AccountKind::Participant, participant, &self.coin)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        id
+    }
+
+    async fn reward(&self, id: &str, wallet: &str, amount: i64) -> Result<Posted, StoreError> {
+        let mut tx = self.store.begin().await?;
+        let transfer = Transfer {
+            id: id.to_owned(),
+            debit_account: self.budget_account(),
+            credit_account: wallet.to_owned(),
+            amount,
+            kind: "reward".into(),
+            reference: id.to_owned(),
+        };
+        let posted = ledger::post(&mut tx, &self.tenant, &transfer).await?;
+        tx.commit().await?;
+        Ok(posted)
+    }
+
+    async fn balance(&self, account: &str) -> i64 {
+        ledger::balance(self.store.pool(), &self.tenant, account).await.unwrap()
+    }
+}
+
+async fn migrations_are_idempotent(db: TestDatabase) {
+    let store = db.store().await;
+    store.migrate().await.unwrap();
+    store.ping().await.unwrap();
+    assert!(tenancy::tenants(store.pool()).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_unknown_url_scheme_is_an_error() {
+    let error = Store::connect("mysql://localhost/engine").await.unwrap_err();
+    assert!(matches!(error, StoreError::UnsupportedScheme(ref scheme) if scheme == "mysql"), "{error}");
+}
+
+async fn a_transfer_is_posted_once_per_id(db: TestDatabase) {
+    let town = town(&db, 1_000).await;
+    let wallet = town.wallet("ann").await;
+    assert_eq!(town.reward("reward:trip-1", &wallet, 30).await.unwrap(), Posted::New);
+    assert_eq!(town.reward("reward:trip-1", &wallet, 30).await.unwrap(), Posted::AlreadyPosted);
+    assert!(matches!(town.reward("reward:trip-1", &wallet, 31).await, Err(StoreError::Conflict(_))));
+    assert_eq!(town.balance(&wallet).await, 30);
+    assert_eq!(town.balance(&town.budget_account()).await, 970);
+    assert_eq!(ledger::balance_sum(town.store.pool(), &town.tenant).await.unwrap(), 0);
+    let entries =
+        ledger::entries_of(town.store.pool(), &town.tenant, AccountKind::Participant, "ann", 10).await.unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!((entries[0].amount, entries[0].coin.as_str()), (30, "Geelcoins"));
+}
+
+async fn wallets_and_budgets_never_go_negative(db: TestDatabase) {
+    let town = town(&db, 50).await;
+    let ann = town.wallet("ann").await;
+    let bob = town.wallet("bob").await;
+    let error = town.reward("reward:too-much", &ann, 51).await.unwrap_err();
+    assert!(matches!(error, StoreError::InsufficientFunds { balance: 50, needed: 51, .. }), "{error}");
+    town.reward("reward:ok", &ann, 20).await.unwrap();
+    // A wallet cannot pay more than it holds.
+    let mut tx = town.store.begin().await.unwrap();
+    let gift = Transfer {
+        id: "gift:1".into(),
+        debit_account: ann.clone(),
+        credit_account: bob.clone(),
+        amount: 21,
+        kind: "gift".into(),
+        reference: "test".into(),
+    };
+    assert!(matches!(ledger::post(&mut tx, &town.tenant, &gift).await, Err(StoreError::InsufficientFunds { .. })));
+    drop(tx);
+    assert_eq!((town.balance(&ann).await, town.balance(&bob).await), (20, 0));
+    assert_eq!(town.balance(&town.budget_account()).await, 30);
+    // The failed transfer left no trace: its id is still free.
+    let mut tx = town.store.begin().await.unwrap();
+    assert_eq!(ledger::post(&mut tx, &town.tenant, &Transfer { amount: 20, ..gift }).await.unwrap(), Posted::New);
+    tx.commit().await.unwrap();
+    assert_eq!(ledger::balance_sum(town.store.pool(), &town.tenant).await.unwrap(), 0);
+}
+
+async fn concurrent_payouts_never_exceed_the_budget(db: TestDatabase) {
+    let town = std::sync::Arc::new(town(&db, 100).await);
+    let wallet = town.wallet("ann").await;
+    let attempts: Vec<_> = (0..40)
+        .map(|i| {
+            let (town, wallet) = (town.clone(), wallet.clone());
+            tokio::spawn(async move { town.reward(&format!("reward:{i}"), &wallet, 7).await })
+        })
+        .collect();
+    let mut paid = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(Posted::New) => paid += 1,
+            Err(StoreError::InsufficientFunds { .. }) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(paid, 100 / 7);
+    assert_eq!(town.balance(&wallet).await, 7 * (100 / 7));
+    assert_eq!(town.balance(&town.budget_account()).await, 100 % 7);
+}
+
+async fn opposite_transfers_do_not_deadlock(db: TestDatabase) {
+    let town = std::sync::Arc::new(town(&db, 1_000).await);
+    let ann = town.wallet("ann").await;
+    let bob = town.wallet("bob").await;
+    town.reward("seed:ann", &ann, 100).await.unwrap();
+    town.reward("seed:bob", &bob, 100).await.unwrap();
+    let tasks: Vec<_> = (0..30)
+        .map(|i| {
+            let (town, ann, bob) = (town.clone(), ann.clone(), bob.clone());
+            tokio::spawn(async move {
+                let (from, to) = if i % 2 == 0 { (ann, bob) } else { (bob, ann) };
+                let mut tx = town.store.begin().await.unwrap();
+                let transfer = Transfer {
+                    id: format!("swap:{i}"),
+                    debit_account: from,
+                    credit_account: to,
+                    amount: 1,
+                    kind: "gift".into(),
+                    reference: "t".into(),
+                };
+                ledger::post(&mut tx, &town.tenant, &transfer).await.unwrap();
+                tx.commit().await.unwrap();
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(town.balance(&ann).await + town.balance(&bob).await, 200);
+    assert_eq!(ledger::balance_sum(town.store.pool(), &town.tenant).await.unwrap(), 0);
+}
+
+async fn campaign_budgets_follow_the_campaign_file(db: TestDatabase) {
+    let town = town(&db, 100).await;
+    let wallet = town.wallet("ann").await;
+    town.reward("reward:1", &wallet, 60).await.unwrap();
+    let apply = |budget: i64| {
+        let store = town.store.clone();
+        let tenant = town.tenant.clone();
+        async move {
+            let mut tx = store.begin().await.unwrap();
+            let result =
+                tenancy::apply_campaign(&mut tx, &tenant, "bike", "Bike to school v2", "{\"v\":2}", budget).await;
+            if result.is_ok() {
+                tx.commit().await.unwrap();
+            }
+            result
+        }
+    };
+    let raised = apply(250).await.unwrap();
+    assert_eq!(
+        (raised.id.as_str(), raised.budget_funded, raised.name.as_str()),
+        (town.campaign.as_str(), 250, "Bike to school v2")
+    );
+    assert_eq!(town.balance(&town.budget_account()).await, 190);
+    // 60 were paid out: the budget cannot go below that.
+    assert!(matches!(apply(50).await, Err(StoreError::InsufficientFunds { .. })));
+    assert_eq!(apply(60).await.unwrap().budget_funded, 60);
+    assert_eq!(town.balance(&town.budget_account()).await, 0);
+    assert_eq!(tenancy::campaigns(town.store.pool(), &town.tenant).await.unwrap().len(), 1);
+    assert_eq!(ledger::balance_sum(town.store.pool(), &town.tenant).await.unwrap(), 0);
+}
+
+fn new_trip(town: &Town, participant: &str, key: &str, body: &str) -> NewTrip {
+    NewTrip {
+        id: new_id(),
+        tenant_id: town.tenant.clone(),
+        participant_id: participant.into(),
+        campaign_id: town.campaign.clone(),
+        idempotency_key: key.into(),
+        body_hash: body.into(),
+        trace: body.as_bytes().to_vec(),
+        trace_format: "json".into(),
+        submitted_at: 1_000,
+        started_at: 100,
+        ended_at: 900,
+    }
+}
+
+async fn insert(town: &Town, trip: &NewTrip) -> Inserted {
+    let mut tx = town.store.begin().await.unwrap();
+    let inserted = trips::insert(&mut tx, trip).await.unwrap();
+    tx.commit().await.unwrap();
+    inserted
+}
+
+async fn trips_are_stored_once_per_idempotency_key(db: TestDatabase) {
+    let town = town(&db, 100).await;
+    let first = insert(&town, &new_trip(&town, "ann", "k1", "body-a")).await;
+    let Inserted::New(stored) = first else { panic!("first insert is new") };
+    assert_eq!(stored.status, "pending");
+    let again = insert(&town, &new_trip(&town, "ann", "k1", "body-b")).await;
+    assert_eq!(again, Inserted::Existing(stored.clone()), "the retry finds the first trip, with its body hash");
+    // Another participant may use the same key.
+    assert!(matches!(insert(&town, &new_trip(&town, "bob", "k1", "body-a")).await, Inserted::New(_)));
+    let (format, trace) = trips::trace(town.store.pool(), &town.tenant, &stored.id).await.unwrap();
+    assert_eq!((format.as_str(), trace.as_slice()), ("json", b"body-a".as_slice()));
+}
+
+async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
+    let town = town(&db, 100).await;
+    let Inserted::New(trip) = insert(&town, &new_trip(&town, "ann", "k1", "b")).await else { panic!() };
+    let decision = DecisionRecord {
+        status: "accepted",
+        points: 24,
+        distance_m: 2_800,
+        duration_s: 600,
+        decision_json: "{}",
+        fingerprint_json: "{}",
+        area_cell: Some(42),
+        decided_at: 2_000,
+    };
+    let mut tx = town.store.begin().await.unwrap();
+    assert!(trips::record_decision(&mut tx, &town.tenant, &trip.id, &decision).await.unwrap());
+    assert!(
+        !trips::record_decision(&mut tx, &town.tenant, &trip.id, &DecisionRecord { points: 99, ..decision.clone() })
+            .await
+            .unwrap()
+    );
+    assert!(trips::mark_credited(&mut tx, &town.tenant, &trip.id, 24, "{}", 3_000).await.unwrap());
+    assert!(!trips::mark_credited(&mut tx, &town.tenant, &trip.id, 24, "{}", 3_001).await.unwrap());
+    tx.commit().await.unwrap();
+    let stored = trips::get(town.store.pool(), &town.tenant, &trip.id).await.unwrap().unwrap();
+    assert_eq!((stored.status.as_str(), stored.points, stored.credited_at), ("accepted", 24, Some(3_000)));
+    let counted =
+        trips::counted_rides_since(town.store.pool(), &town.tenant, "ann", &town.campaign, 0, "other").await.unwrap();
+    assert_eq!(counted.len(), 1);
+    assert_eq!(trips::points_in_campaign(town.store.pool(), &town.tenant, "ann", &town.campaign).await.unwrap(), 24);
+    let earlier = trips::fingerprints_in_cells(town.store.pool(), &town.tenant, &[41, 42], "other", 10).await.unwrap();
+    assert_eq!(earlier.len(), 1);
+    // Another tenant sees nothing of it.
+    assert!(trips::get(town.store.pool(), "another-tenant", &trip.id).await.unwrap().is_none());
+}
+
+async fn trips_page_newest_first(db: TestDatabase) {
+    let town = town(&db, 100).await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let Inserted::New(trip) = insert(&town, &new_trip(&town, "ann", &format!("k{i}"), "b")).await else { panic!() };
+        ids.push(trip.id);
+    }
+    insert(&town, &new_trip(&town, "bob", "k0", "b")).await;
+    let page = trips::list(town.store.pool(), &town.tenant, "ann", None, 2).await.unwrap();
+    assert_eq!(page.iter().map(|t| &t.id).collect::<Vec<_>>(), [&ids[4], &ids[3]]);
+    let next = trips::list(town.store.pool(), &town.tenant, "ann", Some(&ids[3]), 10).await.unwrap();
+    assert_eq!(next.iter().map(|t| &t.id).collect::<Vec<_>>(), [&ids[2], &ids[1], &ids[0]]);
+}
+
+async fn the_outbox_publishes_and_the_inbox_deduplicates(db: TestDatabase) {
+    let town = town(&db, 100).await;
+    let mut tx = town.store.begin().await.unwrap();
+    let first = outbox::enqueue(&mut tx, &town.tenant, "trips.submitted", "{\"n\":1}").await.unwrap();
+    outbox::enqueue(&mut tx, &town.tenant, "trips.submitted", "{\"n\":2}").await.unwrap();
+    tx.commit().await.unwrap();
+    let waiting = outbox::unpublished(town.store.pool(), 10).await.unwrap();
+    assert_eq!(waiting.iter().map(|e| e.payload.as_str()).collect::<Vec<_>>(), ["{\"n\":1}", "{\"n\":2}"]);
+    outbox::mark_published(town.store.pool(), &town.tenant, &first).await.unwrap();
+    assert_eq!(outbox::depth(town.store.pool()).await.unwrap(), 1);
+    let mut tx = town.store.begin().await.unwrap();
+    assert!(outbox::first_processing(&mut tx, "scoring", &first).await.unwrap());
+    assert!(!outbox::first_processing(&mut tx, "scoring", &first).await.unwrap());
+    assert!(outbox::first_processing(&mut tx, "ledger", &first).await.unwrap());
+    tx.commit().await.unwrap();
+}
+
+async fn joining_enrols_in_the_tenants_campaigns(db: TestDatabase) {
+    let town = town(&db, 100).await;
+    let mut tx = town.store.begin().await.unwrap();
+    let school = tenancy::create_school(&mut tx, &town.tenant, "Demo school").await.unwrap();
+    tenancy::create_class(&mut tx, &town.tenant, &school, "5A", "BIKE-5A").await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = town.store.begin().await.unwrap();
+    assert!(matches!(
+        tenancy::create_class(&mut tx, &town.tenant, &school, "5B", "BIKE-5A").await,
+        Err(StoreError::Conflict(_))
+    ));
+    drop(tx);
+    let target = participants::find_join_code(town.store.pool(), "BIKE-5A").await.unwrap().unwrap();
+    assert!(participants::find_join_code(town.store.pool(), "bike-5a").await.unwrap().is_none());
+    let mut tx = town.store.begin().await.unwrap();
+    let ann = participants::create_participant(&mut tx, &target, Some("ann")).await.unwrap();
+    let token = participants::create_refresh_token(&mut tx, &town.tenant, &ann, "hash", 9_999).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        participants::enrollments(town.store.pool(), &town.tenant, &ann).await.unwrap(),
+        vec![town.campaign.clone()]
+    );
+    let stored = participants::refresh_token(town.store.pool(), &town.tenant, &token).await.unwrap().unwrap();
+    assert_eq!((stored.participant_id.as_str(), stored.revoked_at), (ann.as_str(), None));
+    let mut tx = town.store.begin().await.unwrap();
+    assert!(participants::revoke_refresh_token(&mut tx, &town.tenant, &token).await.unwrap());
+    assert!(!participants::revoke_refresh_token(&mut tx, &town.tenant, &token).await.unwrap());
+    tx.commit().await.unwrap();
+}
