@@ -1,0 +1,123 @@
+//! Tokens are accepted only when signed by our key, with our algorithm, for us, in time.
+#![allow(clippy::unwrap_used)]
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use smartville_auth::{AUDIENCE, Claims, ISSUER, Role, Signer, refresh};
+
+fn now_s() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+fn signer() -> Signer {
+    Signer::from_private_pem(&Signer::generate_pem().unwrap()).unwrap()
+}
+
+#[test]
+fn a_token_round_trips_with_its_claims() {
+    let signer = signer();
+    let token = signer.issue("participant-1", "tenant-1", Role::Student, now_s(), 900).unwrap();
+    let claims = signer.verifier().unwrap().verify(&token).unwrap();
+    assert_eq!((claims.sub.as_str(), claims.tid.as_str(), claims.role), ("participant-1", "tenant-1", Role::Student));
+    assert_eq!((claims.iss.as_str(), claims.aud.as_str()), (ISSUER, AUDIENCE));
+}
+
+#[test]
+fn expired_forged_and_foreign_tokens_are_refused() {
+    let signer = signer();
+    let verifier = signer.verifier().unwrap();
+    let expired = signer.issue("p", "t", Role::Student, now_s() - 10_000, 900).unwrap();
+    assert!(verifier.verify(&expired).is_err());
+    let other_key = signer_with_other_key().issue("p", "t", Role::Student, now_s(), 900).unwrap();
+    assert!(verifier.verify(&other_key).is_err());
+    let mut tampered = signer.issue("p", "t", Role::Student, now_s(), 900).unwrap();
+    tampered.insert(tampered.len() - 5, 'x');
+    assert!(verifier.verify(&tampered).is_err());
+    assert!(verifier.verify("not a token").is_err());
+}
+
+fn signer_with_other_key() -> Signer {
+    signer()
+}
+
+fn claims(aud: &str, iss: &str) -> Claims {
+    Claims {
+        sub: "p".into(),
+        tid: "t".into(),
+        role: Role::Student,
+        iss: iss.into(),
+        aud: aud.into(),
+        exp: now_s() + 900,
+        iat: now_s(),
+        jti: "j".into(),
+    }
+}
+
+#[test]
+fn another_algorithm_audience_or_issuer_is_refused() {
+    let verifier = signer().verifier().unwrap();
+    let hs256 = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims(AUDIENCE, ISSUER),
+        &EncodingKey::from_secret(b"guess").unwrap(),
+    )
+    .unwrap();
+    assert!(verifier.verify(&hs256).is_err());
+    // An unsigned token ("alg": "none").
+    let header = base64url(br#"{"alg":"none","typ":"JWT"}"#);
+    let body = base64url(serde_json_bytes(&claims(AUDIENCE, ISSUER)).as_slice());
+    assert!(verifier.verify(&format!("{header}.{body}.")).is_err());
+    let signer = signer();
+    let verifier = signer.verifier().unwrap();
+    let good = Header::new(Algorithm::EdDSA);
+    let key = EncodingKey::from_ed_pem(Signer::generate_pem().unwrap().as_bytes()).unwrap();
+    let wrong_audience = jsonwebtoken::encode(&good, &claims("someone-else", ISSUER), &key).unwrap();
+    assert!(verifier.verify(&wrong_audience).is_err());
+}
+
+fn serde_json_bytes(claims: &Claims) -> Vec<u8> {
+    format!(
+        r#"{{"sub":"{}","tid":"{}","role":"student","iss":"{}","aud":"{}","exp":{},"iat":{},"jti":"j"}}"#,
+        claims.sub, claims.tid, claims.iss, claims.aud, claims.exp, claims.iat
+    )
+    .into_bytes()
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+#[test]
+fn keys_are_created_once_and_kept_private() {
+    let dir = std::env::temp_dir().join(format!("smartville-auth-{}", std::process::id()));
+    let path = dir.join("keys/signing.pem");
+    let first = Signer::load_or_create(&path).unwrap();
+    let again = Signer::load_or_create(&path).unwrap();
+    assert_eq!(first.public_pem(), again.public_pem());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let token = first.issue("p", "t", Role::Student, now_s(), 60).unwrap();
+    assert!(again.verifier().unwrap().verify(&token).is_ok());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn refresh_tokens_compose_parse_and_match() {
+    let minted = refresh::mint().unwrap();
+    let token = refresh::compose("tenant", "token-id", &minted.secret);
+    let (tenant, id, secret) = refresh::parse(&token).unwrap();
+    assert_eq!((tenant, id), ("tenant", "token-id"));
+    assert!(refresh::matches(secret, &minted.secret_hash));
+    assert!(!refresh::matches("guess", &minted.secret_hash));
+    assert!(refresh::parse("no-dots").is_none() && refresh::parse("a..c").is_none());
+}
