@@ -77,6 +77,8 @@ create table participants (
     -- chosen by the student; never a real name
     nickname text,
     created_at bigint not null,
+    -- decisions made for this participant; updating it serialises them
+    decisions bigint not null default 0,
     primary key (tenant_id, id)
 );
 

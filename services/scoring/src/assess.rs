@@ -32,49 +32,80 @@ pub struct Assessment {
 }
 
 /// Judges one ride. Pure and deterministic: the same inputs give the same result.
+///
+/// Shorthand for [`Ride::prepare`] then [`Ride::decide`], for callers that
+/// know the history up front.
 pub fn assess(trace: &Trace, campaign: &CompiledCampaign, history: &History) -> Assessment {
-    let spec = &campaign.spec;
-    let thresholds = &spec.thresholds;
-    let track = Track::build(
-        trace,
-        &TrackLimits {
-            max_accuracy_m: thresholds.max_accuracy_m,
-            teleport_speed_mps: thresholds.teleport_speed_kmh / 3.6,
-            max_speed_mps: campaign.max_speed_mps,
-        },
-    );
-    let fingerprint = Fingerprint::compute(trace, &track);
-    let mut reasons = Reasons::default();
+    let ride = Ride::prepare(trace, campaign);
+    Assessment { decision: ride.decide(history), fingerprint: ride.fingerprint }
+}
 
-    if trace.mock_location() {
-        reasons.reject(ReasonCode::MockLocation, "The phone reported simulated (mock) locations.".into());
+/// A ride cleaned and measured, waiting for its history.
+///
+/// A service needs the fingerprint (its area cell) to look up the earlier
+/// traces it must be compared with; preparing first means that lookup costs
+/// no second pass over the fixes.
+pub struct Ride<'a> {
+    trace: &'a Trace,
+    campaign: &'a CompiledCampaign,
+    track: Track<'a>,
+    fingerprint: Fingerprint,
+}
+
+impl<'a> Ride<'a> {
+    /// Cleans and measures the ride and computes its fingerprint.
+    pub fn prepare(trace: &'a Trace, campaign: &'a CompiledCampaign) -> Self {
+        let thresholds = &campaign.spec.thresholds;
+        let track = Track::build(
+            trace,
+            &TrackLimits {
+                max_accuracy_m: thresholds.max_accuracy_m,
+                teleport_speed_mps: thresholds.teleport_speed_kmh / 3.6,
+                max_speed_mps: campaign.max_speed_mps,
+            },
+        );
+        let fingerprint = Fingerprint::compute(trace, &track);
+        Self { trace, campaign, track, fingerprint }
     }
-    check_motion(&track, campaign, &mut reasons);
-    let day = check_calendar_and_places(trace, &track, campaign, &mut reasons);
-    check_history(trace, &fingerprint, history, &mut reasons);
 
-    let points = if reasons.rejected() { 0 } else { pay(&track, campaign, history, day, &mut reasons) };
-    let status = if reasons.rejected() {
-        Status::Rejected
-    } else if reasons.0.iter().any(|r| r.effect == Effect::Review) {
-        Status::Review
-    } else {
-        Status::Accepted
-    };
-    let mut reasons = reasons.0;
-    reasons.sort_by_key(|r| r.effect as u8);
-    let decision = Decision {
-        status,
-        points,
-        distance_m: track.distance_m.round() as u64,
-        duration_s: ((track.ended_at_ms() - track.started_at_ms()) / 1000) as u64,
-        moving_time_s: (track.moving_ms / 1000) as u64,
-        average_speed_kmh: (track.moving_speed_mps() * 36.0).round() / 10.0,
-        fixes_received: trace.fixes().len(),
-        fixes_dropped: track.dropped,
-        reasons,
-    };
-    Assessment { decision, fingerprint }
+    /// The fingerprint to store, and to find earlier traces by.
+    pub fn fingerprint(&self) -> &Fingerprint {
+        &self.fingerprint
+    }
+
+    /// Runs every check and computes the points against `history`.
+    pub fn decide(&self, history: &History) -> Decision {
+        let (trace, campaign, track) = (self.trace, self.campaign, &self.track);
+        let mut reasons = Reasons::default();
+        if trace.mock_location() {
+            reasons.reject(ReasonCode::MockLocation, "The phone reported simulated (mock) locations.".into());
+        }
+        check_motion(track, campaign, &mut reasons);
+        let day = check_calendar_and_places(trace, track, campaign, &mut reasons);
+        check_history(trace, &self.fingerprint, history, &mut reasons);
+
+        let points = if reasons.rejected() { 0 } else { pay(track, campaign, history, day, &mut reasons) };
+        let status = if reasons.rejected() {
+            Status::Rejected
+        } else if reasons.0.iter().any(|r| r.effect == Effect::Review) {
+            Status::Review
+        } else {
+            Status::Accepted
+        };
+        let mut reasons = reasons.0;
+        reasons.sort_by_key(|r| r.effect as u8);
+        Decision {
+            status,
+            points,
+            distance_m: track.distance_m.round() as u64,
+            duration_s: ((track.ended_at_ms() - track.started_at_ms()) / 1000) as u64,
+            moving_time_s: (track.moving_ms / 1000) as u64,
+            average_speed_kmh: (track.moving_speed_mps() * 36.0).round() / 10.0,
+            fixes_received: trace.fixes().len(),
+            fixes_dropped: track.dropped,
+            reasons,
+        }
+    }
 }
 
 #[derive(Default)]

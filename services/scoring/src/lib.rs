@@ -39,7 +39,7 @@ pub mod trace;
 mod track;
 mod zones;
 
-pub use assess::{Assessment, assess};
+pub use assess::{Assessment, Ride, assess};
 pub use campaign::{CampaignError, CampaignSpec, Caps, CompiledCampaign, Mode, Reward, Thresholds};
 pub use decision::{Decision, Effect, Reason, ReasonCode, Status};
 pub use fingerprint::Fingerprint;

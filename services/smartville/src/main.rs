@@ -1,15 +1,19 @@
 //! `smartville`: the engine's single binary.
 //!
-//! Subcommands grow with the engine; today:
+//! - `serve [--target all|mobile-api,relay,scoring,ledger]`: run components
+//!   (all of them by default) on the embedded default (SQLite file, in-process
+//!   bus, demo town) or on PostgreSQL and Redis (`DATABASE_URL`, `REDIS_URL`);
+//! - `targets`: list the components;
+//! - `migrate`, `demo`, `campaign apply FILE`: operator commands;
+//! - `score`: judge one ride file against a campaign file, offline;
+//! - `simulate`: write a synthetic ride (honest or a cheat).
 //!
-//! - `score`: judge one ride file against a campaign file and print the
-//!   decision as JSON, exactly as the engine would decide it.
-//! - `simulate`: write a synthetic ride (honest or a cheat) as GPX or JSON,
-//!   the same generator the tests and load tests use.
+//! Configuration comes from environment variables (see `.env.example`); the
+//! commands live in the `smartville` library next to this file, so tests can
+//! start the same application in-process.
 
-mod score;
-mod simulate;
-
+use smartville::{admin, config, score, serve, simulate};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -24,10 +28,39 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the engine's components (all of them by default).
+    Serve {
+        /// Comma-separated components, or `all`; see `smartville targets`.
+        #[arg(long, default_value = "all")]
+        target: String,
+    },
+    /// List the components `serve --target` accepts.
+    Targets,
+    /// Create or update the database schema.
+    Migrate,
+    /// Seed the demo town (a council, a school, a campaign, a class, a shop).
+    Demo,
+    /// Manage campaigns.
+    Campaign {
+        #[command(subcommand)]
+        command: CampaignCommand,
+    },
     /// Validate and score one ride (GPX or JSON) against a campaign; prints the decision as JSON.
     Score(score::ScoreArgs),
     /// Write a simulated ride to standard output.
     Simulate(simulate::SimulateArgs),
+}
+
+#[derive(Subcommand)]
+enum CampaignCommand {
+    /// Load or update a campaign file (the format of `examples/campaign.json`) into a tenant.
+    Apply {
+        /// The campaign file.
+        file: PathBuf,
+        /// The tenant id (optional when the database has exactly one tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -35,6 +68,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Score(args) => score::run(&args),
         Command::Simulate(args) => simulate::run(&args),
+        Command::Targets => {
+            for component in serve::Component::ALL {
+                println!("{:<12} {}", component.name(), component.describe());
+            }
+            Ok(())
+        }
+        command => run_service_command(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -42,5 +82,34 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Commands that talk to the database run on a tokio runtime with logging.
+fn run_service_command(command: Command) -> anyhow::Result<()> {
+    let config = config::Config::from_env()?;
+    init_logging(config.log_json);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        match command {
+            Command::Serve { target } => serve::serve(config, &target).await,
+            Command::Migrate => admin::migrate(&config).await,
+            Command::Demo => admin::seed_demo(&config).await,
+            Command::Campaign { command: CampaignCommand::Apply { file, tenant } } => {
+                admin::apply_campaign(&config, &file, tenant.as_deref()).await
+            }
+            Command::Score(_) | Command::Simulate(_) | Command::Targets => unreachable!("handled without a runtime"),
+        }
+    })
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
     }
 }

@@ -52,6 +52,33 @@ pub async fn create_participant(
     Ok(id)
 }
 
+/// Enrols every participant of the tenant in a (new) campaign.
+pub async fn enroll_all(tx: &mut Tx, tenant_id: &str, campaign_id: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into enrollments (tenant_id, participant_id, campaign_id, enrolled_at) \
+         select tenant_id, id, $1, $2 from participants where tenant_id = $3 \
+         on conflict (tenant_id, participant_id, campaign_id) do nothing",
+    )
+    .bind(campaign_id)
+    .bind(now_ms())
+    .bind(tenant_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Serialises decisions about one participant: the row stays locked until the
+/// transaction ends, so two rides of the same student are never judged
+/// against the same history at once (no double daily cap, no missed overlap).
+pub async fn lock_for_decision(tx: &mut Tx, tenant_id: &str, participant_id: &str) -> Result<(), StoreError> {
+    sqlx::query("update participants set decisions = decisions + 1 where tenant_id = $1 and id = $2")
+        .bind(tenant_id)
+        .bind(participant_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// The campaigns a participant is enrolled in, earliest enrolment first.
 pub async fn enrollments(
     executor: impl sqlx::AnyExecutor<'_>,

@@ -1,0 +1,271 @@
+#![allow(unused_qualifications)] // utoipa's path macro spells out the query types it documents
+//! Uploading rides and reading decisions.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use smartville_engine::ingest::{self, Submitted, TraceFormat, Upload};
+use smartville_scoring::{Decision, Effect, ReasonCode};
+use smartville_store::trips::{self, Trip};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::ApiState;
+use crate::auth::Participant;
+use crate::problem::Problem;
+
+/// How often a waiting upload looks for its decision.
+const WAIT_POLL: Duration = Duration::from_millis(25);
+
+/// A ride as the app shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TripView {
+    /// Public id.
+    pub trip_id: String,
+    /// `pending`, `accepted`, `rejected` or `review`.
+    pub status: String,
+    /// Points earned (credited once `credited_at` is set).
+    pub points: i64,
+    /// Distance ridden, metres (once decided).
+    pub distance_m: Option<i64>,
+    /// Duration, seconds (once decided).
+    pub duration_s: Option<i64>,
+    /// Why the decision is what it is.
+    pub reasons: Vec<ReasonView>,
+    /// When the upload was received (RFC 3339, UTC).
+    pub submitted_at: String,
+    /// When it was decided.
+    pub decided_at: Option<String>,
+    /// When the points reached the wallet.
+    pub credited_at: Option<String>,
+}
+
+/// One reason of a decision.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReasonView {
+    /// Stable code, e.g. `TOO_FAST`.
+    #[schema(value_type = String)]
+    pub code: ReasonCode,
+    /// `reject`, `review` or `reduce`.
+    #[schema(value_type = String)]
+    pub effect: Effect,
+    /// Explanation for the student.
+    pub message: String,
+}
+
+/// The answer to an upload that is not decided yet.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Accepted {
+    /// Public id, to poll `GET /v1/trips/{trip_id}`.
+    pub trip_id: String,
+    /// Always `pending`.
+    pub status: String,
+}
+
+/// A page of rides.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TripPage {
+    /// Newest first.
+    pub trips: Vec<TripView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// RFC 3339 in UTC with milliseconds, the API's time format.
+pub(crate) fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
+impl TripView {
+    fn from_trip(trip: &Trip) -> Self {
+        let reasons = trip
+            .decision
+            .as_deref()
+            .and_then(|json| serde_json::from_str::<Decision>(json).ok())
+            .map(|d| {
+                d.reasons
+                    .into_iter()
+                    .map(|r| ReasonView { code: r.code, effect: r.effect, message: r.message })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self {
+            trip_id: trip.id.clone(),
+            status: trip.status.clone(),
+            points: trip.points,
+            distance_m: trip.distance_m,
+            duration_s: trip.duration_s,
+            reasons,
+            submitted_at: rfc3339(trip.submitted_at),
+            decided_at: trip.decided_at.map(rfc3339),
+            credited_at: trip.credited_at.map(rfc3339),
+        }
+    }
+}
+
+/// Query of `POST /v1/trips`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SubmitQuery {
+    /// Wait up to this many seconds (at most 10) for the decision.
+    pub wait: Option<u64>,
+}
+
+/// For JSON uploads without an `Idempotency-Key` header.
+#[derive(Deserialize)]
+struct ClientTripId {
+    client_trip_id: Option<String>,
+}
+
+/// Upload a ride.
+///
+/// The body is the trace: `application/json` (`{"points": [...], "client_trip_id"?}`) or
+/// `application/gpx+xml`. Retrying with the same `Idempotency-Key` (or `client_trip_id`) and
+/// the same body returns the same trip; the same key with another body is a 409.
+#[utoipa::path(post, path = "/v1/trips", tag = "trips", params(SubmitQuery,
+        ("Idempotency-Key" = Option<String>, Header, description = "Unique per ride; required unless the JSON body has client_trip_id")),
+    request_body(content = String, description = "The trace (JSON or GPX)", content_type = "application/json"),
+    security(("bearer" = [])),
+    responses((status = 202, body = Accepted), (status = 200, body = TripView, description = "Decided within ?wait"),
+        (status = 409, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn submit(
+    State(state): State<ApiState>,
+    participant: Participant,
+    query: Result<Query<SubmitQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Problem> {
+    let Query(query) = query.map_err(|e| Problem::bad_request("INVALID_QUERY", e.body_text()))?;
+    let wait = Duration::from_secs(query.wait.unwrap_or(0));
+    if wait > state.settings.max_wait {
+        return Err(Problem::bad_request(
+            "INVALID_QUERY",
+            format!("wait is at most {} s", state.settings.max_wait.as_secs()),
+        ));
+    }
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let media_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let format = match media_type.as_str() {
+        "application/json" => TraceFormat::Json,
+        "application/gpx+xml" | "application/xml" | "text/xml" => TraceFormat::Gpx,
+        _ => {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "send the trace as application/json or application/gpx+xml",
+            ));
+        }
+    };
+    let body = read_body(body, state.settings.max_body_bytes).await?;
+    let key = match headers.get("idempotency-key").map(|v| v.to_str()) {
+        Some(Ok(key)) => key.trim().to_owned(),
+        Some(Err(_)) => {
+            return Err(Problem::bad_request("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be visible ASCII"));
+        }
+        None if format == TraceFormat::Json => {
+            serde_json::from_slice::<ClientTripId>(&body).ok().and_then(|b| b.client_trip_id).unwrap_or_default()
+        }
+        None => String::new(),
+    };
+    if key.is_empty() || key.len() > 200 {
+        return Err(Problem::bad_request(
+            "MISSING_IDEMPOTENCY_KEY",
+            "send an Idempotency-Key header (or client_trip_id in a JSON body), 1 to 200 characters",
+        ));
+    }
+    let upload = Upload {
+        tenant_id: participant.tenant_id(),
+        participant_id: participant.id(),
+        idempotency_key: &key,
+        body: &body,
+        format,
+    };
+    let trip = match ingest::submit(&state.engine, &upload).await? {
+        Submitted::New(trip) | Submitted::Repeat(trip) => trip,
+    };
+    let trip = wait_for_decision(&state, trip, wait).await?;
+    Ok(if settled(&trip) {
+        (StatusCode::OK, Json(TripView::from_trip(&trip))).into_response()
+    } else {
+        (StatusCode::ACCEPTED, Json(Accepted { trip_id: trip.id, status: "pending".into() })).into_response()
+    })
+}
+
+/// A trip is settled once decided and, when it earns points, credited.
+fn settled(trip: &Trip) -> bool {
+    trip.status != "pending" && (trip.status != "accepted" || trip.credited_at.is_some())
+}
+
+async fn wait_for_decision(state: &ApiState, mut trip: Trip, wait: Duration) -> Result<Trip, Problem> {
+    let deadline = tokio::time::Instant::now() + wait;
+    while !settled(&trip) && tokio::time::Instant::now() + WAIT_POLL <= deadline {
+        tokio::time::sleep(WAIT_POLL).await;
+        if let Some(fresh) = trips::get(state.engine.store.pool(), &trip.tenant_id, &trip.id).await? {
+            trip = fresh;
+        }
+    }
+    Ok(trip)
+}
+
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, Problem> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
+        Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "BODY_TOO_LARGE", format!("the body may be at most {limit} bytes"))
+    })
+}
+
+/// Query of `GET /v1/trips`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    pub limit: Option<i64>,
+}
+
+/// List one's own rides, newest first.
+#[utoipa::path(get, path = "/v1/trips", tag = "trips", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, body = TripPage), (status = 400, body = Problem), (status = 401, body = Problem)))]
+pub async fn list(
+    State(state): State<ApiState>,
+    participant: Participant,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<TripPage>, Problem> {
+    let Query(query) = query.map_err(|e| Problem::bad_request("INVALID_QUERY", e.body_text()))?;
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(Problem::bad_request("INVALID_QUERY", "limit must be between 1 and 100"));
+    }
+    let rows = trips::list(
+        state.engine.store.pool(),
+        participant.tenant_id(),
+        participant.id(),
+        query.cursor.as_deref(),
+        limit + 1,
+    )
+    .await?;
+    let more = rows.len() as i64 > limit;
+    let trips: Vec<TripView> = rows.iter().take(limit as usize).map(TripView::from_trip).collect();
+    let next_cursor = if more { trips.last().map(|t| t.trip_id.clone()) } else { None };
+    Ok(Json(TripPage { trips, next_cursor }))
+}
+
+/// Read one of one's own rides.
+#[utoipa::path(get, path = "/v1/trips/{trip_id}", tag = "trips", params(("trip_id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = TripView), (status = 404, body = Problem)))]
+pub async fn get(
+    State(state): State<ApiState>,
+    participant: Participant,
+    Path(trip_id): Path<String>,
+) -> Result<Json<TripView>, Problem> {
+    let trip = trips::get(state.engine.store.pool(), participant.tenant_id(), &trip_id)
+        .await?
+        .filter(|trip| trip.participant_id == participant.id())
+        .ok_or_else(|| Problem::not_found("trip"))?;
+    Ok(Json(TripView::from_trip(&trip)))
+}

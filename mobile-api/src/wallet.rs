@@ -1,0 +1,76 @@
+//! The participant's wallet: what they hold, and how it got there.
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use smartville_store::ledger::{self, AccountKind};
+use utoipa::ToSchema;
+
+use crate::ApiState;
+use crate::auth::Participant;
+use crate::problem::Problem;
+use crate::trips::rfc3339;
+
+/// How many transfers the wallet shows.
+const LATEST_TRANSFERS: i64 = 20;
+
+/// `GET /v1/wallet`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Wallet {
+    /// One entry per coin held.
+    pub balances: Vec<BalanceView>,
+    /// The latest transfers, newest first.
+    pub transfers: Vec<TransferView>,
+}
+
+/// A balance in one coin.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BalanceView {
+    /// The coin, e.g. "Geelcoins".
+    pub coin: String,
+    /// Amount held.
+    pub amount: i64,
+}
+
+/// A transfer into or out of the wallet.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TransferView {
+    /// Transfer id.
+    pub transfer_id: String,
+    /// Coin.
+    pub coin: String,
+    /// Positive when received.
+    pub amount: i64,
+    /// `reward`, `redemption` …
+    pub kind: String,
+    /// What it was for (e.g. the trip id).
+    pub reference: String,
+    /// When (RFC 3339, UTC).
+    pub created_at: String,
+}
+
+/// Balances per coin and the latest transfers.
+#[utoipa::path(get, path = "/v1/wallet", tag = "wallet", security(("bearer" = [])),
+    responses((status = 200, body = Wallet), (status = 401, body = Problem)))]
+pub async fn get(State(state): State<ApiState>, participant: Participant) -> Result<Json<Wallet>, Problem> {
+    let pool = state.engine.store.pool();
+    let (tenant, owner) = (participant.tenant_id(), participant.id());
+    let balances = ledger::balances_of(pool, tenant, AccountKind::Participant, owner)
+        .await?
+        .into_iter()
+        .map(|b| BalanceView { coin: b.coin, amount: b.amount })
+        .collect();
+    let transfers = ledger::entries_of(pool, tenant, AccountKind::Participant, owner, LATEST_TRANSFERS)
+        .await?
+        .into_iter()
+        .map(|e| TransferView {
+            transfer_id: e.id,
+            coin: e.coin,
+            amount: e.amount,
+            kind: e.kind,
+            reference: e.reference,
+            created_at: rfc3339(e.created_at),
+        })
+        .collect();
+    Ok(Json(Wallet { balances, transfers }))
+}

@@ -1,0 +1,133 @@
+//! Accepting a trip: read, check, store durably, announce.
+//!
+//! Everything a client can get wrong is found here, synchronously, and
+//! reported as an [`IngestError`] (a 4xx for the API): an unreadable body, a
+//! trace outside the input limits, a participant without a campaign, an
+//! idempotency key reused for another body. What passes is stored with its
+//! `trips.submitted` event in one transaction before the caller answers, so
+//! an acknowledged trip is never lost.
+
+use sha2::{Digest, Sha256};
+use smartville_scoring::{RawTrace, TraceError};
+use smartville_store::trips::{self, Inserted, NewTrip, Trip};
+use smartville_store::{StoreError, new_id, outbox, participants};
+
+use crate::{Engine, EngineError, TRIPS_SUBMITTED, TripEvent, now_ms};
+
+/// How the trace is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceFormat {
+    /// `{"points": [...]}`.
+    Json,
+    /// GPX 1.0 or 1.1.
+    Gpx,
+}
+
+impl TraceFormat {
+    /// The name stored with the trip.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Gpx => "gpx",
+        }
+    }
+
+    /// The format stored under `name`.
+    pub fn from_stored(name: &str) -> Self {
+        if name == "gpx" { Self::Gpx } else { Self::Json }
+    }
+
+    /// Reads a trace in this format.
+    pub fn parse(self, body: &[u8]) -> Result<RawTrace, TraceError> {
+        match self {
+            Self::Json => RawTrace::from_json(body),
+            Self::Gpx => RawTrace::from_gpx(body),
+        }
+    }
+}
+
+/// One upload.
+pub struct Upload<'a> {
+    /// Owning tenant (from the token).
+    pub tenant_id: &'a str,
+    /// Who uploads (from the token).
+    pub participant_id: &'a str,
+    /// The client's idempotency key.
+    pub idempotency_key: &'a str,
+    /// The trace as sent: the stored body is exactly what was uploaded.
+    pub body: &'a [u8],
+    /// Its encoding.
+    pub format: TraceFormat,
+}
+
+/// What ingest did with an upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submitted {
+    /// A new trip, stored and announced.
+    New(Trip),
+    /// The same upload again (same key, same body): the trip stored the first time.
+    Repeat(Trip),
+}
+
+/// Why an upload was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The body is not a usable trace.
+    #[error(transparent)]
+    Trace(#[from] TraceError),
+    /// The participant is in no campaign.
+    #[error("you are not enrolled in any campaign")]
+    NotEnrolled,
+    /// The idempotency key was used before with another body.
+    #[error("this idempotency key was already used for a different trip")]
+    KeyReused,
+    /// The engine failed (a 5xx).
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+impl From<StoreError> for IngestError {
+    fn from(error: StoreError) -> Self {
+        Self::Engine(error.into())
+    }
+}
+
+/// Validates and stores an upload (see the module docs).
+pub async fn submit(engine: &Engine, upload: &Upload<'_>) -> Result<Submitted, IngestError> {
+    let raw = upload.format.parse(upload.body)?;
+    let campaign_id = participants::enrollments(engine.store.pool(), upload.tenant_id, upload.participant_id)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(IngestError::NotEnrolled)?;
+    let campaign = engine.campaigns.get(&engine.store, upload.tenant_id, &campaign_id).await?;
+    let now = now_ms();
+    let trace = raw.validate(&campaign.trace_limits(), now)?;
+    let body_hash: String = Sha256::digest(upload.body).iter().map(|b| format!("{b:02x}")).collect();
+    let trip = NewTrip {
+        id: new_id(),
+        tenant_id: upload.tenant_id.to_owned(),
+        participant_id: upload.participant_id.to_owned(),
+        campaign_id,
+        idempotency_key: upload.idempotency_key.to_owned(),
+        body_hash,
+        trace: upload.body.to_vec(),
+        trace_format: upload.format.as_str().to_owned(),
+        submitted_at: now,
+        started_at: trace.started_at_ms(),
+        ended_at: trace.ended_at_ms(),
+    };
+    let mut tx = engine.store.begin().await?;
+    match trips::insert(&mut tx, &trip).await? {
+        Inserted::Existing(stored) if stored.body_hash == trip.body_hash => Ok(Submitted::Repeat(stored)),
+        Inserted::Existing(_) => Err(IngestError::KeyReused),
+        Inserted::New(stored) => {
+            let event = TripEvent { tenant_id: stored.tenant_id.clone(), trip_id: stored.id.clone() };
+            let payload = serde_json::to_string(&event).map_err(EngineError::from)?;
+            outbox::enqueue(&mut tx, upload.tenant_id, TRIPS_SUBMITTED, &payload).await?;
+            tx.commit().await.map_err(StoreError::from)?;
+            engine.outbox_written.notify_one();
+            Ok(Submitted::New(stored))
+        }
+    }
+}

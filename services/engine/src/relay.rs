@@ -1,0 +1,78 @@
+//! The outbox relay: from the database to the bus.
+//!
+//! It publishes unpublished outbox events in id order and marks them, woken
+//! by writers in the same process and polling for writers in other processes.
+//! A crash between publishing and marking publishes an event twice, which
+//! consumers tolerate. Because the bus may still lose an event (a Redis
+//! restart without persistence), the relay also sweeps: trips left pending or
+//! uncredited for [`STALE_AFTER_MS`] get their event published again.
+
+use std::time::Duration;
+
+use smartville_store::{outbox, trips};
+
+use crate::{Engine, EngineError, Shutdown, TRIPS_DECIDED, TRIPS_SUBMITTED, TripEvent, now_ms};
+
+/// How often the relay looks for events written by other processes.
+pub const POLL: Duration = Duration::from_millis(50);
+/// Events published per database round trip.
+const BATCH: i64 = 200;
+/// How long a trip may wait for its decision or credit before its event is published again.
+pub const STALE_AFTER_MS: i64 = 60_000;
+/// How often the sweep runs.
+const SWEEP_EVERY: Duration = Duration::from_secs(15);
+
+/// Relays until shutdown.
+pub async fn run(engine: Engine, shutdown: Shutdown) -> Result<(), EngineError> {
+    let mut last_sweep = tokio::time::Instant::now();
+    while !shutdown.is_requested() {
+        let published = match publish_pending(&engine).await {
+            Ok(published) => published,
+            Err(error) => {
+                tracing::warn!(%error, "relay: publishing failed, retrying");
+                0
+            }
+        };
+        if last_sweep.elapsed() >= SWEEP_EVERY {
+            last_sweep = tokio::time::Instant::now();
+            if let Err(error) = sweep(&engine).await {
+                tracing::warn!(%error, "relay: sweep failed");
+            }
+        }
+        if published < BATCH as usize {
+            tokio::select! {
+                () = engine.outbox_written.notified() => {}
+                () = tokio::time::sleep(POLL) => {}
+                () = shutdown.clone().requested() => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Publishes one batch of outbox events; returns how many.
+pub async fn publish_pending(engine: &Engine) -> Result<usize, EngineError> {
+    let events = outbox::unpublished(engine.store.pool(), BATCH).await?;
+    for event in &events {
+        engine.bus.publish(&event.topic, event.payload.as_bytes()).await?;
+        outbox::mark_published(engine.store.pool(), &event.tenant_id, &event.id).await?;
+    }
+    Ok(events.len())
+}
+
+/// Publishes again the events of trips stuck before their decision or credit.
+pub async fn sweep(engine: &Engine) -> Result<(), EngineError> {
+    let cutoff = now_ms() - STALE_AFTER_MS;
+    let pool = engine.store.pool();
+    for (topic, stuck) in [
+        (TRIPS_SUBMITTED, trips::stale_pending(pool, cutoff, BATCH).await?),
+        (TRIPS_DECIDED, trips::stale_uncredited(pool, cutoff, BATCH).await?),
+    ] {
+        for (tenant_id, trip_id) in stuck {
+            tracing::info!(trip = %trip_id, topic, "publishing the event of a stuck trip again");
+            let payload = serde_json::to_vec(&TripEvent { tenant_id, trip_id })?;
+            engine.bus.publish(topic, &payload).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,134 @@
+//! The scoring worker: judges submitted trips.
+//!
+//! For each `trips.submitted` event it loads the trip, its campaign and the
+//! participant's history, runs the scoring library, and writes the decision
+//! and a `trips.decided` event in one transaction. A trip that is no longer
+//! pending was decided by an earlier delivery: nothing happens.
+
+use h3o::CellIndex;
+use smartville_bus::{HandlerError, Message};
+use smartville_scoring::history::RECENT_RIDES_WINDOW_MS;
+use smartville_scoring::{Fingerprint, History, PriorRide, PriorTrace, Ride, Status};
+use smartville_store::ledger::{self, AccountKind};
+use smartville_store::trips::{self, DecisionRecord};
+use smartville_store::{StoreError, Tx, outbox, participants, tenancy};
+
+use crate::ingest::TraceFormat;
+use crate::{Engine, EngineError, Shutdown, TRIPS_DECIDED, TRIPS_SUBMITTED, TripEvent, now_ms};
+
+/// Bus group of the scoring workers.
+pub const GROUP: &str = "scoring";
+/// Most earlier traces a ride is compared with.
+const MAX_EARLIER_TRACES: i64 = 500;
+
+/// Consumes `trips.submitted` until shutdown.
+pub async fn run(engine: Engine, consumer: String, shutdown: Shutdown) -> Result<(), EngineError> {
+    let handler = |message: Message| {
+        let engine = engine.clone();
+        async move {
+            let event: TripEvent = serde_json::from_slice(&message.payload).map_err(HandlerError::from)?;
+            decide(&engine, &event).await.map_err(HandlerError::from)
+        }
+    };
+    engine.bus.consume(TRIPS_SUBMITTED, GROUP, &consumer, handler, shutdown.requested()).await?;
+    Ok(())
+}
+
+/// Decides one trip (idempotent).
+pub async fn decide(engine: &Engine, event: &TripEvent) -> Result<(), EngineError> {
+    let store = &engine.store;
+    let Some(trip) = trips::get(store.pool(), &event.tenant_id, &event.trip_id).await? else {
+        tracing::warn!(trip = %event.trip_id, "event for an unknown trip");
+        return Ok(());
+    };
+    if trip.status != "pending" {
+        return Ok(());
+    }
+    let campaign = engine.campaigns.get(store, &trip.tenant_id, &trip.campaign_id).await?;
+    let (format, body) = trips::trace(store.pool(), &trip.tenant_id, &trip.id).await?;
+    // The limits as they were when the trip was accepted: its age is judged at upload time.
+    let trace =
+        TraceFormat::from_stored(&format).parse(&body)?.validate(&campaign.trace_limits(), trip.submitted_at)?;
+    let ride = Ride::prepare(&trace, &campaign);
+    let mut tx = store.begin().await?;
+    participants::lock_for_decision(&mut tx, &trip.tenant_id, &trip.participant_id).await?;
+    let history = history(&mut tx, &trip, ride.fingerprint()).await?;
+    let decision = ride.decide(&history);
+    let fingerprint_json = serde_json::to_string(ride.fingerprint())?;
+    let decision_json = serde_json::to_string(&decision)?;
+    let status = match decision.status {
+        Status::Accepted => "accepted",
+        Status::Rejected => "rejected",
+        Status::Review => "review",
+    };
+    let record = DecisionRecord {
+        status,
+        points: i64::try_from(decision.points).unwrap_or(i64::MAX),
+        distance_m: i64::try_from(decision.distance_m).unwrap_or(i64::MAX),
+        duration_s: i64::try_from(decision.duration_s).unwrap_or(i64::MAX),
+        decision_json: &decision_json,
+        fingerprint_json: &fingerprint_json,
+        area_cell: ride.fingerprint().area_cell.map(|cell| cell as i64),
+        decided_at: now_ms(),
+    };
+    if !trips::record_decision(&mut tx, &trip.tenant_id, &trip.id, &record).await? {
+        return Ok(()); // decided by a concurrent delivery
+    }
+    outbox::enqueue(&mut tx, &trip.tenant_id, TRIPS_DECIDED, &serde_json::to_string(event)?).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    engine.outbox_written.notify_one();
+    metrics::counter!("smartville_decisions_total", "status" => status).increment(1);
+    for reason in &decision.reasons {
+        let code =
+            serde_json::to_value(reason.code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        metrics::counter!("smartville_decision_reasons_total", "code" => code).increment(1);
+    }
+    tracing::info!(trip = %trip.id, status, points = decision.points, "trip decided");
+    Ok(())
+}
+
+/// The snapshot the checks need: recent counted rides, campaign totals, the
+/// budget left and the earlier traces near this one.
+async fn history(tx: &mut Tx, trip: &trips::Trip, fingerprint: &Fingerprint) -> Result<History, EngineError> {
+    let recent_rides = trips::counted_rides_since(
+        &mut **tx,
+        &trip.tenant_id,
+        &trip.participant_id,
+        &trip.campaign_id,
+        trip.started_at - RECENT_RIDES_WINDOW_MS,
+        &trip.id,
+    )
+    .await?
+    .into_iter()
+    .map(|r| PriorRide {
+        started_at_ms: r.started_at,
+        ended_at_ms: r.ended_at,
+        points: u64::try_from(r.points).unwrap_or(0),
+    })
+    .collect();
+    let points_in_campaign =
+        trips::points_in_campaign(&mut **tx, &trip.tenant_id, &trip.participant_id, &trip.campaign_id).await?;
+    let coin = tenancy::tenant(&mut **tx, &trip.tenant_id).await?.coin;
+    let budget_account = ledger::account_id(AccountKind::Campaign, &trip.campaign_id, &coin);
+    let budget = ledger::balance(&mut **tx, &trip.tenant_id, &budget_account).await?;
+    // The ride's coarse cell and its neighbours: a replay jittered across a cell edge is still found.
+    let cells: Vec<i64> = fingerprint
+        .area_cell
+        .and_then(|cell| CellIndex::try_from(cell).ok())
+        .map(|cell| cell.grid_disk::<Vec<_>>(1).into_iter().map(|c| u64::from(c) as i64).collect())
+        .unwrap_or_default();
+    let earlier_traces = trips::fingerprints_in_cells(&mut **tx, &trip.tenant_id, &cells, &trip.id, MAX_EARLIER_TRACES)
+        .await?
+        .into_iter()
+        .filter_map(|earlier| {
+            let fingerprint = serde_json::from_str(&earlier.fingerprint).ok()?;
+            Some(PriorTrace { own: earlier.participant_id == trip.participant_id, fingerprint })
+        })
+        .collect();
+    Ok(History {
+        recent_rides,
+        points_in_campaign: u64::try_from(points_in_campaign).unwrap_or(0),
+        budget_remaining: u64::try_from(budget).unwrap_or(0),
+        earlier_traces,
+    })
+}

@@ -1,0 +1,51 @@
+//! Operator commands: `migrate`, `demo`, `campaign apply`.
+
+use anyhow::{Context, Result, bail};
+use smartville_engine::demo;
+use smartville_store::tenancy;
+
+use crate::config::Config;
+use crate::serve::connect;
+
+/// `smartville migrate`: brings the schema up to date.
+pub async fn migrate(config: &Config) -> Result<()> {
+    connect(config).await?;
+    println!("database {} is up to date", crate::serve::redact(&config.database_url));
+    Ok(())
+}
+
+/// `smartville demo`: seeds the demo town.
+pub async fn seed_demo(config: &Config) -> Result<()> {
+    let engine = connect(config).await?;
+    let town = demo::seed(&engine).await.context("seeding the demo town (is it already there?)")?;
+    println!(
+        "demo town seeded: tenant {}, campaign {}, join code {}",
+        town.tenant_id, town.campaign_id, town.join_code
+    );
+    Ok(())
+}
+
+/// `smartville campaign apply FILE [--tenant ID]`: loads or updates a campaign.
+pub async fn apply_campaign(config: &Config, file: &std::path::Path, tenant: Option<&str>) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let engine = connect(config).await?;
+    let tenant_id = match tenant {
+        Some(id) => id.to_owned(),
+        None => {
+            let tenants = tenancy::tenants(engine.store.pool()).await?;
+            match tenants.as_slice() {
+                [only] => only.id.clone(),
+                [] => bail!("the database has no tenant yet; run `smartville demo` or create one first"),
+                _ => bail!("the database has several tenants; choose one with --tenant"),
+            }
+        }
+    };
+    let campaign = demo::apply_campaign(&engine, &tenant_id, &bytes)
+        .await
+        .with_context(|| format!("campaign {}", file.display()))?;
+    println!(
+        "campaign {} ({}) applied to tenant {tenant_id}: budget {}",
+        campaign.slug, campaign.id, campaign.budget_funded
+    );
+    Ok(())
+}

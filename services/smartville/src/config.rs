@@ -1,0 +1,78 @@
+//! Configuration from environment variables (12-factor); see `.env.example`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use smartville_mobile_api::ApiSettings;
+
+/// Everything a process needs to know, read once at start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the embedded default keeps its database and signing key.
+    pub data_dir: PathBuf,
+    /// `sqlite:…` or `postgres://…`.
+    pub database_url: String,
+    /// Redis Streams for the bus; in-process when absent.
+    pub redis_url: Option<String>,
+    /// Address of the HTTP listener (API and operations endpoints).
+    pub listen: SocketAddr,
+    /// The token signing key (PKCS#8 PEM); generated in the data folder when absent.
+    pub signing_key_pem: Option<String>,
+    /// API limits and token lifetimes.
+    pub api: ApiSettings,
+    /// Longest time a request may take.
+    pub request_timeout: Duration,
+    /// Consumers per worker component in this process.
+    pub workers: usize,
+    /// Seed the demo town into an empty database.
+    pub seed_demo: bool,
+    /// `json` (production) or `text` logs.
+    pub log_json: bool,
+}
+
+impl Config {
+    /// Reads the configuration from the environment.
+    pub fn from_env() -> Result<Self> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let data_dir = PathBuf::from(var("SMARTVILLE_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url =
+            var("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}", data_dir.join("smartville.db").display()));
+        let number = |name: &str, default: u64| -> Result<u64> {
+            var(name)
+                .map_or(Ok(default), |v| v.parse().with_context(|| format!("{name} must be a whole number, not {v:?}")))
+        };
+        let api = ApiSettings {
+            max_body_bytes: usize::try_from(number("SMARTVILLE_MAX_BODY_BYTES", 2 * 1024 * 1024)?)?,
+            access_token_ttl: Duration::from_secs(number("SMARTVILLE_ACCESS_TOKEN_TTL_S", 15 * 60)?),
+            refresh_token_ttl: Duration::from_secs(number("SMARTVILLE_REFRESH_TOKEN_TTL_S", 30 * 24 * 3600)?),
+            ..ApiSettings::default()
+        };
+        let log_json = match var("SMARTVILLE_LOG_FORMAT").as_deref() {
+            None | Some("json") => true,
+            Some("text") => false,
+            Some(other) => bail!("SMARTVILLE_LOG_FORMAT must be json or text, not {other:?}"),
+        };
+        let signing_key_pem = match (var("SMARTVILLE_SIGNING_KEY"), var("SMARTVILLE_SIGNING_KEY_FILE")) {
+            (Some(pem), _) => Some(pem),
+            (None, Some(path)) => Some(std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?),
+            (None, None) => None,
+        };
+        Ok(Self {
+            listen: var("SMARTVILLE_LISTEN")
+                .unwrap_or_else(|| "127.0.0.1:8080".into())
+                .parse()
+                .context("SMARTVILLE_LISTEN must be an address such as 127.0.0.1:8080")?,
+            redis_url: var("REDIS_URL"),
+            signing_key_pem,
+            request_timeout: Duration::from_secs(number("SMARTVILLE_REQUEST_TIMEOUT_S", 30)?),
+            workers: usize::try_from(number("SMARTVILLE_WORKERS", 4)?)?.max(1),
+            seed_demo: var("SMARTVILLE_SEED_DEMO").is_none_or(|v| v != "false" && v != "0"),
+            data_dir,
+            database_url,
+            api,
+            log_json,
+        })
+    }
+}

@@ -1,0 +1,10 @@
+//! The `smartville` binary's commands, as a library: `serve` builds an
+//! [`serve::Application`] from an already-bound listener, so tests run the
+//! very same process setup on port 0.
+
+pub mod admin;
+pub mod config;
+pub mod ops;
+pub mod score;
+pub mod serve;
+pub mod simulate;

@@ -1,0 +1,105 @@
+//! Operations endpoints every process serves: `/healthz`, `/readyz`, `/metrics`,
+//! and the request metrics and timeout every route goes through.
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use serde_json::json;
+use smartville_engine::{Engine, TRIPS_DECIDED, TRIPS_SUBMITTED, scoring};
+use smartville_mobile_api::problem::Problem;
+
+use crate::serve::Component;
+
+/// The process-wide Prometheus recorder (installed once, shared by every app in the process).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Fails only when another recorder is installed; the handle still renders ours.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// What `/readyz` checks.
+#[derive(Clone)]
+pub struct Readiness {
+    /// The engine's connections.
+    pub engine: Engine,
+    /// The components this process runs.
+    pub components: Vec<Component>,
+}
+
+/// Liveness: the process answers.
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the database and the bus answer; lists this process's components.
+pub async fn readyz(State(readiness): State<Readiness>) -> Response {
+    let store = readiness.engine.store.ping().await;
+    let bus = readiness.engine.bus.ping().await;
+    let ready = store.is_ok() && bus.is_ok();
+    let body = json!({
+        "status": if ready { "ready" } else { "not ready" },
+        "store": store.map_or_else(|e| e.to_string(), |()| "ok".into()),
+        "bus": bus.map_or_else(|e| e.to_string(), |()| "ok".into()),
+        "components": readiness.components.iter().map(|c| c.name()).collect::<Vec<_>>(),
+    });
+    (if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(body)).into_response()
+}
+
+/// Prometheus text exposition.
+pub async fn metrics() -> String {
+    metrics_handle().render()
+}
+
+/// Counts and times every request by route and status.
+pub async fn record_request(request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("smartville_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("smartville_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Ends requests that take longer than the configured time with a 503 problem.
+pub async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "TIMEOUT", "the request took too long; please retry")
+            .into_response(),
+    }
+}
+
+/// Samples the outbox depth and the bus lag every few seconds.
+pub async fn sample_backlogs(engine: Engine, shutdown: smartville_engine::Shutdown) {
+    while !shutdown.is_requested() {
+        if let Ok(depth) = smartville_store::outbox::depth(engine.store.pool()).await {
+            metrics::gauge!("smartville_outbox_depth").set(depth as f64);
+        }
+        for (topic, group) in [(TRIPS_SUBMITTED, scoring::GROUP), (TRIPS_DECIDED, smartville_engine::ledger::GROUP)] {
+            if let Ok(lag) = engine.bus.lag(topic, group).await {
+                metrics::gauge!("smartville_bus_lag", "topic" => topic, "group" => group).set(lag as f64);
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(5)) => {}
+            () = shutdown.clone().requested() => {}
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! `smartville serve`: one binary, many targets (the Grafana Loki model).
+//!
+//! `--target all` (the default) runs every component in one process;
+//! `--target mobile-api,relay` or `--target scoring` run some of them, so
+//! each can be scaled on its own. The same code paths run either way: the
+//! components only meet through the database and the bus.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use axum::Router;
+use axum::routing::get;
+use smartville_auth::Signer;
+use smartville_bus::{Bus, BusConfig};
+use smartville_engine::{Engine, Shutdown, demo, ledger, relay, scoring};
+use smartville_mobile_api::{ApiState, problem};
+use smartville_store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use utoipa_scalar::{Scalar, Servable};
+
+use crate::config::Config;
+use crate::ops::{self, Readiness};
+
+/// A component that `--target` can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Component {
+    /// The participants' HTTP API (sign-in, uploads, wallet); accepting an upload is ingest.
+    MobileApi,
+    /// Publishes outbox events on the bus, and re-publishes those of stuck trips.
+    Relay,
+    /// Judges submitted trips.
+    Scoring,
+    /// Credits accepted trips.
+    Ledger,
+}
+
+impl Component {
+    /// Every component, in data-flow order.
+    pub const ALL: [Self; 4] = [Self::MobileApi, Self::Relay, Self::Scoring, Self::Ledger];
+
+    /// The name used by `--target`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::MobileApi => "mobile-api",
+            Self::Relay => "relay",
+            Self::Scoring => "scoring",
+            Self::Ledger => "ledger",
+        }
+    }
+
+    /// What it does, for `smartville targets`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::MobileApi => "HTTP API for the app: join, tokens, trip uploads (ingest), trips, wallet",
+            Self::Relay => "publishes stored events (outbox) on the bus; re-publishes events of stuck trips",
+            Self::Scoring => "validates and scores submitted trips",
+            Self::Ledger => "credits accepted trips from the campaign budget to the wallet",
+        }
+    }
+
+    /// Parses `all` or a comma-separated list of names.
+    pub fn parse_targets(targets: &str) -> Result<Vec<Self>> {
+        let mut chosen = Vec::new();
+        for name in targets.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            if name == "all" {
+                chosen.extend(Self::ALL);
+                continue;
+            }
+            let Some(component) = Self::ALL.into_iter().find(|c| c.name() == name) else {
+                bail!("unknown target {name:?}; run `smartville targets` for the list");
+            };
+            chosen.push(component);
+        }
+        if chosen.is_empty() {
+            bail!("no target given");
+        }
+        chosen.sort_by_key(|c| Self::ALL.iter().position(|a| a == c));
+        chosen.dedup();
+        Ok(chosen)
+    }
+}
+
+/// Connects to the database (migrating it) and the bus.
+pub async fn connect(config: &Config) -> Result<Engine> {
+    let store = Store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("connecting to {}", redact(&config.database_url)))?;
+    store.migrate().await.context("migrating the database")?;
+    let bus = Bus::connect(config.redis_url.as_deref(), BusConfig::default()).await.context("connecting to the bus")?;
+    Ok(Engine::new(store, bus))
+}
+
+/// A URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://…@{}", &url[..scheme], &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}
+
+/// A running process: its HTTP listener and its component tasks.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    tasks: JoinSet<()>,
+    stop: watch::Sender<bool>,
+    shutdown: Shutdown,
+    /// The engine (tests use it to look inside).
+    pub engine: Engine,
+}
+
+impl Application {
+    /// Builds the process for `targets` on an already-bound listener (port 0 in tests).
+    pub async fn build(config: &Config, targets: &[Component], listener: TcpListener) -> Result<Self> {
+        ops::metrics_handle(); // install the recorder before anything records
+        let engine = connect(config).await?;
+        if config.seed_demo
+            && let Some(town) = demo::seed_if_empty(&engine).await?
+        {
+            tracing::info!(join_code = %town.join_code, tenant = %town.tenant_id, "seeded the demo town");
+        }
+        let (stop, shutdown) = Shutdown::new();
+        let readiness = Readiness { engine: engine.clone(), components: targets.to_vec() };
+        let mut router = Router::new()
+            .route("/healthz", get(ops::healthz))
+            .route("/readyz", get(ops::readyz).with_state(readiness))
+            .route("/metrics", get(ops::metrics));
+        let mut tasks = JoinSet::new();
+        for &component in targets {
+            match component {
+                Component::MobileApi => {
+                    let signer = match &config.signing_key_pem {
+                        Some(pem) => Signer::from_private_pem(pem)?,
+                        None => Signer::load_or_create(&config.data_dir.join("signing-key.pem"))?,
+                    };
+                    let state = ApiState {
+                        engine: engine.clone(),
+                        verifier: Arc::new(signer.verifier()?),
+                        signer: Arc::new(signer),
+                        settings: Arc::new(config.api.clone()),
+                    };
+                    let openapi = smartville_mobile_api::openapi();
+                    router = router
+                        .merge(smartville_mobile_api::router(state))
+                        .route("/openapi.json", get(move || async move { axum::Json(openapi.clone()) }))
+                        .merge(Scalar::with_url("/docs", smartville_mobile_api::openapi()));
+                }
+                Component::Relay => {
+                    spawn(&mut tasks, "relay", relay::run(engine.clone(), shutdown.clone()));
+                }
+                Component::Scoring => {
+                    for i in 0..config.workers {
+                        let name = format!("scoring-{}-{i}", std::process::id());
+                        spawn(&mut tasks, "scoring", scoring::run(engine.clone(), name, shutdown.clone()));
+                    }
+                }
+                Component::Ledger => {
+                    for i in 0..config.workers {
+                        let name = format!("ledger-{}-{i}", std::process::id());
+                        spawn(&mut tasks, "ledger", ledger::run(engine.clone(), name, shutdown.clone()));
+                    }
+                }
+            }
+        }
+        tasks.spawn(ops::sample_backlogs(engine.clone(), shutdown.clone()));
+        let router = router
+            .fallback(problem::not_found)
+            .method_not_allowed_fallback(problem::method_not_allowed)
+            .layer(axum::extract::DefaultBodyLimit::max(config.api.max_body_bytes))
+            .layer(axum::middleware::from_fn_with_state(config.request_timeout, ops::time_limit))
+            .layer(axum::middleware::from_fn(ops::record_request));
+        Ok(Self { listener, router, tasks, stop, shutdown, engine })
+    }
+
+    /// The address the HTTP listener is bound to.
+    pub fn address(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// A handle that stops the process when sent `true`.
+    pub fn stopper(&self) -> watch::Sender<bool> {
+        self.stop.clone()
+    }
+
+    /// Serves until the stop signal, then lets in-flight requests and messages finish.
+    pub async fn run_until_stopped(self) -> Result<()> {
+        let Self { listener, router, mut tasks, shutdown, stop: _stop, .. } = self;
+        axum::serve(listener, router).with_graceful_shutdown(shutdown.requested()).await?;
+        while let Some(result) = tasks.join_next().await {
+            if let Err(error) = result {
+                tracing::error!(%error, "a component task failed");
+            }
+        }
+        Ok(())
+    }
+}
+
+fn spawn(
+    tasks: &mut JoinSet<()>,
+    name: &'static str,
+    task: impl Future<Output = Result<(), smartville_engine::EngineError>> + Send + 'static,
+) {
+    tasks.spawn(async move {
+        if let Err(error) = task.await {
+            tracing::error!(component = name, %error, "component stopped with an error");
+        }
+    });
+}
+
+/// Runs `smartville serve` until SIGTERM or Ctrl-C.
+pub async fn serve(config: Config, targets: &str) -> Result<()> {
+    let targets = Component::parse_targets(targets)?;
+    let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+    let app = Application::build(&config, &targets, listener).await?;
+    let names: Vec<_> = targets.iter().map(|c| c.name()).collect();
+    tracing::info!(address = %app.address()?, targets = ?names, "serving");
+    if targets.contains(&Component::MobileApi) && config.seed_demo {
+        println!("Smartville is listening on http://{} — demo join code: {}", app.address()?, demo::JOIN_CODE);
+    }
+    let stop = app.stopper();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        let _ = stop.send(true);
+    });
+    app.run_until_stopped().await
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
