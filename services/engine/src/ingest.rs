@@ -12,7 +12,7 @@ use smartville_scoring::{RawTrace, TraceError};
 use smartville_store::trips::{self, Inserted, NewTrip, Trip};
 use smartville_store::{StoreError, new_id, outbox, participants};
 
-use crate::{Engine, EngineError, TRIPS_SUBMITTED, TripEvent, now_ms};
+use crate::{Engine, EngineError, TripEvent, now_ms};
 
 /// How the trace is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +124,7 @@ pub async fn submit(engine: &Engine, upload: &Upload<'_>) -> Result<Submitted, I
         Inserted::New(stored) => {
             let event = TripEvent { tenant_id: stored.tenant_id.clone(), trip_id: stored.id.clone() };
             let payload = serde_json::to_string(&event).map_err(EngineError::from)?;
-            outbox::enqueue(&mut tx, upload.tenant_id, TRIPS_SUBMITTED, &payload).await?;
+            outbox::enqueue(&mut tx, upload.tenant_id, &engine.topics.submitted, &payload).await?;
             tx.commit().await.map_err(StoreError::from)?;
             engine.outbox_written.notify_one();
             Ok(Submitted::New(stored))

@@ -12,7 +12,7 @@ use smartville_scoring::{Decision, Effect, Reason, ReasonCode};
 use smartville_store::ledger::{self as accounts, AccountKind, Transfer};
 use smartville_store::{StoreError, tenancy, trips};
 
-use crate::{Engine, EngineError, Shutdown, TRIPS_DECIDED, TripEvent, now_ms};
+use crate::{Engine, EngineError, Shutdown, TripEvent, now_ms};
 
 /// Bus group of the ledger workers.
 pub const GROUP: &str = "ledger";
@@ -28,7 +28,7 @@ pub async fn run(engine: Engine, consumer: String, shutdown: Shutdown) -> Result
             credit(&engine, &event).await.map_err(HandlerError::from)
         }
     };
-    engine.bus.consume(TRIPS_DECIDED, GROUP, &consumer, handler, shutdown.requested()).await?;
+    engine.bus.consume(&engine.topics.decided, GROUP, &consumer, handler, shutdown.requested()).await?;
     Ok(())
 }
 

@@ -38,10 +38,22 @@ use tokio::sync::{Notify, watch};
 
 pub use campaigns::CampaignCache;
 
-/// Bus topic of stored submissions waiting for a decision.
-pub const TRIPS_SUBMITTED: &str = "trips.submitted";
-/// Bus topic of decided trips (the ledger credits the accepted ones).
-pub const TRIPS_DECIDED: &str = "trips.decided";
+/// The bus topics of one deployment. A namespace prefix lets several
+/// deployments (or test runs) share one Redis without seeing each other's events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topics {
+    /// Stored submissions waiting for a decision (`trips.submitted`).
+    pub submitted: String,
+    /// Decided trips; the ledger credits the accepted ones (`trips.decided`).
+    pub decided: String,
+}
+
+impl Topics {
+    /// The topics under `namespace` (empty for none).
+    pub fn new(namespace: &str) -> Self {
+        Self { submitted: format!("{namespace}trips.submitted"), decided: format!("{namespace}trips.decided") }
+    }
+}
 
 /// The payload of both trip events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,12 +98,20 @@ pub struct Engine {
     pub campaigns: Arc<CampaignCache>,
     /// Wakes the relay when an event was written in this process.
     pub outbox_written: Arc<Notify>,
+    /// The bus topics.
+    pub topics: Arc<Topics>,
 }
 
 impl Engine {
-    /// An engine over these connections.
-    pub fn new(store: Store, bus: Bus) -> Self {
-        Self { store, bus, campaigns: Arc::default(), outbox_written: Arc::default() }
+    /// An engine over these connections, its bus topics under `namespace`.
+    pub fn new(store: Store, bus: Bus, namespace: &str) -> Self {
+        Self {
+            store,
+            bus,
+            campaigns: Arc::default(),
+            outbox_written: Arc::default(),
+            topics: Arc::new(Topics::new(namespace)),
+        }
     }
 }
 

@@ -3,15 +3,17 @@
 //! It publishes unpublished outbox events in id order and marks them, woken
 //! by writers in the same process and polling for writers in other processes.
 //! A crash between publishing and marking publishes an event twice, which
-//! consumers tolerate. Because the bus may still lose an event (a Redis
-//! restart without persistence), the relay also sweeps: trips left pending or
-//! uncredited for [`STALE_AFTER_MS`] get their event published again.
+//! consumers tolerate. Because the bus may still lose an event (the
+//! in-process bus dies with its process, Redis may restart without
+//! persistence), the relay also sweeps: at start it publishes again the
+//! events of every trip still undecided or uncredited, and afterwards of
+//! those stuck for [`STALE_AFTER_MS`].
 
 use std::time::Duration;
 
 use smartville_store::{outbox, trips};
 
-use crate::{Engine, EngineError, Shutdown, TRIPS_DECIDED, TRIPS_SUBMITTED, TripEvent, now_ms};
+use crate::{Engine, EngineError, Shutdown, TripEvent, now_ms};
 
 /// How often the relay looks for events written by other processes.
 pub const POLL: Duration = Duration::from_millis(50);
@@ -24,6 +26,9 @@ const SWEEP_EVERY: Duration = Duration::from_secs(15);
 
 /// Relays until shutdown.
 pub async fn run(engine: Engine, shutdown: Shutdown) -> Result<(), EngineError> {
+    if let Err(error) = sweep(&engine, now_ms()).await {
+        tracing::warn!(%error, "relay: start-up sweep failed");
+    }
     let mut last_sweep = tokio::time::Instant::now();
     while !shutdown.is_requested() {
         let published = match publish_pending(&engine).await {
@@ -35,7 +40,7 @@ pub async fn run(engine: Engine, shutdown: Shutdown) -> Result<(), EngineError> 
         };
         if last_sweep.elapsed() >= SWEEP_EVERY {
             last_sweep = tokio::time::Instant::now();
-            if let Err(error) = sweep(&engine).await {
+            if let Err(error) = sweep(&engine, now_ms() - STALE_AFTER_MS).await {
                 tracing::warn!(%error, "relay: sweep failed");
             }
         }
@@ -60,13 +65,13 @@ pub async fn publish_pending(engine: &Engine) -> Result<usize, EngineError> {
     Ok(events.len())
 }
 
-/// Publishes again the events of trips stuck before their decision or credit.
-pub async fn sweep(engine: &Engine) -> Result<(), EngineError> {
-    let cutoff = now_ms() - STALE_AFTER_MS;
+/// Publishes again the events of trips that were submitted (or decided)
+/// before `cutoff` and still wait for their decision (or credit).
+pub async fn sweep(engine: &Engine, cutoff: i64) -> Result<(), EngineError> {
     let pool = engine.store.pool();
     for (topic, stuck) in [
-        (TRIPS_SUBMITTED, trips::stale_pending(pool, cutoff, BATCH).await?),
-        (TRIPS_DECIDED, trips::stale_uncredited(pool, cutoff, BATCH).await?),
+        (&engine.topics.submitted, trips::stale_pending(pool, cutoff, BATCH).await?),
+        (&engine.topics.decided, trips::stale_uncredited(pool, cutoff, BATCH).await?),
     ] {
         for (tenant_id, trip_id) in stuck {
             tracing::info!(trip = %trip_id, topic, "publishing the event of a stuck trip again");

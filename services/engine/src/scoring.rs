@@ -14,7 +14,7 @@ use smartville_store::trips::{self, DecisionRecord};
 use smartville_store::{StoreError, Tx, outbox, participants, tenancy};
 
 use crate::ingest::TraceFormat;
-use crate::{Engine, EngineError, Shutdown, TRIPS_DECIDED, TRIPS_SUBMITTED, TripEvent, now_ms};
+use crate::{Engine, EngineError, Shutdown, TripEvent, now_ms};
 
 /// Bus group of the scoring workers.
 pub const GROUP: &str = "scoring";
@@ -30,7 +30,7 @@ pub async fn run(engine: Engine, consumer: String, shutdown: Shutdown) -> Result
             decide(&engine, &event).await.map_err(HandlerError::from)
         }
     };
-    engine.bus.consume(TRIPS_SUBMITTED, GROUP, &consumer, handler, shutdown.requested()).await?;
+    engine.bus.consume(&engine.topics.submitted, GROUP, &consumer, handler, shutdown.requested()).await?;
     Ok(())
 }
 
@@ -74,7 +74,7 @@ pub async fn decide(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
     if !trips::record_decision(&mut tx, &trip.tenant_id, &trip.id, &record).await? {
         return Ok(()); // decided by a concurrent delivery
     }
-    outbox::enqueue(&mut tx, &trip.tenant_id, TRIPS_DECIDED, &serde_json::to_string(event)?).await?;
+    outbox::enqueue(&mut tx, &trip.tenant_id, &engine.topics.decided, &serde_json::to_string(event)?).await?;
     tx.commit().await.map_err(StoreError::from)?;
     engine.outbox_written.notify_one();
     metrics::counter!("smartville_decisions_total", "status" => status).increment(1);

@@ -16,6 +16,8 @@ pub struct Config {
     pub database_url: String,
     /// Redis Streams for the bus; in-process when absent.
     pub redis_url: Option<String>,
+    /// Prefix of the bus topics, so deployments can share a Redis.
+    pub bus_namespace: String,
     /// Address of the HTTP listener (API and operations endpoints).
     pub listen: SocketAddr,
     /// The token signing key (PKCS#8 PEM); generated in the data folder when absent.
@@ -65,6 +67,7 @@ impl Config {
                 .parse()
                 .context("SMARTVILLE_LISTEN must be an address such as 127.0.0.1:8080")?,
             redis_url: var("REDIS_URL"),
+            bus_namespace: var("SMARTVILLE_BUS_NAMESPACE").unwrap_or_default(),
             signing_key_pem,
             request_timeout: Duration::from_secs(number("SMARTVILLE_REQUEST_TIMEOUT_S", 30)?),
             workers: usize::try_from(number("SMARTVILLE_WORKERS", 4)?)?.max(1),

@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::json;
-use smartville_engine::{Engine, TRIPS_DECIDED, TRIPS_SUBMITTED, scoring};
+use smartville_engine::{Engine, scoring};
 use smartville_mobile_api::problem::Problem;
 
 use crate::serve::Component;
@@ -92,9 +92,11 @@ pub async fn sample_backlogs(engine: Engine, shutdown: smartville_engine::Shutdo
         if let Ok(depth) = smartville_store::outbox::depth(engine.store.pool()).await {
             metrics::gauge!("smartville_outbox_depth").set(depth as f64);
         }
-        for (topic, group) in [(TRIPS_SUBMITTED, scoring::GROUP), (TRIPS_DECIDED, smartville_engine::ledger::GROUP)] {
+        let topics =
+            [(&engine.topics.submitted, scoring::GROUP), (&engine.topics.decided, smartville_engine::ledger::GROUP)];
+        for (topic, group) in topics {
             if let Ok(lag) = engine.bus.lag(topic, group).await {
-                metrics::gauge!("smartville_bus_lag", "topic" => topic, "group" => group).set(lag as f64);
+                metrics::gauge!("smartville_bus_lag", "topic" => topic.clone(), "group" => group).set(lag as f64);
             }
         }
         tokio::select! {

@@ -89,7 +89,7 @@ pub async fn connect(config: &Config) -> Result<Engine> {
         .with_context(|| format!("connecting to {}", redact(&config.database_url)))?;
     store.migrate().await.context("migrating the database")?;
     let bus = Bus::connect(config.redis_url.as_deref(), BusConfig::default()).await.context("connecting to the bus")?;
-    Ok(Engine::new(store, bus))
+    Ok(Engine::new(store, bus, &config.bus_namespace))
 }
 
 /// A URL without its password, for messages and logs.

@@ -1,0 +1,159 @@
+//! Starts the real application in-process on port 0, on either backend pair.
+#![allow(dead_code, clippy::unwrap_used)] // each test file uses its own subset
+
+use std::time::Duration;
+
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use smartville::config::Config;
+use smartville::serve::{Application, Component};
+use smartville_mobile_api::ApiSettings;
+use smartville_store::testing::TestDatabase;
+
+/// The Redis used by tests.
+pub fn redis_url() -> String {
+    std::env::var("SMARTVILLE_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A running application and what it runs on.
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub app_engine: smartville_engine::Engine,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    pub database: TestDatabase,
+    data_dir: std::path::PathBuf,
+}
+
+/// A configuration for tests: everything on loopback, a fresh data folder.
+pub fn config(database_url: &str, redis_url: Option<String>) -> Config {
+    let data_dir = std::env::temp_dir().join(format!("smartville-app-{}", uuid_like()));
+    Config {
+        data_dir,
+        database_url: database_url.to_owned(),
+        redis_url,
+        bus_namespace: format!("test-{}.", uuid_like()),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        signing_key_pem: None,
+        api: ApiSettings { max_body_bytes: 256 * 1024, ..ApiSettings::default() },
+        request_timeout: Duration::from_secs(30),
+        workers: 2,
+        seed_demo: true,
+        log_json: false,
+    }
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+    )
+}
+
+impl TestApp {
+    /// Every component in one process on this database and bus.
+    pub async fn start(database: TestDatabase, redis: bool) -> Self {
+        let redis_url = redis.then(redis_url);
+        let config = config(&database.url, redis_url);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let app = Application::build(&config, &Component::ALL, listener).await.unwrap();
+        let base = format!("http://{}", app.address().unwrap());
+        let stop = app.stopper();
+        let app_engine = app.engine.clone();
+        let task = tokio::spawn(app.run_until_stopped());
+        Self { base, client: Client::new(), app_engine, stop, task: Some(task), database, data_dir: config.data_dir }
+    }
+
+    /// Stops the application gracefully.
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Joins the demo class; returns (participant id, access token, refresh token).
+    pub async fn join(&self) -> (String, String, String) {
+        let response =
+            self.client.post(self.url("/v1/auth/join")).json(&json!({"join_code": "GEEL-5A"})).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.unwrap();
+        (
+            body["participant_id"].as_str().unwrap().to_owned(),
+            body["access_token"].as_str().unwrap().to_owned(),
+            body["refresh_token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Uploads the example GPX ride with an idempotency key, waiting up to 10 s.
+    pub async fn upload_example(&self, token: &str, key: &str) -> Response {
+        self.client
+            .post(self.url("/v1/trips?wait=10"))
+            .bearer_auth(token)
+            .header("content-type", "application/gpx+xml")
+            .header("idempotency-key", key)
+            .body(include_str!("../../../../examples/ride.gpx"))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_json(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        let response = self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The wallet's balance in Geelcoins.
+    pub async fn balance(&self, token: &str) -> i64 {
+        let (_, wallet) = self.get_json(token, "/v1/wallet").await;
+        wallet["balances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["coin"] == "Geelcoins")
+            .map_or(0, |b| b["amount"].as_i64().unwrap())
+    }
+}
+
+/// Asserts a problem+json client error and returns its code.
+pub async fn client_error(response: Response) -> String {
+    let status = response.status();
+    assert!(status.is_client_error(), "expected a 4xx, got {status}");
+    let content_type = response.headers().get("content-type").unwrap().to_str().unwrap().to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"].as_u64().unwrap(), u64::from(status.as_u16()));
+    body["code"].as_str().unwrap().to_owned()
+}
+
+/// Runs each listed `async fn(TestApp)` on SQLite with the in-process bus
+/// and on PostgreSQL with Redis Streams.
+#[macro_export]
+macro_rules! on_both_stacks {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let app = $crate::common::TestApp::start(smartville_store::testing::TestDatabase::sqlite(), false).await;
+                super::$name(&app).await;
+                app.stop().await;
+            })*
+        }
+        mod postgres_redis {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let app = $crate::common::TestApp::start(smartville_store::testing::TestDatabase::postgres().await, true).await;
+                super::$name(&app).await;
+                app.stop().await;
+            })*
+        }
+    };
+}
