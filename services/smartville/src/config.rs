@@ -18,6 +18,8 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// Prefix of the bus topics, so deployments can share a Redis.
     pub bus_namespace: String,
+    /// How long a message may stay unacknowledged at a consumer before another takes it over.
+    pub bus_reclaim_idle: Duration,
     /// Address of the HTTP listener (API and operations endpoints).
     pub listen: SocketAddr,
     /// The token signing key (PKCS#8 PEM); generated in the data folder when absent.
@@ -68,6 +70,7 @@ impl Config {
                 .context("SMARTVILLE_LISTEN must be an address such as 127.0.0.1:8080")?,
             redis_url: var("REDIS_URL"),
             bus_namespace: var("SMARTVILLE_BUS_NAMESPACE").unwrap_or_default(),
+            bus_reclaim_idle: Duration::from_millis(number("SMARTVILLE_BUS_RECLAIM_IDLE_MS", 30_000)?),
             signing_key_pem,
             request_timeout: Duration::from_secs(number("SMARTVILLE_REQUEST_TIMEOUT_S", 30)?),
             workers: usize::try_from(number("SMARTVILLE_WORKERS", 4)?)?.max(1),

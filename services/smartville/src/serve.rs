@@ -12,9 +12,9 @@ use axum::Router;
 use axum::routing::get;
 use smartville_auth::Signer;
 use smartville_bus::{Bus, BusConfig};
-use smartville_engine::{Engine, Shutdown, demo, ledger, relay, scoring};
+use smartville_engine::{Engine, EngineError, Shutdown, demo, ledger, relay, scoring};
 use smartville_mobile_api::{ApiState, problem};
-use smartville_store::Store;
+use smartville_store::{Store, StoreError};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -88,7 +88,8 @@ pub async fn connect(config: &Config) -> Result<Engine> {
         .await
         .with_context(|| format!("connecting to {}", redact(&config.database_url)))?;
     store.migrate().await.context("migrating the database")?;
-    let bus = Bus::connect(config.redis_url.as_deref(), BusConfig::default()).await.context("connecting to the bus")?;
+    let bus_config = BusConfig { reclaim_idle: config.bus_reclaim_idle, ..BusConfig::default() };
+    let bus = Bus::connect(config.redis_url.as_deref(), bus_config).await.context("connecting to the bus")?;
     Ok(Engine::new(store, bus, &config.bus_namespace))
 }
 
@@ -116,10 +117,19 @@ impl Application {
     pub async fn build(config: &Config, targets: &[Component], listener: TcpListener) -> Result<Self> {
         ops::metrics_handle(); // install the recorder before anything records
         let engine = connect(config).await?;
-        if config.seed_demo
-            && let Some(town) = demo::seed_if_empty(&engine).await?
-        {
-            tracing::info!(join_code = %town.join_code, tenant = %town.tenant_id, "seeded the demo town");
+        // The process that serves the app seeds the demo town; when several
+        // start together, the one that loses the race finds it seeded.
+        if config.seed_demo && targets.contains(&Component::MobileApi) {
+            match demo::seed_if_empty(&engine).await {
+                Ok(Some(town)) => {
+                    tracing::info!(join_code = %town.join_code, tenant = %town.tenant_id, "seeded the demo town")
+                }
+                Ok(None) => {}
+                Err(EngineError::Store(StoreError::Conflict(_))) => {
+                    tracing::info!("the demo town was seeded by another process")
+                }
+                Err(error) => return Err(error.into()),
+            }
         }
         let (stop, shutdown) = Shutdown::new();
         let readiness = Readiness { engine: engine.clone(), components: targets.to_vec() };
@@ -200,7 +210,7 @@ impl Application {
 fn spawn(
     tasks: &mut JoinSet<()>,
     name: &'static str,
-    task: impl Future<Output = Result<(), smartville_engine::EngineError>> + Send + 'static,
+    task: impl Future<Output = Result<(), EngineError>> + Send + 'static,
 ) {
     tasks.spawn(async move {
         if let Err(error) = task.await {

@@ -34,6 +34,7 @@ pub fn config(database_url: &str, redis_url: Option<String>) -> Config {
         database_url: database_url.to_owned(),
         redis_url,
         bus_namespace: format!("test-{}.", uuid_like()),
+        bus_reclaim_idle: Duration::from_secs(2),
         listen: "127.0.0.1:0".parse().unwrap(),
         signing_key_pem: None,
         api: ApiSettings { max_body_bytes: 256 * 1024, ..ApiSettings::default() },
