@@ -62,3 +62,44 @@ fn bad_input_is_a_clear_error_with_exit_code_2() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("no/such/file.gpx"));
 }
+
+#[test]
+fn operators_migrate_seed_and_apply_campaigns() {
+    let dir = std::env::temp_dir().join(format!("smartville-ops-{}", std::process::id()));
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_smartville"))
+            .current_dir(repo())
+            .args(args)
+            .env("SMARTVILLE_DATA_DIR", &dir)
+            .env_remove("DATABASE_URL")
+            .env("SMARTVILLE_LOG_FORMAT", "text")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let stdout = |output: &Output| {
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert!(stdout(&run(&["migrate"])).contains("up to date"));
+    assert!(stdout(&run(&["demo"])).contains("join code GEEL-5A"));
+    // A second demo town would reuse the join code: refused, nothing changed.
+    assert_eq!(run(&["demo"]).status.code(), Some(2));
+    let applied = stdout(&run(&["campaign", "apply", "examples/campaign.json"]));
+    assert!(applied.contains("geel-bike-to-school-demo") && applied.contains("budget 100000"), "{applied}");
+    // A file that does not compile changes nothing.
+    let broken = run(&["campaign", "apply", "examples/ride.gpx"]);
+    assert_eq!(broken.status.code(), Some(2));
+    assert!(stdout(&run(&["targets"])).contains("scoring"));
+    let unknown = run(&["serve", "--target", "teleporter"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown target"));
+    let bad_url = Command::new(env!("CARGO_BIN_EXE_smartville"))
+        .args(["migrate"])
+        .env("DATABASE_URL", "mysql://localhost/x")
+        .env("SMARTVILLE_LOG_FORMAT", "text")
+        .output()
+        .unwrap();
+    assert_eq!(bad_url.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_url.stderr).contains("unsupported database URL scheme"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
