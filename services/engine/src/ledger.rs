@@ -7,7 +7,6 @@
 //! concurrent rides left less than the decision promised, the ride gets what
 //! is left and its decision says so (`BUDGET_EXHAUSTED`).
 
-use smartville_bus::{HandlerError, Message};
 use smartville_scoring::{Decision, Effect, Reason, ReasonCode};
 use smartville_store::ledger::{self as accounts, AccountKind, Transfer};
 use smartville_store::{StoreError, tenancy, trips};
@@ -21,15 +20,11 @@ const ATTEMPTS: usize = 3;
 
 /// Consumes `trips.decided` until shutdown.
 pub async fn run(engine: Engine, consumer: String, shutdown: Shutdown) -> Result<(), EngineError> {
-    let handler = |message: Message| {
-        let engine = engine.clone();
-        async move {
-            let event: TripEvent = serde_json::from_slice(&message.payload).map_err(HandlerError::from)?;
-            credit(&engine, &event).await.map_err(HandlerError::from)
-        }
-    };
-    engine.bus.consume(&engine.topics.decided, GROUP, &consumer, handler, shutdown.requested()).await?;
-    Ok(())
+    let topic = engine.topics.decided.clone();
+    crate::consume_trip_events(engine, &topic, GROUP, &consumer, shutdown, |engine, event| async move {
+        credit(&engine, &event).await
+    })
+    .await
 }
 
 /// Credits one decided trip (idempotent; trips that are not accepted are skipped).

@@ -137,6 +137,32 @@ impl Shutdown {
     }
 }
 
+/// Runs `handle` on every trip event of `topic` delivered to `consumer` of
+/// `group`, until shutdown. An error leaves the event to be delivered again.
+async fn consume_trip_events<F, Fut>(
+    engine: Engine,
+    topic: &str,
+    group: &str,
+    consumer: &str,
+    shutdown: Shutdown,
+    handle: F,
+) -> Result<(), EngineError>
+where
+    F: Fn(Engine, TripEvent) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<(), EngineError>> + Send,
+{
+    let handler = |message: smartville_bus::Message| {
+        let event = serde_json::from_slice::<TripEvent>(&message.payload);
+        let work = event.map(|event| handle(engine.clone(), event));
+        async move {
+            let work = work.map_err(smartville_bus::HandlerError::from)?;
+            work.await.map_err(smartville_bus::HandlerError::from)
+        }
+    };
+    engine.bus.consume(topic, group, consumer, handler, shutdown.requested()).await?;
+    Ok(())
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     smartville_store::now_ms()

@@ -6,7 +6,6 @@
 //! pending was decided by an earlier delivery: nothing happens.
 
 use h3o::CellIndex;
-use smartville_bus::{HandlerError, Message};
 use smartville_scoring::history::RECENT_RIDES_WINDOW_MS;
 use smartville_scoring::{Fingerprint, History, PriorRide, PriorTrace, Ride, Status};
 use smartville_store::ledger::{self, AccountKind};
@@ -23,15 +22,11 @@ const MAX_EARLIER_TRACES: i64 = 500;
 
 /// Consumes `trips.submitted` until shutdown.
 pub async fn run(engine: Engine, consumer: String, shutdown: Shutdown) -> Result<(), EngineError> {
-    let handler = |message: Message| {
-        let engine = engine.clone();
-        async move {
-            let event: TripEvent = serde_json::from_slice(&message.payload).map_err(HandlerError::from)?;
-            decide(&engine, &event).await.map_err(HandlerError::from)
-        }
-    };
-    engine.bus.consume(&engine.topics.submitted, GROUP, &consumer, handler, shutdown.requested()).await?;
-    Ok(())
+    let topic = engine.topics.submitted.clone();
+    crate::consume_trip_events(engine, &topic, GROUP, &consumer, shutdown, |engine, event| async move {
+        decide(&engine, &event).await
+    })
+    .await
 }
 
 /// Decides one trip (idempotent).
