@@ -88,9 +88,11 @@ impl Process {
         self.child.wait().unwrap();
     }
 
+    /// SIGTERM, and the process must exit cleanly after finishing what it was doing.
     fn stop(mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-        let _ = self.child.wait();
+        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "graceful shutdown ends with success, not {status}");
     }
 }
 

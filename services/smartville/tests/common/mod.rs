@@ -23,7 +23,8 @@ pub struct TestApp {
     stop: tokio::sync::watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     pub database: TestDatabase,
-    data_dir: std::path::PathBuf,
+    /// Holds the generated signing key.
+    pub data_dir: std::path::PathBuf,
 }
 
 /// A configuration for tests: everything on loopback, a fresh data folder.
