@@ -285,3 +285,33 @@ async fn trips_are_listed_with_a_cursor(app: &TestApp) {
     let response = app.client.get(app.url("/v1/trips?limit=0")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(client_error(response).await, "INVALID_QUERY");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_over_the_time_limit_ends_with_a_problem() {
+    use smartville::serve::Component;
+    let database = smartville_store::testing::TestDatabase::sqlite();
+    let mut config = common::config(&database.url, None);
+    config.request_timeout = std::time::Duration::from_secs(3);
+    // No scoring component: the decision never comes, so the upload waits past the limit.
+    let app = TestApp::start_with(database, config, &[Component::MobileApi]).await;
+    let (_, token, _) = app.join().await;
+    let started = std::time::Instant::now();
+    let response = app.upload_example(&token, "slow").await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], "TIMEOUT");
+    // The upload itself was stored before the wait: the retry finds it.
+    let retry = app
+        .client
+        .post(app.url("/v1/trips"))
+        .bearer_auth(&token)
+        .header("content-type", "application/gpx+xml")
+        .header("idempotency-key", "slow")
+        .body(include_str!("../../../examples/ride.gpx"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retry.status(), StatusCode::ACCEPTED);
+    app.stop().await;
+}

@@ -57,10 +57,14 @@ fn uuid_like() -> String {
 impl TestApp {
     /// Every component in one process on this database and bus.
     pub async fn start(database: TestDatabase, redis: bool) -> Self {
-        let redis_url = redis.then(redis_url);
-        let config = config(&database.url, redis_url);
+        let config = config(&database.url, redis.then(redis_url));
+        Self::start_with(database, config, &Component::ALL).await
+    }
+
+    /// Some components, with a custom configuration.
+    pub async fn start_with(database: TestDatabase, config: Config, targets: &[Component]) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let app = Application::build(&config, &Component::ALL, listener).await.unwrap();
+        let app = Application::build(&config, targets, listener).await.unwrap();
         let base = format!("http://{}", app.address().unwrap());
         let stop = app.stopper();
         let app_engine = app.engine.clone();
