@@ -144,14 +144,6 @@ create table outbox (
 );
 create index outbox_unpublished on outbox (id) where published_at is null;
 
--- Inbox of idempotent consumers: an event id is processed once per consumer.
-create table processed_events (
-    consumer text not null,
-    event_id text not null,
-    processed_at bigint not null,
-    primary key (consumer, event_id)
-);
-
 -- Double-entry ledger. An account holds one coin; participant wallets and
 -- campaign budgets may never go negative, the issuer's mint account may.
 create table accounts (

@@ -1,10 +1,11 @@
-//! The transactional outbox and the inbox of idempotent consumers.
+//! The transactional outbox.
 //!
 //! A change and the event announcing it are written in one transaction
 //! ([`enqueue`]); the relay publishes unpublished events and marks them
 //! ([`unpublished`], [`mark_published`]). Publishing can happen twice (a crash
-//! between publish and mark), so every consumer records what it processed in
-//! the same transaction as its effect ([`first_processing`]).
+//! between publish and mark), so consumers are idempotent: their effects are
+//! keyed by the trip (a decision only for a pending trip, one reward transfer
+//! per trip id).
 
 use crate::{StoreError, Tx, new_id, now_ms};
 
@@ -59,19 +60,4 @@ pub async fn mark_published(executor: impl sqlx::AnyExecutor<'_>, tenant_id: &st
 /// How many events wait to be published (a metric: the relay's backlog).
 pub async fn depth(executor: impl sqlx::AnyExecutor<'_>) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar("select count(*) from outbox where published_at is null").fetch_one(executor).await?)
-}
-
-/// Records that `consumer` processes `event_id`; false when it already did,
-/// in which case the caller skips the effect.
-pub async fn first_processing(tx: &mut Tx, consumer: &str, event_id: &str) -> Result<bool, StoreError> {
-    let inserted = sqlx::query(
-        "insert into processed_events (consumer, event_id, processed_at) values ($1, $2, $3) on conflict do nothing",
-    )
-    .bind(consumer)
-    .bind(event_id)
-    .bind(now_ms())
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    Ok(inserted == 1)
 }

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Runs the school-morning scenario on this machine against (1) the embedded
+# default — SQLite, in-process bus, one process — and (2) PostgreSQL + Redis
+# with the components in three processes, then prints one table.
+#
+#   load-tests/run.sh            full run: 60 s at 200 uploads/s (embedded) and 500/s (PostgreSQL + Redis)
+#   load-tests/run.sh --smoke    a few seconds at a low rate, for CI
+#
+# Rates and length can be changed with EMBEDDED_RATE, POSTGRES_RATE and DURATION (seconds).
+# Needs PostgreSQL (user postgres, trust auth) on 127.0.0.1:5432 and Redis on 127.0.0.1:6379.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = "--smoke" ]; then
+    embedded_rate=10 postgres_rate=10 duration=5
+else
+    embedded_rate=${EMBEDDED_RATE:-200} postgres_rate=${POSTGRES_RATE:-500} duration=${DURATION:-60}
+fi
+
+cargo build --release --quiet -p smartville -p smartville-load
+bin=$PWD/target/release
+work=$(mktemp -d)
+database="smartville_load_$$"
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    psql -q -h 127.0.0.1 -U postgres -c "drop database if exists $database with (force)" >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# serve PORT TARGETS [VAR=value ...]: starts one `smartville serve` process in the background.
+serve() {
+    local port=$1 targets=$2
+    shift 2
+    env "$@" SMARTVILLE_LISTEN="127.0.0.1:$port" SMARTVILLE_DATA_DIR="$work/data" SMARTVILLE_LOG_FORMAT=text RUST_LOG=warn \
+        "$bin/smartville" serve --target "$targets" >>"$work/serve.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 150); do
+        curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && return 0
+        sleep 0.2
+    done
+    echo "smartville serve --target $targets did not become ready; its log:" >&2
+    cat "$work/serve.log" >&2
+    return 1
+}
+
+stop_all() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    pids=()
+}
+
+status=0
+serve 18180 all DATABASE_URL="sqlite://$work/embedded/smartville.db"
+"$bin/smartville-load" run --base http://127.0.0.1:18180 --stack "embedded: SQLite, in-process bus, 1 process" \
+    --rate "$embedded_rate" --duration "$duration" --report "$work/embedded.json" >"$work/embedded.out" || status=1
+stop_all
+
+psql -q -h 127.0.0.1 -U postgres -c "create database $database" >/dev/null
+shared=(DATABASE_URL="postgres://postgres@127.0.0.1:5432/$database" REDIS_URL=redis://127.0.0.1:6379
+    SMARTVILLE_BUS_NAMESPACE="load-$$.")
+serve 18181 mobile-api,relay "${shared[@]}"
+serve 18182 scoring "${shared[@]}"
+serve 18183 ledger "${shared[@]}"
+"$bin/smartville-load" run --base http://127.0.0.1:18181 --stack "PostgreSQL + Redis Streams, 3 processes" \
+    --rate "$postgres_rate" --duration "$duration" --report "$work/postgres.json" >"$work/postgres.out" || status=1
+stop_all
+
+"$bin/smartville-load" table "$work/embedded.json" "$work/postgres.json"
+if [ "$status" -ne 0 ]; then
+    echo "a run reported errors or ledger mismatches:" >&2
+    grep -h '"error\|mismatches' "$work"/*.json >&2 || true
+fi
+exit "$status"

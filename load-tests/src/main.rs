@@ -1,0 +1,124 @@
+//! `smartville-load`: drives the real HTTP API with a school-morning rush.
+//!
+//! `smartville-load run --base URL --rate 200 --duration 60s` joins one
+//! student per upload, then uploads 10-minute 1 Hz rides from the trace
+//! simulator at the given rate (open loop), with cheats and retries, waits
+//! for each decision (`?wait=10`, then polling), checks every wallet against
+//! the accepted trips, and prints (and with `--report`, writes) throughput,
+//! errors and latency percentiles. `smartville-load table A.json B.json`
+//! prints reports side by side. `run.sh` next to this crate measures the
+//! embedded default and PostgreSQL + Redis in one go.
+
+mod report;
+mod scenario;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "smartville-load", about = "Load generator for the Smartville engine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the school-morning scenario against a running engine.
+    Run {
+        /// Base URL of the engine's API.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base: String,
+        /// Name of the deployment, for the report.
+        #[arg(long, default_value = "engine")]
+        stack: String,
+        /// Uploads per second.
+        #[arg(long, default_value_t = 50.0)]
+        rate: f64,
+        /// Length of the upload phase, seconds.
+        #[arg(long, default_value_t = 10)]
+        duration: u64,
+        /// Share of car rides among uploads.
+        #[arg(long, default_value_t = 0.05)]
+        cheat_share: f64,
+        /// Share of uploads sent twice.
+        #[arg(long, default_value_t = 0.05)]
+        retry_share: f64,
+        /// Share of uploads followed by a wallet read.
+        #[arg(long, default_value_t = 0.2)]
+        wallet_share: f64,
+        /// Most requests in flight.
+        #[arg(long, default_value_t = 2_000)]
+        max_in_flight: usize,
+        /// The class join code.
+        #[arg(long, default_value = "GEEL-5A")]
+        join_code: String,
+        /// Write the report as JSON here.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+    /// Print JSON reports as one table.
+    Table {
+        /// Reports written by `run --report`.
+        reports: Vec<PathBuf>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Run {
+            base,
+            stack,
+            rate,
+            duration,
+            cheat_share,
+            retry_share,
+            wallet_share,
+            max_in_flight,
+            join_code,
+            report,
+        } => {
+            let plan = scenario::Plan {
+                base,
+                rate,
+                duration: Duration::from_secs(duration),
+                cheat_share,
+                retry_share,
+                wallet_share,
+                max_in_flight,
+                join_code,
+            };
+            let recorder = Arc::new(report::Recorder::default());
+            let (measured, tokens) = scenario::run(&plan, recorder.clone()).await?;
+            let ledger = scenario::check_ledger(&plan, &tokens).await?;
+            let result = recorder.report(&stack, rate, measured, ledger);
+            println!("{}", report::table(std::slice::from_ref(&result)));
+            println!("{}", serde_json::to_string_pretty(&result)?);
+            if let Some(path) = report {
+                std::fs::write(&path, serde_json::to_vec_pretty(&result)?)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            if result.errors > 0 || result.ledger.mismatches > 0 {
+                anyhow::bail!("{} errors, {} ledger mismatches", result.errors, result.ledger.mismatches);
+            }
+            Ok(())
+        }
+        Command::Table { reports } => {
+            let reports = reports
+                .iter()
+                .map(|path| {
+                    Ok(serde_json::from_slice(
+                        &std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+                    )?)
+                })
+                .collect::<Result<Vec<report::Report>>>()?;
+            print!("{}", report::table(&reports));
+            Ok(())
+        }
+    }
+}

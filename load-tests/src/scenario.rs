@@ -1,0 +1,256 @@
+//! The school-morning rush: students join, then upload 10-minute 1 Hz rides
+//! at a fixed rate (open loop: arrivals do not wait for answers), with a
+//! share of cheats (car rides) and of retries (the same upload again), and
+//! a look at the wallet now and then.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use smartville_scoring::RawTrace;
+use smartville_simulator::{Profile, Simulator, demo, shifted};
+use tokio::sync::Semaphore;
+
+use crate::report::{LedgerCheck, Metric, Recorder};
+
+/// The knobs of a run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Base URL of the API, e.g. `http://127.0.0.1:8080`.
+    pub base: String,
+    /// Uploads per second to aim at.
+    pub rate: f64,
+    /// Length of the upload phase.
+    pub duration: Duration,
+    /// Share of uploads that are car rides pretending to be bike rides.
+    pub cheat_share: f64,
+    /// Share of uploads sent a second time (a phone retrying).
+    pub retry_share: f64,
+    /// Share of uploads followed by a wallet read.
+    pub wallet_share: f64,
+    /// Most requests in flight.
+    pub max_in_flight: usize,
+    /// The class join code.
+    pub join_code: String,
+}
+
+/// Distinct base rides; an upload is one of them moved by a few hundred
+/// milliseconds per use, so every upload has its own fix times (two phones
+/// never share them) and students look like friends riding together, not
+/// like replays.
+const RIDE_POOL: usize = 256;
+
+struct Rides {
+    honest: Vec<RawTrace>,
+    car: Vec<RawTrace>,
+}
+
+impl Rides {
+    fn generate() -> Self {
+        let start =
+            chrono::DateTime::parse_from_rfc3339("2026-11-24T07:45:00+01:00").map(|t| t.to_utc()).unwrap_or_default();
+        let route = demo::home_to_school();
+        let ride = |seed: u64, profile: &Profile| Simulator::new(seed).ride(&route, start, profile);
+        Self {
+            honest: (0..RIDE_POOL as u64).map(|seed| ride(seed, &Profile::bike())).collect(),
+            car: (0..16).map(|seed| ride(10_000 + seed, &Profile::car())).collect(),
+        }
+    }
+
+    /// The body of upload number `n`.
+    fn body(&self, n: u64, cheat: bool) -> Result<Vec<u8>> {
+        let pool = if cheat { &self.car } else { &self.honest };
+        let base = &pool[(n as usize) % pool.len()];
+        let moved = shifted(base, i64::try_from(n / pool.len() as u64).unwrap_or(0) * 300 + 1);
+        Ok(serde_json::to_vec(&moved)?)
+    }
+}
+
+/// A deterministic fraction in [0, 1) for upload `n` and a purpose, so runs repeat.
+fn fraction(n: u64, salt: u64) -> f64 {
+    let mut x = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    x ^= x >> 31;
+    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^= x >> 29;
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Runs the plan; returns the recorder, the measured upload phase, and the student tokens.
+pub async fn run(plan: &Plan, recorder: Arc<Recorder>) -> Result<(Duration, Vec<String>)> {
+    let client =
+        Client::builder().pool_max_idle_per_host(plan.max_in_flight).timeout(Duration::from_secs(30)).build()?;
+    let uploads = (plan.rate * plan.duration.as_secs_f64()).ceil() as u64;
+    let rides = Arc::new(Rides::generate());
+
+    // Phase 1: one student per upload joins (as a class does on its first morning).
+    let in_flight = Arc::new(Semaphore::new(plan.max_in_flight));
+    let mut joins = Vec::new();
+    for _ in 0..uploads {
+        let (client, plan, recorder, permit) =
+            (client.clone(), plan.clone(), recorder.clone(), in_flight.clone().acquire_owned().await?);
+        joins.push(tokio::spawn(async move {
+            let _permit = permit;
+            let started = Instant::now();
+            let response = client
+                .post(format!("{}/v1/auth/join", plan.base))
+                .json(&json!({"join_code": plan.join_code}))
+                .send()
+                .await;
+            let token = match response {
+                Ok(r) if r.status() == StatusCode::CREATED => {
+                    r.json::<Value>().await.ok()?["access_token"].as_str()?.to_owned()
+                }
+                Ok(r) => {
+                    recorder.count(format!("error_join_{}", r.status().as_u16()));
+                    return None;
+                }
+                Err(_) => {
+                    recorder.count("error_join_transport");
+                    return None;
+                }
+            };
+            recorder.time(Metric::Join, started.elapsed());
+            Some(token)
+        }));
+    }
+    let mut tokens = Vec::new();
+    for join in joins {
+        if let Some(token) = join.await? {
+            tokens.push(token);
+        }
+    }
+    if tokens.is_empty() {
+        bail!("no student could join: is the engine running with the demo town at {}?", plan.base);
+    }
+
+    // Phase 2: uploads at a fixed rate.
+    let started = Instant::now();
+    let interval = Duration::from_secs_f64(1.0 / plan.rate);
+    let next = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for n in 0..uploads {
+        let due = started + interval.mul_f64(n as f64);
+        tokio::time::sleep_until(due.into()).await;
+        let permit = match in_flight.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                recorder.count("error_client_saturated");
+                continue;
+            }
+        };
+        let token = tokens[(n as usize) % tokens.len()].clone();
+        let (client, plan, recorder, rides, next) =
+            (client.clone(), plan.clone(), recorder.clone(), rides.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = permit;
+            next.fetch_add(1, Ordering::Relaxed);
+            if let Err(error) = upload(&client, &plan, &recorder, &rides, &token, n).await {
+                recorder.count(format!("error_{error}"));
+            }
+        }));
+    }
+    for task in tasks {
+        task.await?;
+    }
+    Ok((started.elapsed(), tokens))
+}
+
+/// One upload, waited for until settled; maybe retried, maybe followed by a wallet read.
+async fn upload(client: &Client, plan: &Plan, recorder: &Recorder, rides: &Rides, token: &str, n: u64) -> Result<()> {
+    let cheat = fraction(n, 1) < plan.cheat_share;
+    let body = rides.body(n, cheat)?;
+    let key = format!("load-{n}");
+    let started = Instant::now();
+    let send = || {
+        client
+            .post(format!("{}/v1/trips?wait=10", plan.base))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .header("idempotency-key", &key)
+            .body(body.clone())
+            .send()
+    };
+    let response = send().await.context("upload_transport")?;
+    let status = response.status();
+    let mut trip: Value = response.json().await.context("upload_body")?;
+    if status == StatusCode::ACCEPTED {
+        trip = poll_until_settled(client, plan, recorder, token, trip["trip_id"].as_str().unwrap_or_default()).await?;
+    } else if status != StatusCode::OK {
+        bail!("upload_{}", status.as_u16());
+    }
+    recorder.time(Metric::SubmitToDecided, started.elapsed());
+    recorder.count(format!("decision_{}", trip["status"].as_str().unwrap_or("unknown")));
+    if fraction(n, 2) < plan.retry_share {
+        let again: Value = send().await.context("retry_transport")?.json().await.context("retry_body")?;
+        recorder.count(if again["trip_id"] == trip["trip_id"] { "retry_same_trip" } else { "error_retry_new_trip" });
+    }
+    if fraction(n, 3) < plan.wallet_share {
+        let started = Instant::now();
+        let wallet = client
+            .get(format!("{}/v1/wallet", plan.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .context("wallet_transport")?;
+        if !wallet.status().is_success() {
+            bail!("wallet_{}", wallet.status().as_u16());
+        }
+        recorder.time(Metric::Wallet, started.elapsed());
+    }
+    Ok(())
+}
+
+async fn poll_until_settled(
+    client: &Client,
+    plan: &Plan,
+    recorder: &Recorder,
+    token: &str,
+    trip_id: &str,
+) -> Result<Value> {
+    for _ in 0..600 {
+        let started = Instant::now();
+        let trip: Value = client
+            .get(format!("{}/v1/trips/{trip_id}", plan.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .context("get_trip_transport")?
+            .json()
+            .await
+            .context("get_trip_body")?;
+        recorder.time(Metric::GetTrip, started.elapsed());
+        let status = trip["status"].as_str().unwrap_or("pending");
+        if status != "pending" && (status != "accepted" || trip["credited_at"].is_string()) {
+            return Ok(trip);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("not_settled_in_60s")
+}
+
+/// Every student's wallet must hold exactly the points of their accepted trips.
+pub async fn check_ledger(plan: &Plan, tokens: &[String]) -> Result<LedgerCheck> {
+    let client = Client::new();
+    let mut check = LedgerCheck::default();
+    for token in tokens {
+        let page: Value =
+            client.get(format!("{}/v1/trips?limit=100", plan.base)).bearer_auth(token).send().await?.json().await?;
+        let trips = page["trips"].as_array().cloned().unwrap_or_default();
+        let accepted: Vec<&Value> = trips.iter().filter(|t| t["status"] == "accepted").collect();
+        let earned: i64 = accepted.iter().map(|t| t["points"].as_i64().unwrap_or(0)).sum();
+        let wallet: Value =
+            client.get(format!("{}/v1/wallet", plan.base)).bearer_auth(token).send().await?.json().await?;
+        let held: i64 =
+            wallet["balances"].as_array().map_or(0, |b| b.iter().map(|b| b["amount"].as_i64().unwrap_or(0)).sum());
+        let rewards = wallet["transfers"].as_array().map_or(0, |t| t.iter().filter(|t| t["kind"] == "reward").count());
+        check.students_checked += 1;
+        check.accepted_trips += accepted.len() as u64;
+        if held != earned || rewards != accepted.iter().filter(|t| t["points"].as_i64().unwrap_or(0) > 0).count() {
+            check.mismatches += 1;
+        }
+    }
+    Ok(check)
+}
