@@ -68,16 +68,11 @@ pub async fn publish_pending(engine: &Engine) -> Result<usize, EngineError> {
 /// Publishes again the events of trips that were submitted (or decided)
 /// before `cutoff` and still wait for their decision (or credit).
 pub async fn sweep(engine: &Engine, cutoff: i64) -> Result<(), EngineError> {
-    let pool = engine.store.pool();
-    for (topic, stuck) in [
-        (&engine.topics.submitted, trips::stale_pending(pool, cutoff, BATCH).await?),
-        (&engine.topics.decided, trips::stale_uncredited(pool, cutoff, BATCH).await?),
-    ] {
-        for (tenant_id, trip_id) in stuck {
-            tracing::info!(trip = %trip_id, topic, "publishing the event of a stuck trip again");
-            let payload = serde_json::to_vec(&TripEvent { tenant_id, trip_id })?;
-            engine.bus.publish(topic, &payload).await?;
-        }
+    for trip in trips::stuck(engine.store.pool(), cutoff, BATCH).await? {
+        let topic = if trip.status == "pending" { &engine.topics.submitted } else { &engine.topics.decided };
+        tracing::info!(trip = %trip.id, topic, "publishing the event of a stuck trip again");
+        let payload = serde_json::to_vec(&TripEvent { tenant_id: trip.tenant_id, trip_id: trip.id })?;
+        engine.bus.publish(topic, &payload).await?;
     }
     Ok(())
 }

@@ -224,8 +224,7 @@ async fn assert_all_credited_once(client: &Client, api: &str, trips: &[(String, 
 /// Trips not yet decided, or accepted and not yet credited.
 async fn pending_trips(store: &Store) -> usize {
     let cutoff = smartville_store::now_ms() + 1;
-    smartville_store::trips::stale_pending(store.pool(), cutoff, 1_000).await.unwrap().len()
-        + smartville_store::trips::stale_uncredited(store.pool(), cutoff, 1_000).await.unwrap().len()
+    smartville_store::trips::stuck(store.pool(), cutoff, 1_000).await.unwrap().len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

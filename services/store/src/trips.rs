@@ -329,31 +329,31 @@ pub async fn fingerprints_in_cells(
     .await?)
 }
 
-/// Trips still pending that were submitted before `cutoff`: their event may
-/// have been lost (e.g. a Redis restart) and is published again.
-pub async fn stale_pending(
-    executor: impl sqlx::AnyExecutor<'_>,
-    cutoff: i64,
-    limit: i64,
-) -> Result<Vec<(String, String)>, StoreError> {
-    Ok(sqlx::query_as(
-        "select tenant_id, id from trips where status = 'pending' and submitted_at < $1 order by submitted_at limit $2",
-    )
-    .bind(cutoff)
-    .bind(limit)
-    .fetch_all(executor)
-    .await?)
+/// A trip stuck before its next step: still `pending` (waiting for a
+/// decision), or `accepted` without its credit.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StuckTrip {
+    /// Owning tenant.
+    pub tenant_id: String,
+    /// The trip.
+    pub id: String,
+    /// `pending` or `accepted`.
+    pub status: String,
 }
 
-/// Decided trips with points that are not credited yet, decided before `cutoff`.
-pub async fn stale_uncredited(
+/// Trips that reached their current step before `cutoff` and have not moved
+/// on: their event may have been lost (e.g. a Redis restart) and is
+/// published again.
+pub async fn stuck(
     executor: impl sqlx::AnyExecutor<'_>,
     cutoff: i64,
     limit: i64,
-) -> Result<Vec<(String, String)>, StoreError> {
+) -> Result<Vec<StuckTrip>, StoreError> {
     Ok(sqlx::query_as(
-        "select tenant_id, id from trips where status = 'accepted' and credited_at is null and decided_at < $1 \
-         order by decided_at limit $2",
+        "select tenant_id, id, status from trips \
+         where (status = 'pending' and submitted_at < $1) \
+            or (status = 'accepted' and credited_at is null and decided_at < $1) \
+         order by id limit $2",
     )
     .bind(cutoff)
     .bind(limit)
