@@ -6,6 +6,7 @@
 //! - [`trips`]: uploading a ride (JSON or GPX, idempotent, optionally waiting
 //!   for the decision), listing and reading one's own rides.
 //! - [`wallet`]: balances per coin and the latest transfers.
+//! - [`settled`]: uploads waiting for their decision, woken by one shared lookup.
 //! - [`problem`]: every error as `application/problem+json` (RFC 9457) with a
 //!   stable `code`; client mistakes are 4xx, never 5xx.
 //!
@@ -13,6 +14,7 @@
 
 pub mod auth;
 pub mod problem;
+pub mod settled;
 pub mod trips;
 pub mod wallet;
 
@@ -60,6 +62,8 @@ pub struct ApiState {
     pub verifier: Arc<Verifier>,
     /// Limits and lifetimes.
     pub settings: Arc<ApiSettings>,
+    /// Uploads waiting for their decision.
+    pub settled: settled::SettledWatch,
 }
 
 /// The `/v1` routes of the mobile app.

@@ -18,9 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::ApiState;
 use crate::auth::Participant;
 use crate::problem::Problem;
-
-/// How often a waiting upload looks for its decision.
-const WAIT_POLL: Duration = Duration::from_millis(25);
+use crate::settled::is_settled;
 
 /// A ride as the app shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -189,28 +187,12 @@ pub async fn submit(
     let trip = match ingest::submit(&state.engine, &upload).await? {
         Submitted::New(trip) | Submitted::Repeat(trip) => trip,
     };
-    let trip = wait_for_decision(&state, trip, wait).await?;
-    Ok(if settled(&trip) {
+    let trip = state.settled.wait(trip, wait).await;
+    Ok(if is_settled(&trip) {
         (StatusCode::OK, Json(TripView::from_trip(&trip))).into_response()
     } else {
         (StatusCode::ACCEPTED, Json(Accepted { trip_id: trip.id, status: "pending".into() })).into_response()
     })
-}
-
-/// A trip is settled once decided and, when it earns points, credited.
-fn settled(trip: &Trip) -> bool {
-    trip.status != "pending" && (trip.status != "accepted" || trip.credited_at.is_some())
-}
-
-async fn wait_for_decision(state: &ApiState, mut trip: Trip, wait: Duration) -> Result<Trip, Problem> {
-    let deadline = tokio::time::Instant::now() + wait;
-    while !settled(&trip) && tokio::time::Instant::now() + WAIT_POLL <= deadline {
-        tokio::time::sleep(WAIT_POLL).await;
-        if let Some(fresh) = trips::get(state.engine.store.pool(), &trip.tenant_id, &trip.id).await? {
-            trip = fresh;
-        }
-    }
-    Ok(trip)
 }
 
 async fn read_body(body: Body, limit: usize) -> Result<Bytes, Problem> {

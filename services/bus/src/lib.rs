@@ -242,6 +242,23 @@ impl Bus {
         }
     }
 
+    /// Publishes a batch of `(topic, payload)` messages, in order: with Redis in
+    /// one round trip (a pipeline), which is what a relay draining an outbox needs.
+    ///
+    /// Same guarantees as [`Bus::publish`] for each message; on error any prefix of
+    /// the batch may have been stored.
+    pub async fn publish_all(&self, messages: &[(&str, &[u8])]) -> Result<(), BusError> {
+        match self {
+            Self::InProcess(bus) => {
+                for (topic, payload) in messages {
+                    bus.publish(topic, payload);
+                }
+                Ok(())
+            }
+            Self::Redis(bus) => bus.publish_all(messages).await,
+        }
+    }
+
     /// Declares group `group` of `topic` without consuming, so that it receives every message
     /// published from now on even before its first consumer starts (in-process, a group only
     /// gets messages published before it existed if it is the topic's first group).

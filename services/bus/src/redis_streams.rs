@@ -84,6 +84,23 @@ impl RedisBus {
         Ok(())
     }
 
+    pub(crate) async fn publish_all(&self, messages: &[(&str, &[u8])]) -> Result<(), BusError> {
+        if messages.is_empty() {
+            return Ok(()); // Redis refuses an empty pipeline
+        }
+        let max_len = StreamMaxlen::Approx(self.0.config.max_len);
+        let mut pipe = redis::pipe();
+        for (topic, payload) in messages {
+            pipe.xadd_maxlen(stream_key(topic), max_len, "*", &[(PAYLOAD, *payload)]).ignore();
+        }
+        let mut conn = self.0.conn.clone();
+        let () = match pipe.query_async(&mut conn).await {
+            Err(error) if error.is_unrecoverable_error() => pipe.query_async(&mut conn).await?,
+            result => result?,
+        };
+        Ok(())
+    }
+
     pub(crate) async fn ensure_group(&self, topic: &str, group: &str) -> Result<(), BusError> {
         Ok(create_group(&self.0.conn, &stream_key(topic), group).await?)
     }

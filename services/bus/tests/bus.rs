@@ -211,6 +211,7 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     publish_then_consume_delivers_the_payload_once,
+    a_published_batch_arrives_in_order_on_each_topic,
     every_group_gets_every_message,
     consumers_of_a_group_share_the_messages,
     failed_message_is_redelivered_with_a_growing_count,
@@ -234,6 +235,29 @@ async fn publish_then_consume_delivers_the_payload_once(backend: Backend) {
     assert_quiet(&mut seen).await;
     eventually("the message is acked", async || setup.lag("g").await == 0).await;
     consumer.stop().await;
+}
+
+async fn a_published_batch_arrives_in_order_on_each_topic(backend: Backend) {
+    let setup = Setup::new(backend).await;
+    let other = Setup { bus: setup.bus.clone(), topic: format!("{}-other", setup.topic), url: setup.url.clone() };
+    let batch: Vec<(&str, &[u8])> = vec![
+        (&setup.topic, b"a1"),
+        (&other.topic, b"b1"),
+        (&setup.topic, b"a2"),
+        (&setup.topic, b"a3"),
+        (&other.topic, b"b2"),
+    ];
+    setup.bus.publish_all(&batch).await.unwrap();
+    setup.bus.publish_all(&[]).await.unwrap();
+    let (tx, mut seen) = mpsc::unbounded_channel();
+    let consumer = setup.consumer("g", "c1", recorder(tx, never_fails));
+    assert_eq!(next_payloads(&mut seen, 3).await, ["a1", "a2", "a3"]);
+    let (tx, mut seen_other) = mpsc::unbounded_channel();
+    let other_consumer = other.consumer("g", "c1", recorder(tx, never_fails));
+    assert_eq!(next_payloads(&mut seen_other, 2).await, ["b1", "b2"]);
+    assert_quiet(&mut seen).await;
+    consumer.stop().await;
+    other_consumer.stop().await;
 }
 
 async fn every_group_gets_every_message(backend: Backend) {

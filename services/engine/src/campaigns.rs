@@ -3,24 +3,35 @@
 //! Compiling a campaign (zones to H3 cells and rasters) takes milliseconds
 //! to tens of milliseconds, judging a ride microseconds: every process keeps
 //! the compiled form and recompiles only when the stored campaign changed
-//! (its `updated_at`), so `smartville campaign apply` takes effect everywhere
-//! on the next ride.
+//! (its `updated_at`). The stored version is checked at most once per
+//! [`RECHECK_AFTER`] per campaign, not on every upload, so
+//! `smartville campaign apply` takes effect everywhere within that time.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use smartville_scoring::{CampaignSpec, CompiledCampaign};
 use smartville_store::{Store, tenancy};
 
 use crate::EngineError;
 
-/// (tenant id, campaign id) → (the `updated_at` it was compiled from, the compiled campaign).
-type Compiled = HashMap<(String, String), (i64, Arc<CompiledCampaign>)>;
+/// How long a compiled campaign is used without asking the database whether it changed.
+pub const RECHECK_AFTER: Duration = Duration::from_secs(1);
+
+/// One cached campaign.
+struct Cached {
+    /// The `updated_at` it was compiled from.
+    version: i64,
+    /// When that version was last confirmed as current.
+    checked: Instant,
+    compiled: Arc<CompiledCampaign>,
+}
 
 /// Compiled campaigns by (tenant, campaign id), with the version they were compiled from.
 #[derive(Default)]
 pub struct CampaignCache {
-    compiled: RwLock<Compiled>,
+    compiled: RwLock<HashMap<(String, String), Cached>>,
 }
 
 impl CampaignCache {
@@ -31,27 +42,35 @@ impl CampaignCache {
         tenant_id: &str,
         campaign_id: &str,
     ) -> Result<Arc<CompiledCampaign>, EngineError> {
-        let stored = tenancy::campaign(store.pool(), tenant_id, campaign_id).await?;
         let key = (tenant_id.to_owned(), campaign_id.to_owned());
-        if let Some((version, compiled)) = self.read().get(&key)
-            && *version == stored.updated_at
-        {
-            return Ok(compiled.clone());
+        let cached = self.read().get(&key).map(|c| (c.version, c.checked, c.compiled.clone()));
+        if let Some((version, checked, compiled)) = cached {
+            if checked.elapsed() < RECHECK_AFTER {
+                return Ok(compiled);
+            }
+            if tenancy::campaign_version(store.pool(), tenant_id, campaign_id).await? == version {
+                if let Some(entry) = self.write().get_mut(&key) {
+                    entry.checked = Instant::now();
+                }
+                return Ok(compiled);
+            }
         }
+        let stored = tenancy::campaign(store.pool(), tenant_id, campaign_id).await?;
         let spec = CampaignSpec::from_json(stored.spec.as_bytes())?;
         let compiled = tokio::task::spawn_blocking(move || spec.compile())
             .await
             .map_err(|e| EngineError::Task(e.to_string()))??;
         let compiled = Arc::new(compiled);
-        self.write().insert(key, (stored.updated_at, compiled.clone()));
+        let entry = Cached { version: stored.updated_at, checked: Instant::now(), compiled: compiled.clone() };
+        self.write().insert(key, entry);
         Ok(compiled)
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Compiled> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<(String, String), Cached>> {
         self.compiled.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Compiled> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<(String, String), Cached>> {
         self.compiled.write().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

@@ -5,7 +5,9 @@
 //! trace outside the input limits, a participant without a campaign, an
 //! idempotency key reused for another body. What passes is stored with its
 //! `trips.submitted` event in one transaction before the caller answers, so
-//! an acknowledged trip is never lost.
+//! an acknowledged trip is never lost. The trace is stored in the scoring
+//! library's compact form (a third of the JSON, read back without parsing);
+//! the body hash keeps idempotency exact to the byte.
 
 use sha2::{Digest, Sha256};
 use smartville_scoring::{RawTrace, TraceError};
@@ -24,25 +26,25 @@ pub enum TraceFormat {
 }
 
 impl TraceFormat {
-    /// The name stored with the trip.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Json => "json",
-            Self::Gpx => "gpx",
-        }
-    }
-
-    /// The format stored under `name`.
-    pub fn from_stored(name: &str) -> Self {
-        if name == "gpx" { Self::Gpx } else { Self::Json }
-    }
-
     /// Reads a trace in this format.
     pub fn parse(self, body: &[u8]) -> Result<RawTrace, TraceError> {
         match self {
             Self::Json => RawTrace::from_json(body),
             Self::Gpx => RawTrace::from_gpx(body),
         }
+    }
+}
+
+/// How ingest stores traces (`trip_traces.format`).
+const STORED_FORMAT: &str = "compact";
+
+/// Reads a trace as ingest stored it: the compact form, or the upload itself
+/// (`json`, `gpx`) for trips stored before traces were compacted.
+pub fn read_stored(format: &str, bytes: &[u8]) -> Result<RawTrace, TraceError> {
+    match format {
+        "json" => RawTrace::from_json(bytes),
+        "gpx" => RawTrace::from_gpx(bytes),
+        _ => RawTrace::from_compact(bytes),
     }
 }
 
@@ -54,7 +56,7 @@ pub struct Upload<'a> {
     pub participant_id: &'a str,
     /// The client's idempotency key.
     pub idempotency_key: &'a str,
-    /// The trace as sent: the stored body is exactly what was uploaded.
+    /// The trace as sent.
     pub body: &'a [u8],
     /// Its encoding.
     pub format: TraceFormat,
@@ -102,6 +104,7 @@ pub async fn submit(engine: &Engine, upload: &Upload<'_>) -> Result<Submitted, I
         .ok_or(IngestError::NotEnrolled)?;
     let campaign = engine.campaigns.get(&engine.store, upload.tenant_id, &campaign_id).await?;
     let now = now_ms();
+    let stored_trace = raw.to_compact();
     let trace = raw.validate(&campaign.trace_limits(), now)?;
     let body_hash: String = Sha256::digest(upload.body).iter().map(|b| format!("{b:02x}")).collect();
     let trip = NewTrip {
@@ -111,8 +114,8 @@ pub async fn submit(engine: &Engine, upload: &Upload<'_>) -> Result<Submitted, I
         campaign_id,
         idempotency_key: upload.idempotency_key.to_owned(),
         body_hash,
-        trace: upload.body.to_vec(),
-        trace_format: upload.format.as_str().to_owned(),
+        trace: stored_trace,
+        trace_format: STORED_FORMAT.to_owned(),
         submitted_at: now,
         started_at: trace.started_at_ms(),
         ended_at: trace.ended_at_ms(),

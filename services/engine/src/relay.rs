@@ -1,9 +1,9 @@
 //! The outbox relay: from the database to the bus.
 //!
-//! It publishes unpublished outbox events in id order and marks them, woken
-//! by writers in the same process and polling for writers in other processes.
-//! A crash between publishing and marking publishes an event twice, which
-//! consumers tolerate. Because the bus may still lose an event (the
+//! It publishes waiting outbox events in id order, a batch per round trip,
+//! and deletes them, woken by writers in the same process and polling for
+//! writers in other processes. A crash between publishing and deleting
+//! publishes an event twice, which consumers tolerate. Because the bus may still lose an event (the
 //! in-process bus dies with its process, Redis may restart without
 //! persistence), the relay also sweeps: at start it publishes again the
 //! events of every trip still undecided or uncredited, and afterwards of
@@ -57,11 +57,10 @@ pub async fn run(engine: Engine, shutdown: Shutdown) -> Result<(), EngineError> 
 
 /// Publishes one batch of outbox events; returns how many.
 pub async fn publish_pending(engine: &Engine) -> Result<usize, EngineError> {
-    let events = outbox::unpublished(engine.store.pool(), BATCH).await?;
-    for event in &events {
-        engine.bus.publish(&event.topic, event.payload.as_bytes()).await?;
-        outbox::mark_published(engine.store.pool(), &event.tenant_id, &event.id).await?;
-    }
+    let events = outbox::waiting(engine.store.pool(), BATCH).await?;
+    let messages: Vec<(&str, &[u8])> = events.iter().map(|e| (e.topic.as_str(), e.payload.as_bytes())).collect();
+    engine.bus.publish_all(&messages).await?;
+    outbox::remove(engine.store.pool(), &events).await?;
     Ok(events.len())
 }
 

@@ -5,14 +5,12 @@
 //! and a `trips.decided` event in one transaction. A trip that is no longer
 //! pending was decided by an earlier delivery: nothing happens.
 
-use h3o::CellIndex;
 use smartville_scoring::history::RECENT_RIDES_WINDOW_MS;
 use smartville_scoring::{Fingerprint, History, PriorRide, PriorTrace, Ride, Status};
 use smartville_store::ledger::{self, AccountKind};
-use smartville_store::trips::{self, DecisionRecord};
+use smartville_store::trips::{self, DecisionRecord, StoredFingerprint};
 use smartville_store::{StoreError, Tx, outbox, participants, tenancy};
 
-use crate::ingest::TraceFormat;
 use crate::{Engine, EngineError, Shutdown, TripEvent, now_ms};
 
 /// Bus group of the scoring workers.
@@ -42,14 +40,13 @@ pub async fn decide(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
     let campaign = engine.campaigns.get(store, &trip.tenant_id, &trip.campaign_id).await?;
     let (format, body) = trips::trace(store.pool(), &trip.tenant_id, &trip.id).await?;
     // The limits as they were when the trip was accepted: its age is judged at upload time.
-    let trace =
-        TraceFormat::from_stored(&format).parse(&body)?.validate(&campaign.trace_limits(), trip.submitted_at)?;
+    let trace = crate::ingest::read_stored(&format, &body)?.validate(&campaign.trace_limits(), trip.submitted_at)?;
     let ride = Ride::prepare(&trace, &campaign);
     let mut tx = store.begin().await?;
     participants::lock_for_decision(&mut tx, &trip.tenant_id, &trip.participant_id).await?;
     let history = history(&mut tx, &trip, ride.fingerprint()).await?;
     let decision = ride.decide(&history);
-    let fingerprint_json = serde_json::to_string(ride.fingerprint())?;
+    let fingerprint = ride.fingerprint().to_bytes();
     let decision_json = serde_json::to_string(&decision)?;
     let status = match decision.status {
         Status::Accepted => "accepted",
@@ -62,8 +59,10 @@ pub async fn decide(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
         distance_m: i64::try_from(decision.distance_m).unwrap_or(i64::MAX),
         duration_s: i64::try_from(decision.duration_s).unwrap_or(i64::MAX),
         decision_json: &decision_json,
-        fingerprint_json: &fingerprint_json,
-        area_cell: ride.fingerprint().area_cell.map(|cell| cell as i64),
+        fingerprint: ride
+            .fingerprint()
+            .area_cell
+            .map(|cell| StoredFingerprint { area_cell: cell as i64, bytes: &fingerprint }),
         decided_at: now_ms(),
     };
     if !trips::record_decision(&mut tx, &trip.tenant_id, &trip.id, &record).await? {
@@ -106,17 +105,12 @@ async fn history(tx: &mut Tx, trip: &trips::Trip, fingerprint: &Fingerprint) -> 
     let coin = tenancy::tenant(&mut **tx, &trip.tenant_id).await?.coin;
     let budget_account = ledger::account_id(AccountKind::Campaign, &trip.campaign_id, &coin);
     let budget = ledger::balance(&mut **tx, &trip.tenant_id, &budget_account).await?;
-    // The ride's coarse cell and its neighbours: a replay jittered across a cell edge is still found.
-    let cells: Vec<i64> = fingerprint
-        .area_cell
-        .and_then(|cell| CellIndex::try_from(cell).ok())
-        .map(|cell| cell.grid_disk::<Vec<_>>(1).into_iter().map(|c| u64::from(c) as i64).collect())
-        .unwrap_or_default();
-    let earlier_traces = trips::fingerprints_in_cells(&mut **tx, &trip.tenant_id, &cells, &trip.id, MAX_EARLIER_TRACES)
+    let cells: Vec<i64> = fingerprint.candidate_cells().into_iter().map(|cell| cell as i64).collect();
+    let earlier_traces = trips::earlier_fingerprints(&mut **tx, &trip.tenant_id, &cells, &trip.id, MAX_EARLIER_TRACES)
         .await?
         .into_iter()
         .filter_map(|earlier| {
-            let fingerprint = serde_json::from_str(&earlier.fingerprint).ok()?;
+            let fingerprint = Fingerprint::from_bytes(&earlier.fingerprint)?;
             Some(PriorTrace { own: earlier.participant_id == trip.participant_id, fingerprint })
         })
         .collect();

@@ -16,6 +16,8 @@
 //! Privacy: the first and last [`TRIM_M`] of the ride (home, and the exact
 //! spot a child leaves the bike) are never sampled.
 
+use std::f64::consts::FRAC_1_SQRT_2;
+
 use h3o::{LatLng, Resolution};
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
@@ -35,6 +37,12 @@ pub const TRIM_M: f64 = 200.0;
 pub const MATCH_RMS_M: f64 = 25.0;
 /// Fixes hashed per buffer fill.
 const HASH_CHUNK: usize = 128;
+/// How far from its first sample a copy of a ride may start (jitter, and the
+/// trim landing on a neighbouring fix): the cells within this distance are
+/// searched for earlier copies.
+pub const AREA_SEARCH_M: f64 = 100.0;
+/// Layout version of [`Fingerprint::to_bytes`].
+const STORED_VERSION: u8 = 1;
 /// Fixed-point scale of stored coordinates (1e-5° ≈ 1.1 m).
 const SCALE: f64 = 1e5;
 
@@ -88,6 +96,54 @@ impl Fingerprint {
             timing_hash: timing.digest(),
             area_cell,
             samples,
+        }
+    }
+
+    /// The coarse cells an earlier copy of this ride would be indexed under
+    /// (its [`Fingerprint::area_cell`]): the cell of the first sample and those
+    /// of the points [`AREA_SEARCH_M`] around it. Usually one cell, two or
+    /// three near a cell edge; empty for a ride too short to sample.
+    pub fn candidate_cells(&self) -> Vec<u64> {
+        let Some(&first) = self.samples.first() else { return Vec::new() };
+        let (lat, lon) = to_degrees(first);
+        let metres_per_degree_lat = 111_320.0;
+        let metres_per_degree_lon = metres_per_degree_lat * lat.to_radians().cos().max(1e-6);
+        let mut cells: Vec<u64> = [(0.0, 0.0), (1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0)]
+            .into_iter()
+            .chain(
+                [(1.0, 1.0), (1.0, -1.0), (-1.0, 1.0), (-1.0, -1.0)]
+                    .map(|(n, e)| (n * FRAC_1_SQRT_2, e * FRAC_1_SQRT_2)),
+            )
+            .filter_map(|(north, east)| {
+                let point = LatLng::new(
+                    lat + north * AREA_SEARCH_M / metres_per_degree_lat,
+                    lon + east * AREA_SEARCH_M / metres_per_degree_lon,
+                )
+                .ok()?;
+                Some(u64::from(point.to_cell(Resolution::Seven)))
+            })
+            .collect();
+        cells.sort_unstable();
+        cells.dedup();
+        cells
+    }
+
+    /// The fingerprint as stored by the engine: [postcard](https://docs.rs/postcard)
+    /// behind a version byte, a few hundred bytes that decode in well under a
+    /// microsecond (a ride is compared with hundreds of earlier ones).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = vec![STORED_VERSION];
+        // Encoding into a Vec cannot fail: every field has a fixed serde shape.
+        bytes.extend(postcard::to_stdvec(self).unwrap_or_default());
+        bytes
+    }
+
+    /// Reads a fingerprint written by [`Fingerprint::to_bytes`]; `None` when the
+    /// bytes are damaged or of another layout (the caller skips that candidate).
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        match bytes.split_first() {
+            Some((&STORED_VERSION, body)) => postcard::from_bytes(body).ok(),
+            _ => None,
         }
     }
 
@@ -146,4 +202,62 @@ fn trimmed_samples(track: &Track) -> Vec<[i32; 2]> {
         at += SAMPLE_STEP_MS;
     }
     samples
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_bytes_round_trip_and_stay_small() {
+        let fingerprint = Fingerprint {
+            started_at_ms: 1_764_000_000_000,
+            ended_at_ms: 1_764_000_600_000,
+            content_hash: u64::MAX,
+            timing_hash: 7,
+            area_cell: Some(0x0871_9a6a_ffff_ffff),
+            samples: (0..60).map(|i| [5_116_250 + i * 30, 499_050 - i * 20]).collect(),
+        };
+        let bytes = fingerprint.to_bytes();
+        assert_eq!(Fingerprint::from_bytes(&bytes), Some(fingerprint.clone()));
+        let json = serde_json::to_vec(&fingerprint).expect("serialises");
+        assert!(bytes.len() * 2 < json.len(), "{} bytes stored, {} as JSON", bytes.len(), json.len());
+        assert_eq!(Fingerprint::from_bytes(&bytes[..bytes.len() / 2]), None);
+        assert_eq!(Fingerprint::from_bytes(b"{}"), None);
+        assert_eq!(Fingerprint::from_bytes(&[]), None);
+    }
+
+    fn starting_at(lat: f64, lon: f64) -> Fingerprint {
+        let first = [(lat * SCALE).round() as i32, (lon * SCALE).round() as i32];
+        let area_cell = LatLng::new(lat, lon).ok().map(|p| u64::from(p.to_cell(Resolution::Seven)));
+        Fingerprint {
+            started_at_ms: 0,
+            ended_at_ms: 0,
+            content_hash: 0,
+            timing_hash: 0,
+            area_cell,
+            samples: vec![first; MIN_SAMPLES],
+        }
+    }
+
+    #[test]
+    fn candidate_cells_hold_the_own_cell_and_reach_across_a_near_edge() {
+        let centre = LatLng::new(51.1625, 4.9905).expect("valid").to_cell(Resolution::Seven);
+        let here = LatLng::from(centre);
+        let fingerprint = starting_at(here.lat(), here.lng());
+        assert_eq!(fingerprint.candidate_cells(), fingerprint.area_cell.into_iter().collect::<Vec<_>>());
+        // Walk east from the centre until the cell changes: just before the edge, both cells are searched,
+        // so a copy jittered across the edge is still found.
+        let mut lon = here.lng();
+        while LatLng::new(here.lat(), lon + 1e-5).expect("valid").to_cell(Resolution::Seven) == centre {
+            lon += 1e-5;
+        }
+        let near_edge = starting_at(here.lat(), lon - 0.0002);
+        let beyond = LatLng::new(here.lat(), lon + 0.0005).expect("valid").to_cell(Resolution::Seven);
+        let cells = near_edge.candidate_cells();
+        assert!(cells.contains(&u64::from(centre)) && cells.contains(&u64::from(beyond)), "{cells:?}");
+        assert!(starting_at(0.0, 0.0).candidate_cells().len() <= 3);
+        let unsampled = Fingerprint { samples: Vec::new(), ..fingerprint };
+        assert!(unsampled.candidate_cells().is_empty());
+    }
 }

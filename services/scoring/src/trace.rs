@@ -9,6 +9,7 @@
 //! future nor older than the campaign accepts. Anything else is a [`TraceError`]
 //! with a stable code and a message a student can act on: never a panic.
 
+mod compact;
 mod gpx;
 mod json;
 
@@ -191,6 +192,9 @@ pub enum TraceError {
         /// How far ahead of the server clock it is.
         ahead_s: i64,
     },
+    /// A trace stored by the engine in compact form could not be read back (damaged storage).
+    #[error("the stored trace could not be read: {0}")]
+    Stored(String),
     /// The ride ended longer ago than the campaign accepts.
     #[error("the ride ended {age_h} h ago; rides must be uploaded within {max_h} h")]
     TooOld {
@@ -220,6 +224,7 @@ impl TraceError {
             Self::SpanTooLong { .. } => "SPAN_TOO_LONG",
             Self::InFuture { .. } => "IN_FUTURE",
             Self::TooOld { .. } => "TOO_OLD",
+            Self::Stored(_) => "UNREADABLE_STORED_TRACE",
         }
     }
 }

@@ -13,6 +13,7 @@ use axum::routing::get;
 use smartville_auth::Signer;
 use smartville_bus::{Bus, BusConfig};
 use smartville_engine::{Engine, EngineError, Shutdown, demo, ledger, relay, scoring};
+use smartville_mobile_api::settled::SettledWatch;
 use smartville_mobile_api::{ApiState, problem};
 use smartville_store::{Store, StoreError};
 use tokio::net::TcpListener;
@@ -150,6 +151,7 @@ impl Application {
                         verifier: Arc::new(signer.verifier()?),
                         signer: Arc::new(signer),
                         settings: Arc::new(config.api.clone()),
+                        settled: SettledWatch::start(engine.store.clone()),
                     };
                     let openapi = smartville_mobile_api::openapi();
                     router = router

@@ -1,9 +1,10 @@
 //! The transactional outbox.
 //!
 //! A change and the event announcing it are written in one transaction
-//! ([`enqueue`]); the relay publishes unpublished events and marks them
-//! ([`unpublished`], [`mark_published`]). Publishing can happen twice (a crash
-//! between publish and mark), so consumers are idempotent: their effects are
+//! ([`enqueue`]); the relay publishes the waiting events and then deletes them
+//! ([`waiting`], [`remove`]), so the table only ever holds what still has to
+//! go out. Publishing can happen twice (a crash between publish and delete),
+//! so consumers are idempotent: their effects are
 //! keyed by the trip (a decision only for a pending trip, one reward transfer
 //! per trip id).
 
@@ -36,28 +37,29 @@ pub async fn enqueue(tx: &mut Tx, tenant_id: &str, topic: &str, payload: &str) -
     Ok(id)
 }
 
-/// The oldest unpublished events, at most `limit`.
-pub async fn unpublished(executor: impl sqlx::AnyExecutor<'_>, limit: i64) -> Result<Vec<OutboxEvent>, StoreError> {
-    Ok(sqlx::query_as(
-        "select tenant_id, id, topic, payload from outbox where published_at is null order by id limit $1",
-    )
-    .bind(limit)
-    .fetch_all(executor)
-    .await?)
+/// The oldest waiting events, at most `limit`.
+pub async fn waiting(executor: impl sqlx::AnyExecutor<'_>, limit: i64) -> Result<Vec<OutboxEvent>, StoreError> {
+    Ok(sqlx::query_as("select tenant_id, id, topic, payload from outbox order by id limit $1")
+        .bind(limit)
+        .fetch_all(executor)
+        .await?)
 }
 
-/// Marks an event as published.
-pub async fn mark_published(executor: impl sqlx::AnyExecutor<'_>, tenant_id: &str, id: &str) -> Result<(), StoreError> {
-    sqlx::query("update outbox set published_at = $1 where tenant_id = $2 and id = $3")
-        .bind(now_ms())
-        .bind(tenant_id)
-        .bind(id)
-        .execute(executor)
-        .await?;
+/// Deletes published events (one statement for the whole batch).
+pub async fn remove(executor: impl sqlx::AnyExecutor<'_>, events: &[OutboxEvent]) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let placeholders = (1..=events.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(",");
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("delete from outbox where id in ({placeholders})")));
+    for event in events {
+        query = query.bind(&event.id);
+    }
+    query.execute(executor).await?;
     Ok(())
 }
 
 /// How many events wait to be published (a metric: the relay's backlog).
 pub async fn depth(executor: impl sqlx::AnyExecutor<'_>) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("select count(*) from outbox where published_at is null").fetch_one(executor).await?)
+    Ok(sqlx::query_scalar("select count(*) from outbox").fetch_one(executor).await?)
 }

@@ -211,6 +211,20 @@ pub async fn campaign(executor: impl sqlx::AnyExecutor<'_>, tenant_id: &str, id:
         .ok_or(StoreError::NotFound("campaign"))
 }
 
+/// When a campaign was last changed (its `updated_at`): a cheap check of a cached copy.
+pub async fn campaign_version(
+    executor: impl sqlx::AnyExecutor<'_>,
+    tenant_id: &str,
+    id: &str,
+) -> Result<i64, StoreError> {
+    sqlx::query_scalar("select updated_at from campaigns where tenant_id = $1 and id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(executor)
+        .await?
+        .ok_or(StoreError::NotFound("campaign"))
+}
+
 /// Every campaign of a tenant, oldest first.
 pub async fn campaigns(executor: impl sqlx::AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<Campaign>, StoreError> {
     Ok(sqlx::query_as(select_campaigns!("where tenant_id = $1 order by id"))

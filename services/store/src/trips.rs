@@ -22,9 +22,9 @@ pub struct NewTrip {
     pub idempotency_key: String,
     /// SHA-256 of the request body, hex.
     pub body_hash: String,
-    /// The body as uploaded.
+    /// The trace, stored in `trip_traces` beside the trip.
     pub trace: Vec<u8>,
-    /// `json` or `gpx`.
+    /// How `trace` is encoded (`compact` for the scoring library's binary form).
     pub trace_format: String,
     /// When it was received (ms since epoch).
     pub submitted_at: i64,
@@ -89,12 +89,12 @@ pub enum Inserted {
     Existing(Trip),
 }
 
-/// Stores a submission unless the participant already used its idempotency key.
+/// Stores a submission and its trace unless the participant already used its idempotency key.
 pub async fn insert(tx: &mut Tx, trip: &NewTrip) -> Result<Inserted, StoreError> {
     let inserted = sqlx::query(
-        "insert into trips (tenant_id, id, participant_id, campaign_id, idempotency_key, body_hash, trace, trace_format, \
+        "insert into trips (tenant_id, id, participant_id, campaign_id, idempotency_key, body_hash, \
                             submitted_at, started_at, ended_at, status, points) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', 0) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0) \
          on conflict (tenant_id, participant_id, idempotency_key) do nothing",
     )
     .bind(&trip.tenant_id)
@@ -103,14 +103,21 @@ pub async fn insert(tx: &mut Tx, trip: &NewTrip) -> Result<Inserted, StoreError>
     .bind(&trip.campaign_id)
     .bind(&trip.idempotency_key)
     .bind(&trip.body_hash)
-    .bind(&trip.trace)
-    .bind(&trip.trace_format)
     .bind(trip.submitted_at)
     .bind(trip.started_at)
     .bind(trip.ended_at)
     .execute(&mut **tx)
     .await?
     .rows_affected();
+    if inserted == 1 {
+        sqlx::query("insert into trip_traces (tenant_id, trip_id, format, trace) values ($1, $2, $3, $4)")
+            .bind(&trip.tenant_id)
+            .bind(&trip.id)
+            .bind(&trip.trace_format)
+            .bind(&trip.trace)
+            .execute(&mut **tx)
+            .await?;
+    }
     let stored: Trip =
         sqlx::query_as(select_trips!("where tenant_id = $1 and participant_id = $2 and idempotency_key = $3"))
             .bind(&trip.tenant_id)
@@ -128,6 +135,24 @@ pub async fn get(executor: impl sqlx::AnyExecutor<'_>, tenant_id: &str, id: &str
         .bind(id)
         .fetch_optional(executor)
         .await?)
+}
+
+/// The trips among `ids` of a tenant (in no particular order; unknown ids are left out).
+pub async fn get_many(
+    executor: impl sqlx::AnyExecutor<'_>,
+    tenant_id: &str,
+    ids: &[String],
+) -> Result<Vec<Trip>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = (2..ids.len() + 2).map(|n| format!("${n}")).collect::<Vec<_>>().join(",");
+    let sql = format!(select_trips!("where tenant_id = $1 and id in ({})"), placeholders);
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(tenant_id);
+    for id in ids {
+        query = query.bind(id);
+    }
+    Ok(query.fetch_all(executor).await?)
 }
 
 /// A participant's trips, newest first, strictly older than `before_id` when given.
@@ -150,22 +175,18 @@ pub async fn list(
     .await?)
 }
 
-/// The uploaded trace and its format.
+/// The stored trace and its format.
 pub async fn trace(
     executor: impl sqlx::AnyExecutor<'_>,
     tenant_id: &str,
     id: &str,
 ) -> Result<(String, Vec<u8>), StoreError> {
-    let row: Option<(String, Option<Vec<u8>>)> =
-        sqlx::query_as("select trace_format, trace from trips where tenant_id = $1 and id = $2")
-            .bind(tenant_id)
-            .bind(id)
-            .fetch_optional(executor)
-            .await?;
-    match row {
-        Some((format, Some(trace))) => Ok((format, trace)),
-        _ => Err(StoreError::NotFound("trace")),
-    }
+    sqlx::query_as("select format, trace from trip_traces where tenant_id = $1 and trip_id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(executor)
+        .await?
+        .ok_or(StoreError::NotFound("trace"))
 }
 
 /// A decision to record.
@@ -181,40 +202,60 @@ pub struct DecisionRecord<'a> {
     pub duration_s: i64,
     /// The full decision, JSON.
     pub decision_json: &'a str,
-    /// The fingerprint, JSON.
-    pub fingerprint_json: &'a str,
-    /// The fingerprint's coarse area cell, for finding replay candidates.
-    pub area_cell: Option<i64>,
+    /// The trace's fingerprint, for comparing later rides with this one
+    /// (`None` for a ride too short to fingerprint).
+    pub fingerprint: Option<StoredFingerprint<'a>>,
     /// When (ms since epoch).
     pub decided_at: i64,
 }
 
-/// Records the decision of a pending trip; false when it was already decided.
+/// A fingerprint as indexed for replay detection.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StoredFingerprint<'a> {
+    /// The coarse area cell the ride started in: later rides look up candidates by it.
+    pub area_cell: i64,
+    /// The fingerprint in the scoring library's binary form.
+    pub bytes: &'a [u8],
+}
+
+/// Records the decision of a pending trip and indexes its fingerprint; false
+/// when it was already decided.
 pub async fn record_decision(
     tx: &mut Tx,
     tenant_id: &str,
     id: &str,
     decision: &DecisionRecord<'_>,
 ) -> Result<bool, StoreError> {
-    let updated = sqlx::query(
-        "update trips set status = $1, points = $2, distance_m = $3, duration_s = $4, decision = $5, fingerprint = $6, \
-                          area_cell = $7, decided_at = $8 \
-         where tenant_id = $9 and id = $10 and status = 'pending'",
+    let updated: Option<(String,)> = sqlx::query_as(
+        "update trips set status = $1, points = $2, distance_m = $3, duration_s = $4, decision = $5, decided_at = $6 \
+         where tenant_id = $7 and id = $8 and status = 'pending' \
+         returning participant_id",
     )
     .bind(decision.status)
     .bind(decision.points)
     .bind(decision.distance_m)
     .bind(decision.duration_s)
     .bind(decision.decision_json)
-    .bind(decision.fingerprint_json)
-    .bind(decision.area_cell)
     .bind(decision.decided_at)
     .bind(tenant_id)
     .bind(id)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    Ok(updated == 1)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((participant_id,)) = updated else { return Ok(false) };
+    if let Some(fingerprint) = decision.fingerprint {
+        sqlx::query(
+            "insert into trip_fingerprints (tenant_id, trip_id, participant_id, area_cell, fingerprint) \
+             values ($1, $2, $3, $4, $5)",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .bind(participant_id)
+        .bind(fingerprint.area_cell)
+        .bind(fingerprint.bytes)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(true)
 }
 
 /// Marks a decided trip as credited with `points` (fewer than decided when
@@ -295,17 +336,20 @@ pub async fn points_in_campaign(
     Ok(sum.unwrap_or(0))
 }
 
-/// An earlier trace's fingerprint and whether it was the same participant's.
+/// An earlier trace's fingerprint and who made it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct EarlierFingerprint {
     /// Who submitted it.
     pub participant_id: String,
-    /// The fingerprint, JSON.
-    pub fingerprint: String,
+    /// The fingerprint in the scoring library's binary form.
+    pub fingerprint: Vec<u8>,
 }
 
-/// Fingerprints of decided trips of the tenant in the given coarse area cells, excluding `except_id`.
-pub async fn fingerprints_in_cells(
+/// The fingerprints of the latest `limit` decided trips of the tenant that
+/// started in one of `cells`, excluding `except_id`. Each cell is one backward
+/// range of `trip_fingerprints_by_area`, so the cost does not grow with the
+/// number of rides ever made in the area.
+pub async fn earlier_fingerprints(
     executor: impl sqlx::AnyExecutor<'_>,
     tenant_id: &str,
     cells: &[i64],
@@ -315,12 +359,20 @@ pub async fn fingerprints_in_cells(
     if cells.is_empty() {
         return Ok(Vec::new());
     }
-    // The cell list is a handful of integers (a cell and its neighbours), inlined as literals.
-    let list = cells.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    // The cells are a handful of integers, inlined as literals.
+    let per_cell = cells
+        .iter()
+        .enumerate()
+        .map(|(n, cell)| {
+            format!(
+                "select * from (select trip_id, participant_id, fingerprint from trip_fingerprints \
+                 where tenant_id = $1 and area_cell = {cell} and trip_id <> $2 order by trip_id desc limit $3) as c{n}"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" union all ");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select participant_id, fingerprint from trips \
-         where tenant_id = $1 and area_cell in ({list}) and id <> $2 and fingerprint is not null \
-         order by id desc limit $3"
+        "select participant_id, fingerprint from ({per_cell}) as candidates order by trip_id desc limit $3"
     )))
     .bind(tenant_id)
     .bind(except_id)
@@ -343,17 +395,17 @@ pub struct StuckTrip {
 
 /// Trips that reached their current step before `cutoff` and have not moved
 /// on: their event may have been lost (e.g. a Redis restart) and is
-/// published again.
+/// published again. Both halves read a partial index of waiting trips only.
 pub async fn stuck(
     executor: impl sqlx::AnyExecutor<'_>,
     cutoff: i64,
     limit: i64,
 ) -> Result<Vec<StuckTrip>, StoreError> {
     Ok(sqlx::query_as(
-        "select tenant_id, id, status from trips \
-         where (status = 'pending' and submitted_at < $1) \
-            or (status = 'accepted' and credited_at is null and decided_at < $1) \
-         order by id limit $2",
+        "select tenant_id, id, status from trips where status = 'pending' and submitted_at < $1 \
+         union all \
+         select tenant_id, id, status from trips where status = 'accepted' and credited_at is null and decided_at < $1 \
+         limit $2",
     )
     .bind(cutoff)
     .bind(limit)

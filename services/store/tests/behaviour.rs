@@ -3,7 +3,7 @@
 
 use smartville_store::ledger::{self, AccountKind, Posted, Transfer};
 use smartville_store::testing::TestDatabase;
-use smartville_store::trips::{self, DecisionRecord, Inserted, NewTrip};
+use smartville_store::trips::{self, DecisionRecord, EarlierFingerprint, Inserted, NewTrip, StoredFingerprint};
 use smartville_store::{Store, StoreError, new_id, outbox, participants, tenancy, test_on_both_backends};
 
 test_on_both_backends!(
@@ -16,6 +16,9 @@ test_on_both_backends!(
     trips_are_stored_once_per_idempotency_key,
     a_decision_and_a_credit_are_recorded_once,
     trips_page_newest_first,
+    replay_candidates_are_the_latest_rides_of_the_nearby_cells,
+    trips_are_read_in_batches_within_their_tenant,
+    trips_waiting_for_their_next_step_are_found,
     the_outbox_hands_out_events_in_order_until_published,
     joining_enrols_in_the_tenants_campaigns,
 );
@@ -256,8 +259,7 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
         distance_m: 2_800,
         duration_s: 600,
         decision_json: "{}",
-        fingerprint_json: "{}",
-        area_cell: Some(42),
+        fingerprint: Some(StoredFingerprint { area_cell: 42, bytes: b"fp" }),
         decided_at: 2_000,
     };
     let mut tx = town.store.begin().await.unwrap();
@@ -276,8 +278,11 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
         trips::counted_rides_since(town.store.pool(), &town.tenant, "ann", &town.campaign, 0, "other").await.unwrap();
     assert_eq!(counted.len(), 1);
     assert_eq!(trips::points_in_campaign(town.store.pool(), &town.tenant, "ann", &town.campaign).await.unwrap(), 24);
-    let earlier = trips::fingerprints_in_cells(town.store.pool(), &town.tenant, &[41, 42], "other", 10).await.unwrap();
-    assert_eq!(earlier.len(), 1);
+    let earlier = trips::earlier_fingerprints(town.store.pool(), &town.tenant, &[41, 42], "other", 10).await.unwrap();
+    assert_eq!(earlier, [EarlierFingerprint { participant_id: "ann".into(), fingerprint: b"fp".to_vec() }]);
+    assert!(
+        trips::earlier_fingerprints(town.store.pool(), &town.tenant, &[42], &trip.id, 10).await.unwrap().is_empty()
+    );
     // Another tenant sees nothing of it.
     assert!(trips::get(town.store.pool(), "another-tenant", &trip.id).await.unwrap().is_none());
 }
@@ -296,16 +301,110 @@ async fn trips_page_newest_first(db: TestDatabase) {
     assert_eq!(next.iter().map(|t| &t.id).collect::<Vec<_>>(), [&ids[2], &ids[1], &ids[0]]);
 }
 
+/// Decides a stored trip as accepted at `decided_at`, indexing a fingerprint in `cell` when given.
+async fn decide(town: &Town, trip: &str, cell: Option<i64>, bytes: &[u8], decided_at: i64) {
+    let record = DecisionRecord {
+        status: "accepted",
+        points: 10,
+        distance_m: 2_000,
+        duration_s: 500,
+        decision_json: "{}",
+        fingerprint: cell.map(|area_cell| StoredFingerprint { area_cell, bytes }),
+        decided_at,
+    };
+    let mut tx = town.store.begin().await.unwrap();
+    assert!(trips::record_decision(&mut tx, &town.tenant, trip, &record).await.unwrap());
+    tx.commit().await.unwrap();
+}
+
+async fn replay_candidates_are_the_latest_rides_of_the_nearby_cells(db: TestDatabase) {
+    let town = town(&db, 100).await;
+    for (i, cell) in [7, 7, 8, 7, 9, 8].into_iter().enumerate() {
+        let Inserted::New(trip) = insert(&town, &new_trip(&town, "ann", &format!("k{i}"), "b")).await else { panic!() };
+        decide(&town, &trip.id, Some(cell), format!("fp{i}").as_bytes(), 2_000).await;
+    }
+    let found = |cells: &'static [i64], limit| {
+        let town = &town;
+        async move {
+            trips::earlier_fingerprints(town.store.pool(), &town.tenant, cells, "none", limit)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| String::from_utf8(e.fingerprint).unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found(&[7, 8], 10).await, ["fp5", "fp3", "fp2", "fp1", "fp0"], "newest first, cell 9 left out");
+    assert_eq!(found(&[7, 8], 3).await, ["fp5", "fp3", "fp2"], "the latest three over both cells");
+    assert_eq!(found(&[9], 10).await, ["fp4"]);
+    assert!(found(&[], 10).await.is_empty());
+    let other_tenant =
+        trips::earlier_fingerprints(town.store.pool(), "another-tenant", &[7], "none", 10).await.unwrap();
+    assert!(other_tenant.is_empty());
+}
+
+async fn trips_are_read_in_batches_within_their_tenant(db: TestDatabase) {
+    let town = town(&db, 100).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let Inserted::New(trip) = insert(&town, &new_trip(&town, "ann", &format!("k{i}"), "b")).await else { panic!() };
+        ids.push(trip.id);
+    }
+    let wanted = vec![ids[0].clone(), ids[2].clone(), "unknown".to_owned()];
+    let mut found: Vec<String> =
+        trips::get_many(town.store.pool(), &town.tenant, &wanted).await.unwrap().into_iter().map(|t| t.id).collect();
+    found.sort();
+    assert_eq!(found, [ids[0].clone(), ids[2].clone()]);
+    assert!(trips::get_many(town.store.pool(), "another-tenant", &wanted).await.unwrap().is_empty());
+    assert!(trips::get_many(town.store.pool(), &town.tenant, &[]).await.unwrap().is_empty());
+}
+
+async fn trips_waiting_for_their_next_step_are_found(db: TestDatabase) {
+    let town = town(&db, 100).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let Inserted::New(trip) = insert(&town, &new_trip(&town, "ann", &format!("k{i}"), "b")).await else { panic!() };
+        ids.push(trip.id);
+    }
+    // ids[0] stays pending (submitted at 1 000); ids[1] is accepted at 2 000 and not credited; ids[2] is settled.
+    decide(&town, &ids[1], None, b"", 2_000).await;
+    decide(&town, &ids[2], None, b"", 2_000).await;
+    let mut tx = town.store.begin().await.unwrap();
+    trips::mark_credited(&mut tx, &town.tenant, &ids[2], 10, "{}", 3_000).await.unwrap();
+    tx.commit().await.unwrap();
+    let stuck = |cutoff| {
+        let town = &town;
+        async move {
+            let mut found: Vec<(String, String)> = trips::stuck(town.store.pool(), cutoff, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|t| (t.id, t.status))
+                .collect();
+            found.sort();
+            found
+        }
+    };
+    assert!(stuck(1_000).await.is_empty(), "nothing is stuck before it happened");
+    assert_eq!(stuck(1_500).await, [(ids[0].clone(), "pending".to_owned())]);
+    assert_eq!(stuck(2_500).await, [(ids[0].clone(), "pending".to_owned()), (ids[1].clone(), "accepted".to_owned())]);
+}
+
 async fn the_outbox_hands_out_events_in_order_until_published(db: TestDatabase) {
     let town = town(&db, 100).await;
     let mut tx = town.store.begin().await.unwrap();
     let first = outbox::enqueue(&mut tx, &town.tenant, "trips.submitted", "{\"n\":1}").await.unwrap();
     outbox::enqueue(&mut tx, &town.tenant, "trips.submitted", "{\"n\":2}").await.unwrap();
     tx.commit().await.unwrap();
-    let waiting = outbox::unpublished(town.store.pool(), 10).await.unwrap();
+    let waiting = outbox::waiting(town.store.pool(), 10).await.unwrap();
     assert_eq!(waiting.iter().map(|e| e.payload.as_str()).collect::<Vec<_>>(), ["{\"n\":1}", "{\"n\":2}"]);
-    outbox::mark_published(town.store.pool(), &town.tenant, &first).await.unwrap();
+    assert_eq!(waiting[0].id, first);
+    outbox::remove(town.store.pool(), &waiting[..1]).await.unwrap();
     assert_eq!(outbox::depth(town.store.pool()).await.unwrap(), 1);
+    let left = outbox::waiting(town.store.pool(), 10).await.unwrap();
+    assert_eq!(left, waiting[1..]);
+    outbox::remove(town.store.pool(), &left).await.unwrap();
+    assert_eq!(outbox::depth(town.store.pool()).await.unwrap(), 0);
 }
 
 async fn joining_enrols_in_the_tenants_campaigns(db: TestDatabase) {

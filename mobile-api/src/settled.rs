@@ -1,0 +1,112 @@
+//! Waiting for decisions (`POST /v1/trips?wait=`) without a query per waiting request.
+//!
+//! During the morning rush hundreds of uploads wait for their decision at any
+//! moment. Each asking the database every few milliseconds would make the
+//! waiting itself the main load. Instead every waiting request registers here
+//! and one task per process reads the state of all waiting trips in one query
+//! per tick, waking the requests whose trip is settled. It reads the database,
+//! not the bus, so it works the same whether scoring and the ledger run in
+//! this process or in others.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::Duration;
+
+use smartville_store::Store;
+use smartville_store::trips::{self, Trip};
+use tokio::sync::{Notify, oneshot};
+
+/// How often the waiting trips are looked up: the most a settled trip's answer is delayed.
+const TICK: Duration = Duration::from_millis(20);
+/// Most trip ids per lookup query.
+const IDS_PER_QUERY: usize = 200;
+/// How long the idle task sleeps before checking that the API still exists.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+
+/// Waiting requests by (tenant id, trip id).
+type Waiting = HashMap<(String, String), Vec<oneshot::Sender<Trip>>>;
+
+/// Wakes waiting requests when their trip is settled. Cheap to clone; the
+/// lookup task ends when the last clone is dropped.
+#[derive(Clone)]
+pub struct SettledWatch {
+    waiting: Arc<Mutex<Waiting>>,
+    someone_waits: Arc<Notify>,
+}
+
+/// A trip is settled once decided and, when it earns points, credited.
+pub fn is_settled(trip: &Trip) -> bool {
+    trip.status != "pending" && (trip.status != "accepted" || trip.credited_at.is_some())
+}
+
+impl SettledWatch {
+    /// A watch reading trips from `store`, with its lookup task running on the current runtime.
+    pub fn start(store: Store) -> Self {
+        let watch = Self { waiting: Arc::default(), someone_waits: Arc::default() };
+        tokio::spawn(look_up(Arc::downgrade(&watch.waiting), watch.someone_waits.clone(), store));
+        watch
+    }
+
+    /// The trip once settled, or as it stands after `patience`.
+    pub async fn wait(&self, trip: Trip, patience: Duration) -> Trip {
+        if is_settled(&trip) || patience.is_zero() {
+            return trip;
+        }
+        let (sender, settled) = oneshot::channel();
+        lock(&self.waiting).entry((trip.tenant_id.clone(), trip.id.clone())).or_default().push(sender);
+        self.someone_waits.notify_one();
+        match tokio::time::timeout(patience, settled).await {
+            Ok(Ok(settled)) => settled,
+            // Out of patience (the registration is pruned on the next tick), or the task is gone.
+            _ => trip,
+        }
+    }
+}
+
+fn lock(waiting: &Mutex<Waiting>) -> MutexGuard<'_, Waiting> {
+    waiting.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The lookup loop: every [`TICK`] while anyone waits, one query per tenant and [`IDS_PER_QUERY`] trips.
+async fn look_up(waiting: Weak<Mutex<Waiting>>, someone_waits: Arc<Notify>, store: Store) {
+    loop {
+        let Some(waiting) = waiting.upgrade() else { return };
+        let by_tenant = {
+            let mut waiting = lock(&waiting);
+            waiting.retain(|_, senders| {
+                senders.retain(|sender| !sender.is_closed());
+                !senders.is_empty()
+            });
+            let mut by_tenant: HashMap<String, Vec<String>> = HashMap::new();
+            for (tenant_id, trip_id) in waiting.keys() {
+                by_tenant.entry(tenant_id.clone()).or_default().push(trip_id.clone());
+            }
+            by_tenant
+        };
+        if by_tenant.is_empty() {
+            drop(waiting);
+            // Sleep until someone waits, waking now and then to notice that the API is gone.
+            let _ = tokio::time::timeout(IDLE_CHECK, someone_waits.notified()).await;
+            continue;
+        }
+        for (tenant_id, ids) in &by_tenant {
+            for chunk in ids.chunks(IDS_PER_QUERY) {
+                match trips::get_many(store.pool(), tenant_id, chunk).await {
+                    Ok(found) => wake_settled(&waiting, found),
+                    Err(error) => tracing::warn!(%error, "looking up waiting trips failed; trying again"),
+                }
+            }
+        }
+        drop(waiting);
+        tokio::time::sleep(TICK).await;
+    }
+}
+
+fn wake_settled(waiting: &Mutex<Waiting>, found: Vec<Trip>) {
+    let mut waiting = lock(waiting);
+    for trip in found.into_iter().filter(is_settled) {
+        for sender in waiting.remove(&(trip.tenant_id.clone(), trip.id.clone())).unwrap_or_default() {
+            let _ = sender.send(trip.clone());
+        }
+    }
+}
