@@ -6,7 +6,8 @@
 #   load-tests/run.sh            full run: 60 s at 200 uploads/s (embedded) and 500/s (PostgreSQL + Redis)
 #   load-tests/run.sh --smoke    a few seconds at a low rate, for CI
 #
-# Rates and length can be changed with EMBEDDED_RATE, POSTGRES_RATE and DURATION (seconds).
+# Rates and length can be changed with EMBEDDED_RATE, POSTGRES_RATE and DURATION (seconds);
+# STACKS="embedded" or STACKS="postgres" runs one of the two.
 # Needs PostgreSQL (user postgres, trust auth) on 127.0.0.1:5432 and Redis on 127.0.0.1:6379.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,23 +53,35 @@ stop_all() {
     pids=()
 }
 
+# Each stack: start it, run the scenario, stop it; its report joins the table.
+run_embedded() {
+    serve 18180 all DATABASE_URL="sqlite://$work/embedded/smartville.db"
+    "$bin/smartville-load" run --base http://127.0.0.1:18180 --stack "embedded: SQLite, in-process bus, 1 process" \
+        --rate "$embedded_rate" --duration "$duration" --report "$work/embedded.json" >"$work/embedded.out" || status=1
+    reports+=("$work/embedded.json")
+    stop_all
+}
+
+run_postgres() {
+    psql -q -h 127.0.0.1 -U postgres -c "create database $database" >/dev/null
+    local shared=(DATABASE_URL="postgres://postgres@127.0.0.1:5432/$database" REDIS_URL=redis://127.0.0.1:6379
+        SMARTVILLE_BUS_NAMESPACE="load-$$.")
+    serve 18181 mobile-api,relay "${shared[@]}"
+    serve 18182 scoring "${shared[@]}"
+    serve 18183 ledger "${shared[@]}"
+    "$bin/smartville-load" run --base http://127.0.0.1:18181 --stack "PostgreSQL + Redis Streams, 3 processes" \
+        --rate "$postgres_rate" --duration "$duration" --report "$work/postgres.json" >"$work/postgres.out" || status=1
+    reports+=("$work/postgres.json")
+    stop_all
+}
+
 status=0
-serve 18180 all DATABASE_URL="sqlite://$work/embedded/smartville.db"
-"$bin/smartville-load" run --base http://127.0.0.1:18180 --stack "embedded: SQLite, in-process bus, 1 process" \
-    --rate "$embedded_rate" --duration "$duration" --report "$work/embedded.json" >"$work/embedded.out" || status=1
-stop_all
+reports=()
+for stack in ${STACKS:-embedded postgres}; do
+    "run_$stack"
+done
 
-psql -q -h 127.0.0.1 -U postgres -c "create database $database" >/dev/null
-shared=(DATABASE_URL="postgres://postgres@127.0.0.1:5432/$database" REDIS_URL=redis://127.0.0.1:6379
-    SMARTVILLE_BUS_NAMESPACE="load-$$.")
-serve 18181 mobile-api,relay "${shared[@]}"
-serve 18182 scoring "${shared[@]}"
-serve 18183 ledger "${shared[@]}"
-"$bin/smartville-load" run --base http://127.0.0.1:18181 --stack "PostgreSQL + Redis Streams, 3 processes" \
-    --rate "$postgres_rate" --duration "$duration" --report "$work/postgres.json" >"$work/postgres.out" || status=1
-stop_all
-
-"$bin/smartville-load" table "$work/embedded.json" "$work/postgres.json"
+"$bin/smartville-load" table "${reports[@]}"
 if [ "$status" -ne 0 ]; then
     echo "a run reported errors or ledger mismatches:" >&2
     grep -h '"error\|mismatches' "$work"/*.json >&2 || true

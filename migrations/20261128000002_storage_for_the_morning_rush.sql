@@ -20,8 +20,8 @@ insert into trip_traces (tenant_id, trip_id, format, trace)
     select tenant_id, id, trace_format, trace from trips where trace is not null;
 
 -- Fingerprints of decided trips, indexed by coarse area and then by trip id,
--- so "the latest N rides that started in this area" is one short index range
--- instead of a sort of every ride ever made there. Stored in the scoring
+-- so "the latest N rides of others that started in this area" is one short
+-- index range instead of a sort of every ride ever made there. Stored in the scoring
 -- library's binary form (a few hundred bytes, no JSON parse): the JSON
 -- fingerprints of trips decided before this migration are not carried over,
 -- so those rides are no longer candidates for replay detection.
@@ -34,6 +34,8 @@ create table trip_fingerprints (
     primary key (tenant_id, trip_id)
 );
 create index trip_fingerprints_by_area on trip_fingerprints (tenant_id, area_cell, trip_id);
+-- A participant's own earlier rides are compared wherever and however long ago they were made.
+create index trip_fingerprints_by_participant on trip_fingerprints (tenant_id, participant_id, trip_id);
 
 drop index trips_by_area;
 alter table trips drop column trace;

@@ -9,13 +9,13 @@
 
 use smartville_scoring::{Decision, Effect, Reason, ReasonCode};
 use smartville_store::ledger::{self as accounts, AccountKind, Transfer};
-use smartville_store::{StoreError, tenancy, trips};
+use smartville_store::{StoreError, trips};
 
 use crate::{Engine, EngineError, Shutdown, TripEvent, now_ms};
 
 /// Bus group of the ledger workers.
 pub const GROUP: &str = "ledger";
-/// Attempts when a concurrent payout changed the budget between read and write.
+/// Attempts when the budget held less than a ride earned (it may change between attempts).
 const ATTEMPTS: usize = 3;
 
 /// Consumes `trips.decided` until shutdown.
@@ -28,8 +28,12 @@ pub async fn run(engine: Engine, consumer: String, shutdown: Shutdown) -> Result
 }
 
 /// Credits one decided trip (idempotent; trips that are not accepted are skipped).
+///
+/// The transfer is first tried for the full points; when the budget holds
+/// less, the attempt is rolled back and made again for what the budget held.
 pub async fn credit(engine: &Engine, event: &TripEvent) -> Result<(), EngineError> {
     let store = &engine.store;
+    let mut budget_left = i64::MAX;
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -37,14 +41,13 @@ pub async fn credit(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
         if trip.status != "accepted" || trip.credited_at.is_some() {
             return Ok(());
         }
-        let mut tx = store.begin().await?;
-        let coin = tenancy::tenant(&mut *tx, &trip.tenant_id).await?.coin;
+        let coin = engine.coin(&trip.tenant_id).await?;
         let budget = accounts::account_id(AccountKind::Campaign, &trip.campaign_id, &coin);
+        let mut tx = store.begin().await?;
         let wallet =
             accounts::open_account(&mut tx, &trip.tenant_id, AccountKind::Participant, &trip.participant_id, &coin)
                 .await?;
-        let left = accounts::balance(&mut *tx, &trip.tenant_id, &budget).await?;
-        let paid = trip.points.min(left.max(0));
+        let paid = trip.points.min(budget_left).max(0);
         if paid > 0 {
             let transfer = Transfer {
                 id: format!("reward:{}", trip.id),
@@ -56,8 +59,12 @@ pub async fn credit(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
             };
             match accounts::post(&mut tx, &trip.tenant_id, &transfer).await {
                 Ok(_) => {}
-                // Another payout took the budget between our read and our write.
-                Err(StoreError::InsufficientFunds { .. }) if attempt < ATTEMPTS => continue,
+                // The budget holds less than the ride earned (or another payout took it since):
+                // roll back and pay what is left.
+                Err(StoreError::InsufficientFunds { balance, .. }) if attempt < ATTEMPTS => {
+                    budget_left = balance;
+                    continue;
+                }
                 Err(error) => return Err(error.into()),
             }
         }

@@ -29,7 +29,8 @@ pub mod ledger;
 pub mod relay;
 pub mod scoring;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use serde::{Deserialize, Serialize};
 use smartville_bus::Bus;
@@ -100,6 +101,8 @@ pub struct Engine {
     pub outbox_written: Arc<Notify>,
     /// The bus topics.
     pub topics: Arc<Topics>,
+    /// Each tenant's coin, read once: a tenant never changes the coin it issues.
+    tenant_coins: Arc<RwLock<HashMap<String, String>>>,
 }
 
 impl Engine {
@@ -111,7 +114,18 @@ impl Engine {
             campaigns: Arc::default(),
             outbox_written: Arc::default(),
             topics: Arc::new(Topics::new(namespace)),
+            tenant_coins: Arc::default(),
         }
+    }
+
+    /// The coin `tenant_id` pays in (cached: the hot path needs it for every ride).
+    pub async fn coin(&self, tenant_id: &str) -> Result<String, EngineError> {
+        if let Some(coin) = self.tenant_coins.read().unwrap_or_else(PoisonError::into_inner).get(tenant_id) {
+            return Ok(coin.clone());
+        }
+        let coin = smartville_store::tenancy::tenant(self.store.pool(), tenant_id).await?.coin;
+        self.tenant_coins.write().unwrap_or_else(PoisonError::into_inner).insert(tenant_id.to_owned(), coin.clone());
+        Ok(coin)
     }
 }
 

@@ -9,14 +9,18 @@ use smartville_scoring::history::RECENT_RIDES_WINDOW_MS;
 use smartville_scoring::{Fingerprint, History, PriorRide, PriorTrace, Ride, Status};
 use smartville_store::ledger::{self, AccountKind};
 use smartville_store::trips::{self, DecisionRecord, StoredFingerprint};
-use smartville_store::{StoreError, Tx, outbox, participants, tenancy};
+use smartville_store::{StoreError, Tx, outbox, participants};
 
 use crate::{Engine, EngineError, Shutdown, TripEvent, now_ms};
 
 /// Bus group of the scoring workers.
 pub const GROUP: &str = "scoring";
-/// Most earlier traces a ride is compared with.
-const MAX_EARLIER_TRACES: i64 = 500;
+/// Most of the participant's own earlier traces a ride is compared with (two a
+/// school day: about two months), wherever they were made.
+const MAX_OWN_TRACES: i64 = 100;
+/// Most traces of others from the same area a ride is compared with: the
+/// latest ones, where a shared or copied file shows up.
+const MAX_OTHERS_TRACES: i64 = 200;
 
 /// Consumes `trips.submitted` until shutdown.
 pub async fn run(engine: Engine, consumer: String, shutdown: Shutdown) -> Result<(), EngineError> {
@@ -44,7 +48,8 @@ pub async fn decide(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
     let ride = Ride::prepare(&trace, &campaign);
     let mut tx = store.begin().await?;
     participants::lock_for_decision(&mut tx, &trip.tenant_id, &trip.participant_id).await?;
-    let history = history(&mut tx, &trip, ride.fingerprint()).await?;
+    let coin = engine.coin(&trip.tenant_id).await?;
+    let history = history(&mut tx, &trip, &coin, ride.fingerprint()).await?;
     let decision = ride.decide(&history);
     let fingerprint = ride.fingerprint().to_bytes();
     let decision_json = serde_json::to_string(&decision)?;
@@ -83,7 +88,12 @@ pub async fn decide(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
 
 /// The snapshot the checks need: recent counted rides, campaign totals, the
 /// budget left and the earlier traces near this one.
-async fn history(tx: &mut Tx, trip: &trips::Trip, fingerprint: &Fingerprint) -> Result<History, EngineError> {
+async fn history(
+    tx: &mut Tx,
+    trip: &trips::Trip,
+    coin: &str,
+    fingerprint: &Fingerprint,
+) -> Result<History, EngineError> {
     let recent_rides = trips::counted_rides_since(
         &mut **tx,
         &trip.tenant_id,
@@ -102,16 +112,18 @@ async fn history(tx: &mut Tx, trip: &trips::Trip, fingerprint: &Fingerprint) -> 
     .collect();
     let points_in_campaign =
         trips::points_in_campaign(&mut **tx, &trip.tenant_id, &trip.participant_id, &trip.campaign_id).await?;
-    let coin = tenancy::tenant(&mut **tx, &trip.tenant_id).await?.coin;
-    let budget_account = ledger::account_id(AccountKind::Campaign, &trip.campaign_id, &coin);
+    let budget_account = ledger::account_id(AccountKind::Campaign, &trip.campaign_id, coin);
     let budget = ledger::balance(&mut **tx, &trip.tenant_id, &budget_account).await?;
     let cells: Vec<i64> = fingerprint.candidate_cells().into_iter().map(|cell| cell as i64).collect();
-    let earlier_traces = trips::earlier_fingerprints(&mut **tx, &trip.tenant_id, &cells, &trip.id, MAX_EARLIER_TRACES)
-        .await?
+    let (tenant, participant) = (&trip.tenant_id, &trip.participant_id);
+    let own = trips::own_fingerprints(&mut **tx, tenant, participant, &trip.id, MAX_OWN_TRACES).await?;
+    let others = trips::others_fingerprints(&mut **tx, tenant, &cells, participant, MAX_OTHERS_TRACES).await?;
+    let earlier_traces = own
         .into_iter()
-        .filter_map(|earlier| {
-            let fingerprint = Fingerprint::from_bytes(&earlier.fingerprint)?;
-            Some(PriorTrace { own: earlier.participant_id == trip.participant_id, fingerprint })
+        .map(|earlier| (true, earlier))
+        .chain(others.into_iter().map(|earlier| (false, earlier)))
+        .filter_map(|(own, earlier)| {
+            Some(PriorTrace { own, fingerprint: Fingerprint::from_bytes(&earlier.fingerprint)? })
         })
         .collect();
     Ok(History {

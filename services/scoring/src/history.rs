@@ -24,8 +24,8 @@ pub struct History {
     /// Points left in the campaign's budget.
     pub budget_remaining: u64,
     /// Fingerprints of earlier traces to compare with: the participant's own
-    /// and other participants' that may resemble this one (e.g. same
-    /// [`Fingerprint::area_cell`] or a neighbour).
+    /// and other participants' that may resemble this one (e.g. those indexed
+    /// under one of its [`Fingerprint::candidate_cells`]).
     pub earlier_traces: Vec<PriorTrace>,
 }
 

@@ -345,15 +345,15 @@ pub struct EarlierFingerprint {
     pub fingerprint: Vec<u8>,
 }
 
-/// The fingerprints of the latest `limit` decided trips of the tenant that
-/// started in one of `cells`, excluding `except_id`. Each cell is one backward
+/// The fingerprints of the latest `limit` decided trips of other participants
+/// of the tenant that started in one of `cells`. Each cell is one backward
 /// range of `trip_fingerprints_by_area`, so the cost does not grow with the
 /// number of rides ever made in the area.
-pub async fn earlier_fingerprints(
+pub async fn others_fingerprints(
     executor: impl sqlx::AnyExecutor<'_>,
     tenant_id: &str,
     cells: &[i64],
-    except_id: &str,
+    participant_id: &str,
     limit: i64,
 ) -> Result<Vec<EarlierFingerprint>, StoreError> {
     if cells.is_empty() {
@@ -366,7 +366,8 @@ pub async fn earlier_fingerprints(
         .map(|(n, cell)| {
             format!(
                 "select * from (select trip_id, participant_id, fingerprint from trip_fingerprints \
-                 where tenant_id = $1 and area_cell = {cell} and trip_id <> $2 order by trip_id desc limit $3) as c{n}"
+                 where tenant_id = $1 and area_cell = {cell} and participant_id <> $2 \
+                 order by trip_id desc limit $3) as c{n}"
             )
         })
         .collect::<Vec<_>>()
@@ -375,6 +376,26 @@ pub async fn earlier_fingerprints(
         "select participant_id, fingerprint from ({per_cell}) as candidates order by trip_id desc limit $3"
     )))
     .bind(tenant_id)
+    .bind(participant_id)
+    .bind(limit)
+    .fetch_all(executor)
+    .await?)
+}
+
+/// The fingerprints of the participant's own latest `limit` decided trips, excluding `except_id`.
+pub async fn own_fingerprints(
+    executor: impl sqlx::AnyExecutor<'_>,
+    tenant_id: &str,
+    participant_id: &str,
+    except_id: &str,
+    limit: i64,
+) -> Result<Vec<EarlierFingerprint>, StoreError> {
+    Ok(sqlx::query_as(
+        "select participant_id, fingerprint from trip_fingerprints \
+         where tenant_id = $1 and participant_id = $2 and trip_id <> $3 order by trip_id desc limit $4",
+    )
+    .bind(tenant_id)
+    .bind(participant_id)
     .bind(except_id)
     .bind(limit)
     .fetch_all(executor)

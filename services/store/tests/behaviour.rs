@@ -278,11 +278,12 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
         trips::counted_rides_since(town.store.pool(), &town.tenant, "ann", &town.campaign, 0, "other").await.unwrap();
     assert_eq!(counted.len(), 1);
     assert_eq!(trips::points_in_campaign(town.store.pool(), &town.tenant, "ann", &town.campaign).await.unwrap(), 24);
-    let earlier = trips::earlier_fingerprints(town.store.pool(), &town.tenant, &[41, 42], "other", 10).await.unwrap();
+    let earlier = trips::others_fingerprints(town.store.pool(), &town.tenant, &[41, 42], "bob", 10).await.unwrap();
     assert_eq!(earlier, [EarlierFingerprint { participant_id: "ann".into(), fingerprint: b"fp".to_vec() }]);
-    assert!(
-        trips::earlier_fingerprints(town.store.pool(), &town.tenant, &[42], &trip.id, 10).await.unwrap().is_empty()
-    );
+    assert!(trips::others_fingerprints(town.store.pool(), &town.tenant, &[42], "ann", 10).await.unwrap().is_empty());
+    let own = trips::own_fingerprints(town.store.pool(), &town.tenant, "ann", "other", 10).await.unwrap();
+    assert_eq!(own, earlier);
+    assert!(trips::own_fingerprints(town.store.pool(), &town.tenant, "ann", &trip.id, 10).await.unwrap().is_empty());
     // Another tenant sees nothing of it.
     assert!(trips::get(town.store.pool(), "another-tenant", &trip.id).await.unwrap().is_none());
 }
@@ -319,27 +320,27 @@ async fn decide(town: &Town, trip: &str, cell: Option<i64>, bytes: &[u8], decide
 
 async fn replay_candidates_are_the_latest_rides_of_the_nearby_cells(db: TestDatabase) {
     let town = town(&db, 100).await;
-    for (i, cell) in [7, 7, 8, 7, 9, 8].into_iter().enumerate() {
-        let Inserted::New(trip) = insert(&town, &new_trip(&town, "ann", &format!("k{i}"), "b")).await else { panic!() };
+    let rides = [("ann", 7), ("bob", 7), ("bob", 8), ("cid", 7), ("bob", 9), ("cid", 8), ("ann", 8)];
+    for (i, (participant, cell)) in rides.into_iter().enumerate() {
+        let Inserted::New(trip) = insert(&town, &new_trip(&town, participant, &format!("k{i}"), "b")).await else {
+            panic!()
+        };
         decide(&town, &trip.id, Some(cell), format!("fp{i}").as_bytes(), 2_000).await;
     }
-    let found = |cells: &'static [i64], limit| {
-        let town = &town;
-        async move {
-            trips::earlier_fingerprints(town.store.pool(), &town.tenant, cells, "none", limit)
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|e| String::from_utf8(e.fingerprint).unwrap())
-                .collect::<Vec<_>>()
-        }
+    let names = |found: Vec<EarlierFingerprint>| {
+        found.into_iter().map(|e| String::from_utf8(e.fingerprint).unwrap()).collect::<Vec<_>>()
     };
-    assert_eq!(found(&[7, 8], 10).await, ["fp5", "fp3", "fp2", "fp1", "fp0"], "newest first, cell 9 left out");
-    assert_eq!(found(&[7, 8], 3).await, ["fp5", "fp3", "fp2"], "the latest three over both cells");
-    assert_eq!(found(&[9], 10).await, ["fp4"]);
-    assert!(found(&[], 10).await.is_empty());
-    let other_tenant =
-        trips::earlier_fingerprints(town.store.pool(), "another-tenant", &[7], "none", 10).await.unwrap();
+    let others = |cells: &'static [i64], limit| {
+        let town = &town;
+        async move { names(trips::others_fingerprints(town.store.pool(), &town.tenant, cells, "ann", limit).await.unwrap()) }
+    };
+    assert_eq!(others(&[7, 8], 10).await, ["fp5", "fp3", "fp2", "fp1"], "newest first; ann's own and cell 9 left out");
+    assert_eq!(others(&[7, 8], 2).await, ["fp5", "fp3"], "the latest two over both cells");
+    assert_eq!(others(&[9], 10).await, ["fp4"]);
+    assert!(others(&[], 10).await.is_empty());
+    let own = trips::own_fingerprints(town.store.pool(), &town.tenant, "ann", "none", 10).await.unwrap();
+    assert_eq!(names(own), ["fp6", "fp0"], "all of ann's own, whatever the cell");
+    let other_tenant = trips::others_fingerprints(town.store.pool(), "another-tenant", &[7], "ann", 10).await.unwrap();
     assert!(other_tenant.is_empty());
 }
 
