@@ -53,9 +53,19 @@ stop_all() {
     pids=()
 }
 
+# The demo campaign's budget (100,000 points) pays about 4,000 rides; the rush must not run it dry,
+# or most rides would be refused without reaching the ledger.
+sed 's/"budget_points": *[0-9]*/"budget_points": 1000000000/' examples/campaign.json >"$work/campaign.json"
+
+# fund DATABASE_URL: gives the demo campaign the rush's budget.
+fund() {
+    env "$1" SMARTVILLE_DATA_DIR="$work/data" RUST_LOG=warn "$bin/smartville" campaign apply "$work/campaign.json" >/dev/null
+}
+
 # Each stack: start it, run the scenario, stop it; its report joins the table.
 run_embedded() {
     serve 18180 all DATABASE_URL="sqlite://$work/embedded/smartville.db"
+    fund DATABASE_URL="sqlite://$work/embedded/smartville.db"
     "$bin/smartville-load" run --base http://127.0.0.1:18180 --stack "embedded: SQLite, in-process bus, 1 process" \
         --rate "$embedded_rate" --duration "$duration" --report "$work/embedded.json" >"$work/embedded.out" || status=1
     reports+=("$work/embedded.json")
@@ -69,6 +79,7 @@ run_postgres() {
     serve 18181 mobile-api,relay "${shared[@]}"
     serve 18182 scoring "${shared[@]}"
     serve 18183 ledger "${shared[@]}"
+    fund "${shared[0]}"
     "$bin/smartville-load" run --base http://127.0.0.1:18181 --stack "PostgreSQL + Redis Streams, 3 processes" \
         --rate "$postgres_rate" --duration "$duration" --report "$work/postgres.json" >"$work/postgres.out" || status=1
     reports+=("$work/postgres.json")

@@ -60,7 +60,7 @@ pub async fn publish_pending(engine: &Engine) -> Result<usize, EngineError> {
     let events = outbox::waiting(engine.store.pool(), BATCH).await?;
     let messages: Vec<(&str, &[u8])> = events.iter().map(|e| (e.topic.as_str(), e.payload.as_bytes())).collect();
     engine.bus.publish_all(&messages).await?;
-    outbox::remove(engine.store.pool(), &events).await?;
+    outbox::remove(engine.store.writer(), &events).await?;
     Ok(events.len())
 }
 

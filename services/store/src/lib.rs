@@ -4,13 +4,20 @@
 //! production. Both are reached through sqlx's `Any` driver with portable SQL
 //! (`$n` placeholders, `on conflict`, `returning`, text ids and epoch-millisecond
 //! times), so every query exists once and one behavioural test suite checks
-//! both backends. The two differences are handled here, in one place:
+//! both backends. Where the two differ, it is handled here, in one place:
 //!
 //! - the URL scheme chooses the backend (`sqlite:` or `postgres://`); any
 //!   other scheme is an error;
-//! - write transactions on SQLite start with `BEGIN IMMEDIATE`, taking the
-//!   write lock up front: a deferred transaction that reads and then writes can
-//!   fail with `SQLITE_BUSY` instead of waiting for the lock.
+//! - SQLite has one writer at a time: write transactions go through a pool of
+//!   one connection (writers wait their turn in the pool, in order, instead of
+//!   polling in SQLite's busy handler) and start with `BEGIN IMMEDIATE`, taking
+//!   the write lock up front (a deferred transaction that reads and then
+//!   writes can fail with `SQLITE_BUSY` instead of waiting for the lock);
+//! - PostgreSQL keeps the compact traces out of line without compressing them.
+//!
+//! SQL built at run time (a list of ids or cells of varying length) is sent
+//! unprepared: each shape would otherwise take a slot in the per-connection
+//! statement cache, and PostgreSQL plans it with the actual values.
 //!
 //! Modules follow the data: [`tenancy`] (tenants, schools, classes, campaigns,
 //! merchants), [`participants`] (joining, refresh tokens), [`trips`]
@@ -80,7 +87,11 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 /// A connection pool to the engine's database. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
+    /// Reads (and, on PostgreSQL, everything).
     pool: AnyPool,
+    /// Writes: on SQLite one connection, so writers queue in the pool instead of sleeping in
+    /// SQLite's busy handler; on PostgreSQL the same pool as `pool`.
+    writer: AnyPool,
     backend: Backend,
 }
 
@@ -96,7 +107,7 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedScheme(url.split(':').next().unwrap_or_default().to_owned()));
         };
-        let pool = match backend {
+        let (pool, writer) = match backend {
             Backend::Sqlite => {
                 let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
                 let path = path.split('?').next().unwrap_or(path);
@@ -104,32 +115,30 @@ impl Store {
                     std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
                 }
                 let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
-                AnyPoolOptions::new()
-                    .max_connections(8)
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            // WAL lets readers work while one writer commits; the busy
-                            // timeout makes writers queue instead of failing.
-                            conn.execute(
-                                "pragma journal_mode = wal; pragma busy_timeout = 10000; pragma foreign_keys = on",
-                            )
-                            .await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_with(AnyConnectOptions::from_str(&url)?)
-                    .await?
+                let writer = sqlite_pool(&url, 1).await?;
+                (sqlite_pool(&url, 8).await?, writer)
             }
             Backend::Postgres => {
-                AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await?;
+                (pool.clone(), pool)
             }
         };
-        Ok(Self { pool, backend })
+        Ok(Self { pool, writer, backend })
     }
 
     /// Brings the schema up to date (idempotent).
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR.run(&self.pool).await?;
+        MIGRATOR.run(&self.writer).await?;
+        if self.backend == Backend::Postgres {
+            // The compact trace hardly compresses: store it out of line without trying.
+            sqlx::query("alter table trip_traces alter column trace set storage external")
+                .execute(&self.writer)
+                .await?;
+        }
         Ok(())
     }
 
@@ -143,11 +152,16 @@ impl Store {
         &self.pool
     }
 
-    /// Starts a write transaction (see the crate docs for SQLite's `BEGIN IMMEDIATE`).
+    /// The pool for a single write statement outside a transaction (on SQLite, the one writer).
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
+    }
+
+    /// Starts a write transaction (see the crate docs for SQLite's single writer).
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("begin immediate").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => self.writer.begin_with("begin immediate").await?,
+            Backend::Postgres => self.writer.begin().await?,
         })
     }
 
@@ -156,6 +170,23 @@ impl Store {
         sqlx::query("select 1").execute(&self.pool).await?;
         Ok(())
     }
+}
+
+/// A pool of `size` connections to a SQLite file in WAL mode.
+async fn sqlite_pool(url: &str, size: u32) -> Result<AnyPool, StoreError> {
+    Ok(AnyPoolOptions::new()
+        .max_connections(size)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                // WAL lets readers work while the writer commits; the busy timeout covers the
+                // rare writer of another process (an operator command).
+                conn.execute("pragma journal_mode = wal; pragma busy_timeout = 10000; pragma foreign_keys = on")
+                    .await?;
+                Ok(())
+            })
+        })
+        .connect_with(AnyConnectOptions::from_str(url)?)
+        .await?)
 }
 
 /// Milliseconds since the Unix epoch, the engine's time representation in storage.

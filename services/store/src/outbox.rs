@@ -51,7 +51,9 @@ pub async fn remove(executor: impl sqlx::AnyExecutor<'_>, events: &[OutboxEvent]
         return Ok(());
     }
     let placeholders = (1..=events.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(",");
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("delete from outbox where id in ({placeholders})")));
+    // Unprepared (see the crate docs on dynamic SQL).
+    let mut query =
+        sqlx::query(sqlx::AssertSqlSafe(format!("delete from outbox where id in ({placeholders})"))).persistent(false);
     for event in events {
         query = query.bind(&event.id);
     }

@@ -69,14 +69,18 @@ pub struct Trip {
     pub credited_at: Option<i64>,
 }
 
-/// `select` of every trip column except the trace, followed by `$tail` (a literal), as a static string.
+/// Every column of a trip row (the trace lives in `trip_traces`), as a literal for `concat!`.
+macro_rules! trip_columns {
+    () => {
+        "tenant_id, id, participant_id, campaign_id, body_hash, status, points, distance_m, duration_s, \
+         decision, submitted_at, started_at, ended_at, decided_at, credited_at"
+    };
+}
+
+/// `select` of every trip column followed by `$tail` (a literal), as a static string.
 macro_rules! select_trips {
     ($tail:literal) => {
-        concat!(
-            "select tenant_id, id, participant_id, campaign_id, body_hash, status, points, distance_m, duration_s, ",
-            "decision, submitted_at, started_at, ended_at, decided_at, credited_at from trips ",
-            $tail
-        )
+        concat!("select ", trip_columns!(), " from trips ", $tail)
     };
 }
 
@@ -91,12 +95,14 @@ pub enum Inserted {
 
 /// Stores a submission and its trace unless the participant already used its idempotency key.
 pub async fn insert(tx: &mut Tx, trip: &NewTrip) -> Result<Inserted, StoreError> {
-    let inserted = sqlx::query(
+    let inserted: Option<Trip> = sqlx::query_as(concat!(
         "insert into trips (tenant_id, id, participant_id, campaign_id, idempotency_key, body_hash, \
                             submitted_at, started_at, ended_at, status, points) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0) \
-         on conflict (tenant_id, participant_id, idempotency_key) do nothing",
-    )
+         on conflict (tenant_id, participant_id, idempotency_key) do nothing \
+         returning ",
+        trip_columns!()
+    ))
     .bind(&trip.tenant_id)
     .bind(&trip.id)
     .bind(&trip.participant_id)
@@ -106,10 +112,9 @@ pub async fn insert(tx: &mut Tx, trip: &NewTrip) -> Result<Inserted, StoreError>
     .bind(trip.submitted_at)
     .bind(trip.started_at)
     .bind(trip.ended_at)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if inserted == 1 {
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(stored) = inserted {
         sqlx::query("insert into trip_traces (tenant_id, trip_id, format, trace) values ($1, $2, $3, $4)")
             .bind(&trip.tenant_id)
             .bind(&trip.id)
@@ -117,15 +122,15 @@ pub async fn insert(tx: &mut Tx, trip: &NewTrip) -> Result<Inserted, StoreError>
             .bind(&trip.trace)
             .execute(&mut **tx)
             .await?;
+        return Ok(Inserted::New(stored));
     }
-    let stored: Trip =
-        sqlx::query_as(select_trips!("where tenant_id = $1 and participant_id = $2 and idempotency_key = $3"))
-            .bind(&trip.tenant_id)
-            .bind(&trip.participant_id)
-            .bind(&trip.idempotency_key)
-            .fetch_one(&mut **tx)
-            .await?;
-    Ok(if inserted == 1 { Inserted::New(stored) } else { Inserted::Existing(stored) })
+    let stored = sqlx::query_as(select_trips!("where tenant_id = $1 and participant_id = $2 and idempotency_key = $3"))
+        .bind(&trip.tenant_id)
+        .bind(&trip.participant_id)
+        .bind(&trip.idempotency_key)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(Inserted::Existing(stored))
 }
 
 /// One trip of a tenant.
@@ -148,7 +153,8 @@ pub async fn get_many(
     }
     let placeholders = (2..ids.len() + 2).map(|n| format!("${n}")).collect::<Vec<_>>().join(",");
     let sql = format!(select_trips!("where tenant_id = $1 and id in ({})"), placeholders);
-    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(tenant_id);
+    // Unprepared (see the crate docs on dynamic SQL).
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).persistent(false).bind(tenant_id);
     for id in ids {
         query = query.bind(id);
     }
@@ -372,9 +378,11 @@ pub async fn others_fingerprints(
         })
         .collect::<Vec<_>>()
         .join(" union all ");
+    // Unprepared (see the crate docs on dynamic SQL).
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select participant_id, fingerprint from ({per_cell}) as candidates order by trip_id desc limit $3"
     )))
+    .persistent(false)
     .bind(tenant_id)
     .bind(participant_id)
     .bind(limit)
