@@ -19,7 +19,7 @@ create table trip_traces (
 insert into trip_traces (tenant_id, trip_id, format, trace)
     select tenant_id, id, trace_format, trace from trips where trace is not null;
 
--- Fingerprints of decided trips, indexed by coarse area and then by trip id,
+-- Fingerprints of decided trips, keyed by coarse area and then by trip id,
 -- so "the latest N rides of others that started in this area" is one short
 -- index range instead of a sort of every ride ever made there. Stored in the scoring
 -- library's binary form (a few hundred bytes, no JSON parse): the JSON
@@ -31,9 +31,10 @@ create table trip_fingerprints (
     participant_id text not null,
     area_cell bigint not null,
     fingerprint bytea not null,
-    primary key (tenant_id, trip_id)
+    -- the key is the lookup ("the latest rides of this area"), so the rows of
+    -- an area sit together in the one index the lookup needs
+    primary key (tenant_id, area_cell, trip_id)
 );
-create index trip_fingerprints_by_area on trip_fingerprints (tenant_id, area_cell, trip_id);
 -- A participant's own earlier rides are compared wherever and however long ago they were made.
 create index trip_fingerprints_by_participant on trip_fingerprints (tenant_id, participant_id, trip_id);
 

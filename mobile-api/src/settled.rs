@@ -17,7 +17,7 @@ use smartville_store::trips::{self, Trip};
 use tokio::sync::{Notify, oneshot};
 
 /// How often the waiting trips are looked up: the most a settled trip's answer is delayed.
-const TICK: Duration = Duration::from_millis(20);
+const TICK: Duration = Duration::from_millis(50);
 /// Most trip ids per lookup query.
 const IDS_PER_QUERY: usize = 200;
 /// How long the idle task sleeps before checking that the API still exists.
@@ -34,7 +34,8 @@ pub struct SettledWatch {
     someone_waits: Arc<Notify>,
 }
 
-/// A trip is settled once decided and, when it earns points, credited.
+/// A trip is settled once decided and, when it earns points, credited
+/// (the same rule as [`trips::settled_among`]).
 pub fn is_settled(trip: &Trip) -> bool {
     trip.status != "pending" && (trip.status != "accepted" || trip.credited_at.is_some())
 }
@@ -67,7 +68,8 @@ fn lock(waiting: &Mutex<Waiting>) -> MutexGuard<'_, Waiting> {
     waiting.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The lookup loop: every [`TICK`] while anyone waits, one query per tenant and [`IDS_PER_QUERY`] trips.
+/// The lookup loop: every [`TICK`] while anyone waits, one query per tenant and
+/// [`IDS_PER_QUERY`] trips, answering only the settled ones.
 async fn look_up(waiting: Weak<Mutex<Waiting>>, someone_waits: Arc<Notify>, store: Store) {
     loop {
         let Some(waiting) = waiting.upgrade() else { return };
@@ -91,8 +93,8 @@ async fn look_up(waiting: Weak<Mutex<Waiting>>, someone_waits: Arc<Notify>, stor
         }
         for (tenant_id, ids) in &by_tenant {
             for chunk in ids.chunks(IDS_PER_QUERY) {
-                match trips::get_many(store.pool(), tenant_id, chunk).await {
-                    Ok(found) => wake_settled(&waiting, found),
+                match trips::settled_among(store.pool(), tenant_id, chunk).await {
+                    Ok(settled) => wake(&waiting, settled),
                     Err(error) => tracing::warn!(%error, "looking up waiting trips failed; trying again"),
                 }
             }
@@ -102,9 +104,9 @@ async fn look_up(waiting: Weak<Mutex<Waiting>>, someone_waits: Arc<Notify>, stor
     }
 }
 
-fn wake_settled(waiting: &Mutex<Waiting>, found: Vec<Trip>) {
+fn wake(waiting: &Mutex<Waiting>, settled: Vec<Trip>) {
     let mut waiting = lock(waiting);
-    for trip in found.into_iter().filter(is_settled) {
+    for trip in settled {
         for sender in waiting.remove(&(trip.tenant_id.clone(), trip.id.clone())).unwrap_or_default() {
             let _ = sender.send(trip.clone());
         }

@@ -48,6 +48,12 @@ pub async fn credit(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
             accounts::open_account(&mut tx, &trip.tenant_id, AccountKind::Participant, &trip.participant_id, &coin)
                 .await?;
         let paid = trip.points.min(budget_left).max(0);
+        let decision = trip.decision.as_deref().unwrap_or("{}");
+        let decision = if paid < trip.points { shortened(decision, paid)? } else { decision.to_owned() };
+        if !trips::mark_credited(&mut tx, &trip.tenant_id, &trip.id, paid, &decision, now_ms()).await? {
+            return Ok(()); // credited by a concurrent delivery
+        }
+        // The transfer last: it locks the campaign budget, which every ride's credit shares.
         if paid > 0 {
             let transfer = Transfer {
                 id: format!("reward:{}", trip.id),
@@ -68,9 +74,6 @@ pub async fn credit(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
                 Err(error) => return Err(error.into()),
             }
         }
-        let decision = trip.decision.as_deref().unwrap_or("{}");
-        let decision = if paid < trip.points { shortened(decision, paid)? } else { decision.to_owned() };
-        trips::mark_credited(&mut tx, &trip.tenant_id, &trip.id, paid, &decision, now_ms()).await?;
         tx.commit().await.map_err(StoreError::from)?;
         tracing::info!(trip = %trip.id, paid, "trip credited");
         return Ok(());

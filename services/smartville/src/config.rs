@@ -73,7 +73,7 @@ impl Config {
             bus_reclaim_idle: Duration::from_millis(number("SMARTVILLE_BUS_RECLAIM_IDLE_MS", 30_000)?),
             signing_key_pem,
             request_timeout: Duration::from_secs(number("SMARTVILLE_REQUEST_TIMEOUT_S", 30)?),
-            workers: usize::try_from(number("SMARTVILLE_WORKERS", 4)?)?.max(1),
+            workers: usize::try_from(number("SMARTVILLE_WORKERS", 16)?)?.max(1),
             seed_demo: var("SMARTVILLE_SEED_DEMO").is_none_or(|v| v != "false" && v != "0"),
             data_dir,
             database_url,

@@ -142,8 +142,9 @@ pub async fn get(executor: impl sqlx::AnyExecutor<'_>, tenant_id: &str, id: &str
         .await?)
 }
 
-/// The trips among `ids` of a tenant (in no particular order; unknown ids are left out).
-pub async fn get_many(
+/// The trips among `ids` of a tenant that are settled: decided and, when
+/// accepted, credited (unknown and unsettled ids are left out, in no particular order).
+pub async fn settled_among(
     executor: impl sqlx::AnyExecutor<'_>,
     tenant_id: &str,
     ids: &[String],
@@ -152,7 +153,13 @@ pub async fn get_many(
         return Ok(Vec::new());
     }
     let placeholders = (2..ids.len() + 2).map(|n| format!("${n}")).collect::<Vec<_>>().join(",");
-    let sql = format!(select_trips!("where tenant_id = $1 and id in ({})"), placeholders);
+    let sql = format!(
+        select_trips!(
+            "where tenant_id = $1 and id in ({}) \
+             and status <> 'pending' and (status <> 'accepted' or credited_at is not null)"
+        ),
+        placeholders
+    );
     // Unprepared (see the crate docs on dynamic SQL).
     let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).persistent(false).bind(tenant_id);
     for id in ids {
@@ -353,7 +360,7 @@ pub struct EarlierFingerprint {
 
 /// The fingerprints of the latest `limit` decided trips of other participants
 /// of the tenant that started in one of `cells`. Each cell is one backward
-/// range of `trip_fingerprints_by_area`, so the cost does not grow with the
+/// range of the `trip_fingerprints` key, so the cost does not grow with the
 /// number of rides ever made in the area.
 pub async fn others_fingerprints(
     executor: impl sqlx::AnyExecutor<'_>,

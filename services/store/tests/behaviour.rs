@@ -17,7 +17,7 @@ test_on_both_backends!(
     a_decision_and_a_credit_are_recorded_once,
     trips_page_newest_first,
     replay_candidates_are_the_latest_rides_of_the_nearby_cells,
-    trips_are_read_in_batches_within_their_tenant,
+    settled_trips_are_found_in_batches_within_their_tenant,
     trips_waiting_for_their_next_step_are_found,
     the_outbox_hands_out_events_in_order_until_published,
     joining_enrols_in_the_tenants_campaigns,
@@ -344,20 +344,41 @@ async fn replay_candidates_are_the_latest_rides_of_the_nearby_cells(db: TestData
     assert!(other_tenant.is_empty());
 }
 
-async fn trips_are_read_in_batches_within_their_tenant(db: TestDatabase) {
+async fn settled_trips_are_found_in_batches_within_their_tenant(db: TestDatabase) {
     let town = town(&db, 100).await;
     let mut ids = Vec::new();
-    for i in 0..3 {
+    for i in 0..4 {
         let Inserted::New(trip) = insert(&town, &new_trip(&town, "ann", &format!("k{i}"), "b")).await else { panic!() };
         ids.push(trip.id);
     }
-    let wanted = vec![ids[0].clone(), ids[2].clone(), "unknown".to_owned()];
-    let mut found: Vec<String> =
-        trips::get_many(town.store.pool(), &town.tenant, &wanted).await.unwrap().into_iter().map(|t| t.id).collect();
+    // ids[0] stays pending; ids[1] is accepted and not credited yet; ids[2] is credited; ids[3] is rejected.
+    decide(&town, &ids[1], None, b"", 2_000).await;
+    decide(&town, &ids[2], None, b"", 2_000).await;
+    let rejected = DecisionRecord {
+        status: "rejected",
+        points: 0,
+        distance_m: 0,
+        duration_s: 0,
+        decision_json: "{}",
+        fingerprint: None,
+        decided_at: 2_000,
+    };
+    let mut tx = town.store.begin().await.unwrap();
+    trips::mark_credited(&mut tx, &town.tenant, &ids[2], 10, "{}", 3_000).await.unwrap();
+    trips::record_decision(&mut tx, &town.tenant, &ids[3], &rejected).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut wanted = ids.clone();
+    wanted.push("unknown".to_owned());
+    let mut found: Vec<String> = trips::settled_among(town.store.pool(), &town.tenant, &wanted)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
     found.sort();
-    assert_eq!(found, [ids[0].clone(), ids[2].clone()]);
-    assert!(trips::get_many(town.store.pool(), "another-tenant", &wanted).await.unwrap().is_empty());
-    assert!(trips::get_many(town.store.pool(), &town.tenant, &[]).await.unwrap().is_empty());
+    assert_eq!(found, [ids[2].clone(), ids[3].clone()]);
+    assert!(trips::settled_among(town.store.pool(), "another-tenant", &wanted).await.unwrap().is_empty());
+    assert!(trips::settled_among(town.store.pool(), &town.tenant, &[]).await.unwrap().is_empty());
 }
 
 async fn trips_waiting_for_their_next_step_are_found(db: TestDatabase) {
