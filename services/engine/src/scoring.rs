@@ -46,9 +46,9 @@ pub async fn decide(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
     // The limits as they were when the trip was accepted: its age is judged at upload time.
     let trace = crate::ingest::read_stored(&format, &body)?.validate(&campaign.trace_limits(), trip.submitted_at)?;
     let ride = Ride::prepare(&trace, &campaign);
+    let coin = engine.coin(&trip.tenant_id).await?;
     let mut tx = store.begin().await?;
     participants::lock_for_decision(&mut tx, &trip.tenant_id, &trip.participant_id).await?;
-    let coin = engine.coin(&trip.tenant_id).await?;
     let history = history(&mut tx, &trip, &coin, ride.fingerprint()).await?;
     let decision = ride.decide(&history);
     let fingerprint = ride.fingerprint().to_bytes();
