@@ -32,6 +32,10 @@ struct Cached {
 #[derive(Default)]
 pub struct CampaignCache {
     compiled: RwLock<HashMap<(String, String), Cached>>,
+    /// Held while compiling, so that a burst of uploads arriving when a campaign
+    /// changed compiles it once, not once per upload (each compile takes
+    /// milliseconds and megabytes).
+    compiling: tokio::sync::Mutex<()>,
 }
 
 impl CampaignCache {
@@ -43,17 +47,13 @@ impl CampaignCache {
         campaign_id: &str,
     ) -> Result<Arc<CompiledCampaign>, EngineError> {
         let key = (tenant_id.to_owned(), campaign_id.to_owned());
-        let cached = self.read().get(&key).map(|c| (c.version, c.checked, c.compiled.clone()));
-        if let Some((version, checked, compiled)) = cached {
-            if checked.elapsed() < RECHECK_AFTER {
-                return Ok(compiled);
-            }
-            if tenancy::campaign_version(store.pool(), tenant_id, campaign_id).await? == version {
-                if let Some(entry) = self.write().get_mut(&key) {
-                    entry.checked = Instant::now();
-                }
-                return Ok(compiled);
-            }
+        if let Some(compiled) = self.current(store, &key).await? {
+            return Ok(compiled);
+        }
+        let _compiling = self.compiling.lock().await;
+        // Another upload may have compiled it while this one waited.
+        if let Some(compiled) = self.current(store, &key).await? {
+            return Ok(compiled);
         }
         let stored = tenancy::campaign(store.pool(), tenant_id, campaign_id).await?;
         let spec = CampaignSpec::from_json(stored.spec.as_bytes())?;
@@ -64,6 +64,30 @@ impl CampaignCache {
         let entry = Cached { version: stored.updated_at, checked: Instant::now(), compiled: compiled.clone() };
         self.write().insert(key, entry);
         Ok(compiled)
+    }
+
+    /// The cached campaign if it is still the stored version (asking the database at most
+    /// once per [`RECHECK_AFTER`]).
+    async fn current(
+        &self,
+        store: &Store,
+        key: &(String, String),
+    ) -> Result<Option<Arc<CompiledCampaign>>, EngineError> {
+        let Some((version, checked, compiled)) =
+            self.read().get(key).map(|c| (c.version, c.checked, c.compiled.clone()))
+        else {
+            return Ok(None);
+        };
+        if checked.elapsed() < RECHECK_AFTER {
+            return Ok(Some(compiled));
+        }
+        if tenancy::campaign_version(store.pool(), &key.0, &key.1).await? != version {
+            return Ok(None);
+        }
+        if let Some(entry) = self.write().get_mut(key) {
+            entry.checked = Instant::now();
+        }
+        Ok(Some(compiled))
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<(String, String), Cached>> {
