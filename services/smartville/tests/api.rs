@@ -47,17 +47,9 @@ async fn the_same_trip_posted_100_times_concurrently_is_credited_once(app: &Test
     let (_, token, _) = app.join().await;
     let uploads: Vec<_> = (0..100)
         .map(|_| {
-            let (client, url, token) = (app.client.clone(), app.url("/v1/trips"), token.clone());
+            let (client, base, token) = (app.client.clone(), app.base.clone(), token.clone());
             tokio::spawn(async move {
-                let response = client
-                    .post(url)
-                    .bearer_auth(token)
-                    .header("content-type", "application/gpx+xml")
-                    .header("idempotency-key", "same-ride")
-                    .body(include_str!("../../../examples/ride.gpx"))
-                    .send()
-                    .await
-                    .unwrap();
+                let response = common::upload_example(&client, &base, &token, "same-ride", 0).await;
                 assert!(
                     response.status() == StatusCode::OK || response.status() == StatusCode::ACCEPTED,
                     "{}",
@@ -134,7 +126,7 @@ async fn bad_uploads_are_4xx_problems_and_change_nothing(app: &TestApp) {
         ),
         ("application/json", vec![b' '; 300 * 1024], Some("e"), "BODY_TOO_LARGE"),
         ("text/plain", b"hello".to_vec(), Some("f"), "UNSUPPORTED_MEDIA_TYPE"),
-        ("application/gpx+xml", include_bytes!("../../../examples/ride.gpx").to_vec(), None, "MISSING_IDEMPOTENCY_KEY"),
+        ("application/gpx+xml", common::EXAMPLE_RIDE.as_bytes().to_vec(), None, "MISSING_IDEMPOTENCY_KEY"),
     ];
     for (content_type, body, key, code) in cases {
         let response = post(content_type, body, key).await.unwrap();
@@ -302,16 +294,7 @@ async fn a_request_over_the_time_limit_ends_with_a_problem() {
     let problem: Value = response.json().await.unwrap();
     assert_eq!(problem["code"], "TIMEOUT");
     // The upload itself was stored before the wait: the retry finds it.
-    let retry = app
-        .client
-        .post(app.url("/v1/trips"))
-        .bearer_auth(&token)
-        .header("content-type", "application/gpx+xml")
-        .header("idempotency-key", "slow")
-        .body(include_str!("../../../examples/ride.gpx"))
-        .send()
-        .await
-        .unwrap();
+    let retry = common::upload_example(&app.client, &app.base, &token, "slow", 0).await;
     assert_eq!(retry.status(), StatusCode::ACCEPTED);
     app.stop().await;
 }

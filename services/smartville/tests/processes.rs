@@ -104,10 +104,7 @@ impl Drop for Process {
 }
 
 async fn join(client: &Client, api: &str) -> String {
-    let response =
-        client.post(format!("{api}/v1/auth/join")).json(&json!({"join_code": "GEEL-5A"})).send().await.unwrap();
-    let body: Value = response.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
+    common::join_demo_class(client, api).await["access_token"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,15 +115,7 @@ async fn the_walkthrough_passes_with_components_in_three_processes() {
     let ledger_process = deployment.start("ledger").await;
     let client = Client::new();
     let token = join(&client, &api.base).await;
-    let response = client
-        .post(format!("{}/v1/trips?wait=10", api.base))
-        .bearer_auth(&token)
-        .header("content-type", "application/gpx+xml")
-        .header("idempotency-key", "ride-1")
-        .body(include_str!("../../../examples/ride.gpx"))
-        .send()
-        .await
-        .unwrap();
+    let response = common::upload_example(&client, &api.base, &token, "ride-1", 10).await;
     assert_eq!(response.status(), StatusCode::OK);
     let trip: Value = response.json().await.unwrap();
     assert_eq!(trip["status"], "accepted", "{trip:#}");

@@ -290,11 +290,7 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
 
 async fn trips_page_newest_first(db: TestDatabase) {
     let town = town(&db, 100).await;
-    let mut ids = Vec::new();
-    for i in 0..5 {
-        let Inserted::New(trip) = insert(&town, &new_trip(&town, "ann", &format!("k{i}"), "b")).await else { panic!() };
-        ids.push(trip.id);
-    }
+    let ids = trips_of(&town, "ann", 5).await;
     insert(&town, &new_trip(&town, "bob", "k0", "b")).await;
     let page = trips::list(town.store.pool(), &town.tenant, "ann", None, 2).await.unwrap();
     assert_eq!(page.iter().map(|t| &t.id).collect::<Vec<_>>(), [&ids[4], &ids[3]]);
@@ -302,16 +298,31 @@ async fn trips_page_newest_first(db: TestDatabase) {
     assert_eq!(next.iter().map(|t| &t.id).collect::<Vec<_>>(), [&ids[2], &ids[1], &ids[0]]);
 }
 
-/// Decides a stored trip as accepted at `decided_at`, indexing a fingerprint in `cell` when given.
-async fn decide(town: &Town, trip: &str, cell: Option<i64>, bytes: &[u8], decided_at: i64) {
+/// Stores a new trip of `participant` under idempotency key `key`; returns its id.
+async fn stored_trip(town: &Town, participant: &str, key: &str) -> String {
+    let Inserted::New(trip) = insert(town, &new_trip(town, participant, key, "b")).await else { panic!("a new trip") };
+    trip.id
+}
+
+/// Ids of `count` new trips of `participant`, oldest first.
+async fn trips_of(town: &Town, participant: &str, count: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in 0..count {
+        ids.push(stored_trip(town, participant, &format!("k{i}")).await);
+    }
+    ids
+}
+
+/// Decides a stored trip (at 2 000), indexing a fingerprint in `cell` when given.
+async fn decide(town: &Town, trip: &str, status: &str, cell: Option<i64>, bytes: &[u8]) {
     let record = DecisionRecord {
-        status: "accepted",
-        points: 10,
+        status,
+        points: if status == "accepted" { 10 } else { 0 },
         distance_m: 2_000,
         duration_s: 500,
         decision_json: "{}",
         fingerprint: cell.map(|area_cell| StoredFingerprint { area_cell, bytes }),
-        decided_at,
+        decided_at: 2_000,
     };
     let mut tx = town.store.begin().await.unwrap();
     assert!(trips::record_decision(&mut tx, &town.tenant, trip, &record).await.unwrap());
@@ -322,10 +333,8 @@ async fn replay_candidates_are_the_latest_rides_of_the_nearby_cells(db: TestData
     let town = town(&db, 100).await;
     let rides = [("ann", 7), ("bob", 7), ("bob", 8), ("cid", 7), ("bob", 9), ("cid", 8), ("ann", 8)];
     for (i, (participant, cell)) in rides.into_iter().enumerate() {
-        let Inserted::New(trip) = insert(&town, &new_trip(&town, participant, &format!("k{i}"), "b")).await else {
-            panic!()
-        };
-        decide(&town, &trip.id, Some(cell), format!("fp{i}").as_bytes(), 2_000).await;
+        let trip = stored_trip(&town, participant, &format!("k{i}")).await;
+        decide(&town, &trip, "accepted", Some(cell), format!("fp{i}").as_bytes()).await;
     }
     let names = |found: Vec<EarlierFingerprint>| {
         found.into_iter().map(|e| String::from_utf8(e.fingerprint).unwrap()).collect::<Vec<_>>()
@@ -346,26 +355,13 @@ async fn replay_candidates_are_the_latest_rides_of_the_nearby_cells(db: TestData
 
 async fn settled_trips_are_found_in_batches_within_their_tenant(db: TestDatabase) {
     let town = town(&db, 100).await;
-    let mut ids = Vec::new();
-    for i in 0..4 {
-        let Inserted::New(trip) = insert(&town, &new_trip(&town, "ann", &format!("k{i}"), "b")).await else { panic!() };
-        ids.push(trip.id);
-    }
+    let ids = trips_of(&town, "ann", 4).await;
     // ids[0] stays pending; ids[1] is accepted and not credited yet; ids[2] is credited; ids[3] is rejected.
-    decide(&town, &ids[1], None, b"", 2_000).await;
-    decide(&town, &ids[2], None, b"", 2_000).await;
-    let rejected = DecisionRecord {
-        status: "rejected",
-        points: 0,
-        distance_m: 0,
-        duration_s: 0,
-        decision_json: "{}",
-        fingerprint: None,
-        decided_at: 2_000,
-    };
+    decide(&town, &ids[1], "accepted", None, b"").await;
+    decide(&town, &ids[2], "accepted", None, b"").await;
+    decide(&town, &ids[3], "rejected", None, b"").await;
     let mut tx = town.store.begin().await.unwrap();
     trips::mark_credited(&mut tx, &town.tenant, &ids[2], 10, "{}", 3_000).await.unwrap();
-    trips::record_decision(&mut tx, &town.tenant, &ids[3], &rejected).await.unwrap();
     tx.commit().await.unwrap();
     let mut wanted = ids.clone();
     wanted.push("unknown".to_owned());
@@ -383,14 +379,10 @@ async fn settled_trips_are_found_in_batches_within_their_tenant(db: TestDatabase
 
 async fn trips_waiting_for_their_next_step_are_found(db: TestDatabase) {
     let town = town(&db, 100).await;
-    let mut ids = Vec::new();
-    for i in 0..3 {
-        let Inserted::New(trip) = insert(&town, &new_trip(&town, "ann", &format!("k{i}"), "b")).await else { panic!() };
-        ids.push(trip.id);
-    }
+    let ids = trips_of(&town, "ann", 3).await;
     // ids[0] stays pending (submitted at 1 000); ids[1] is accepted at 2 000 and not credited; ids[2] is settled.
-    decide(&town, &ids[1], None, b"", 2_000).await;
-    decide(&town, &ids[2], None, b"", 2_000).await;
+    decide(&town, &ids[1], "accepted", None, b"").await;
+    decide(&town, &ids[2], "accepted", None, b"").await;
     let mut tx = town.store.begin().await.unwrap();
     trips::mark_credited(&mut tx, &town.tenant, &ids[2], 10, "{}", 3_000).await.unwrap();
     tx.commit().await.unwrap();

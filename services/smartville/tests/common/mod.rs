@@ -15,6 +15,30 @@ pub fn redis_url() -> String {
     std::env::var("SMARTVILLE_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
+/// The example ride of the walkthrough (GPX).
+pub const EXAMPLE_RIDE: &str = include_str!("../../../../examples/ride.gpx");
+
+/// Joins the demo class through the API at `base`; returns the answer's body.
+pub async fn join_demo_class(client: &Client, base: &str) -> Value {
+    let response =
+        client.post(format!("{base}/v1/auth/join")).json(&json!({"join_code": "GEEL-5A"})).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.unwrap()
+}
+
+/// Uploads the example ride to the API at `base` with an idempotency key, waiting up to `wait_s` for the decision.
+pub async fn upload_example(client: &Client, base: &str, token: &str, key: &str, wait_s: u64) -> Response {
+    client
+        .post(format!("{base}/v1/trips?wait={wait_s}"))
+        .bearer_auth(token)
+        .header("content-type", "application/gpx+xml")
+        .header("idempotency-key", key)
+        .body(EXAMPLE_RIDE)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A running application and what it runs on.
 pub struct TestApp {
     pub base: String,
@@ -87,10 +111,7 @@ impl TestApp {
 
     /// Joins the demo class; returns (participant id, access token, refresh token).
     pub async fn join(&self) -> (String, String, String) {
-        let response =
-            self.client.post(self.url("/v1/auth/join")).json(&json!({"join_code": "GEEL-5A"})).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED);
-        let body: Value = response.json().await.unwrap();
+        let body = join_demo_class(&self.client, &self.base).await;
         (
             body["participant_id"].as_str().unwrap().to_owned(),
             body["access_token"].as_str().unwrap().to_owned(),
@@ -100,15 +121,7 @@ impl TestApp {
 
     /// Uploads the example GPX ride with an idempotency key, waiting up to 10 s.
     pub async fn upload_example(&self, token: &str, key: &str) -> Response {
-        self.client
-            .post(self.url("/v1/trips?wait=10"))
-            .bearer_auth(token)
-            .header("content-type", "application/gpx+xml")
-            .header("idempotency-key", key)
-            .body(include_str!("../../../../examples/ride.gpx"))
-            .send()
-            .await
-            .unwrap()
+        upload_example(&self.client, &self.base, token, key, 10).await
     }
 
     pub async fn get_json(&self, token: &str, path: &str) -> (StatusCode, Value) {
