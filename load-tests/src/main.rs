@@ -68,6 +68,10 @@ enum Command {
     },
 }
 
+/// The engine's allocator: the generator shares the machine with the engine and should cost it as little.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<()> {
     match Cli::parse().command {

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use smartville_store::Store;
 use smartville_store::trips::{self, Trip};
@@ -20,6 +20,12 @@ use tokio::sync::{Notify, oneshot};
 const TICK: Duration = Duration::from_millis(50);
 /// Most trip ids per lookup query.
 const IDS_PER_QUERY: usize = 200;
+/// The pause after a round of lookups is at least this many times the round's
+/// own length, so the lookups keep one database connection busy a quarter of
+/// the time at most. When the engine falls behind, thousands of uploads wait;
+/// looking them all up every tick took most of a PostgreSQL core from the
+/// engine that had to catch up.
+const PAUSE_PER_LOOKUP_TIME: u32 = 3;
 /// How long the idle task sleeps before checking that the API still exists.
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 
@@ -68,8 +74,9 @@ fn lock(waiting: &Mutex<Waiting>) -> MutexGuard<'_, Waiting> {
     waiting.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The lookup loop: every [`TICK`] while anyone waits, one query per tenant and
-/// [`IDS_PER_QUERY`] trips, answering only the settled ones.
+/// The lookup loop: every [`TICK`] while anyone waits (less often when a round
+/// of lookups is slow), one query per tenant and [`IDS_PER_QUERY`] trips,
+/// answering only the settled ones.
 async fn look_up(waiting: Weak<Mutex<Waiting>>, someone_waits: Arc<Notify>, store: Store) {
     loop {
         let Some(waiting) = waiting.upgrade() else { return };
@@ -91,6 +98,7 @@ async fn look_up(waiting: Weak<Mutex<Waiting>>, someone_waits: Arc<Notify>, stor
             let _ = tokio::time::timeout(IDLE_CHECK, someone_waits.notified()).await;
             continue;
         }
+        let round = Instant::now();
         for (tenant_id, ids) in &by_tenant {
             for chunk in ids.chunks(IDS_PER_QUERY) {
                 match trips::settled_among(store.pool(), tenant_id, chunk).await {
@@ -100,8 +108,13 @@ async fn look_up(waiting: Weak<Mutex<Waiting>>, someone_waits: Arc<Notify>, stor
             }
         }
         drop(waiting);
-        tokio::time::sleep(TICK).await;
+        tokio::time::sleep(pause_after(round.elapsed())).await;
     }
+}
+
+/// The pause after a round of lookups that took `round`.
+fn pause_after(round: Duration) -> Duration {
+    TICK.max(round * PAUSE_PER_LOOKUP_TIME)
 }
 
 fn wake(waiting: &Mutex<Waiting>, settled: Vec<Trip>) {
@@ -110,5 +123,17 @@ fn wake(waiting: &Mutex<Waiting>, settled: Vec<Trip>) {
         for sender in waiting.remove(&(trip.tenant_id.clone(), trip.id.clone())).unwrap_or_default() {
             let _ = sender.send(trip.clone());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slow_lookups_are_made_less_often() {
+        assert_eq!(pause_after(Duration::from_millis(2)), TICK, "a quick round waits one tick");
+        let slow = Duration::from_millis(200);
+        assert_eq!(pause_after(slow), slow * 3, "a slow round keeps the connection busy a quarter of the time");
     }
 }

@@ -29,41 +29,37 @@ pub async fn run(engine: Engine, consumer: String, shutdown: Shutdown) -> Result
 
 /// Credits one decided trip (idempotent; trips that are not accepted are skipped).
 ///
-/// The transfer is first tried for the full points; when the budget holds
-/// less, the attempt is rolled back and made again for what the budget held.
+/// The trip is claimed and the transfer posted in one transaction. The
+/// transfer is first tried for the full points; when the budget holds less,
+/// the attempt is rolled back and made again for what the budget held.
 pub async fn credit(engine: &Engine, event: &TripEvent) -> Result<(), EngineError> {
     let store = &engine.store;
+    let (tenant_id, trip_id) = (&event.tenant_id, &event.trip_id);
+    let coin = engine.coin(tenant_id).await?;
     let mut budget_left = i64::MAX;
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let Some(trip) = trips::get(store.pool(), &event.tenant_id, &event.trip_id).await? else { return Ok(()) };
-        if trip.status != "accepted" || trip.credited_at.is_some() {
-            return Ok(());
-        }
-        let coin = engine.coin(&trip.tenant_id).await?;
-        let budget = accounts::account_id(AccountKind::Campaign, &trip.campaign_id, &coin);
         let mut tx = store.begin().await?;
-        let wallet =
-            accounts::open_account(&mut tx, &trip.tenant_id, AccountKind::Participant, &trip.participant_id, &coin)
-                .await?;
-        let paid = trip.points.min(budget_left).max(0);
-        let decision = trip.decision.as_deref().unwrap_or("{}");
-        let decision = if paid < trip.points { shortened(decision, paid)? } else { decision.to_owned() };
-        if !trips::mark_credited(&mut tx, &trip.tenant_id, &trip.id, paid, &decision, now_ms()).await? {
-            return Ok(()); // credited by a concurrent delivery
+        let Some(claim) = trips::claim_credit(&mut tx, tenant_id, trip_id, now_ms()).await? else {
+            return Ok(()); // not accepted, or credited by an earlier delivery
+        };
+        let paid = claim.points.min(budget_left).max(0);
+        if paid < claim.points {
+            let decision = shortened(claim.decision.as_deref().unwrap_or("{}"), paid)?;
+            trips::cut_reward(&mut tx, tenant_id, trip_id, paid, &decision).await?;
         }
         // The transfer last: it locks the campaign budget, which every ride's credit shares.
         if paid > 0 {
             let transfer = Transfer {
-                id: format!("reward:{}", trip.id),
-                debit_account: budget,
-                credit_account: wallet,
+                id: format!("reward:{trip_id}"),
+                debit_account: accounts::account_id(AccountKind::Campaign, &claim.campaign_id, &coin),
+                credit_account: accounts::account_id(AccountKind::Participant, &claim.participant_id, &coin),
                 amount: paid,
                 kind: "reward".into(),
-                reference: trip.id.clone(),
+                reference: trip_id.clone(),
             };
-            match accounts::post(&mut tx, &trip.tenant_id, &transfer).await {
+            match accounts::post(&mut tx, tenant_id, &transfer).await {
                 Ok(_) => {}
                 // The budget holds less than the ride earned (or another payout took it since):
                 // roll back and pay what is left.
@@ -75,7 +71,7 @@ pub async fn credit(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
             }
         }
         tx.commit().await.map_err(StoreError::from)?;
-        tracing::info!(trip = %trip.id, paid, "trip credited");
+        tracing::info!(trip = %trip_id, paid, "trip credited");
         return Ok(());
     }
 }

@@ -8,7 +8,7 @@
 use smartville_scoring::history::RECENT_RIDES_WINDOW_MS;
 use smartville_scoring::{Fingerprint, History, PriorRide, PriorTrace, Ride, Status};
 use smartville_store::ledger::{self, AccountKind};
-use smartville_store::trips::{self, DecisionRecord, StoredFingerprint};
+use smartville_store::trips::{self, DecisionRecord, ReplaySearch, StoredFingerprint};
 use smartville_store::{StoreError, Tx, outbox, participants};
 
 use crate::{Engine, EngineError, Shutdown, TripEvent, now_ms};
@@ -34,7 +34,9 @@ pub async fn run(engine: Engine, consumer: String, shutdown: Shutdown) -> Result
 /// Decides one trip (idempotent).
 pub async fn decide(engine: &Engine, event: &TripEvent) -> Result<(), EngineError> {
     let store = &engine.store;
-    let Some(trip) = trips::get(store.pool(), &event.tenant_id, &event.trip_id).await? else {
+    let Some(trips::TripWithTrace { trip, format, trace }) =
+        trips::with_trace(store.pool(), &event.tenant_id, &event.trip_id).await?
+    else {
         tracing::warn!(trip = %event.trip_id, "event for an unknown trip");
         return Ok(());
     };
@@ -42,9 +44,8 @@ pub async fn decide(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
         return Ok(());
     }
     let campaign = engine.campaigns.get(store, &trip.tenant_id, &trip.campaign_id).await?;
-    let (format, body) = trips::trace(store.pool(), &trip.tenant_id, &trip.id).await?;
     // The limits as they were when the trip was accepted: its age is judged at upload time.
-    let trace = crate::ingest::read_stored(&format, &body)?.validate(&campaign.trace_limits(), trip.submitted_at)?;
+    let trace = crate::ingest::read_stored(&format, &trace)?.validate(&campaign.trace_limits(), trip.submitted_at)?;
     let ride = Ride::prepare(&trace, &campaign);
     let coin = engine.coin(&trip.tenant_id).await?;
     let mut tx = store.begin().await?;
@@ -86,50 +87,48 @@ pub async fn decide(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
     Ok(())
 }
 
-/// The snapshot the checks need: recent counted rides, campaign totals, the
-/// budget left and the earlier traces near this one.
+/// The snapshot the checks need, in two statements: recent counted rides,
+/// campaign totals and the budget left; then the earlier traces near this one.
 async fn history(
     tx: &mut Tx,
     trip: &trips::Trip,
     coin: &str,
     fingerprint: &Fingerprint,
 ) -> Result<History, EngineError> {
-    let recent_rides = trips::counted_rides_since(
-        &mut **tx,
-        &trip.tenant_id,
-        &trip.participant_id,
-        &trip.campaign_id,
-        trip.started_at - RECENT_RIDES_WINDOW_MS,
-        &trip.id,
-    )
-    .await?
-    .into_iter()
-    .map(|r| PriorRide {
-        started_at_ms: r.started_at,
-        ended_at_ms: r.ended_at,
-        points: u64::try_from(r.points).unwrap_or(0),
-    })
-    .collect();
-    let points_in_campaign =
-        trips::points_in_campaign(&mut **tx, &trip.tenant_id, &trip.participant_id, &trip.campaign_id).await?;
     let budget_account = ledger::account_id(AccountKind::Campaign, &trip.campaign_id, coin);
-    let budget = ledger::balance(&mut **tx, &trip.tenant_id, &budget_account).await?;
+    let inputs =
+        trips::decision_inputs(&mut **tx, trip, trip.started_at - RECENT_RIDES_WINDOW_MS, &budget_account).await?;
     let cells: Vec<i64> = fingerprint.candidate_cells().into_iter().map(|cell| cell as i64).collect();
-    let (tenant, participant) = (&trip.tenant_id, &trip.participant_id);
-    let own = trips::own_fingerprints(&mut **tx, tenant, participant, &trip.id, MAX_OWN_TRACES).await?;
-    let others = trips::others_fingerprints(&mut **tx, tenant, &cells, participant, MAX_OTHERS_TRACES).await?;
-    let earlier_traces = own
+    let search = ReplaySearch {
+        tenant_id: &trip.tenant_id,
+        participant_id: &trip.participant_id,
+        trip_id: &trip.id,
+        cells: &cells,
+        own_limit: MAX_OWN_TRACES,
+        others_limit: MAX_OTHERS_TRACES,
+    };
+    let earlier_traces = trips::earlier_fingerprints(&mut **tx, &search)
+        .await?
         .into_iter()
-        .map(|earlier| (true, earlier))
-        .chain(others.into_iter().map(|earlier| (false, earlier)))
-        .filter_map(|(own, earlier)| {
-            Some(PriorTrace { own, fingerprint: Fingerprint::from_bytes(&earlier.fingerprint)? })
+        .filter_map(|earlier| {
+            Some(PriorTrace {
+                own: earlier.participant_id == trip.participant_id,
+                fingerprint: Fingerprint::from_bytes(&earlier.fingerprint)?,
+            })
         })
         .collect();
     Ok(History {
-        recent_rides,
-        points_in_campaign: u64::try_from(points_in_campaign).unwrap_or(0),
-        budget_remaining: u64::try_from(budget).unwrap_or(0),
+        recent_rides: inputs
+            .recent_rides
+            .into_iter()
+            .map(|r| PriorRide {
+                started_at_ms: r.started_at,
+                ended_at_ms: r.ended_at,
+                points: u64::try_from(r.points).unwrap_or(0),
+            })
+            .collect(),
+        points_in_campaign: u64::try_from(inputs.points_in_campaign).unwrap_or(0),
+        budget_remaining: u64::try_from(inputs.budget).unwrap_or(0),
         earlier_traces,
     })
 }

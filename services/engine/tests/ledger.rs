@@ -5,6 +5,7 @@
 use smartville_bus::{Bus, BusConfig};
 use smartville_engine::{Engine, TripEvent, demo, ledger};
 use smartville_scoring::{Decision, ReasonCode, Status};
+use smartville_store::ledger::{self as accounts, AccountKind};
 use smartville_store::testing::TestDatabase;
 use smartville_store::trips::{self, DecisionRecord, Inserted, NewTrip};
 use smartville_store::{new_id, tenancy, test_on_both_backends};
@@ -65,6 +66,10 @@ async fn the_last_rides_get_what_the_budget_still_holds(db: TestDatabase) {
 
     let mut paid = Vec::new();
     for participant in ["ann", "bob", "cid"] {
+        // The wallet joining opens.
+        let mut tx = engine.store.begin().await.unwrap();
+        accounts::open_account(&mut tx, &tenant.id, AccountKind::Participant, participant, &tenant.coin).await.unwrap();
+        tx.commit().await.unwrap();
         let trip_id = accepted_trip(&engine, &tenant.id, &campaign.id, participant, 24).await;
         let event = TripEvent { tenant_id: tenant.id.clone(), trip_id: trip_id.clone() };
         ledger::credit(&engine, &event).await.unwrap();

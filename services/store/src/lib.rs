@@ -16,9 +16,11 @@
 //! - PostgreSQL keeps the compact traces out of line without compressing them,
 //!   and plans without bitmap scans (see [`Store::connect`]).
 //!
-//! SQL built at run time (a list of ids or cells of varying length) is sent
+//! SQL built at run time for a list of ids of varying length is sent
 //! unprepared: each shape would otherwise take a slot in the per-connection
-//! statement cache, and PostgreSQL plans it with the actual values.
+//! statement cache. The replay search, whose area cells number at most nine,
+//! binds them and keeps its few shapes prepared (planning it took longer than
+//! running it).
 //!
 //! Modules follow the data: [`tenancy`] (tenants, schools, classes, campaigns,
 //! merchants), [`participants`] (joining, refresh tokens), [`trips`]
@@ -83,7 +85,7 @@ pub enum StoreError {
 }
 
 /// The migrations under `migrations/`, embedded in the binary.
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
 /// A connection pool to the engine's database. Cheap to clone.
 #[derive(Clone, Debug)]

@@ -1,7 +1,8 @@
 //! Participants: joining a class with its code, campaign enrolments, and the
 //! refresh tokens that keep a phone signed in.
 
-use crate::{StoreError, Tx, new_id, now_ms};
+use crate::ledger::{self, AccountKind};
+use crate::{StoreError, Tx, new_id, now_ms, tenancy};
 
 /// Where a join code leads.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -23,8 +24,9 @@ pub async fn find_join_code(
         .await?)
 }
 
-/// Creates a pseudonymous participant in a class, enrolled in every campaign
-/// of the tenant, and returns its id.
+/// Creates a pseudonymous participant in a class, with an empty wallet in
+/// the tenant's coin, enrolled in every campaign of the tenant, and returns
+/// its id.
 pub async fn create_participant(
     tx: &mut Tx,
     target: &JoinTarget,
@@ -49,6 +51,8 @@ pub async fn create_participant(
     .bind(&target.tenant_id)
     .execute(&mut **tx)
     .await?;
+    let coin = tenancy::tenant(&mut **tx, &target.tenant_id).await?.coin;
+    ledger::open_account(tx, &target.tenant_id, AccountKind::Participant, &id, &coin).await?;
     Ok(id)
 }
 

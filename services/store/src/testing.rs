@@ -54,6 +54,17 @@ impl TestDatabase {
         store.migrate().await.expect("migrate test database");
         store
     }
+
+    /// A store on this database migrated up to and including `version` only,
+    /// for testing what a later migration does to existing data.
+    ///
+    /// # Panics
+    /// When connecting or migrating fails.
+    pub async fn store_at_version(&self, version: i64) -> Store {
+        let store = Store::connect(&self.url).await.expect("connect to test database");
+        crate::MIGRATOR.run_to(version, store.writer()).await.expect("migrate test database");
+        store
+    }
 }
 
 impl Drop for TestDatabase {

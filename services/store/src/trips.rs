@@ -3,7 +3,7 @@
 //! A trip is inserted once per (participant, idempotency key); a retry finds
 //! the stored row and the caller compares body hashes. The decision is written
 //! once ([`record_decision`] only moves a trip out of `pending`), and the
-//! credit once ([`mark_credited`]), so redelivered events change nothing.
+//! credit once ([`claim_credit`]), so redelivered events change nothing.
 
 use crate::{StoreError, Tx};
 
@@ -188,18 +188,34 @@ pub async fn list(
     .await?)
 }
 
-/// The stored trace and its format.
-pub async fn trace(
+/// A trip with its stored trace: what scoring reads, in one query.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TripWithTrace {
+    /// The trip.
+    #[sqlx(flatten)]
+    pub trip: Trip,
+    /// How `trace` is encoded.
+    pub format: String,
+    /// The trace as ingest stored it.
+    pub trace: Vec<u8>,
+}
+
+/// One trip of a tenant with its trace.
+pub async fn with_trace(
     executor: impl sqlx::AnyExecutor<'_>,
     tenant_id: &str,
     id: &str,
-) -> Result<(String, Vec<u8>), StoreError> {
-    sqlx::query_as("select format, trace from trip_traces where tenant_id = $1 and trip_id = $2")
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(executor)
-        .await?
-        .ok_or(StoreError::NotFound("trace"))
+) -> Result<Option<TripWithTrace>, StoreError> {
+    Ok(sqlx::query_as(concat!(
+        "select ",
+        trip_columns!(),
+        ", format, trace from trips join trip_traces using (tenant_id) \
+         where tenant_id = $1 and id = $2 and trip_id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(executor)
+    .await?)
 }
 
 /// A decision to record.
@@ -271,29 +287,52 @@ pub async fn record_decision(
     Ok(true)
 }
 
-/// Marks a decided trip as credited with `points` (fewer than decided when
-/// the budget ran short); false when it already was.
-pub async fn mark_credited(
+/// What the ledger needs to credit a trip.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Claim {
+    /// Who gets the reward.
+    pub participant_id: String,
+    /// Whose budget pays it.
+    pub campaign_id: String,
+    /// Points decided.
+    pub points: i64,
+    /// The decision as JSON.
+    pub decision: Option<String>,
+}
+
+/// Marks an accepted trip as credited (at `at`) and returns what to pay, in
+/// one statement; `None` when the trip is not accepted or was credited
+/// already. The caller posts the transfer in the same transaction.
+pub async fn claim_credit(tx: &mut Tx, tenant_id: &str, id: &str, at: i64) -> Result<Option<Claim>, StoreError> {
+    Ok(sqlx::query_as(
+        "update trips set credited_at = $1 \
+         where tenant_id = $2 and id = $3 and credited_at is null and status = 'accepted' \
+         returning participant_id, campaign_id, points, decision",
+    )
+    .bind(at)
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Lowers a claimed trip's points to what the budget could still pay, with
+/// the decision that says so.
+pub async fn cut_reward(
     tx: &mut Tx,
     tenant_id: &str,
     id: &str,
     points: i64,
     decision_json: &str,
-    at: i64,
-) -> Result<bool, StoreError> {
-    let updated = sqlx::query(
-        "update trips set credited_at = $1, points = $2, decision = $3 \
-         where tenant_id = $4 and id = $5 and credited_at is null and status <> 'pending'",
-    )
-    .bind(at)
-    .bind(points)
-    .bind(decision_json)
-    .bind(tenant_id)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    Ok(updated == 1)
+) -> Result<(), StoreError> {
+    sqlx::query("update trips set points = $1, decision = $2 where tenant_id = $3 and id = $4")
+        .bind(points)
+        .bind(decision_json)
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// A participant's earlier counted ride, for caps and overlaps.
@@ -307,46 +346,66 @@ pub struct CountedRide {
     pub points: i64,
 }
 
-/// The participant's accepted or under-review rides in a campaign that ended after `since`, excluding `except_id`.
-pub async fn counted_rides_since(
-    executor: impl sqlx::AnyExecutor<'_>,
-    tenant_id: &str,
-    participant_id: &str,
-    campaign_id: &str,
-    since: i64,
-    except_id: &str,
-) -> Result<Vec<CountedRide>, StoreError> {
-    Ok(sqlx::query_as(
-        "select started_at, ended_at, points from trips \
-         where tenant_id = $1 and participant_id = $2 and campaign_id = $3 and ended_at >= $4 and id <> $5 \
-           and status in ('accepted', 'review')",
-    )
-    .bind(tenant_id)
-    .bind(participant_id)
-    .bind(campaign_id)
-    .bind(since)
-    .bind(except_id)
-    .fetch_all(executor)
-    .await?)
+/// What a decision needs to know besides the ride itself.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DecisionInputs {
+    /// The participant's accepted or under-review rides in the campaign that
+    /// ended after the window start, this trip excluded (caps and overlaps).
+    pub recent_rides: Vec<CountedRide>,
+    /// Points of the participant's accepted rides in the campaign.
+    pub points_in_campaign: i64,
+    /// Balance of the campaign's budget account (0 when it does not exist).
+    pub budget: i64,
 }
 
-/// Points of the participant's accepted rides in a campaign.
-pub async fn points_in_campaign(
+/// Where the rows of [`decision_inputs`] come from.
+#[derive(sqlx::FromRow)]
+struct InputRow {
+    part: String,
+    started_at: i64,
+    ended_at: i64,
+    points: i64,
+}
+
+/// Reads the [`DecisionInputs`] of a trip in one statement: the recent rides
+/// since `since`, the campaign total and the budget of `budget_account`.
+pub async fn decision_inputs(
     executor: impl sqlx::AnyExecutor<'_>,
-    tenant_id: &str,
-    participant_id: &str,
-    campaign_id: &str,
-) -> Result<i64, StoreError> {
-    let sum: Option<i64> = sqlx::query_scalar(
-        "select cast(sum(points) as bigint) from trips \
-         where tenant_id = $1 and participant_id = $2 and campaign_id = $3 and status = 'accepted'",
+    trip: &Trip,
+    since: i64,
+    budget_account: &str,
+) -> Result<DecisionInputs, StoreError> {
+    let rows: Vec<InputRow> = sqlx::query_as(
+        "select 'ride' as part, started_at, ended_at, points from trips \
+         where tenant_id = $1 and participant_id = $2 and campaign_id = $3 and ended_at >= $4 and id <> $5 \
+           and status in ('accepted', 'review') \
+         union all \
+         select 'campaign', 0, 0, cast(coalesce(sum(points), 0) as bigint) from trips \
+         where tenant_id = $1 and participant_id = $2 and campaign_id = $3 and status = 'accepted' \
+         union all \
+         select 'budget', 0, 0, balance from accounts where tenant_id = $1 and id = $6",
     )
-    .bind(tenant_id)
-    .bind(participant_id)
-    .bind(campaign_id)
-    .fetch_one(executor)
+    .bind(&trip.tenant_id)
+    .bind(&trip.participant_id)
+    .bind(&trip.campaign_id)
+    .bind(since)
+    .bind(&trip.id)
+    .bind(budget_account)
+    .fetch_all(executor)
     .await?;
-    Ok(sum.unwrap_or(0))
+    let mut inputs = DecisionInputs::default();
+    for row in rows {
+        match row.part.as_str() {
+            "ride" => inputs.recent_rides.push(CountedRide {
+                started_at: row.started_at,
+                ended_at: row.ended_at,
+                points: row.points,
+            }),
+            "campaign" => inputs.points_in_campaign = row.points,
+            _ => inputs.budget = row.points,
+        }
+    }
+    Ok(inputs)
 }
 
 /// An earlier trace's fingerprint and who made it.
@@ -358,63 +417,66 @@ pub struct EarlierFingerprint {
     pub fingerprint: Vec<u8>,
 }
 
-/// The fingerprints of the latest `limit` decided trips of other participants
-/// of the tenant that started in one of `cells`. Each cell is one backward
-/// range of the `trip_fingerprints` key, so the cost does not grow with the
-/// number of rides ever made in the area.
-pub async fn others_fingerprints(
-    executor: impl sqlx::AnyExecutor<'_>,
-    tenant_id: &str,
-    cells: &[i64],
-    participant_id: &str,
-    limit: i64,
-) -> Result<Vec<EarlierFingerprint>, StoreError> {
-    if cells.is_empty() {
-        return Ok(Vec::new());
-    }
-    // The cells are a handful of integers, inlined as literals.
-    let per_cell = cells
-        .iter()
-        .enumerate()
-        .map(|(n, cell)| {
-            format!(
-                "select * from (select trip_id, participant_id, fingerprint from trip_fingerprints \
-                 where tenant_id = $1 and area_cell = {cell} and participant_id <> $2 \
-                 order by trip_id desc limit $3) as c{n}"
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" union all ");
-    // Unprepared (see the crate docs on dynamic SQL).
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select participant_id, fingerprint from ({per_cell}) as candidates order by trip_id desc limit $3"
-    )))
-    .persistent(false)
-    .bind(tenant_id)
-    .bind(participant_id)
-    .bind(limit)
-    .fetch_all(executor)
-    .await?)
+/// Which earlier fingerprints a ride is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplaySearch<'a> {
+    /// The ride's tenant.
+    pub tenant_id: &'a str,
+    /// Who rode it.
+    pub participant_id: &'a str,
+    /// The ride itself (left out of its own candidates).
+    pub trip_id: &'a str,
+    /// The area cells an earlier copy would be indexed under (a handful).
+    pub cells: &'a [i64],
+    /// Most of the participant's own latest rides, wherever they were made.
+    pub own_limit: i64,
+    /// Most of the latest rides of others that started in `cells`.
+    pub others_limit: i64,
 }
 
-/// The fingerprints of the participant's own latest `limit` decided trips, excluding `except_id`.
-pub async fn own_fingerprints(
+/// The fingerprints a ride is compared with, in one statement: the
+/// participant's own latest rides (by participant, wherever they started)
+/// and the latest rides of others in the nearby cells. Each cell is one
+/// backward range of the `trip_fingerprints` key, so the cost does not grow
+/// with the number of rides ever made in the area.
+pub async fn earlier_fingerprints(
     executor: impl sqlx::AnyExecutor<'_>,
-    tenant_id: &str,
-    participant_id: &str,
-    except_id: &str,
-    limit: i64,
+    search: &ReplaySearch<'_>,
 ) -> Result<Vec<EarlierFingerprint>, StoreError> {
-    Ok(sqlx::query_as(
-        "select participant_id, fingerprint from trip_fingerprints \
-         where tenant_id = $1 and participant_id = $2 and trip_id <> $3 order by trip_id desc limit $4",
-    )
-    .bind(tenant_id)
-    .bind(participant_id)
-    .bind(except_id)
-    .bind(limit)
-    .fetch_all(executor)
-    .await?)
+    let own = "select participant_id, fingerprint from (select participant_id, fingerprint from trip_fingerprints \
+               where tenant_id = $1 and participant_id = $2 and trip_id <> $3 order by trip_id desc limit $4) as own";
+    // The cells are bound as parameters; their number (at most nine) gives
+    // the statement its shape, so the few shapes stay prepared.
+    let per_cell = (0..search.cells.len())
+        .map(|n| {
+            format!(
+                "select * from (select trip_id, participant_id, fingerprint from trip_fingerprints \
+                 where tenant_id = $1 and area_cell = ${} and participant_id <> $2 \
+                 order by trip_id desc limit $5) as c{n}",
+                n + 6
+            )
+        })
+        .collect::<Vec<_>>();
+    let mut query = if per_cell.is_empty() {
+        sqlx::query_as(sqlx::AssertSqlSafe(own.to_owned()))
+    } else {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{own} union all select participant_id, fingerprint from \
+             (select * from ({}) as nearby order by trip_id desc limit $5) as others",
+            per_cell.join(" union all ")
+        )))
+    }
+    .bind(search.tenant_id)
+    .bind(search.participant_id)
+    .bind(search.trip_id)
+    .bind(search.own_limit);
+    if !search.cells.is_empty() {
+        query = query.bind(search.others_limit);
+        for cell in search.cells {
+            query = query.bind(*cell);
+        }
+    }
+    Ok(query.fetch_all(executor).await?)
 }
 
 /// A trip stuck before its next step: still `pending` (waiting for a

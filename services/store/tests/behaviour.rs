@@ -3,7 +3,10 @@
 
 use smartville_store::ledger::{self, AccountKind, Posted, Transfer};
 use smartville_store::testing::TestDatabase;
-use smartville_store::trips::{self, DecisionRecord, EarlierFingerprint, Inserted, NewTrip, StoredFingerprint};
+use smartville_store::trips::{
+    self, CountedRide, DecisionInputs, DecisionRecord, EarlierFingerprint, Inserted, NewTrip, ReplaySearch,
+    StoredFingerprint, Trip,
+};
 use smartville_store::{Store, StoreError, new_id, outbox, participants, tenancy, test_on_both_backends};
 
 test_on_both_backends!(
@@ -21,6 +24,7 @@ test_on_both_backends!(
     trips_waiting_for_their_next_step_are_found,
     the_outbox_hands_out_events_in_order_until_published,
     joining_enrols_in_the_tenants_campaigns,
+    participants_who_joined_before_wallets_were_opened_at_join_get_one,
 );
 
 struct Town {
@@ -246,8 +250,9 @@ async fn trips_are_stored_once_per_idempotency_key(db: TestDatabase) {
     assert_eq!(again, Inserted::Existing(stored.clone()), "the retry finds the first trip, with its body hash");
     // Another participant may use the same key.
     assert!(matches!(insert(&town, &new_trip(&town, "bob", "k1", "body-a")).await, Inserted::New(_)));
-    let (format, trace) = trips::trace(town.store.pool(), &town.tenant, &stored.id).await.unwrap();
-    assert_eq!((format.as_str(), trace.as_slice()), ("json", b"body-a".as_slice()));
+    let read = trips::with_trace(town.store.pool(), &town.tenant, &stored.id).await.unwrap().unwrap();
+    assert_eq!((&read.trip, read.format.as_str(), read.trace.as_slice()), (&stored, "json", b"body-a".as_slice()));
+    assert!(trips::with_trace(town.store.pool(), "another-tenant", &stored.id).await.unwrap().is_none());
 }
 
 async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
@@ -269,21 +274,38 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
             .await
             .unwrap()
     );
-    assert!(trips::mark_credited(&mut tx, &town.tenant, &trip.id, 24, "{}", 3_000).await.unwrap());
-    assert!(!trips::mark_credited(&mut tx, &town.tenant, &trip.id, 24, "{}", 3_001).await.unwrap());
+    let inputs =
+        trips::decision_inputs(&mut *tx, &Trip { id: "other".into(), ..trip.clone() }, 0, &town.budget_account())
+            .await
+            .unwrap();
+    let ride = CountedRide { started_at: 100, ended_at: 900, points: 24 };
+    assert_eq!(inputs, DecisionInputs { recent_rides: vec![ride], points_in_campaign: 24, budget: 100 });
+    let later = trips::decision_inputs(&mut *tx, &trip, 0, "campaign:none").await.unwrap();
+    assert_eq!(later, DecisionInputs { recent_rides: vec![], points_in_campaign: 24, budget: 0 }, "itself left out");
+    let claim = trips::claim_credit(&mut tx, &town.tenant, &trip.id, 3_000).await.unwrap().unwrap();
+    assert_eq!((claim.participant_id.as_str(), claim.points, claim.decision.as_deref()), ("ann", 24, Some("{}")));
+    assert_eq!(trips::claim_credit(&mut tx, &town.tenant, &trip.id, 3_001).await.unwrap(), None, "claimed once");
+    trips::cut_reward(&mut tx, &town.tenant, &trip.id, 20, "{\"cut\":true}").await.unwrap();
     tx.commit().await.unwrap();
     let stored = trips::get(town.store.pool(), &town.tenant, &trip.id).await.unwrap().unwrap();
-    assert_eq!((stored.status.as_str(), stored.points, stored.credited_at), ("accepted", 24, Some(3_000)));
-    let counted =
-        trips::counted_rides_since(town.store.pool(), &town.tenant, "ann", &town.campaign, 0, "other").await.unwrap();
-    assert_eq!(counted.len(), 1);
-    assert_eq!(trips::points_in_campaign(town.store.pool(), &town.tenant, "ann", &town.campaign).await.unwrap(), 24);
-    let earlier = trips::others_fingerprints(town.store.pool(), &town.tenant, &[41, 42], "bob", 10).await.unwrap();
+    assert_eq!(
+        (stored.status.as_str(), stored.points, stored.credited_at, stored.decision.as_deref()),
+        ("accepted", 20, Some(3_000), Some("{\"cut\":true}"))
+    );
+    let search = ReplaySearch {
+        tenant_id: &town.tenant,
+        participant_id: "bob",
+        trip_id: "other",
+        cells: &[41, 42],
+        own_limit: 10,
+        others_limit: 10,
+    };
+    let earlier = trips::earlier_fingerprints(town.store.pool(), &search).await.unwrap();
     assert_eq!(earlier, [EarlierFingerprint { participant_id: "ann".into(), fingerprint: b"fp".to_vec() }]);
-    assert!(trips::others_fingerprints(town.store.pool(), &town.tenant, &[42], "ann", 10).await.unwrap().is_empty());
-    let own = trips::own_fingerprints(town.store.pool(), &town.tenant, "ann", "other", 10).await.unwrap();
-    assert_eq!(own, earlier);
-    assert!(trips::own_fingerprints(town.store.pool(), &town.tenant, "ann", &trip.id, 10).await.unwrap().is_empty());
+    let own = ReplaySearch { participant_id: "ann", cells: &[], ..search };
+    assert_eq!(trips::earlier_fingerprints(town.store.pool(), &own).await.unwrap(), earlier);
+    let itself = ReplaySearch { trip_id: &trip.id, ..own };
+    assert!(trips::earlier_fingerprints(town.store.pool(), &itself).await.unwrap().is_empty());
     // Another tenant sees nothing of it.
     assert!(trips::get(town.store.pool(), "another-tenant", &trip.id).await.unwrap().is_none());
 }
@@ -329,28 +351,39 @@ async fn decide(town: &Town, trip: &str, status: &str, cell: Option<i64>, bytes:
     tx.commit().await.unwrap();
 }
 
+/// What a replay search finds, as `participant:fingerprint`.
+async fn found(town: &Town, search: ReplaySearch<'_>) -> Vec<String> {
+    let found = trips::earlier_fingerprints(town.store.pool(), &search).await.unwrap();
+    found.into_iter().map(|e| format!("{}:{}", e.participant_id, String::from_utf8(e.fingerprint).unwrap())).collect()
+}
+
 async fn replay_candidates_are_the_latest_rides_of_the_nearby_cells(db: TestDatabase) {
     let town = town(&db, 100).await;
-    let rides = [("ann", 7), ("bob", 7), ("bob", 8), ("cid", 7), ("bob", 9), ("cid", 8), ("ann", 8)];
+    let rides = [("ann", 7), ("bob", 7), ("bob", 8), ("cid", 7), ("bob", 9), ("cid", 8), ("ann", 8), ("ann", 9)];
     for (i, (participant, cell)) in rides.into_iter().enumerate() {
         let trip = stored_trip(&town, participant, &format!("k{i}")).await;
         decide(&town, &trip, "accepted", Some(cell), format!("fp{i}").as_bytes()).await;
     }
-    let names = |found: Vec<EarlierFingerprint>| {
-        found.into_iter().map(|e| String::from_utf8(e.fingerprint).unwrap()).collect::<Vec<_>>()
+    let all = ReplaySearch {
+        tenant_id: &town.tenant,
+        participant_id: "ann",
+        trip_id: "none",
+        cells: &[7, 8],
+        own_limit: 10,
+        others_limit: 10,
     };
-    let others = |cells: &'static [i64], limit| {
-        let town = &town;
-        async move { names(trips::others_fingerprints(town.store.pool(), &town.tenant, cells, "ann", limit).await.unwrap()) }
-    };
-    assert_eq!(others(&[7, 8], 10).await, ["fp5", "fp3", "fp2", "fp1"], "newest first; ann's own and cell 9 left out");
-    assert_eq!(others(&[7, 8], 2).await, ["fp5", "fp3"], "the latest two over both cells");
-    assert_eq!(others(&[9], 10).await, ["fp4"]);
-    assert!(others(&[], 10).await.is_empty());
-    let own = trips::own_fingerprints(town.store.pool(), &town.tenant, "ann", "none", 10).await.unwrap();
-    assert_eq!(names(own), ["fp6", "fp0"], "all of ann's own, whatever the cell");
-    let other_tenant = trips::others_fingerprints(town.store.pool(), "another-tenant", &[7], "ann", 10).await.unwrap();
-    assert!(other_tenant.is_empty());
+    assert_eq!(
+        found(&town, all).await,
+        ["ann:fp7", "ann:fp6", "ann:fp0", "cid:fp5", "cid:fp3", "bob:fp2", "bob:fp1"],
+        "all of ann's own, whatever the cell, then the others of cells 7 and 8, newest first (bob's in cell 9 left out)"
+    );
+    assert_eq!(
+        found(&town, ReplaySearch { own_limit: 1, others_limit: 2, ..all }).await,
+        ["ann:fp7", "cid:fp5", "cid:fp3"]
+    );
+    assert_eq!(found(&town, ReplaySearch { cells: &[9], own_limit: 0, ..all }).await, ["bob:fp4"]);
+    assert_eq!(found(&town, ReplaySearch { cells: &[], ..all }).await, ["ann:fp7", "ann:fp6", "ann:fp0"]);
+    assert!(found(&town, ReplaySearch { tenant_id: "another-tenant", ..all }).await.is_empty());
 }
 
 async fn settled_trips_are_found_in_batches_within_their_tenant(db: TestDatabase) {
@@ -361,7 +394,9 @@ async fn settled_trips_are_found_in_batches_within_their_tenant(db: TestDatabase
     decide(&town, &ids[2], "accepted", None, b"").await;
     decide(&town, &ids[3], "rejected", None, b"").await;
     let mut tx = town.store.begin().await.unwrap();
-    trips::mark_credited(&mut tx, &town.tenant, &ids[2], 10, "{}", 3_000).await.unwrap();
+    trips::claim_credit(&mut tx, &town.tenant, &ids[2], 3_000).await.unwrap();
+    assert_eq!(trips::claim_credit(&mut tx, &town.tenant, &ids[3], 3_000).await.unwrap(), None, "nothing to pay");
+    assert_eq!(trips::claim_credit(&mut tx, &town.tenant, &ids[0], 3_000).await.unwrap(), None, "not decided yet");
     tx.commit().await.unwrap();
     let mut wanted = ids.clone();
     wanted.push("unknown".to_owned());
@@ -384,7 +419,7 @@ async fn trips_waiting_for_their_next_step_are_found(db: TestDatabase) {
     decide(&town, &ids[1], "accepted", None, b"").await;
     decide(&town, &ids[2], "accepted", None, b"").await;
     let mut tx = town.store.begin().await.unwrap();
-    trips::mark_credited(&mut tx, &town.tenant, &ids[2], 10, "{}", 3_000).await.unwrap();
+    trips::claim_credit(&mut tx, &town.tenant, &ids[2], 3_000).await.unwrap();
     tx.commit().await.unwrap();
     let stuck = |cutoff| {
         let town = &town;
@@ -443,10 +478,48 @@ async fn joining_enrols_in_the_tenants_campaigns(db: TestDatabase) {
         participants::enrollments(town.store.pool(), &town.tenant, &ann).await.unwrap(),
         vec![town.campaign.clone()]
     );
+    let wallets = ledger::balances_of(town.store.pool(), &town.tenant, AccountKind::Participant, &ann).await.unwrap();
+    assert_eq!(wallets, [ledger::Balance { coin: town.coin.clone(), amount: 0 }], "an empty wallet from the start");
     let stored = participants::refresh_token(town.store.pool(), &town.tenant, &token).await.unwrap().unwrap();
     assert_eq!((stored.participant_id.as_str(), stored.revoked_at), (ann.as_str(), None));
     let mut tx = town.store.begin().await.unwrap();
     assert!(participants::revoke_refresh_token(&mut tx, &town.tenant, &token).await.unwrap());
     assert!(!participants::revoke_refresh_token(&mut tx, &town.tenant, &token).await.unwrap());
     tx.commit().await.unwrap();
+}
+
+async fn participants_who_joined_before_wallets_were_opened_at_join_get_one(db: TestDatabase) {
+    let store = db.store_at_version(20261128000002).await;
+    let mut tx = store.begin().await.unwrap();
+    let tenant = tenancy::create_tenant(&mut tx, "Geel", "Geelcoins").await.unwrap();
+    let school = tenancy::create_school(&mut tx, &tenant.id, "Demo school").await.unwrap();
+    let class = tenancy::create_class(&mut tx, &tenant.id, &school, "5A", "BIKE-5A").await.unwrap();
+    // A participant as joining stored one before: no wallet.
+    sqlx::query(
+        "insert into participants (tenant_id, id, class_id, nickname, created_at) values ($1, 'ann', $2, null, 0)",
+    )
+    .bind(&tenant.id)
+    .bind(&class)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let wallets = || ledger::balances_of(store.pool(), &tenant.id, AccountKind::Participant, "ann");
+    assert!(wallets().await.unwrap().is_empty());
+    store.migrate().await.unwrap();
+    assert_eq!(wallets().await.unwrap(), [ledger::Balance { coin: "Geelcoins".into(), amount: 0 }]);
+    // Under the id the ledger derives: a reward reaches it.
+    let wallet = ledger::account_id(AccountKind::Participant, "ann", "Geelcoins");
+    let transfer = Transfer {
+        id: "gift".into(),
+        debit_account: ledger::account_id(AccountKind::Issuer, &tenant.id, "Geelcoins"),
+        credit_account: wallet.clone(),
+        amount: 5,
+        kind: "reward".into(),
+        reference: "gift".into(),
+    };
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(ledger::post(&mut tx, &tenant.id, &transfer).await.unwrap(), Posted::New);
+    tx.commit().await.unwrap();
+    assert_eq!(ledger::balance(store.pool(), &tenant.id, &wallet).await.unwrap(), 5);
 }
