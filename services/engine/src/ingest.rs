@@ -12,7 +12,7 @@
 use sha2::{Digest, Sha256};
 use smartville_scoring::{RawTrace, TraceError};
 use smartville_store::trips::{self, Inserted, NewTrip, Trip};
-use smartville_store::{StoreError, new_id, outbox, participants};
+use smartville_store::{StoreError, new_id};
 
 use crate::{Engine, EngineError, TripEvent, now_ms};
 
@@ -97,11 +97,8 @@ impl From<StoreError> for IngestError {
 /// Validates and stores an upload (see the module docs).
 pub async fn submit(engine: &Engine, upload: &Upload<'_>) -> Result<Submitted, IngestError> {
     let raw = upload.format.parse(upload.body)?;
-    let campaign_id = participants::enrollments(engine.store.pool(), upload.tenant_id, upload.participant_id)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(IngestError::NotEnrolled)?;
+    let campaign_id =
+        engine.campaign_of(upload.tenant_id, upload.participant_id).await?.ok_or(IngestError::NotEnrolled)?;
     let campaign = engine.campaigns.get(&engine.store, upload.tenant_id, &campaign_id).await?;
     let now = now_ms();
     let stored_trace = raw.to_compact();
@@ -120,15 +117,12 @@ pub async fn submit(engine: &Engine, upload: &Upload<'_>) -> Result<Submitted, I
         started_at: trace.started_at_ms(),
         ended_at: trace.ended_at_ms(),
     };
-    let mut tx = engine.store.begin().await?;
-    match trips::insert(&mut tx, &trip).await? {
+    let event = TripEvent { tenant_id: trip.tenant_id.clone(), trip_id: trip.id.clone() };
+    let payload = serde_json::to_string(&event).map_err(EngineError::from)?;
+    match trips::submit(&engine.store, &trip, &engine.topics.submitted, &payload).await? {
         Inserted::Existing(stored) if stored.body_hash == trip.body_hash => Ok(Submitted::Repeat(stored)),
         Inserted::Existing(_) => Err(IngestError::KeyReused),
         Inserted::New(stored) => {
-            let event = TripEvent { tenant_id: stored.tenant_id.clone(), trip_id: stored.id.clone() };
-            let payload = serde_json::to_string(&event).map_err(EngineError::from)?;
-            outbox::enqueue(&mut tx, upload.tenant_id, &engine.topics.submitted, &payload).await?;
-            tx.commit().await.map_err(StoreError::from)?;
             engine.outbox_written.notify_one();
             Ok(Submitted::New(stored))
         }

@@ -103,7 +103,13 @@ pub struct Engine {
     pub topics: Arc<Topics>,
     /// Each tenant's coin, read once: a tenant never changes the coin it issues.
     tenant_coins: Arc<RwLock<HashMap<String, String>>>,
+    /// Each participant's (tenant, campaign), see [`Engine::campaign_of`].
+    campaigns_of: Arc<RwLock<HashMap<String, (String, String)>>>,
 }
+
+/// Most participants [`Engine::campaign_of`] remembers (about 150 bytes each);
+/// when full, it forgets them all at once and starts again.
+const CAMPAIGNS_REMEMBERED: usize = 200_000;
 
 impl Engine {
     /// An engine over these connections, its bus topics under `namespace`.
@@ -115,6 +121,7 @@ impl Engine {
             outbox_written: Arc::default(),
             topics: Arc::new(Topics::new(namespace)),
             tenant_coins: Arc::default(),
+            campaigns_of: Arc::default(),
         }
     }
 
@@ -126,6 +133,37 @@ impl Engine {
         let coin = smartville_store::tenancy::tenant(self.store.pool(), tenant_id).await?.coin;
         self.tenant_coins.write().unwrap_or_else(PoisonError::into_inner).insert(tenant_id.to_owned(), coin.clone());
         Ok(coin)
+    }
+
+    /// The campaign a participant's rides are judged under: their earliest
+    /// enrolment; `None` when they are in none. Remembered once known (a
+    /// query less per upload): enrolments are never removed and a new one is
+    /// always later than the earliest, so the answer cannot change.
+    pub async fn campaign_of(&self, tenant_id: &str, participant_id: &str) -> Result<Option<String>, EngineError> {
+        let remembered = {
+            let remembered = self.campaigns_of.read().unwrap_or_else(PoisonError::into_inner);
+            remembered
+                .get(participant_id)
+                .filter(|(tenant, _)| tenant == tenant_id)
+                .map(|(_, campaign)| campaign.clone())
+        };
+        if remembered.is_some() {
+            return Ok(remembered);
+        }
+        let store = &self.store;
+        let Some(campaign) = smartville_store::participants::enrollments(store.pool(), tenant_id, participant_id)
+            .await?
+            .into_iter()
+            .next()
+        else {
+            return Ok(None);
+        };
+        let mut remembered = self.campaigns_of.write().unwrap_or_else(PoisonError::into_inner);
+        if remembered.len() >= CAMPAIGNS_REMEMBERED {
+            remembered.clear();
+        }
+        remembered.insert(participant_id.to_owned(), (tenant_id.to_owned(), campaign.clone()));
+        Ok(Some(campaign))
     }
 }
 

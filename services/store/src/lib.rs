@@ -14,7 +14,9 @@
 //!   the write lock up front (a deferred transaction that reads and then
 //!   writes can fail with `SQLITE_BUSY` instead of waiting for the lock);
 //! - PostgreSQL keeps the compact traces out of line without compressing them,
-//!   and plans without bitmap scans (see [`Store::connect`]).
+//!   and plans without bitmap scans (see [`Store::connect`]);
+//! - storing a submission with its trace and event is one statement on
+//!   PostgreSQL and one transaction on SQLite ([`trips::submit`]).
 //!
 //! SQL built at run time for a list of ids of varying length is sent
 //! unprepared: each shape would otherwise take a slot in the per-connection

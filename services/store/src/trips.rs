@@ -5,7 +5,7 @@
 //! once ([`record_decision`] only moves a trip out of `pending`), and the
 //! credit once ([`claim_credit`]), so redelivered events change nothing.
 
-use crate::{StoreError, Tx};
+use crate::{Backend, Store, StoreError, Tx, new_id, now_ms, outbox};
 
 /// A submission as received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,13 +124,75 @@ pub async fn insert(tx: &mut Tx, trip: &NewTrip) -> Result<Inserted, StoreError>
             .await?;
         return Ok(Inserted::New(stored));
     }
-    let stored = sqlx::query_as(select_trips!("where tenant_id = $1 and participant_id = $2 and idempotency_key = $3"))
+    Ok(Inserted::Existing(with_key(&mut **tx, trip).await?))
+}
+
+/// The trip stored earlier under `trip`'s idempotency key.
+async fn with_key(executor: impl sqlx::AnyExecutor<'_>, trip: &NewTrip) -> Result<Trip, StoreError> {
+    Ok(sqlx::query_as(select_trips!("where tenant_id = $1 and participant_id = $2 and idempotency_key = $3"))
         .bind(&trip.tenant_id)
         .bind(&trip.participant_id)
         .bind(&trip.idempotency_key)
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(Inserted::Existing(stored))
+        .fetch_one(executor)
+        .await?)
+}
+
+/// Stores a submission, its trace and the outbox event announcing it on
+/// `topic`, all or nothing, unless the participant already used its
+/// idempotency key (then nothing is written and the earlier trip returned).
+///
+/// This is the busiest write of a school morning. On PostgreSQL it is one
+/// statement (data-modifying `with` clauses): one round trip instead of five
+/// (`begin`, three inserts, `commit`). SQLite has neither such clauses nor
+/// round trips to save: there it is one transaction of [`insert`] and
+/// [`outbox::enqueue`].
+pub async fn submit(store: &Store, trip: &NewTrip, topic: &str, payload: &str) -> Result<Inserted, StoreError> {
+    if store.backend() == Backend::Sqlite {
+        let mut tx = store.begin().await?;
+        let inserted = insert(&mut tx, trip).await?;
+        if matches!(inserted, Inserted::New(_)) {
+            outbox::enqueue(&mut tx, &trip.tenant_id, topic, payload).await?;
+            tx.commit().await?;
+        }
+        return Ok(inserted);
+    }
+    let inserted: Option<Trip> = sqlx::query_as(concat!(
+        "with trip as (\
+           insert into trips (tenant_id, id, participant_id, campaign_id, idempotency_key, body_hash, \
+                              submitted_at, started_at, ended_at, status, points) \
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0) \
+           on conflict (tenant_id, participant_id, idempotency_key) do nothing \
+           returning ",
+        trip_columns!(),
+        "), trace as (\
+           insert into trip_traces (tenant_id, trip_id, format, trace) select tenant_id, id, $10, $11 from trip\
+         ), event as (\
+           insert into outbox (tenant_id, id, topic, payload, created_at) select tenant_id, $12, $13, $14, $15 from trip\
+         ) select ",
+        trip_columns!(),
+        " from trip"
+    ))
+    .bind(&trip.tenant_id)
+    .bind(&trip.id)
+    .bind(&trip.participant_id)
+    .bind(&trip.campaign_id)
+    .bind(&trip.idempotency_key)
+    .bind(&trip.body_hash)
+    .bind(trip.submitted_at)
+    .bind(trip.started_at)
+    .bind(trip.ended_at)
+    .bind(&trip.trace_format)
+    .bind(&trip.trace)
+    .bind(new_id())
+    .bind(topic)
+    .bind(payload)
+    .bind(now_ms())
+    .fetch_optional(store.writer())
+    .await?;
+    Ok(match inserted {
+        Some(stored) => Inserted::New(stored),
+        None => Inserted::Existing(with_key(store.pool(), trip).await?),
+    })
 }
 
 /// One trip of a tenant.

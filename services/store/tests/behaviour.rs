@@ -17,6 +17,7 @@ test_on_both_backends!(
     opposite_transfers_do_not_deadlock,
     campaign_budgets_follow_the_campaign_file,
     trips_are_stored_once_per_idempotency_key,
+    a_submission_is_stored_with_its_event_once,
     a_decision_and_a_credit_are_recorded_once,
     trips_page_newest_first,
     replay_candidates_are_the_latest_rides_of_the_nearby_cells,
@@ -253,6 +254,21 @@ async fn trips_are_stored_once_per_idempotency_key(db: TestDatabase) {
     let read = trips::with_trace(town.store.pool(), &town.tenant, &stored.id).await.unwrap().unwrap();
     assert_eq!((&read.trip, read.format.as_str(), read.trace.as_slice()), (&stored, "json", b"body-a".as_slice()));
     assert!(trips::with_trace(town.store.pool(), "another-tenant", &stored.id).await.unwrap().is_none());
+}
+
+async fn a_submission_is_stored_with_its_event_once(db: TestDatabase) {
+    let town = town(&db, 100).await;
+    let submit = |key, body, payload| {
+        let (town, trip) = (&town, new_trip(&town, "ann", key, body));
+        async move { trips::submit(&town.store, &trip, "trips.submitted", payload).await.unwrap() }
+    };
+    let Inserted::New(stored) = submit("k1", "body-a", "{\"n\":1}").await else { panic!("first submission is new") };
+    assert_eq!(submit("k1", "body-b", "{\"n\":2}").await, Inserted::Existing(stored.clone()));
+    let events = outbox::waiting(town.store.pool(), 10).await.unwrap();
+    let events: Vec<_> = events.iter().map(|e| (e.tenant_id.as_str(), e.topic.as_str(), e.payload.as_str())).collect();
+    assert_eq!(events, [(town.tenant.as_str(), "trips.submitted", "{\"n\":1}")], "one event, for the first submission");
+    let read = trips::with_trace(town.store.pool(), &town.tenant, &stored.id).await.unwrap().unwrap();
+    assert_eq!((read.trip, read.trace), (stored, b"body-a".to_vec()));
 }
 
 async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
