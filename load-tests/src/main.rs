@@ -5,10 +5,11 @@
 //! simulator at the given rate (open loop), with cheats and retries, waits
 //! for each decision (`?wait=10`, then polling), checks every wallet against
 //! the accepted trips, and prints (and with `--report`, writes) throughput,
-//! errors and latency percentiles. `smartville-load table A.json B.json`
+//! errors, latency percentiles and the machine's CPU time per upload. `smartville-load table A.json B.json`
 //! prints reports side by side. `run.sh` next to this crate measures the
 //! embedded default and PostgreSQL + Redis in one go.
 
+mod machine;
 mod report;
 mod scenario;
 
@@ -98,9 +99,9 @@ async fn main() -> Result<()> {
                 join_code,
             };
             let recorder = Arc::new(report::Recorder::default());
-            let (measured, tokens) = scenario::run(&plan, recorder.clone()).await?;
+            let (phase, tokens) = scenario::run(&plan, recorder.clone()).await?;
             let ledger = scenario::check_ledger(&plan, &tokens).await?;
-            let result = recorder.report(&stack, rate, measured, ledger);
+            let result = recorder.report(&stack, rate, &phase, ledger);
             println!("{}", report::table(std::slice::from_ref(&result)));
             println!("{}", serde_json::to_string_pretty(&result)?);
             if let Some(path) = report {

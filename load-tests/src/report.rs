@@ -5,6 +5,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
+
+use crate::machine::MachineUse;
+use crate::scenario::UploadPhase;
 use serde::{Deserialize, Serialize};
 
 /// What is timed.
@@ -56,7 +59,7 @@ impl Recorder {
     }
 
     /// The report of the run so far.
-    pub fn report(&self, stack: &str, target_rate: f64, measured: Duration, ledger: LedgerCheck) -> Report {
+    pub fn report(&self, stack: &str, target_rate: f64, phase: &UploadPhase, ledger: LedgerCheck) -> Report {
         let histograms = self.histograms.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let latency_ms = histograms
             .iter()
@@ -79,8 +82,9 @@ impl Recorder {
         Report {
             stack: stack.to_owned(),
             target_rate_per_s: target_rate,
-            duration_s: measured.as_secs_f64(),
-            uploads_per_s: settled as f64 / measured.as_secs_f64().max(f64::EPSILON),
+            duration_s: phase.length.as_secs_f64(),
+            uploads_per_s: settled as f64 / phase.length.as_secs_f64().max(f64::EPSILON),
+            machine: phase.cpu.map(|(start, end)| start.until(end, settled)),
             errors: counters.iter().filter(|(k, _)| k.starts_with("error")).map(|(_, v)| v).sum(),
             counters,
             latency_ms,
@@ -134,12 +138,15 @@ pub struct Report {
     pub latency_ms: BTreeMap<String, Percentiles>,
     /// The ledger check.
     pub ledger: LedgerCheck,
+    /// What the upload phase cost the machine (absent where it cannot be measured).
+    #[serde(default)]
+    pub machine: Option<MachineUse>,
 }
 
 /// One line per report: the table of `run.sh`.
 pub fn table(reports: &[Report]) -> String {
     let mut out = String::from(
-        "| stack | target/s | settled/s | errors | submit→decided p50 / p95 / p99 ms | join p99 ms | wallet p99 ms | ledger |\n|---|---|---|---|---|---|---|---|\n",
+        "| stack | target/s | settled/s | errors | submit→decided p50 / p95 / p99 ms | join p99 ms | wallet p99 ms | ledger | machine CPU ms per upload (busy) |\n|---|---|---|---|---|---|---|---|---|\n",
     );
     for r in reports {
         let p = |name: &str| r.latency_ms.get(name);
@@ -151,8 +158,10 @@ pub fn table(reports: &[Report]) -> String {
         } else {
             format!("{} MISMATCHES", r.ledger.mismatches)
         };
+        let machine =
+            r.machine.map_or("-".into(), |m| format!("{:.1} ({:.0} %)", m.cpu_ms_per_upload, m.busy_share * 100.0));
         out.push_str(&format!(
-            "| {} | {:.0} | {:.1} | {} | {decided} | {} | {} | {ledger} |\n",
+            "| {} | {:.0} | {:.1} | {} | {decided} | {} | {} | {ledger} | {machine} |\n",
             r.stack,
             r.target_rate_per_s,
             r.uploads_per_s,

@@ -14,6 +14,7 @@ use smartville_scoring::RawTrace;
 use smartville_simulator::{Profile, Simulator, demo, shifted};
 use tokio::sync::Semaphore;
 
+use crate::machine::CpuTimes;
 use crate::report::{LedgerCheck, Metric, Recorder};
 
 /// The knobs of a run.
@@ -79,7 +80,17 @@ fn fraction(n: u64, salt: u64) -> f64 {
 }
 
 /// Runs the plan; returns the recorder, the measured upload phase, and the student tokens.
-pub async fn run(plan: &Plan, recorder: Arc<Recorder>) -> Result<(Duration, Vec<String>)> {
+/// The upload phase of a run: how long it took and the machine's CPU counters around it.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadPhase {
+    /// From the first upload to the last one settled.
+    pub length: Duration,
+    /// CPU counters at its start and end (where the machine has them).
+    pub cpu: Option<(CpuTimes, CpuTimes)>,
+}
+
+/// Runs the scenario; returns the upload phase and the students' access tokens.
+pub async fn run(plan: &Plan, recorder: Arc<Recorder>) -> Result<(UploadPhase, Vec<String>)> {
     let client =
         Client::builder().pool_max_idle_per_host(plan.max_in_flight).timeout(Duration::from_secs(30)).build()?;
     let uploads = (plan.rate * plan.duration.as_secs_f64()).ceil() as u64;
@@ -128,6 +139,7 @@ pub async fn run(plan: &Plan, recorder: Arc<Recorder>) -> Result<(Duration, Vec<
 
     // Phase 2: uploads at a fixed rate.
     let started = Instant::now();
+    let cpu_at_start = CpuTimes::now();
     let interval = Duration::from_secs_f64(1.0 / plan.rate);
     let next = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
@@ -155,7 +167,8 @@ pub async fn run(plan: &Plan, recorder: Arc<Recorder>) -> Result<(Duration, Vec<
     for task in tasks {
         task.await?;
     }
-    Ok((started.elapsed(), tokens))
+    let cpu = cpu_at_start.zip(CpuTimes::now());
+    Ok((UploadPhase { length: started.elapsed(), cpu }, tokens))
 }
 
 /// One upload, waited for until settled; maybe retried, maybe followed by a wallet read.
