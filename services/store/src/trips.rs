@@ -93,27 +93,42 @@ pub enum Inserted {
     Existing(Trip),
 }
 
+/// The insert of a new trip, binding `$1`–`$9` with [`bind_new_trip`] and
+/// returning every column (nothing when the idempotency key was used), as a
+/// literal for `concat!`.
+macro_rules! insert_trip {
+    () => {
+        concat!(
+            "insert into trips (tenant_id, id, participant_id, campaign_id, idempotency_key, body_hash, \
+                                submitted_at, started_at, ended_at, status, points) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0) \
+             on conflict (tenant_id, participant_id, idempotency_key) do nothing \
+             returning ",
+            trip_columns!()
+        )
+    };
+}
+
+/// A query returning trips, as sqlx's `Any` driver builds it.
+type TripQuery<'q> = sqlx::query::QueryAs<'q, sqlx::Any, Trip, sqlx::any::AnyArguments>;
+
+/// Binds the parameters of [`insert_trip!`].
+fn bind_new_trip<'q>(query: TripQuery<'q>, trip: &'q NewTrip) -> TripQuery<'q> {
+    query
+        .bind(&trip.tenant_id)
+        .bind(&trip.id)
+        .bind(&trip.participant_id)
+        .bind(&trip.campaign_id)
+        .bind(&trip.idempotency_key)
+        .bind(&trip.body_hash)
+        .bind(trip.submitted_at)
+        .bind(trip.started_at)
+        .bind(trip.ended_at)
+}
+
 /// Stores a submission and its trace unless the participant already used its idempotency key.
 pub async fn insert(tx: &mut Tx, trip: &NewTrip) -> Result<Inserted, StoreError> {
-    let inserted: Option<Trip> = sqlx::query_as(concat!(
-        "insert into trips (tenant_id, id, participant_id, campaign_id, idempotency_key, body_hash, \
-                            submitted_at, started_at, ended_at, status, points) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0) \
-         on conflict (tenant_id, participant_id, idempotency_key) do nothing \
-         returning ",
-        trip_columns!()
-    ))
-    .bind(&trip.tenant_id)
-    .bind(&trip.id)
-    .bind(&trip.participant_id)
-    .bind(&trip.campaign_id)
-    .bind(&trip.idempotency_key)
-    .bind(&trip.body_hash)
-    .bind(trip.submitted_at)
-    .bind(trip.started_at)
-    .bind(trip.ended_at)
-    .fetch_optional(&mut **tx)
-    .await?;
+    let inserted = bind_new_trip(sqlx::query_as(insert_trip!()), trip).fetch_optional(&mut **tx).await?;
     if let Some(stored) = inserted {
         sqlx::query("insert into trip_traces (tenant_id, trip_id, format, trace) values ($1, $2, $3, $4)")
             .bind(&trip.tenant_id)
@@ -156,14 +171,9 @@ pub async fn submit(store: &Store, trip: &NewTrip, topic: &str, payload: &str) -
         }
         return Ok(inserted);
     }
-    let inserted: Option<Trip> = sqlx::query_as(concat!(
-        "with trip as (\
-           insert into trips (tenant_id, id, participant_id, campaign_id, idempotency_key, body_hash, \
-                              submitted_at, started_at, ended_at, status, points) \
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0) \
-           on conflict (tenant_id, participant_id, idempotency_key) do nothing \
-           returning ",
-        trip_columns!(),
+    let with_trace_and_event = concat!(
+        "with trip as (",
+        insert_trip!(),
         "), trace as (\
            insert into trip_traces (tenant_id, trip_id, format, trace) select tenant_id, id, $10, $11 from trip\
          ), event as (\
@@ -171,24 +181,16 @@ pub async fn submit(store: &Store, trip: &NewTrip, topic: &str, payload: &str) -
          ) select ",
         trip_columns!(),
         " from trip"
-    ))
-    .bind(&trip.tenant_id)
-    .bind(&trip.id)
-    .bind(&trip.participant_id)
-    .bind(&trip.campaign_id)
-    .bind(&trip.idempotency_key)
-    .bind(&trip.body_hash)
-    .bind(trip.submitted_at)
-    .bind(trip.started_at)
-    .bind(trip.ended_at)
-    .bind(&trip.trace_format)
-    .bind(&trip.trace)
-    .bind(new_id())
-    .bind(topic)
-    .bind(payload)
-    .bind(now_ms())
-    .fetch_optional(store.writer())
-    .await?;
+    );
+    let inserted = bind_new_trip(sqlx::query_as(with_trace_and_event), trip)
+        .bind(&trip.trace_format)
+        .bind(&trip.trace)
+        .bind(new_id())
+        .bind(topic)
+        .bind(payload)
+        .bind(now_ms())
+        .fetch_optional(store.writer())
+        .await?;
     Ok(match inserted {
         Some(stored) => Inserted::New(stored),
         None => Inserted::Existing(with_key(store.pool(), trip).await?),

@@ -73,6 +73,18 @@ impl Town {
         Ok(posted)
     }
 
+    /// A search for `participant`'s replay candidates in no cell, up to ten of each kind.
+    fn replay_search<'a>(&'a self, participant: &'a str) -> ReplaySearch<'a> {
+        ReplaySearch {
+            tenant_id: &self.tenant,
+            participant_id: participant,
+            trip_id: "none",
+            cells: &[],
+            own_limit: 10,
+            others_limit: 10,
+        }
+    }
+
     async fn balance(&self, account: &str) -> i64 {
         ledger::balance(self.store.pool(), &self.tenant, account).await.unwrap()
     }
@@ -308,14 +320,7 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
         (stored.status.as_str(), stored.points, stored.credited_at, stored.decision.as_deref()),
         ("accepted", 20, Some(3_000), Some("{\"cut\":true}"))
     );
-    let search = ReplaySearch {
-        tenant_id: &town.tenant,
-        participant_id: "bob",
-        trip_id: "other",
-        cells: &[41, 42],
-        own_limit: 10,
-        others_limit: 10,
-    };
+    let search = ReplaySearch { cells: &[41, 42], ..town.replay_search("bob") };
     let earlier = trips::earlier_fingerprints(town.store.pool(), &search).await.unwrap();
     assert_eq!(earlier, [EarlierFingerprint { participant_id: "ann".into(), fingerprint: b"fp".to_vec() }]);
     let own = ReplaySearch { participant_id: "ann", cells: &[], ..search };
@@ -380,14 +385,7 @@ async fn replay_candidates_are_the_latest_rides_of_the_nearby_cells(db: TestData
         let trip = stored_trip(&town, participant, &format!("k{i}")).await;
         decide(&town, &trip, "accepted", Some(cell), format!("fp{i}").as_bytes()).await;
     }
-    let all = ReplaySearch {
-        tenant_id: &town.tenant,
-        participant_id: "ann",
-        trip_id: "none",
-        cells: &[7, 8],
-        own_limit: 10,
-        others_limit: 10,
-    };
+    let all = ReplaySearch { cells: &[7, 8], ..town.replay_search("ann") };
     assert_eq!(
         found(&town, all).await,
         ["ann:fp7", "ann:fp6", "ann:fp0", "cid:fp5", "cid:fp3", "bob:fp2", "bob:fp1"],
