@@ -8,13 +8,23 @@
 //! an acknowledged trip is never lost. The trace is stored in the scoring
 //! library's compact form (a third of the JSON, read back without parsing);
 //! the body hash keeps idempotency exact to the byte.
+//!
+//! Storing is a group commit: uploads that arrive while a transaction is
+//! being written queue up, and the next transaction stores all of them (up
+//! to [`MAX_BATCH`]) with one event for the batch. A lone upload is stored at
+//! once; in the morning rush a commit serves dozens, and scoring and the
+//! ledger then take the batch as a whole.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use smartville_scoring::{RawTrace, TraceError};
 use smartville_store::trips::{self, Inserted, NewTrip, Trip};
-use smartville_store::{StoreError, new_id};
+use smartville_store::{Backend, Store, StoreError, new_id, outbox};
+use tokio::sync::{Mutex, Notify, mpsc, oneshot};
 
-use crate::{Engine, EngineError, TripEvent, now_ms};
+use crate::{Engine, EngineError, MAX_BATCH, TripEvent, now_ms};
 
 /// How the trace is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,14 +127,87 @@ pub async fn submit(engine: &Engine, upload: &Upload<'_>) -> Result<Submitted, I
         started_at: trace.started_at_ms(),
         ended_at: trace.ended_at_ms(),
     };
-    let event = TripEvent { tenant_id: trip.tenant_id.clone(), trip_id: trip.id.clone() };
-    let payload = serde_json::to_string(&event).map_err(EngineError::from)?;
-    match trips::submit(&engine.store, &trip, &engine.topics.submitted, &payload).await? {
-        Inserted::Existing(stored) if stored.body_hash == trip.body_hash => Ok(Submitted::Repeat(stored)),
+    let body_hash = trip.body_hash.clone();
+    let (answer, stored) = oneshot::channel();
+    let stopped = || EngineError::Task("the trip writers have stopped".into());
+    engine.writers().send(Queued { trip, answer }).await.map_err(|_| stopped())?;
+    match stored.await.map_err(|_| stopped())?? {
+        Inserted::Existing(stored) if stored.body_hash == body_hash => Ok(Submitted::Repeat(stored)),
         Inserted::Existing(_) => Err(IngestError::KeyReused),
-        Inserted::New(stored) => {
-            engine.outbox_written.notify_one();
-            Ok(Submitted::New(stored))
+        Inserted::New(stored) => Ok(Submitted::New(stored)),
+    }
+}
+
+/// An upload waiting for its batch, and where to send what became of it.
+pub(crate) struct Queued {
+    trip: NewTrip,
+    answer: oneshot::Sender<Result<Inserted, EngineError>>,
+}
+
+/// Uploads that may wait for a writer; beyond that, uploads wait to be queued.
+const QUEUE: usize = 16 * MAX_BATCH;
+
+/// Starts the tasks that store queued uploads in batches and returns their
+/// queue. SQLite has one writer at a time, so one task; PostgreSQL writes a
+/// few batches at once. The tasks end once every sender is dropped.
+pub(crate) fn start_writers(store: &Store, topic: &str, written: &Arc<Notify>) -> mpsc::Sender<Queued> {
+    let (sender, receiver) = mpsc::channel(QUEUE);
+    let receiver = Arc::new(Mutex::new(receiver));
+    let writers = if store.backend() == Backend::Sqlite { 1 } else { 4 };
+    for _ in 0..writers {
+        let (store, topic, written, receiver) = (store.clone(), topic.to_owned(), written.clone(), receiver.clone());
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(MAX_BATCH);
+            // Concurrency: a writer holds the queue only while taking a batch, so another
+            // writer takes the next batch while this one's transaction is written.
+            while receiver.lock().await.recv_many(&mut batch, MAX_BATCH).await > 0 {
+                write_batch(&store, &topic, std::mem::take(&mut batch)).await;
+                written.notify_one();
+            }
+        });
+    }
+    sender
+}
+
+/// Stores a batch and answers each upload. Should the batch fail, each upload
+/// is tried alone, so that one failing upload cannot fail the others.
+async fn write_batch(store: &Store, topic: &str, batch: Vec<Queued>) {
+    let trips: Vec<NewTrip> = batch.iter().map(|queued| queued.trip.clone()).collect();
+    match store_trips(store, topic, &trips).await {
+        Ok(inserted) => {
+            for (queued, inserted) in batch.into_iter().zip(inserted) {
+                let _ = queued.answer.send(Ok(inserted));
+            }
+        }
+        Err(error) if batch.len() == 1 => {
+            let _ = batch.into_iter().next().map(|queued| queued.answer.send(Err(error)));
+        }
+        Err(error) => {
+            tracing::warn!(%error, uploads = batch.len(), "storing a batch of uploads failed; storing them one by one");
+            for queued in batch {
+                let inserted = store_trips(store, topic, std::slice::from_ref(&queued.trip)).await;
+                let inserted = inserted.and_then(|mut one| one.pop().ok_or(StoreError::NotFound("trip").into()));
+                let _ = queued.answer.send(inserted);
+            }
         }
     }
+}
+
+/// One transaction: the trips with their traces, and one `trips.submitted`
+/// event per tenant listing its new trips.
+async fn store_trips(store: &Store, topic: &str, trips: &[NewTrip]) -> Result<Vec<Inserted>, EngineError> {
+    let mut tx = store.begin().await?;
+    let inserted = trips::insert_all(&mut tx, trips).await?;
+    let mut new: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for trip in &inserted {
+        if let Inserted::New(trip) = trip {
+            new.entry(&trip.tenant_id).or_default().push(trip.id.clone());
+        }
+    }
+    for (tenant_id, trip_ids) in new {
+        let event = TripEvent { tenant_id: tenant_id.to_owned(), trip_ids };
+        outbox::enqueue(&mut tx, tenant_id, topic, &serde_json::to_string(&event)?).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(inserted)
 }

@@ -1,15 +1,17 @@
-//! The ledger worker: credits accepted trips.
+//! The ledger worker: credits accepted trips, a batch at a time.
 //!
-//! For each `trips.decided` event of an accepted trip it posts the reward
-//! transfer `reward:<trip id>` from the campaign budget to the participant's
-//! wallet and marks the trip credited, in one transaction. The transfer id
-//! makes a redelivered event harmless. The budget is the final word: when
-//! concurrent rides left less than the decision promised, the ride gets what
-//! is left and its decision says so (`BUDGET_EXHAUSTED`).
+//! For each `trips.decided` event it claims the event's accepted, uncredited
+//! trips and posts their reward transfers `reward:<trip id>` from the
+//! campaign budget to the participants' wallets, in one transaction: one
+//! update of the budget for the whole batch. The transfer ids and the claim
+//! make a redelivered event harmless. The budget is the final word: when it
+//! holds less than the batch earned, the trips are credited one by one, and
+//! a ride gets what is left and its decision says so (`BUDGET_EXHAUSTED`).
 
 use smartville_scoring::{Decision, Effect, Reason, ReasonCode};
 use smartville_store::ledger::{self as accounts, AccountKind, Transfer};
-use smartville_store::{StoreError, trips};
+use smartville_store::trips::{self, Claim};
+use smartville_store::{StoreError, Tx};
 
 use crate::{Engine, EngineError, Shutdown, TripEvent, now_ms};
 
@@ -27,52 +29,84 @@ pub async fn run(engine: Engine, consumer: String, shutdown: Shutdown) -> Result
     .await
 }
 
-/// Credits one decided trip (idempotent; trips that are not accepted are skipped).
-///
-/// The trip is claimed and the transfer posted in one transaction. The
-/// transfer is first tried for the full points; when the budget holds less,
-/// the attempt is rolled back and made again for what the budget held.
+/// Credits the decided trips of one event (idempotent; trips that are not
+/// accepted are skipped): all in one transaction while the budget holds
+/// enough, else one by one ([`credit_one`]).
 pub async fn credit(engine: &Engine, event: &TripEvent) -> Result<(), EngineError> {
-    let store = &engine.store;
-    let (tenant_id, trip_id) = (&event.tenant_id, &event.trip_id);
+    let tenant_id = &event.tenant_id;
     let coin = engine.coin(tenant_id).await?;
+    let mut tx = engine.store.begin().await?;
+    let claims = trips::claim_credits(&mut tx, tenant_id, &event.trip_ids, now_ms()).await?;
+    let transfers: Vec<Transfer> =
+        claims.iter().filter(|claim| claim.points > 0).map(|claim| reward(claim, claim.points, &coin)).collect();
+    match accounts::post_all(&mut tx, tenant_id, &transfers).await {
+        Ok(_) => {}
+        Err(StoreError::InsufficientFunds { .. }) => {
+            drop(tx); // rolled back: every claim of the batch is made again, one by one
+            for claim in &claims {
+                credit_one(engine, tenant_id, &claim.id, &coin).await?;
+            }
+            return Ok(());
+        }
+        Err(error) => return Err(error.into()),
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    for claim in &claims {
+        tracing::info!(trip = %claim.id, paid = claim.points, "trip credited");
+    }
+    Ok(())
+}
+
+/// Credits one trip with what the budget holds: the transfer is first tried
+/// for the full points; when the budget holds less, the attempt is rolled
+/// back and made again for what it held.
+async fn credit_one(engine: &Engine, tenant_id: &str, trip_id: &str, coin: &str) -> Result<(), EngineError> {
     let mut budget_left = i64::MAX;
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let mut tx = store.begin().await?;
-        let Some(claim) = trips::claim_credit(&mut tx, tenant_id, trip_id, now_ms()).await? else {
+    let ids = [trip_id.to_owned()];
+    for attempt in 1..=ATTEMPTS {
+        let mut tx = engine.store.begin().await?;
+        let Some(claim) = trips::claim_credits(&mut tx, tenant_id, &ids, now_ms()).await?.pop() else {
             return Ok(()); // not accepted, or credited by an earlier delivery
         };
         let paid = claim.points.min(budget_left).max(0);
-        if paid < claim.points {
-            let decision = shortened(claim.decision.as_deref().unwrap_or("{}"), paid)?;
-            trips::cut_reward(&mut tx, tenant_id, trip_id, paid, &decision).await?;
-        }
-        // The transfer last: it locks the campaign budget, which every ride's credit shares.
-        if paid > 0 {
-            let transfer = Transfer {
-                id: format!("reward:{trip_id}"),
-                debit_account: accounts::account_id(AccountKind::Campaign, &claim.campaign_id, &coin),
-                credit_account: accounts::account_id(AccountKind::Participant, &claim.participant_id, &coin),
-                amount: paid,
-                kind: "reward".into(),
-                reference: trip_id.clone(),
-            };
-            match accounts::post(&mut tx, tenant_id, &transfer).await {
-                Ok(_) => {}
-                // The budget holds less than the ride earned (or another payout took it since):
-                // roll back and pay what is left.
-                Err(StoreError::InsufficientFunds { balance, .. }) if attempt < ATTEMPTS => {
-                    budget_left = balance;
-                    continue;
-                }
-                Err(error) => return Err(error.into()),
+        match pay(&mut tx, tenant_id, &claim, paid, coin).await {
+            Ok(()) => {
+                tx.commit().await.map_err(StoreError::from)?;
+                tracing::info!(trip = %trip_id, paid, "trip credited");
+                return Ok(());
             }
+            // The budget holds less than the ride earned (or another payout took it since):
+            // roll back and pay what is left.
+            Err(EngineError::Store(StoreError::InsufficientFunds { balance, .. })) if attempt < ATTEMPTS => {
+                budget_left = balance;
+            }
+            Err(error) => return Err(error),
         }
-        tx.commit().await.map_err(StoreError::from)?;
-        tracing::info!(trip = %trip_id, paid, "trip credited");
-        return Ok(());
+    }
+    Err(EngineError::Task(format!("trip {trip_id}: the budget kept changing while it was credited")))
+}
+
+/// Pays `paid` of a claimed trip's points, cutting its decision when that is less.
+async fn pay(tx: &mut Tx, tenant_id: &str, claim: &Claim, paid: i64, coin: &str) -> Result<(), EngineError> {
+    if paid < claim.points {
+        let decision = shortened(claim.decision.as_deref().unwrap_or("{}"), paid)?;
+        trips::cut_reward(tx, tenant_id, &claim.id, paid, &decision).await?;
+    }
+    if paid > 0 {
+        accounts::post(tx, tenant_id, &reward(claim, paid, coin)).await?;
+    }
+    Ok(())
+}
+
+/// The reward transfer of `paid` points for a claimed trip.
+fn reward(claim: &Claim, paid: i64, coin: &str) -> Transfer {
+    Transfer {
+        id: format!("reward:{}", claim.id),
+        debit_account: accounts::account_id(AccountKind::Campaign, &claim.campaign_id, coin),
+        credit_account: accounts::account_id(AccountKind::Participant, &claim.participant_id, coin),
+        amount: paid,
+        kind: "reward".into(),
+        reference: claim.id.clone(),
     }
 }
 

@@ -9,11 +9,12 @@
 //! events of every trip still undecided or uncredited, and afterwards of
 //! those stuck for [`STALE_AFTER_MS`].
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use smartville_store::{outbox, trips};
 
-use crate::{Engine, EngineError, Shutdown, TripEvent, now_ms};
+use crate::{Engine, EngineError, MAX_BATCH, Shutdown, TripEvent, now_ms};
 
 /// How often the relay looks for events written by other processes.
 pub const POLL: Duration = Duration::from_millis(50);
@@ -67,11 +68,19 @@ pub async fn publish_pending(engine: &Engine) -> Result<usize, EngineError> {
 /// Publishes again the events of trips that were submitted (or decided)
 /// before `cutoff` and still wait for their decision (or credit).
 pub async fn sweep(engine: &Engine, cutoff: i64) -> Result<(), EngineError> {
+    // One event per topic and tenant, at most a batch each.
+    let mut stuck: BTreeMap<(&str, String), Vec<String>> = BTreeMap::new();
     for trip in trips::stuck(engine.store.pool(), cutoff, BATCH).await? {
         let topic = if trip.status == "pending" { &engine.topics.submitted } else { &engine.topics.decided };
         tracing::info!(trip = %trip.id, topic, "publishing the event of a stuck trip again");
-        let payload = serde_json::to_vec(&TripEvent { tenant_id: trip.tenant_id, trip_id: trip.id })?;
-        engine.bus.publish(topic, &payload).await?;
+        stuck.entry((topic, trip.tenant_id)).or_default().push(trip.id);
+    }
+    for ((topic, tenant_id), mut trip_ids) in stuck {
+        trip_ids.sort();
+        for trip_ids in trip_ids.chunks(MAX_BATCH) {
+            let event = TripEvent { tenant_id: tenant_id.clone(), trip_ids: trip_ids.to_vec() };
+            engine.bus.publish(topic, &serde_json::to_vec(&event)?).await?;
+        }
     }
     Ok(())
 }

@@ -1,15 +1,27 @@
-//! The scoring worker: judges submitted trips.
+//! The scoring worker: judges submitted trips, a batch at a time.
 //!
-//! For each `trips.submitted` event it loads the trip, its campaign and the
-//! participant's history, runs the scoring library, and writes the decision
-//! and a `trips.decided` event in one transaction. A trip that is no longer
-//! pending was decided by an earlier delivery: nothing happens.
+//! For each `trips.submitted` event it loads the event's trips with their
+//! traces, runs the scoring library on each ride against the participant's
+//! history, and writes the decisions and one `trips.decided` event in one
+//! transaction. The rides of a batch are judged one after the other, each
+//! against the history read for the batch plus the decisions made before it
+//! in the batch, so a batch decides exactly as the same rides one by one
+//! would: a student's two rides in one batch share the daily cap, and a copy
+//! of a ride in the same batch is a replay. A trip that is no longer pending
+//! was decided by an earlier delivery: nothing happens to it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use smartville_scoring::history::RECENT_RIDES_WINDOW_MS;
-use smartville_scoring::{Fingerprint, History, PriorRide, PriorTrace, Ride, Status};
+use smartville_scoring::{
+    CompiledCampaign, Decision, Fingerprint, History, PriorRide, PriorTrace, Ride, Status, Trace,
+};
 use smartville_store::ledger::{self, AccountKind};
-use smartville_store::trips::{self, DecisionRecord, ReplaySearch, StoredFingerprint};
-use smartville_store::{StoreError, Tx, outbox, participants};
+use smartville_store::trips::{
+    self, CountedRide, DecisionInputs, DecisionRecord, ReplaySearch, StoredFingerprint, Trip,
+};
+use smartville_store::{StoreError, outbox, participants};
 
 use crate::{Engine, EngineError, Shutdown, TripEvent, now_ms};
 
@@ -17,10 +29,10 @@ use crate::{Engine, EngineError, Shutdown, TripEvent, now_ms};
 pub const GROUP: &str = "scoring";
 /// Most of the participant's own earlier traces a ride is compared with (two a
 /// school day: about two months), wherever they were made.
-const MAX_OWN_TRACES: i64 = 100;
+const MAX_OWN_TRACES: usize = 100;
 /// Most traces of others from the same area a ride is compared with: the
 /// latest ones, where a shared or copied file shows up.
-const MAX_OTHERS_TRACES: i64 = 200;
+const MAX_OTHERS_TRACES: usize = 200;
 
 /// Consumes `trips.submitted` until shutdown.
 pub async fn run(engine: Engine, consumer: String, shutdown: Shutdown) -> Result<(), EngineError> {
@@ -31,104 +43,227 @@ pub async fn run(engine: Engine, consumer: String, shutdown: Shutdown) -> Result
     .await
 }
 
-/// Decides one trip (idempotent).
+/// A pending trip ready to be judged: its campaign and its validated trace.
+struct Judged {
+    trip: Trip,
+    campaign: Arc<CompiledCampaign>,
+    trace: Trace,
+}
+
+/// Decides the trips of one event (idempotent). A trip whose stored trace no
+/// longer reads does not hold up the others: they are decided, and the error
+/// is returned afterwards so that the event is delivered again (and ends
+/// among the dead letters if the trip never reads).
 pub async fn decide(engine: &Engine, event: &TripEvent) -> Result<(), EngineError> {
     let store = &engine.store;
-    let Some(trips::TripWithTrace { trip, format, trace }) =
-        trips::with_trace(store.pool(), &event.tenant_id, &event.trip_id).await?
-    else {
-        tracing::warn!(trip = %event.trip_id, "event for an unknown trip");
-        return Ok(());
-    };
-    if trip.status != "pending" {
-        return Ok(());
+    let mut judged = Vec::with_capacity(event.trip_ids.len());
+    let mut failure = None;
+    for stored in trips::with_traces(store.pool(), &event.tenant_id, &event.trip_ids).await? {
+        if stored.trip.status != "pending" {
+            continue;
+        }
+        let campaign = engine.campaigns.get(store, &stored.trip.tenant_id, &stored.trip.campaign_id).await?;
+        // The limits as they were when the trip was accepted: its age is judged at upload time.
+        let trace = crate::ingest::read_stored(&stored.format, &stored.trace)
+            .and_then(|raw| raw.validate(&campaign.trace_limits(), stored.trip.submitted_at));
+        match trace {
+            Ok(trace) => judged.push(Judged { trip: stored.trip, campaign, trace }),
+            Err(error) => {
+                tracing::error!(trip = %stored.trip.id, %error, "a stored trace no longer reads");
+                failure = Some(error.into());
+            }
+        }
     }
-    let campaign = engine.campaigns.get(store, &trip.tenant_id, &trip.campaign_id).await?;
-    // The limits as they were when the trip was accepted: its age is judged at upload time.
-    let trace = crate::ingest::read_stored(&format, &trace)?.validate(&campaign.trace_limits(), trip.submitted_at)?;
-    let ride = Ride::prepare(&trace, &campaign);
-    let coin = engine.coin(&trip.tenant_id).await?;
-    let mut tx = store.begin().await?;
-    participants::lock_for_decision(&mut tx, &trip.tenant_id, &trip.participant_id).await?;
-    let history = history(&mut tx, &trip, &coin, ride.fingerprint()).await?;
-    let decision = ride.decide(&history);
-    let fingerprint = ride.fingerprint().to_bytes();
-    let decision_json = serde_json::to_string(&decision)?;
-    let status = match decision.status {
-        Status::Accepted => "accepted",
-        Status::Rejected => "rejected",
-        Status::Review => "review",
+    if !judged.is_empty() {
+        decide_all(engine, &event.tenant_id, &judged).await?;
+    }
+    failure.map_or(Ok(()), Err)
+}
+
+/// Judges `judged` (pending trips of one tenant, oldest first) in one transaction.
+async fn decide_all(engine: &Engine, tenant_id: &str, judged: &[Judged]) -> Result<(), EngineError> {
+    let rides: Vec<Ride<'_>> = judged.iter().map(|j| Ride::prepare(&j.trace, &j.campaign)).collect();
+    let coin = engine.coin(tenant_id).await?;
+    let budget_of = |trip: &Trip| ledger::account_id(AccountKind::Campaign, &trip.campaign_id, &coin);
+    let mut participants: Vec<&str> = judged.iter().map(|j| j.trip.participant_id.as_str()).collect();
+    participants.sort_unstable();
+    participants.dedup();
+    let mut budgets: Vec<String> = judged.iter().map(|j| budget_of(&j.trip)).collect();
+    budgets.sort_unstable();
+    budgets.dedup();
+    let budgets: Vec<&str> = budgets.iter().map(String::as_str).collect();
+    let since = judged.iter().map(|j| j.trip.started_at).min().unwrap_or(0) - RECENT_RIDES_WINDOW_MS;
+    let mut cells: Vec<i64> =
+        rides.iter().flat_map(|ride| ride.fingerprint().candidate_cells()).map(|cell| cell as i64).collect();
+    cells.sort_unstable();
+    cells.dedup();
+
+    let mut tx = engine.store.begin().await?;
+    participants::lock_for_decisions(&mut tx, tenant_id, &participants).await?;
+    let inputs = trips::decision_inputs(&mut *tx, tenant_id, &participants, since, &budgets).await?;
+    let search = ReplaySearch {
+        tenant_id,
+        participants: &participants,
+        cells: &cells,
+        own_limit: MAX_OWN_TRACES as i64,
+        cell_limit: MAX_OTHERS_TRACES as i64,
     };
-    let record = DecisionRecord {
-        status,
-        points: i64::try_from(decision.points).unwrap_or(i64::MAX),
-        distance_m: i64::try_from(decision.distance_m).unwrap_or(i64::MAX),
-        duration_s: i64::try_from(decision.duration_s).unwrap_or(i64::MAX),
-        decision_json: &decision_json,
-        fingerprint: ride
-            .fingerprint()
-            .area_cell
-            .map(|cell| StoredFingerprint { area_cell: cell as i64, bytes: &fingerprint }),
-        decided_at: now_ms(),
-    };
-    if !trips::record_decision(&mut tx, &trip.tenant_id, &trip.id, &record).await? {
+    let earlier = trips::earlier_fingerprints(&mut *tx, &search).await?;
+    let mut known = Known::new(inputs, earlier);
+
+    let mut decisions = Vec::with_capacity(judged.len());
+    for (judged, ride) in judged.iter().zip(&rides) {
+        let budget = budget_of(&judged.trip);
+        let decision = ride.decide(&known.history(&judged.trip, ride.fingerprint(), &budget));
+        known.add(&judged.trip, ride.fingerprint(), &decision, &budget);
+        decisions.push((serde_json::to_string(&decision)?, ride.fingerprint().to_bytes(), decision));
+    }
+    let decided_at = now_ms();
+    let mut records = Vec::with_capacity(judged.len());
+    for ((judged, ride), (json, fingerprint, decision)) in judged.iter().zip(&rides).zip(&decisions) {
+        records.push(DecisionRecord {
+            trip_id: judged.trip.id.as_str(),
+            status: status_name(decision.status),
+            points: i64::try_from(decision.points).unwrap_or(i64::MAX),
+            distance_m: i64::try_from(decision.distance_m).unwrap_or(i64::MAX),
+            duration_s: i64::try_from(decision.duration_s).unwrap_or(i64::MAX),
+            decision_json: json.as_str(),
+            fingerprint: ride
+                .fingerprint()
+                .area_cell
+                .map(|cell| StoredFingerprint { area_cell: cell as i64, bytes: fingerprint.as_slice() }),
+            decided_at,
+        });
+    }
+    let decided = trips::record_decisions(&mut tx, tenant_id, &records).await?;
+    if decided.is_empty() {
         return Ok(()); // decided by a concurrent delivery
     }
-    outbox::enqueue(&mut tx, &trip.tenant_id, &engine.topics.decided, &serde_json::to_string(event)?).await?;
+    let event = TripEvent { tenant_id: tenant_id.to_owned(), trip_ids: decided.clone() };
+    outbox::enqueue(&mut tx, tenant_id, &engine.topics.decided, &serde_json::to_string(&event)?).await?;
     tx.commit().await.map_err(StoreError::from)?;
     engine.outbox_written.notify_one();
-    metrics::counter!("smartville_decisions_total", "status" => status).increment(1);
-    for reason in &decision.reasons {
-        let code =
-            serde_json::to_value(reason.code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        metrics::counter!("smartville_decision_reasons_total", "code" => code).increment(1);
+    for (record, (_, _, decision)) in records.iter().zip(&decisions) {
+        if decided.binary_search_by(|id| id.as_str().cmp(record.trip_id)).is_err() {
+            continue;
+        }
+        metrics::counter!("smartville_decisions_total", "status" => status_name(decision.status)).increment(1);
+        for reason in &decision.reasons {
+            let code =
+                serde_json::to_value(reason.code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            metrics::counter!("smartville_decision_reasons_total", "code" => code).increment(1);
+        }
+        tracing::info!(trip = %record.trip_id, status = record.status, points = decision.points, "trip decided");
     }
-    tracing::info!(trip = %trip.id, status, points = decision.points, "trip decided");
     Ok(())
 }
 
-/// The snapshot the checks need, in two statements: recent counted rides,
-/// campaign totals and the budget left; then the earlier traces near this one.
-async fn history(
-    tx: &mut Tx,
-    trip: &trips::Trip,
-    coin: &str,
-    fingerprint: &Fingerprint,
-) -> Result<History, EngineError> {
-    let budget_account = ledger::account_id(AccountKind::Campaign, &trip.campaign_id, coin);
-    let inputs =
-        trips::decision_inputs(&mut **tx, trip, trip.started_at - RECENT_RIDES_WINDOW_MS, &budget_account).await?;
-    let cells: Vec<i64> = fingerprint.candidate_cells().into_iter().map(|cell| cell as i64).collect();
-    let search = ReplaySearch {
-        tenant_id: &trip.tenant_id,
-        participant_id: &trip.participant_id,
-        trip_id: &trip.id,
-        cells: &cells,
-        own_limit: MAX_OWN_TRACES,
-        others_limit: MAX_OTHERS_TRACES,
-    };
-    let earlier_traces = trips::earlier_fingerprints(&mut **tx, &search)
-        .await?
-        .into_iter()
-        .filter_map(|earlier| {
-            Some(PriorTrace {
-                own: earlier.participant_id == trip.participant_id,
-                fingerprint: Fingerprint::from_bytes(&earlier.fingerprint)?,
-            })
-        })
-        .collect();
-    Ok(History {
-        recent_rides: inputs
-            .recent_rides
+/// The stored name of a decision's status.
+fn status_name(status: Status) -> &'static str {
+    match status {
+        Status::Accepted => "accepted",
+        Status::Rejected => "rejected",
+        Status::Review => "review",
+    }
+}
+
+/// An earlier ride's fingerprint, decoded once for the whole batch.
+struct KnownTrace {
+    trip_id: String,
+    participant_id: String,
+    area_cell: i64,
+    fingerprint: Fingerprint,
+}
+
+/// What the rides of a batch are judged against: the history read for the
+/// batch, grown by each decision made in it.
+struct Known {
+    /// Counted rides (accepted or under review) of the batch's participants.
+    rides: Vec<CountedRide>,
+    /// Accepted points per (participant, campaign).
+    points: HashMap<(String, String), i64>,
+    /// What each campaign budget still holds, less what the batch accepted so far.
+    budgets: HashMap<String, i64>,
+    /// Earlier fingerprints, oldest first.
+    traces: Vec<KnownTrace>,
+}
+
+impl Known {
+    fn new(inputs: DecisionInputs, earlier: Vec<trips::EarlierFingerprint>) -> Self {
+        let mut traces: Vec<KnownTrace> = earlier
             .into_iter()
+            .filter_map(|earlier| {
+                Some(KnownTrace {
+                    fingerprint: Fingerprint::from_bytes(&earlier.fingerprint)?,
+                    trip_id: earlier.trip_id,
+                    participant_id: earlier.participant_id,
+                    area_cell: earlier.area_cell,
+                })
+            })
+            .collect();
+        traces.sort_by(|a, b| a.trip_id.cmp(&b.trip_id));
+        Self { rides: inputs.recent_rides, points: inputs.points_in_campaign, budgets: inputs.budgets, traces }
+    }
+
+    /// The history of `trip`, whose ride has `fingerprint` and is paid from `budget`.
+    fn history(&self, trip: &Trip, fingerprint: &Fingerprint, budget: &str) -> History {
+        let since = trip.started_at - RECENT_RIDES_WINDOW_MS;
+        let recent_rides = self
+            .rides
+            .iter()
+            .filter(|r| r.participant_id == trip.participant_id && r.campaign_id == trip.campaign_id)
+            .filter(|r| r.ended_at >= since && r.id != trip.id)
             .map(|r| PriorRide {
                 started_at_ms: r.started_at,
                 ended_at_ms: r.ended_at,
                 points: u64::try_from(r.points).unwrap_or(0),
             })
-            .collect(),
-        points_in_campaign: u64::try_from(inputs.points_in_campaign).unwrap_or(0),
-        budget_remaining: u64::try_from(inputs.budget).unwrap_or(0),
-        earlier_traces,
-    })
+            .collect();
+        let cells: Vec<i64> = fingerprint.candidate_cells().into_iter().map(|cell| cell as i64).collect();
+        let newest_first = self.traces.iter().rev().filter(|t| t.trip_id != trip.id);
+        let own = newest_first.clone().filter(|t| t.participant_id == trip.participant_id).take(MAX_OWN_TRACES);
+        let others = newest_first
+            .filter(|t| t.participant_id != trip.participant_id && cells.contains(&t.area_cell))
+            .take(MAX_OTHERS_TRACES);
+        let earlier_traces = own
+            .map(|t| PriorTrace { own: true, fingerprint: t.fingerprint.clone() })
+            .chain(others.map(|t| PriorTrace { own: false, fingerprint: t.fingerprint.clone() }))
+            .collect();
+        let key = (trip.participant_id.clone(), trip.campaign_id.clone());
+        History {
+            recent_rides,
+            points_in_campaign: u64::try_from(self.points.get(&key).copied().unwrap_or(0)).unwrap_or(0),
+            budget_remaining: u64::try_from(self.budgets.get(budget).copied().unwrap_or(0)).unwrap_or(0),
+            earlier_traces,
+        }
+    }
+
+    /// Adds the decision about `trip` to what later rides of the batch are judged against.
+    fn add(&mut self, trip: &Trip, fingerprint: &Fingerprint, decision: &Decision, budget: &str) {
+        let points = i64::try_from(decision.points).unwrap_or(i64::MAX);
+        if matches!(decision.status, Status::Accepted | Status::Review) {
+            self.rides.push(CountedRide {
+                id: trip.id.clone(),
+                participant_id: trip.participant_id.clone(),
+                campaign_id: trip.campaign_id.clone(),
+                started_at: trip.started_at,
+                ended_at: trip.ended_at,
+                points,
+            });
+        }
+        if decision.status == Status::Accepted {
+            *self.points.entry((trip.participant_id.clone(), trip.campaign_id.clone())).or_default() += points;
+            if let Some(left) = self.budgets.get_mut(budget) {
+                *left = left.saturating_sub(points);
+            }
+        }
+        if let Some(cell) = fingerprint.area_cell {
+            self.traces.push(KnownTrace {
+                trip_id: trip.id.clone(),
+                participant_id: trip.participant_id.clone(),
+                area_cell: cell as i64,
+                fingerprint: fingerprint.clone(),
+            });
+        }
+    }
 }

@@ -10,7 +10,11 @@ use smartville_store::testing::TestDatabase;
 use smartville_store::trips::{self, DecisionRecord, Inserted, NewTrip};
 use smartville_store::{new_id, tenancy, test_on_both_backends};
 
-test_on_both_backends!(the_last_rides_get_what_the_budget_still_holds);
+test_on_both_backends!(
+    the_last_rides_get_what_the_budget_still_holds,
+    a_batch_is_credited_together_and_once,
+    a_batch_the_budget_cannot_pay_in_full_is_paid_ride_by_ride
+);
 
 /// An accepted trip of `participant` worth `points`, as the scoring worker leaves it.
 async fn accepted_trip(engine: &Engine, tenant_id: &str, campaign_id: &str, participant: &str, points: u64) -> String {
@@ -19,7 +23,7 @@ async fn accepted_trip(engine: &Engine, tenant_id: &str, campaign_id: &str, part
         tenant_id: tenant_id.into(),
         participant_id: participant.into(),
         campaign_id: campaign_id.into(),
-        idempotency_key: "ride".into(),
+        idempotency_key: new_id(),
         body_hash: "hash".into(),
         trace: Vec::new(),
         trace_format: "compact".into(),
@@ -39,7 +43,10 @@ async fn accepted_trip(engine: &Engine, tenant_id: &str, campaign_id: &str, part
         reasons: Vec::new(),
     };
     let decision_json = serde_json::to_string(&decision).unwrap();
+    let mut tx = engine.store.begin().await.unwrap();
+    let Inserted::New(stored) = trips::insert(&mut tx, &trip).await.unwrap() else { panic!("a new trip") };
     let record = DecisionRecord {
+        trip_id: &stored.id,
         status: "accepted",
         points: points as i64,
         distance_m: 2_700,
@@ -48,37 +55,85 @@ async fn accepted_trip(engine: &Engine, tenant_id: &str, campaign_id: &str, part
         fingerprint: None,
         decided_at: 2_000,
     };
-    let mut tx = engine.store.begin().await.unwrap();
-    let Inserted::New(stored) = trips::insert(&mut tx, &trip).await.unwrap() else { panic!("a new trip") };
-    assert!(trips::record_decision(&mut tx, tenant_id, &stored.id, &record).await.unwrap());
+    assert_eq!(trips::record_decisions(&mut tx, tenant_id, &[record]).await.unwrap(), [stored.id.clone()]);
     tx.commit().await.unwrap();
     stored.id
 }
 
-async fn the_last_rides_get_what_the_budget_still_holds(db: TestDatabase) {
+/// A tenant with the demo campaign holding `budget` points and a wallet for each of `participants`.
+async fn town(db: &TestDatabase, budget: u64, participants: &[&str]) -> (Engine, tenancy::Tenant, String) {
     let engine = Engine::new(db.store().await, Bus::in_process(BusConfig::default()), "");
     let mut tx = engine.store.begin().await.unwrap();
     let tenant = tenancy::create_tenant(&mut tx, "Geel", "Geelcoins").await.unwrap();
+    for participant in participants {
+        // The wallet joining opens.
+        accounts::open_account(&mut tx, &tenant.id, AccountKind::Participant, participant, &tenant.coin).await.unwrap();
+    }
     tx.commit().await.unwrap();
     let mut file: serde_json::Value = serde_json::from_str(demo::CAMPAIGN).unwrap();
-    file["budget_points"] = 30.into();
+    file["budget_points"] = budget.into();
     let campaign = demo::apply_campaign(&engine, &tenant.id, file.to_string().as_bytes()).await.unwrap();
+    (engine, tenant, campaign.id)
+}
 
+/// Each trip's (points credited, points in its decision, cut by the budget).
+async fn paid(engine: &Engine, tenant_id: &str, trip_ids: &[String]) -> Vec<(i64, i64, bool)> {
     let mut paid = Vec::new();
-    for participant in ["ann", "bob", "cid"] {
-        // The wallet joining opens.
-        let mut tx = engine.store.begin().await.unwrap();
-        accounts::open_account(&mut tx, &tenant.id, AccountKind::Participant, participant, &tenant.coin).await.unwrap();
-        tx.commit().await.unwrap();
-        let trip_id = accepted_trip(&engine, &tenant.id, &campaign.id, participant, 24).await;
-        let event = TripEvent { tenant_id: tenant.id.clone(), trip_id: trip_id.clone() };
-        ledger::credit(&engine, &event).await.unwrap();
-        ledger::credit(&engine, &event).await.unwrap(); // a redelivery changes nothing
-        let trip = trips::get(engine.store.pool(), &tenant.id, &trip_id).await.unwrap().unwrap();
+    for trip_id in trip_ids {
+        let trip = trips::get(engine.store.pool(), tenant_id, trip_id).await.unwrap().unwrap();
         let decision: Decision = serde_json::from_str(trip.decision.as_deref().unwrap()).unwrap();
         let cut = decision.reasons.iter().any(|r| r.code == ReasonCode::BudgetExhausted);
         assert!(trip.credited_at.is_some());
         paid.push((trip.points, decision.points as i64, cut));
     }
+    paid
+}
+
+async fn wallet(engine: &Engine, tenant_id: &str, participant: &str, coin: &str) -> i64 {
+    let account = accounts::account_id(AccountKind::Participant, participant, coin);
+    accounts::balance(engine.store.pool(), tenant_id, &account).await.unwrap()
+}
+
+async fn a_batch_is_credited_together_and_once(db: TestDatabase) {
+    let (engine, tenant, campaign) = town(&db, 1_000, &["ann", "bob"]).await;
+    let mut trip_ids = Vec::new();
+    for participant in ["ann", "bob", "ann"] {
+        trip_ids.push(accepted_trip(&engine, &tenant.id, &campaign, participant, 24).await);
+    }
+    let event = TripEvent { tenant_id: tenant.id.clone(), trip_ids: trip_ids.clone() };
+    ledger::credit(&engine, &event).await.unwrap();
+    ledger::credit(&engine, &event).await.unwrap(); // a redelivery changes nothing
+    assert_eq!(paid(&engine, &tenant.id, &trip_ids).await, [(24, 24, false); 3]);
+    assert_eq!(wallet(&engine, &tenant.id, "ann", &tenant.coin).await, 48, "two rides of ann in one batch");
+    assert_eq!(wallet(&engine, &tenant.id, "bob", &tenant.coin).await, 24);
+    let budget = accounts::account_id(AccountKind::Campaign, &campaign, &tenant.coin);
+    assert_eq!(accounts::balance(engine.store.pool(), &tenant.id, &budget).await.unwrap(), 1_000 - 72);
+    assert_eq!(accounts::balance_sum(engine.store.pool(), &tenant.id).await.unwrap(), 0);
+}
+
+async fn a_batch_the_budget_cannot_pay_in_full_is_paid_ride_by_ride(db: TestDatabase) {
+    let (engine, tenant, campaign) = town(&db, 30, &["ann", "bob", "cid"]).await;
+    let mut trip_ids = Vec::new();
+    for participant in ["ann", "bob", "cid"] {
+        trip_ids.push(accepted_trip(&engine, &tenant.id, &campaign, participant, 24).await);
+    }
+    let event = TripEvent { tenant_id: tenant.id.clone(), trip_ids: trip_ids.clone() };
+    ledger::credit(&engine, &event).await.unwrap();
+    ledger::credit(&engine, &event).await.unwrap();
+    assert_eq!(paid(&engine, &tenant.id, &trip_ids).await, [(24, 24, false), (6, 6, true), (0, 0, true)]);
+    assert_eq!(accounts::balance_sum(engine.store.pool(), &tenant.id).await.unwrap(), 0);
+}
+
+async fn the_last_rides_get_what_the_budget_still_holds(db: TestDatabase) {
+    let (engine, tenant, campaign) = town(&db, 30, &["ann", "bob", "cid"]).await;
+    let mut trip_ids = Vec::new();
+    for participant in ["ann", "bob", "cid"] {
+        let trip_id = accepted_trip(&engine, &tenant.id, &campaign, participant, 24).await;
+        let event = TripEvent { tenant_id: tenant.id.clone(), trip_ids: vec![trip_id.clone()] };
+        ledger::credit(&engine, &event).await.unwrap();
+        ledger::credit(&engine, &event).await.unwrap(); // a redelivery changes nothing
+        trip_ids.push(trip_id);
+    }
+    let paid = paid(&engine, &tenant.id, &trip_ids).await;
     assert_eq!(paid, [(24, 24, false), (6, 6, true), (0, 0, true)], "the budget of 30 pays 24, then 6, then nothing");
 }

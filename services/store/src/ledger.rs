@@ -10,13 +10,16 @@
 //!   merchants) never go negative: the balance update is conditional, in the
 //!   same statement, so two concurrent debits cannot both pass a check.
 //! - Accounts are updated in a fixed order, so two transfers between the
-//!   same pair of accounts in opposite directions cannot deadlock on
-//!   PostgreSQL's row locks. The order puts the accounts many transfers share
-//!   last (wallets and merchants, then campaign budgets, then the issuer), so
-//!   a busy budget's row stays locked only from its update to the commit.
+//!   same pair of accounts in opposite directions do not deadlock on
+//!   PostgreSQL's row locks: one statement moves every account of a batch,
+//!   listed in that order (wallets and merchants, then campaign budgets, then
+//!   the issuer), and PostgreSQL locks the rows as it meets them. Should it
+//!   ever plan otherwise, a deadlock is detected and one batch is retried.
 //!
 //! Posting happens inside the caller's transaction, together with the change
 //! that caused it; on any error the caller rolls back (drops the transaction).
+
+use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
@@ -110,30 +113,60 @@ pub enum Posted {
     AlreadyPosted,
 }
 
-/// Posts a transfer within `tx`, enforcing the invariants in the module docs.
+/// Posts a transfer within `tx` (see [`post_all`]).
 pub async fn post(tx: &mut Tx, tenant_id: &str, transfer: &Transfer) -> Result<Posted, StoreError> {
-    if transfer.amount <= 0 || transfer.debit_account == transfer.credit_account {
+    let mut posted = post_all(tx, tenant_id, std::slice::from_ref(transfer)).await?;
+    posted.pop().ok_or(StoreError::NotFound("posted transfer"))
+}
+
+/// Posts transfers within `tx`, enforcing the invariants in the module docs,
+/// and answers what it did with each, in order. A batch is one insert and one
+/// update of every account it moves (by the sum of its movements), whatever
+/// its size: crediting a batch of rides touches the shared budget row once.
+pub async fn post_all(tx: &mut Tx, tenant_id: &str, transfers: &[Transfer]) -> Result<Vec<Posted>, StoreError> {
+    if let Some(invalid) = transfers.iter().find(|t| t.amount <= 0 || t.debit_account == t.credit_account) {
         return Err(StoreError::Conflict(format!(
             "transfer {} must move a positive amount between two accounts",
-            transfer.id
+            invalid.id
         )));
     }
-    let inserted = sqlx::query(
+    if transfers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
         "insert into transfers (tenant_id, id, debit_account, credit_account, amount, kind, reference, created_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (tenant_id, id) do nothing",
-    )
-    .bind(tenant_id)
-    .bind(&transfer.id)
-    .bind(&transfer.debit_account)
-    .bind(&transfer.credit_account)
-    .bind(transfer.amount)
-    .bind(&transfer.kind)
-    .bind(&transfer.reference)
-    .bind(now_ms())
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
+         values {} on conflict (tenant_id, id) do nothing returning id",
+        crate::rows(1, transfers.len(), 8)
+    );
+    // Unprepared (see the crate docs on dynamic SQL).
+    let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).persistent(false);
+    let now = now_ms();
+    for transfer in transfers {
+        query = query
+            .bind(tenant_id)
+            .bind(&transfer.id)
+            .bind(&transfer.debit_account)
+            .bind(&transfer.credit_account)
+            .bind(transfer.amount)
+            .bind(&transfer.kind)
+            .bind(&transfer.reference)
+            .bind(now);
+    }
+    let mut new: HashSet<String> = query.fetch_all(&mut **tx).await?.into_iter().collect();
+    // Net movement per account, in lock order.
+    let mut moves: BTreeMap<(u8, &str), i64> = BTreeMap::new();
+    let mut posted = Vec::with_capacity(transfers.len());
+    for transfer in transfers {
+        // `remove`: a second transfer of the batch with the same id is a retry of the first.
+        if new.remove(&transfer.id) {
+            for (account, delta) in
+                [(&transfer.debit_account, -transfer.amount), (&transfer.credit_account, transfer.amount)]
+            {
+                *moves.entry((AccountKind::lock_rank(account), account)).or_default() += delta;
+            }
+            posted.push(Posted::New);
+            continue;
+        }
         let existing: Transfer = sqlx::query_as(
             "select id, debit_account, credit_account, amount, kind, reference from transfers where tenant_id = $1 and id = $2",
         )
@@ -141,39 +174,47 @@ pub async fn post(tx: &mut Tx, tenant_id: &str, transfer: &Transfer) -> Result<P
         .bind(&transfer.id)
         .fetch_one(&mut **tx)
         .await?;
-        return if &existing == transfer {
-            Ok(Posted::AlreadyPosted)
-        } else {
-            Err(StoreError::Conflict(format!("transfer {} was already posted with other fields", transfer.id)))
-        };
+        if &existing != transfer {
+            return Err(StoreError::Conflict(format!("transfer {} was already posted with other fields", transfer.id)));
+        }
+        posted.push(Posted::AlreadyPosted);
     }
-    let mut moves = [(&transfer.debit_account, -transfer.amount), (&transfer.credit_account, transfer.amount)];
-    moves.sort_by_key(|(account, _)| (AccountKind::lock_rank(account), *account));
-    for (account, delta) in moves {
-        let updated = sqlx::query(
-            "update accounts set balance = balance + $1 \
-             where tenant_id = $2 and id = $3 and (allow_negative = 1 or balance + $1 >= 0)",
-        )
-        .bind(delta)
+    move_balances(tx, tenant_id, &moves).await?;
+    Ok(posted)
+}
+
+/// Moves each account's balance by its delta in one statement, unless that
+/// would take an account that may not go negative below zero: then the
+/// error names it, and the caller rolls back.
+async fn move_balances(tx: &mut Tx, tenant_id: &str, moves: &BTreeMap<(u8, &str), i64>) -> Result<(), StoreError> {
+    let moves: Vec<(&str, i64)> = moves.iter().filter(|(_, delta)| **delta != 0).map(|((_, a), d)| (*a, *d)).collect();
+    if moves.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "update accounts set balance = balance + d.column2 from (values {}) as d \
+         where accounts.tenant_id = $1 and accounts.id = d.column1 and (allow_negative = 1 or balance + d.column2 >= 0) \
+         returning accounts.id",
+        crate::rows(2, moves.len(), 2)
+    );
+    // Unprepared (see the crate docs on dynamic SQL).
+    let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).persistent(false).bind(tenant_id);
+    for (account, delta) in &moves {
+        query = query.bind(*account).bind(*delta);
+    }
+    let moved: HashSet<String> = query.fetch_all(&mut **tx).await?.into_iter().collect();
+    let Some((account, delta)) = moves.into_iter().find(|(account, _)| !moved.contains(*account)) else {
+        return Ok(());
+    };
+    let balance: Option<i64> = sqlx::query_scalar("select balance from accounts where tenant_id = $1 and id = $2")
         .bind(tenant_id)
         .bind(account)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if updated == 0 {
-            let balance: Option<i64> =
-                sqlx::query_scalar("select balance from accounts where tenant_id = $1 and id = $2")
-                    .bind(tenant_id)
-                    .bind(account)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-            return Err(match balance {
-                None => StoreError::NotFound("account"),
-                Some(balance) => StoreError::InsufficientFunds { account: account.clone(), balance, needed: -delta },
-            });
-        }
-    }
-    Ok(Posted::New)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Err(match balance {
+        None => StoreError::NotFound("account"),
+        Some(balance) => StoreError::InsufficientFunds { account: account.to_owned(), balance, needed: -delta },
+    })
 }
 
 /// The balance of an account (0 when it does not exist yet).

@@ -15,14 +15,12 @@
 //!   writes can fail with `SQLITE_BUSY` instead of waiting for the lock);
 //! - PostgreSQL keeps the compact traces out of line without compressing them,
 //!   and plans without bitmap scans (see [`Store::connect`]);
-//! - storing a submission with its trace and event is one statement on
-//!   PostgreSQL and one transaction on SQLite ([`trips::submit`]).
 //!
-//! SQL built at run time for a list of ids of varying length is sent
+//! The busy paths work on batches: a morning rush stores, decides and credits
+//! many trips per statement and per commit (see the engine's docs). SQL built
+//! at run time for a batch or a list of ids ([`list`], [`rows`]) is sent
 //! unprepared: each shape would otherwise take a slot in the per-connection
-//! statement cache. The replay search, whose area cells number at most nine,
-//! binds them and keeps its few shapes prepared (planning it took longer than
-//! running it).
+//! statement cache.
 //!
 //! Modules follow the data: [`tenancy`] (tenants, schools, classes, campaigns,
 //! merchants), [`participants`] (joining, refresh tokens), [`trips`]
@@ -211,6 +209,17 @@ pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// `$first, $first+1, …` for `count` parameters: the inside of an `in (…)` list.
+pub(crate) fn list(first: usize, count: usize) -> String {
+    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// `($first, …), (…)`: `count` rows of `width` parameters each, for a
+/// multi-row `values` list (both backends name its columns `column1`, `column2` …).
+pub(crate) fn rows(first: usize, count: usize, width: usize) -> String {
+    (0..count).map(|row| format!("({})", list(first + row * width, width))).collect::<Vec<_>>().join(", ")
 }
 
 /// A new time-ordered public id (UUIDv7).

@@ -50,10 +50,9 @@ pub async fn remove(executor: impl sqlx::AnyExecutor<'_>, events: &[OutboxEvent]
     if events.is_empty() {
         return Ok(());
     }
-    let placeholders = (1..=events.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(",");
     // Unprepared (see the crate docs on dynamic SQL).
-    let mut query =
-        sqlx::query(sqlx::AssertSqlSafe(format!("delete from outbox where id in ({placeholders})"))).persistent(false);
+    let sql = format!("delete from outbox where id in ({})", crate::list(1, events.len()));
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
     for event in events {
         query = query.bind(&event.id);
     }

@@ -71,15 +71,26 @@ pub async fn enroll_all(tx: &mut Tx, tenant_id: &str, campaign_id: &str) -> Resu
     Ok(())
 }
 
-/// Serialises decisions about one participant: the row stays locked until the
-/// transaction ends, so two rides of the same student are never judged
-/// against the same history at once (no double daily cap, no missed overlap).
-pub async fn lock_for_decision(tx: &mut Tx, tenant_id: &str, participant_id: &str) -> Result<(), StoreError> {
-    sqlx::query("update participants set decisions = decisions + 1 where tenant_id = $1 and id = $2")
-        .bind(tenant_id)
-        .bind(participant_id)
-        .execute(&mut **tx)
-        .await?;
+/// Serialises decisions about the participants of a batch: their rows stay
+/// locked until the transaction ends, so two rides of the same student are
+/// never judged against the same history at once (no double daily cap, no
+/// missed overlap). One statement for the batch; PostgreSQL walks the key's
+/// index in key order for an `in` list, so two batches lock shared
+/// participants in the same order and cannot deadlock.
+pub async fn lock_for_decisions(tx: &mut Tx, tenant_id: &str, participant_ids: &[&str]) -> Result<(), StoreError> {
+    if participant_ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "update participants set decisions = decisions + 1 where tenant_id = $1 and id in ({})",
+        crate::list(2, participant_ids.len())
+    );
+    // Unprepared (see the crate docs on dynamic SQL).
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false).bind(tenant_id);
+    for id in participant_ids {
+        query = query.bind(*id);
+    }
+    query.execute(&mut **tx).await?;
     Ok(())
 }
 

@@ -2,10 +2,14 @@
 //!
 //! A trip is inserted once per (participant, idempotency key); a retry finds
 //! the stored row and the caller compares body hashes. The decision is written
-//! once ([`record_decision`] only moves a trip out of `pending`), and the
-//! credit once ([`claim_credit`]), so redelivered events change nothing.
+//! once ([`record_decisions`] only moves a trip out of `pending`), and the
+//! credit once ([`claim_credits`]), so redelivered events change nothing.
+//! Every write of the busy path takes a batch of trips: one statement per
+//! step, whatever the batch's size.
 
-use crate::{Backend, Store, StoreError, Tx, new_id, now_ms, outbox};
+use std::collections::HashMap;
+
+use crate::{StoreError, Tx};
 
 /// A submission as received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,53 +97,70 @@ pub enum Inserted {
     Existing(Trip),
 }
 
-/// The insert of a new trip, binding `$1`–`$9` with [`bind_new_trip`] and
-/// returning every column (nothing when the idempotency key was used), as a
-/// literal for `concat!`.
-macro_rules! insert_trip {
-    () => {
-        concat!(
-            "insert into trips (tenant_id, id, participant_id, campaign_id, idempotency_key, body_hash, \
-                                submitted_at, started_at, ended_at, status, points) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0) \
-             on conflict (tenant_id, participant_id, idempotency_key) do nothing \
-             returning ",
-            trip_columns!()
-        )
-    };
-}
-
-/// A query returning trips, as sqlx's `Any` driver builds it.
-type TripQuery<'q> = sqlx::query::QueryAs<'q, sqlx::Any, Trip, sqlx::any::AnyArguments>;
-
-/// Binds the parameters of [`insert_trip!`].
-fn bind_new_trip<'q>(query: TripQuery<'q>, trip: &'q NewTrip) -> TripQuery<'q> {
-    query
-        .bind(&trip.tenant_id)
-        .bind(&trip.id)
-        .bind(&trip.participant_id)
-        .bind(&trip.campaign_id)
-        .bind(&trip.idempotency_key)
-        .bind(&trip.body_hash)
-        .bind(trip.submitted_at)
-        .bind(trip.started_at)
-        .bind(trip.ended_at)
-}
-
-/// Stores a submission and its trace unless the participant already used its idempotency key.
-pub async fn insert(tx: &mut Tx, trip: &NewTrip) -> Result<Inserted, StoreError> {
-    let inserted = bind_new_trip(sqlx::query_as(insert_trip!()), trip).fetch_optional(&mut **tx).await?;
-    if let Some(stored) = inserted {
-        sqlx::query("insert into trip_traces (tenant_id, trip_id, format, trace) values ($1, $2, $3, $4)")
+/// Stores submissions and their traces in the caller's transaction, except
+/// those whose participant already used the idempotency key: for those (and
+/// for a key used twice in the batch) the trip stored first is returned.
+/// Answers in the order of `trips`.
+///
+/// This is the busiest write of a school morning, so a batch is one
+/// statement for the trips and one for the traces, whatever its size.
+pub async fn insert_all(tx: &mut Tx, trips: &[NewTrip]) -> Result<Vec<Inserted>, StoreError> {
+    if trips.is_empty() {
+        return Ok(Vec::new());
+    }
+    let new_rows = (0..trips.len())
+        .map(|row| format!("({}, 'pending', 0)", crate::list(1 + row * 9, 9)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "insert into trips (tenant_id, id, participant_id, campaign_id, idempotency_key, body_hash, \
+                            submitted_at, started_at, ended_at, status, points) values {new_rows} \
+         on conflict (tenant_id, participant_id, idempotency_key) do nothing \
+         returning {}",
+        trip_columns!()
+    );
+    // Unprepared (see the crate docs on dynamic SQL).
+    let mut query = sqlx::query_as::<_, Trip>(sqlx::AssertSqlSafe(sql)).persistent(false);
+    for trip in trips {
+        query = query
             .bind(&trip.tenant_id)
             .bind(&trip.id)
-            .bind(&trip.trace_format)
-            .bind(&trip.trace)
-            .execute(&mut **tx)
-            .await?;
-        return Ok(Inserted::New(stored));
+            .bind(&trip.participant_id)
+            .bind(&trip.campaign_id)
+            .bind(&trip.idempotency_key)
+            .bind(&trip.body_hash)
+            .bind(trip.submitted_at)
+            .bind(trip.started_at)
+            .bind(trip.ended_at);
     }
-    Ok(Inserted::Existing(with_key(&mut **tx, trip).await?))
+    let mut stored: HashMap<String, Trip> =
+        query.fetch_all(&mut **tx).await?.into_iter().map(|trip| (trip.id.clone(), trip)).collect();
+    let new: Vec<&NewTrip> = trips.iter().filter(|trip| stored.contains_key(&trip.id)).collect();
+    if !new.is_empty() {
+        let sql = format!(
+            "insert into trip_traces (tenant_id, trip_id, format, trace) values {}",
+            crate::rows(1, new.len(), 4)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+        for trip in &new {
+            query = query.bind(&trip.tenant_id).bind(&trip.id).bind(&trip.trace_format).bind(&trip.trace);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    let mut inserted = Vec::with_capacity(trips.len());
+    for trip in trips {
+        inserted.push(match stored.remove(&trip.id) {
+            Some(new) => Inserted::New(new),
+            None => Inserted::Existing(with_key(&mut **tx, trip).await?),
+        });
+    }
+    Ok(inserted)
+}
+
+/// Stores one submission and its trace (see [`insert_all`]).
+pub async fn insert(tx: &mut Tx, trip: &NewTrip) -> Result<Inserted, StoreError> {
+    let mut inserted = insert_all(tx, std::slice::from_ref(trip)).await?;
+    inserted.pop().ok_or(StoreError::NotFound("inserted trip"))
 }
 
 /// The trip stored earlier under `trip`'s idempotency key.
@@ -150,51 +171,6 @@ async fn with_key(executor: impl sqlx::AnyExecutor<'_>, trip: &NewTrip) -> Resul
         .bind(&trip.idempotency_key)
         .fetch_one(executor)
         .await?)
-}
-
-/// Stores a submission, its trace and the outbox event announcing it on
-/// `topic`, all or nothing, unless the participant already used its
-/// idempotency key (then nothing is written and the earlier trip returned).
-///
-/// This is the busiest write of a school morning. On PostgreSQL it is one
-/// statement (data-modifying `with` clauses): one round trip instead of five
-/// (`begin`, three inserts, `commit`). SQLite has neither such clauses nor
-/// round trips to save: there it is one transaction of [`insert`] and
-/// [`outbox::enqueue`].
-pub async fn submit(store: &Store, trip: &NewTrip, topic: &str, payload: &str) -> Result<Inserted, StoreError> {
-    if store.backend() == Backend::Sqlite {
-        let mut tx = store.begin().await?;
-        let inserted = insert(&mut tx, trip).await?;
-        if matches!(inserted, Inserted::New(_)) {
-            outbox::enqueue(&mut tx, &trip.tenant_id, topic, payload).await?;
-            tx.commit().await?;
-        }
-        return Ok(inserted);
-    }
-    let with_trace_and_event = concat!(
-        "with trip as (",
-        insert_trip!(),
-        "), trace as (\
-           insert into trip_traces (tenant_id, trip_id, format, trace) select tenant_id, id, $10, $11 from trip\
-         ), event as (\
-           insert into outbox (tenant_id, id, topic, payload, created_at) select tenant_id, $12, $13, $14, $15 from trip\
-         ) select ",
-        trip_columns!(),
-        " from trip"
-    );
-    let inserted = bind_new_trip(sqlx::query_as(with_trace_and_event), trip)
-        .bind(&trip.trace_format)
-        .bind(&trip.trace)
-        .bind(new_id())
-        .bind(topic)
-        .bind(payload)
-        .bind(now_ms())
-        .fetch_optional(store.writer())
-        .await?;
-    Ok(match inserted {
-        Some(stored) => Inserted::New(stored),
-        None => Inserted::Existing(with_key(store.pool(), trip).await?),
-    })
 }
 
 /// One trip of a tenant.
@@ -216,13 +192,12 @@ pub async fn settled_among(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders = (2..ids.len() + 2).map(|n| format!("${n}")).collect::<Vec<_>>().join(",");
     let sql = format!(
         select_trips!(
             "where tenant_id = $1 and id in ({}) \
              and status <> 'pending' and (status <> 'accepted' or credited_at is not null)"
         ),
-        placeholders
+        crate::list(2, ids.len())
     );
     // Unprepared (see the crate docs on dynamic SQL).
     let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).persistent(false).bind(tenant_id);
@@ -264,27 +239,37 @@ pub struct TripWithTrace {
     pub trace: Vec<u8>,
 }
 
-/// One trip of a tenant with its trace.
-pub async fn with_trace(
+/// Trips of a tenant among `ids` with their traces, in id order (unknown ids are left out).
+pub async fn with_traces(
     executor: impl sqlx::AnyExecutor<'_>,
     tenant_id: &str,
-    id: &str,
-) -> Result<Option<TripWithTrace>, StoreError> {
-    Ok(sqlx::query_as(concat!(
-        "select ",
-        trip_columns!(),
-        ", format, trace from trips join trip_traces using (tenant_id) \
-         where tenant_id = $1 and id = $2 and trip_id = $2"
-    ))
-    .bind(tenant_id)
-    .bind(id)
-    .fetch_optional(executor)
-    .await?)
+    ids: &[String],
+) -> Result<Vec<TripWithTrace>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        concat!(
+            "select ",
+            trip_columns!(),
+            ", format, trace from trips join trip_traces using (tenant_id) \
+             where tenant_id = $1 and id in ({}) and trip_id = id order by id"
+        ),
+        crate::list(2, ids.len())
+    );
+    // Unprepared (see the crate docs on dynamic SQL).
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).persistent(false).bind(tenant_id);
+    for id in ids {
+        query = query.bind(id);
+    }
+    Ok(query.fetch_all(executor).await?)
 }
 
 /// A decision to record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecisionRecord<'a> {
+    /// The trip decided.
+    pub trip_id: &'a str,
     /// `accepted`, `rejected` or `review`.
     pub status: &'a str,
     /// Points decided.
@@ -311,49 +296,66 @@ pub struct StoredFingerprint<'a> {
     pub bytes: &'a [u8],
 }
 
-/// Records the decision of a pending trip and indexes its fingerprint; false
-/// when it was already decided.
-pub async fn record_decision(
+/// Records the decisions of pending trips of a tenant and indexes their
+/// fingerprints, one statement each for the whole batch; returns the ids of
+/// the trips it decided (a trip decided already is left as it was).
+pub async fn record_decisions(
     tx: &mut Tx,
     tenant_id: &str,
-    id: &str,
-    decision: &DecisionRecord<'_>,
-) -> Result<bool, StoreError> {
-    let updated: Option<(String,)> = sqlx::query_as(
-        "update trips set status = $1, points = $2, distance_m = $3, duration_s = $4, decision = $5, decided_at = $6 \
-         where tenant_id = $7 and id = $8 and status = 'pending' \
-         returning participant_id",
-    )
-    .bind(decision.status)
-    .bind(decision.points)
-    .bind(decision.distance_m)
-    .bind(decision.duration_s)
-    .bind(decision.decision_json)
-    .bind(decision.decided_at)
-    .bind(tenant_id)
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some((participant_id,)) = updated else { return Ok(false) };
-    if let Some(fingerprint) = decision.fingerprint {
-        sqlx::query(
-            "insert into trip_fingerprints (tenant_id, trip_id, participant_id, area_cell, fingerprint) \
-             values ($1, $2, $3, $4, $5)",
-        )
-        .bind(tenant_id)
-        .bind(id)
-        .bind(participant_id)
-        .bind(fingerprint.area_cell)
-        .bind(fingerprint.bytes)
-        .execute(&mut **tx)
-        .await?;
+    decisions: &[DecisionRecord<'_>],
+) -> Result<Vec<String>, StoreError> {
+    if decisions.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(true)
+    let sql = format!(
+        "update trips set status = d.column2, points = d.column3, distance_m = d.column4, duration_s = d.column5, \
+         decision = d.column6, decided_at = d.column7 \
+         from (values {}) as d \
+         where trips.tenant_id = $1 and trips.id = d.column1 and trips.status = 'pending' \
+         returning trips.id, trips.participant_id",
+        crate::rows(2, decisions.len(), 7)
+    );
+    // Unprepared (see the crate docs on dynamic SQL).
+    let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql)).persistent(false).bind(tenant_id);
+    for decision in decisions {
+        query = query
+            .bind(decision.trip_id)
+            .bind(decision.status)
+            .bind(decision.points)
+            .bind(decision.distance_m)
+            .bind(decision.duration_s)
+            .bind(decision.decision_json)
+            .bind(decision.decided_at);
+    }
+    let decided: HashMap<String, String> = query.fetch_all(&mut **tx).await?.into_iter().collect();
+    let fingerprints: Vec<(&DecisionRecord<'_>, &String, StoredFingerprint<'_>)> =
+        decisions.iter().filter_map(|d| Some((d, decided.get(d.trip_id)?, d.fingerprint?))).collect();
+    if !fingerprints.is_empty() {
+        let sql = format!(
+            "insert into trip_fingerprints (tenant_id, trip_id, participant_id, area_cell, fingerprint) values {}",
+            crate::rows(1, fingerprints.len(), 5)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+        for (decision, participant_id, fingerprint) in fingerprints {
+            query = query
+                .bind(tenant_id)
+                .bind(decision.trip_id)
+                .bind(participant_id)
+                .bind(fingerprint.area_cell)
+                .bind(fingerprint.bytes);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    let mut ids: Vec<String> = decided.into_keys().collect();
+    ids.sort();
+    Ok(ids)
 }
 
 /// What the ledger needs to credit a trip.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Claim {
+    /// The trip.
+    pub id: String,
     /// Who gets the reward.
     pub participant_id: String,
     /// Whose budget pays it.
@@ -364,20 +366,28 @@ pub struct Claim {
     pub decision: Option<String>,
 }
 
-/// Marks an accepted trip as credited (at `at`) and returns what to pay, in
-/// one statement; `None` when the trip is not accepted or was credited
-/// already. The caller posts the transfer in the same transaction.
-pub async fn claim_credit(tx: &mut Tx, tenant_id: &str, id: &str, at: i64) -> Result<Option<Claim>, StoreError> {
-    Ok(sqlx::query_as(
+/// Marks the accepted, uncredited trips of a tenant among `ids` as credited
+/// (at `at`) and returns what to pay for each, in id order, in one statement.
+/// Trips not accepted or credited already are left out. The caller posts the
+/// transfers in the same transaction.
+pub async fn claim_credits(tx: &mut Tx, tenant_id: &str, ids: &[String], at: i64) -> Result<Vec<Claim>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
         "update trips set credited_at = $1 \
-         where tenant_id = $2 and id = $3 and credited_at is null and status = 'accepted' \
-         returning participant_id, campaign_id, points, decision",
-    )
-    .bind(at)
-    .bind(tenant_id)
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?)
+         where tenant_id = $2 and id in ({}) and credited_at is null and status = 'accepted' \
+         returning id, participant_id, campaign_id, points, decision",
+        crate::list(3, ids.len())
+    );
+    // Unprepared (see the crate docs on dynamic SQL).
+    let mut query = sqlx::query_as::<_, Claim>(sqlx::AssertSqlSafe(sql)).persistent(false).bind(at).bind(tenant_id);
+    for id in ids {
+        query = query.bind(id);
+    }
+    let mut claims = query.fetch_all(&mut **tx).await?;
+    claims.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(claims)
 }
 
 /// Lowers a claimed trip's points to what the budget could still pay, with
@@ -399,9 +409,15 @@ pub async fn cut_reward(
     Ok(())
 }
 
-/// A participant's earlier counted ride, for caps and overlaps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+/// A participant's earlier counted ride (accepted or under review), for caps and overlaps.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CountedRide {
+    /// The trip.
+    pub id: String,
+    /// Who rode.
+    pub participant_id: String,
+    /// The campaign it counts in.
+    pub campaign_id: String,
     /// First fix (ms since epoch).
     pub started_at: i64,
     /// Last fix (ms since epoch).
@@ -410,132 +426,156 @@ pub struct CountedRide {
     pub points: i64,
 }
 
-/// What a decision needs to know besides the ride itself.
+/// What the decisions of a batch need to know besides the rides themselves.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DecisionInputs {
-    /// The participant's accepted or under-review rides in the campaign that
-    /// ended after the window start, this trip excluded (caps and overlaps).
+    /// The participants' counted rides that ended at or after the window start, oldest first.
     pub recent_rides: Vec<CountedRide>,
-    /// Points of the participant's accepted rides in the campaign.
-    pub points_in_campaign: i64,
-    /// Balance of the campaign's budget account (0 when it does not exist).
-    pub budget: i64,
+    /// Points of each (participant, campaign)'s accepted rides.
+    pub points_in_campaign: HashMap<(String, String), i64>,
+    /// Balance of each budget account asked for (left out when it does not exist).
+    pub budgets: HashMap<String, i64>,
 }
 
 /// Where the rows of [`decision_inputs`] come from.
 #[derive(sqlx::FromRow)]
 struct InputRow {
     part: String,
+    id: String,
+    participant_id: String,
+    campaign_id: String,
     started_at: i64,
     ended_at: i64,
     points: i64,
 }
 
-/// Reads the [`DecisionInputs`] of a trip in one statement: the recent rides
-/// since `since`, the campaign total and the budget of `budget_account`.
+/// Reads the [`DecisionInputs`] of a batch in one statement: the counted
+/// rides of `participants` that ended at or after `since`, their campaign
+/// totals and the balances of `budget_accounts`.
 pub async fn decision_inputs(
     executor: impl sqlx::AnyExecutor<'_>,
-    trip: &Trip,
+    tenant_id: &str,
+    participants: &[&str],
     since: i64,
-    budget_account: &str,
+    budget_accounts: &[&str],
 ) -> Result<DecisionInputs, StoreError> {
-    let rows: Vec<InputRow> = sqlx::query_as(
-        "select 'ride' as part, started_at, ended_at, points from trips \
-         where tenant_id = $1 and participant_id = $2 and campaign_id = $3 and ended_at >= $4 and id <> $5 \
-           and status in ('accepted', 'review') \
-         union all \
-         select 'campaign', 0, 0, cast(coalesce(sum(points), 0) as bigint) from trips \
-         where tenant_id = $1 and participant_id = $2 and campaign_id = $3 and status = 'accepted' \
-         union all \
-         select 'budget', 0, 0, balance from accounts where tenant_id = $1 and id = $6",
-    )
-    .bind(&trip.tenant_id)
-    .bind(&trip.participant_id)
-    .bind(&trip.campaign_id)
-    .bind(since)
-    .bind(&trip.id)
-    .bind(budget_account)
-    .fetch_all(executor)
-    .await?;
     let mut inputs = DecisionInputs::default();
-    for row in rows {
+    if participants.is_empty() {
+        return Ok(inputs);
+    }
+    let who = crate::list(3, participants.len());
+    let budgets = crate::list(3 + participants.len(), budget_accounts.len().max(1));
+    let sql = format!(
+        "select 'ride' as part, id, participant_id, campaign_id, started_at, ended_at, points from trips \
+         where tenant_id = $1 and participant_id in ({who}) and ended_at >= $2 and status in ('accepted', 'review') \
+         union all \
+         select 'campaign', '', participant_id, campaign_id, 0, 0, cast(coalesce(sum(points), 0) as bigint) from trips \
+         where tenant_id = $1 and participant_id in ({who}) and status = 'accepted' group by participant_id, campaign_id \
+         union all \
+         select 'budget', id, '', '', 0, 0, balance from accounts where tenant_id = $1 and id in ({budgets})"
+    );
+    // Unprepared (see the crate docs on dynamic SQL).
+    let mut query =
+        sqlx::query_as::<_, InputRow>(sqlx::AssertSqlSafe(sql)).persistent(false).bind(tenant_id).bind(since);
+    for participant in participants {
+        query = query.bind(*participant);
+    }
+    if budget_accounts.is_empty() {
+        query = query.bind("");
+    }
+    for account in budget_accounts {
+        query = query.bind(*account);
+    }
+    for row in query.fetch_all(executor).await? {
         match row.part.as_str() {
             "ride" => inputs.recent_rides.push(CountedRide {
+                id: row.id,
+                participant_id: row.participant_id,
+                campaign_id: row.campaign_id,
                 started_at: row.started_at,
                 ended_at: row.ended_at,
                 points: row.points,
             }),
-            "campaign" => inputs.points_in_campaign = row.points,
-            _ => inputs.budget = row.points,
+            "campaign" => {
+                inputs.points_in_campaign.insert((row.participant_id, row.campaign_id), row.points);
+            }
+            _ => {
+                inputs.budgets.insert(row.id, row.points);
+            }
         }
     }
+    inputs.recent_rides.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(inputs)
 }
 
-/// An earlier trace's fingerprint and who made it.
+/// An earlier trace's fingerprint, who made it and where it started.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct EarlierFingerprint {
+    /// The trip it belongs to.
+    pub trip_id: String,
     /// Who submitted it.
     pub participant_id: String,
+    /// The coarse area cell it is indexed under.
+    pub area_cell: i64,
     /// The fingerprint in the scoring library's binary form.
     pub fingerprint: Vec<u8>,
 }
 
-/// Which earlier fingerprints a ride is compared with.
+/// Which earlier fingerprints a batch of rides is compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplaySearch<'a> {
-    /// The ride's tenant.
+    /// The rides' tenant.
     pub tenant_id: &'a str,
-    /// Who rode it.
-    pub participant_id: &'a str,
-    /// The ride itself (left out of its own candidates).
-    pub trip_id: &'a str,
-    /// The area cells an earlier copy would be indexed under (a handful).
+    /// Who rode them: each one's own latest rides are read, wherever they were made.
+    pub participants: &'a [&'a str],
+    /// The area cells an earlier copy of any of the rides would be indexed under.
     pub cells: &'a [i64],
-    /// Most of the participant's own latest rides, wherever they were made.
+    /// Most of each participant's own latest rides.
     pub own_limit: i64,
-    /// Most of the latest rides of others that started in `cells`.
-    pub others_limit: i64,
+    /// Most of the latest rides of each cell.
+    pub cell_limit: i64,
 }
 
-/// The fingerprints a ride is compared with, in one statement: the
-/// participant's own latest rides (by participant, wherever they started)
-/// and the latest rides of others in the nearby cells. Each cell is one
-/// backward range of the `trip_fingerprints` key, so the cost does not grow
-/// with the number of rides ever made in the area.
+/// The fingerprints a batch of rides is compared with, in one statement,
+/// newest first, each once: every participant's own latest rides and the
+/// latest rides in each nearby cell (anyone's: the caller tells own from
+/// others). Each participant and each cell is one backward range of an
+/// index, so the cost does not grow with the number of rides ever made.
 pub async fn earlier_fingerprints(
     executor: impl sqlx::AnyExecutor<'_>,
     search: &ReplaySearch<'_>,
 ) -> Result<Vec<EarlierFingerprint>, StoreError> {
-    let own = "select participant_id, fingerprint from (select participant_id, fingerprint from trip_fingerprints \
-               where tenant_id = $1 and participant_id = $2 and trip_id <> $3 order by trip_id desc limit $4) as own";
-    // The cells are bound as parameters; their number (at most nine) gives
-    // the statement its shape, so the few shapes stay prepared.
-    let per_cell = (0..search.cells.len())
-        .map(|n| {
+    let columns = "trip_id, participant_id, area_cell, fingerprint";
+    // Parameters: $1 the tenant, then for each non-empty list its limit and its keys.
+    // `ranges(keys, column, name, at)`: one latest-first range per key, the limit at `$at`.
+    let ranges = |keys: usize, column: &'static str, name: &'static str, at: usize| {
+        (0..keys).map(move |n| {
             format!(
-                "select * from (select trip_id, participant_id, fingerprint from trip_fingerprints \
-                 where tenant_id = $1 and area_cell = ${} and participant_id <> $2 \
-                 order by trip_id desc limit $5) as c{n}",
-                n + 6
+                "select * from (select {columns} from trip_fingerprints where tenant_id = $1 and {column} = ${} \
+                 order by trip_id desc limit ${at}) as {name}{n}",
+                at + 1 + n
             )
         })
-        .collect::<Vec<_>>();
-    let mut query = if per_cell.is_empty() {
-        sqlx::query_as(sqlx::AssertSqlSafe(own.to_owned()))
-    } else {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{own} union all select participant_id, fingerprint from \
-             (select * from ({}) as nearby order by trip_id desc limit $5) as others",
-            per_cell.join(" union all ")
-        )))
+    };
+    let (participants, cells) = (search.participants.len(), search.cells.len());
+    let cells_at = if participants == 0 { 2 } else { 3 + participants };
+    let parts: Vec<String> =
+        ranges(participants, "participant_id", "p", 2).chain(ranges(cells, "area_cell", "c", cells_at)).collect();
+    if parts.is_empty() {
+        return Ok(Vec::new());
     }
-    .bind(search.tenant_id)
-    .bind(search.participant_id)
-    .bind(search.trip_id)
-    .bind(search.own_limit);
+    // `union` (not `union all`): a ride found by its participant and by its cell comes once.
+    let sql = format!("select * from ({}) as found order by trip_id desc", parts.join(" union "));
+    // Unprepared (see the crate docs on dynamic SQL).
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).persistent(false).bind(search.tenant_id);
+    if !search.participants.is_empty() {
+        query = query.bind(search.own_limit);
+        for participant in search.participants {
+            query = query.bind(*participant);
+        }
+    }
     if !search.cells.is_empty() {
-        query = query.bind(search.others_limit);
+        query = query.bind(search.cell_limit);
         for cell in search.cells {
             query = query.bind(*cell);
         }

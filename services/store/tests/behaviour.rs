@@ -5,7 +5,7 @@ use smartville_store::ledger::{self, AccountKind, Posted, Transfer};
 use smartville_store::testing::TestDatabase;
 use smartville_store::trips::{
     self, CountedRide, DecisionInputs, DecisionRecord, EarlierFingerprint, Inserted, NewTrip, ReplaySearch,
-    StoredFingerprint, Trip,
+    StoredFingerprint,
 };
 use smartville_store::{Store, StoreError, new_id, outbox, participants, tenancy, test_on_both_backends};
 
@@ -17,7 +17,8 @@ test_on_both_backends!(
     opposite_transfers_do_not_deadlock,
     campaign_budgets_follow_the_campaign_file,
     trips_are_stored_once_per_idempotency_key,
-    a_submission_is_stored_with_its_event_once,
+    a_batch_of_submissions_gets_one_answer_each,
+    a_batch_of_transfers_moves_each_account_once,
     a_decision_and_a_credit_are_recorded_once,
     trips_page_newest_first,
     replay_candidates_are_the_latest_rides_of_the_nearby_cells,
@@ -73,16 +74,9 @@ impl Town {
         Ok(posted)
     }
 
-    /// A search for `participant`'s replay candidates in no cell, up to ten of each kind.
-    fn replay_search<'a>(&'a self, participant: &'a str) -> ReplaySearch<'a> {
-        ReplaySearch {
-            tenant_id: &self.tenant,
-            participant_id: participant,
-            trip_id: "none",
-            cells: &[],
-            own_limit: 10,
-            others_limit: 10,
-        }
+    /// A search for the replay candidates of `participants` in no cell, up to ten of each kind.
+    fn replay_search<'a>(&'a self, participants: &'a [&'a str]) -> ReplaySearch<'a> {
+        ReplaySearch { tenant_id: &self.tenant, participants, cells: &[], own_limit: 10, cell_limit: 10 }
     }
 
     async fn balance(&self, account: &str) -> i64 {
@@ -263,30 +257,83 @@ async fn trips_are_stored_once_per_idempotency_key(db: TestDatabase) {
     assert_eq!(again, Inserted::Existing(stored.clone()), "the retry finds the first trip, with its body hash");
     // Another participant may use the same key.
     assert!(matches!(insert(&town, &new_trip(&town, "bob", "k1", "body-a")).await, Inserted::New(_)));
-    let read = trips::with_trace(town.store.pool(), &town.tenant, &stored.id).await.unwrap().unwrap();
-    assert_eq!((&read.trip, read.format.as_str(), read.trace.as_slice()), (&stored, "json", b"body-a".as_slice()));
-    assert!(trips::with_trace(town.store.pool(), "another-tenant", &stored.id).await.unwrap().is_none());
+    let ids = [stored.id.clone(), "unknown".to_owned()];
+    let read = trips::with_traces(town.store.pool(), &town.tenant, &ids).await.unwrap();
+    assert_eq!(read.len(), 1, "unknown ids are left out");
+    assert_eq!(
+        (&read[0].trip, read[0].format.as_str(), read[0].trace.as_slice()),
+        (&stored, "json", b"body-a".as_slice())
+    );
+    assert!(trips::with_traces(town.store.pool(), "another-tenant", &ids).await.unwrap().is_empty());
 }
 
-async fn a_submission_is_stored_with_its_event_once(db: TestDatabase) {
+async fn a_batch_of_submissions_gets_one_answer_each(db: TestDatabase) {
     let town = town(&db, 100).await;
-    let submit = |key, body, payload| {
-        let (town, trip) = (&town, new_trip(&town, "ann", key, body));
-        async move { trips::submit(&town.store, &trip, "trips.submitted", payload).await.unwrap() }
+    let Inserted::New(earlier) = insert(&town, &new_trip(&town, "ann", "k0", "body-0")).await else { panic!() };
+    let batch = [
+        new_trip(&town, "ann", "k1", "body-1"),
+        new_trip(&town, "ann", "k0", "body-0"), // stored before the batch
+        new_trip(&town, "bob", "k1", "body-2"),
+        new_trip(&town, "ann", "k1", "body-3"), // the same key twice in one batch
+    ];
+    let mut tx = town.store.begin().await.unwrap();
+    let answers = trips::insert_all(&mut tx, &batch).await.unwrap();
+    tx.commit().await.unwrap();
+    let [Inserted::New(first), again, Inserted::New(bobs), twice] = answers.as_slice() else {
+        panic!("new, existing, new, existing: {answers:?}")
     };
-    let Inserted::New(stored) = submit("k1", "body-a", "{\"n\":1}").await else { panic!("first submission is new") };
-    assert_eq!(submit("k1", "body-b", "{\"n\":2}").await, Inserted::Existing(stored.clone()));
-    let events = outbox::waiting(town.store.pool(), 10).await.unwrap();
-    let events: Vec<_> = events.iter().map(|e| (e.tenant_id.as_str(), e.topic.as_str(), e.payload.as_str())).collect();
-    assert_eq!(events, [(town.tenant.as_str(), "trips.submitted", "{\"n\":1}")], "one event, for the first submission");
-    let read = trips::with_trace(town.store.pool(), &town.tenant, &stored.id).await.unwrap().unwrap();
-    assert_eq!((read.trip, read.trace), (stored, b"body-a".to_vec()));
+    assert_eq!((first.id.as_str(), bobs.id.as_str()), (batch[0].id.as_str(), batch[2].id.as_str()));
+    assert_eq!(again, &Inserted::Existing(earlier), "the trip stored before the batch");
+    assert_eq!(twice, &Inserted::Existing(first.clone()), "the first of the batch with that key, with its body hash");
+    let ids = [first.id.clone(), bobs.id.clone(), batch[3].id.clone()];
+    let read = trips::with_traces(town.store.pool(), &town.tenant, &ids).await.unwrap();
+    let traces: Vec<&[u8]> = read.iter().map(|t| t.trace.as_slice()).collect();
+    assert_eq!(traces, [b"body-1".as_slice(), b"body-2".as_slice()], "each new trip with its own trace, in id order");
+    let mut tx = town.store.begin().await.unwrap();
+    assert!(trips::insert_all(&mut tx, &[]).await.unwrap().is_empty());
+}
+
+async fn a_batch_of_transfers_moves_each_account_once(db: TestDatabase) {
+    let town = town(&db, 100).await;
+    let (ann, bob) = (town.wallet("ann").await, town.wallet("bob").await);
+    let reward = |id: &str, wallet: &str, amount| Transfer {
+        id: id.to_owned(),
+        debit_account: town.budget_account(),
+        credit_account: wallet.to_owned(),
+        amount,
+        kind: "reward".into(),
+        reference: id.to_owned(),
+    };
+    let batch = [reward("r1", &ann, 30), reward("r2", &bob, 20), reward("r3", &ann, 10), reward("r1", &ann, 30)];
+    let mut tx = town.store.begin().await.unwrap();
+    let posted = ledger::post_all(&mut tx, &town.tenant, &batch).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(posted, [Posted::New, Posted::New, Posted::New, Posted::AlreadyPosted], "the same id twice is a retry");
+    assert_eq!((town.balance(&ann).await, town.balance(&bob).await), (40, 20));
+    assert_eq!(town.balance(&town.budget_account()).await, 40);
+    // A batch the budget cannot pay moves nothing and names the budget.
+    let mut tx = town.store.begin().await.unwrap();
+    let too_much = ledger::post_all(&mut tx, &town.tenant, &[reward("r4", &ann, 30), reward("r5", &bob, 30)]).await;
+    let Err(StoreError::InsufficientFunds { account, balance: 40, needed: 60 }) = too_much else {
+        panic!("the budget is short: {too_much:?}")
+    };
+    assert_eq!(account, town.budget_account());
+    drop(tx);
+    // A retry with other fields is a conflict.
+    let mut tx = town.store.begin().await.unwrap();
+    let changed = ledger::post_all(&mut tx, &town.tenant, &[reward("r1", &ann, 31)]).await;
+    assert!(matches!(changed, Err(StoreError::Conflict(_))), "{changed:?}");
+    drop(tx);
+    assert_eq!((town.balance(&ann).await, town.balance(&bob).await), (40, 20));
+    assert_eq!(ledger::balance_sum(town.store.pool(), &town.tenant).await.unwrap(), 0);
 }
 
 async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
     let town = town(&db, 100).await;
     let Inserted::New(trip) = insert(&town, &new_trip(&town, "ann", "k1", "b")).await else { panic!() };
+    let Inserted::New(other) = insert(&town, &new_trip(&town, "ann", "k2", "b")).await else { panic!() };
     let decision = DecisionRecord {
+        trip_id: &trip.id,
         status: "accepted",
         points: 24,
         distance_m: 2_800,
@@ -295,24 +342,40 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
         fingerprint: Some(StoredFingerprint { area_cell: 42, bytes: b"fp" }),
         decided_at: 2_000,
     };
+    let rejected =
+        DecisionRecord { trip_id: &other.id, status: "rejected", points: 0, fingerprint: None, ..decision.clone() };
     let mut tx = town.store.begin().await.unwrap();
-    assert!(trips::record_decision(&mut tx, &town.tenant, &trip.id, &decision).await.unwrap());
-    assert!(
-        !trips::record_decision(&mut tx, &town.tenant, &trip.id, &DecisionRecord { points: 99, ..decision.clone() })
-            .await
-            .unwrap()
-    );
-    let inputs =
-        trips::decision_inputs(&mut *tx, &Trip { id: "other".into(), ..trip.clone() }, 0, &town.budget_account())
-            .await
-            .unwrap();
-    let ride = CountedRide { started_at: 100, ended_at: 900, points: 24 };
-    assert_eq!(inputs, DecisionInputs { recent_rides: vec![ride], points_in_campaign: 24, budget: 100 });
-    let later = trips::decision_inputs(&mut *tx, &trip, 0, "campaign:none").await.unwrap();
-    assert_eq!(later, DecisionInputs { recent_rides: vec![], points_in_campaign: 24, budget: 0 }, "itself left out");
-    let claim = trips::claim_credit(&mut tx, &town.tenant, &trip.id, 3_000).await.unwrap().unwrap();
-    assert_eq!((claim.participant_id.as_str(), claim.points, claim.decision.as_deref()), ("ann", 24, Some("{}")));
-    assert_eq!(trips::claim_credit(&mut tx, &town.tenant, &trip.id, 3_001).await.unwrap(), None, "claimed once");
+    let decided = trips::record_decisions(&mut tx, &town.tenant, &[decision.clone(), rejected]).await.unwrap();
+    let mut both = vec![trip.id.clone(), other.id.clone()];
+    both.sort();
+    assert_eq!(decided, both);
+    let again = DecisionRecord { points: 99, ..decision.clone() };
+    assert!(trips::record_decisions(&mut tx, &town.tenant, &[again]).await.unwrap().is_empty(), "decided once");
+    let inputs = trips::decision_inputs(&mut *tx, &town.tenant, &["ann", "bob"], 0, &[&town.budget_account(), "none"])
+        .await
+        .unwrap();
+    let ride = CountedRide {
+        id: trip.id.clone(),
+        participant_id: "ann".into(),
+        campaign_id: town.campaign.clone(),
+        started_at: 100,
+        ended_at: 900,
+        points: 24,
+    };
+    let expected = DecisionInputs {
+        recent_rides: vec![ride],
+        points_in_campaign: [(("ann".to_owned(), town.campaign.clone()), 24)].into(),
+        budgets: [(town.budget_account(), 100)].into(),
+    };
+    assert_eq!(inputs, expected, "the rejected ride does not count; unknown accounts are left out");
+    let later = trips::decision_inputs(&mut *tx, &town.tenant, &["ann"], 901, &[]).await.unwrap();
+    assert!(later.recent_rides.is_empty(), "rides that ended before the window are left out");
+    assert_eq!(later.points_in_campaign.len(), 1, "but count in the campaign total");
+    let ids = [trip.id.clone(), other.id.clone()];
+    let claims = trips::claim_credits(&mut tx, &town.tenant, &ids, 3_000).await.unwrap();
+    let claimed: Vec<_> = claims.iter().map(|c| (c.id.as_str(), c.participant_id.as_str(), c.points)).collect();
+    assert_eq!(claimed, [(trip.id.as_str(), "ann", 24)], "only the accepted trip is paid");
+    assert!(trips::claim_credits(&mut tx, &town.tenant, &ids, 3_001).await.unwrap().is_empty(), "claimed once");
     trips::cut_reward(&mut tx, &town.tenant, &trip.id, 20, "{\"cut\":true}").await.unwrap();
     tx.commit().await.unwrap();
     let stored = trips::get(town.store.pool(), &town.tenant, &trip.id).await.unwrap().unwrap();
@@ -320,13 +383,18 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
         (stored.status.as_str(), stored.points, stored.credited_at, stored.decision.as_deref()),
         ("accepted", 20, Some(3_000), Some("{\"cut\":true}"))
     );
-    let search = ReplaySearch { cells: &[41, 42], ..town.replay_search("bob") };
-    let earlier = trips::earlier_fingerprints(town.store.pool(), &search).await.unwrap();
-    assert_eq!(earlier, [EarlierFingerprint { participant_id: "ann".into(), fingerprint: b"fp".to_vec() }]);
-    let own = ReplaySearch { participant_id: "ann", cells: &[], ..search };
-    assert_eq!(trips::earlier_fingerprints(town.store.pool(), &own).await.unwrap(), earlier);
-    let itself = ReplaySearch { trip_id: &trip.id, ..own };
-    assert!(trips::earlier_fingerprints(town.store.pool(), &itself).await.unwrap().is_empty());
+    let found = EarlierFingerprint {
+        trip_id: trip.id.clone(),
+        participant_id: "ann".into(),
+        area_cell: 42,
+        fingerprint: b"fp".to_vec(),
+    };
+    let by_cell = ReplaySearch { cells: &[41, 42], ..town.replay_search(&["bob"]) };
+    assert_eq!(trips::earlier_fingerprints(town.store.pool(), &by_cell).await.unwrap(), [found.clone()]);
+    let by_participant = town.replay_search(&["ann"]);
+    assert_eq!(trips::earlier_fingerprints(town.store.pool(), &by_participant).await.unwrap(), [found.clone()]);
+    let both_ways = ReplaySearch { cells: &[42], ..by_participant };
+    assert_eq!(trips::earlier_fingerprints(town.store.pool(), &both_ways).await.unwrap(), [found], "found once");
     // Another tenant sees nothing of it.
     assert!(trips::get(town.store.pool(), "another-tenant", &trip.id).await.unwrap().is_none());
 }
@@ -359,6 +427,7 @@ async fn trips_of(town: &Town, participant: &str, count: usize) -> Vec<String> {
 /// Decides a stored trip (at 2 000), indexing a fingerprint in `cell` when given.
 async fn decide(town: &Town, trip: &str, status: &str, cell: Option<i64>, bytes: &[u8]) {
     let record = DecisionRecord {
+        trip_id: trip,
         status,
         points: if status == "accepted" { 10 } else { 0 },
         distance_m: 2_000,
@@ -368,7 +437,7 @@ async fn decide(town: &Town, trip: &str, status: &str, cell: Option<i64>, bytes:
         decided_at: 2_000,
     };
     let mut tx = town.store.begin().await.unwrap();
-    assert!(trips::record_decision(&mut tx, &town.tenant, trip, &record).await.unwrap());
+    assert_eq!(trips::record_decisions(&mut tx, &town.tenant, &[record]).await.unwrap(), [trip]);
     tx.commit().await.unwrap();
 }
 
@@ -385,19 +454,25 @@ async fn replay_candidates_are_the_latest_rides_of_the_nearby_cells(db: TestData
         let trip = stored_trip(&town, participant, &format!("k{i}")).await;
         decide(&town, &trip, "accepted", Some(cell), format!("fp{i}").as_bytes()).await;
     }
-    let all = ReplaySearch { cells: &[7, 8], ..town.replay_search("ann") };
+    let all = ReplaySearch { cells: &[7, 8], ..town.replay_search(&["ann"]) };
     assert_eq!(
         found(&town, all).await,
-        ["ann:fp7", "ann:fp6", "ann:fp0", "cid:fp5", "cid:fp3", "bob:fp2", "bob:fp1"],
-        "all of ann's own, whatever the cell, then the others of cells 7 and 8, newest first (bob's in cell 9 left out)"
+        ["ann:fp7", "ann:fp6", "cid:fp5", "cid:fp3", "bob:fp2", "bob:fp1", "ann:fp0"],
+        "all of ann's own, whatever the cell, and everyone's of cells 7 and 8, newest first, each once \
+         (bob's in cell 9 left out)"
     );
     assert_eq!(
-        found(&town, ReplaySearch { own_limit: 1, others_limit: 2, ..all }).await,
-        ["ann:fp7", "cid:fp5", "cid:fp3"]
+        found(&town, ReplaySearch { own_limit: 1, cell_limit: 2, ..all }).await,
+        ["ann:fp7", "ann:fp6", "cid:fp5", "cid:fp3", "bob:fp1"],
+        "ann's latest; the latest two of cell 7 (cid:fp3, bob:fp1) and of cell 8 (ann:fp6, cid:fp5)"
     );
-    assert_eq!(found(&town, ReplaySearch { cells: &[9], own_limit: 0, ..all }).await, ["bob:fp4"]);
-    assert_eq!(found(&town, ReplaySearch { cells: &[], ..all }).await, ["ann:fp7", "ann:fp6", "ann:fp0"]);
+    assert_eq!(found(&town, ReplaySearch { cells: &[9], participants: &[], ..all }).await, ["ann:fp7", "bob:fp4"]);
+    assert_eq!(
+        found(&town, ReplaySearch { cells: &[], participants: &["ann", "bob"], ..all }).await,
+        ["ann:fp7", "ann:fp6", "bob:fp4", "bob:fp2", "bob:fp1", "ann:fp0"]
+    );
     assert!(found(&town, ReplaySearch { tenant_id: "another-tenant", ..all }).await.is_empty());
+    assert!(found(&town, ReplaySearch { cells: &[], participants: &[], ..all }).await.is_empty());
 }
 
 async fn settled_trips_are_found_in_batches_within_their_tenant(db: TestDatabase) {
@@ -408,9 +483,9 @@ async fn settled_trips_are_found_in_batches_within_their_tenant(db: TestDatabase
     decide(&town, &ids[2], "accepted", None, b"").await;
     decide(&town, &ids[3], "rejected", None, b"").await;
     let mut tx = town.store.begin().await.unwrap();
-    trips::claim_credit(&mut tx, &town.tenant, &ids[2], 3_000).await.unwrap();
-    assert_eq!(trips::claim_credit(&mut tx, &town.tenant, &ids[3], 3_000).await.unwrap(), None, "nothing to pay");
-    assert_eq!(trips::claim_credit(&mut tx, &town.tenant, &ids[0], 3_000).await.unwrap(), None, "not decided yet");
+    let asked = [ids[0].clone(), ids[2].clone(), ids[3].clone()];
+    let claims = trips::claim_credits(&mut tx, &town.tenant, &asked, 3_000).await.unwrap();
+    assert_eq!(claims.iter().map(|c| &c.id).collect::<Vec<_>>(), [&ids[2]], "not the pending or the rejected");
     tx.commit().await.unwrap();
     let mut wanted = ids.clone();
     wanted.push("unknown".to_owned());
@@ -433,7 +508,7 @@ async fn trips_waiting_for_their_next_step_are_found(db: TestDatabase) {
     decide(&town, &ids[1], "accepted", None, b"").await;
     decide(&town, &ids[2], "accepted", None, b"").await;
     let mut tx = town.store.begin().await.unwrap();
-    trips::claim_credit(&mut tx, &town.tenant, &ids[2], 3_000).await.unwrap();
+    trips::claim_credits(&mut tx, &town.tenant, &ids[2..], 3_000).await.unwrap();
     tx.commit().await.unwrap();
     let stuck = |cutoff| {
         let town = &town;
