@@ -37,6 +37,7 @@ pub async fn credit(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
     let coin = engine.coin(tenant_id).await?;
     let mut tx = engine.store.begin().await?;
     let claims = trips::claim_credits(&mut tx, tenant_id, &event.trip_ids, now_ms()).await?;
+    metrics::histogram!("smartville_batch_trips", "step" => "ledger").record(claims.len() as f64);
     let transfers: Vec<Transfer> =
         claims.iter().filter(|claim| claim.points > 0).map(|claim| reward(claim, claim.points, &coin)).collect();
     match accounts::post_all(&mut tx, tenant_id, &transfers).await {

@@ -82,6 +82,7 @@ pub async fn decide(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
 
 /// Judges `judged` (pending trips of one tenant, oldest first) in one transaction.
 async fn decide_all(engine: &Engine, tenant_id: &str, judged: &[Judged]) -> Result<(), EngineError> {
+    metrics::histogram!("smartville_batch_trips", "step" => "scoring").record(judged.len() as f64);
     let rides: Vec<Ride<'_>> = judged.iter().map(|j| Ride::prepare(&j.trace, &j.campaign)).collect();
     let coin = engine.coin(tenant_id).await?;
     let budget_of = |trip: &Trip| ledger::account_id(AccountKind::Campaign, &trip.campaign_id, &coin);

@@ -55,7 +55,8 @@ async fn accepted_trip(engine: &Engine, tenant_id: &str, campaign_id: &str, part
         fingerprint: None,
         decided_at: 2_000,
     };
-    assert_eq!(trips::record_decisions(&mut tx, tenant_id, &[record]).await.unwrap(), [stored.id.clone()]);
+    let decided = trips::record_decisions(&mut tx, tenant_id, &[record]).await.unwrap();
+    assert_eq!(decided, std::slice::from_ref(&stored.id));
     tx.commit().await.unwrap();
     stored.id
 }

@@ -279,15 +279,19 @@ pub async fn entries_of(
     limit: i64,
 ) -> Result<Vec<Entry>, StoreError> {
     Ok(sqlx::query_as(
-        // One side at a time, so each join walks its own index (an `or` in the join reads every transfer).
+        // One side at a time, each driven from the owner's accounts through its own index of
+        // transfers (an `or` in the join reads every transfer; a plain join let SQLite walk every
+        // transfer of the tenant, 7 ms per wallet read after a few thousand rides).
         "select id, coin, amount, kind, reference, created_at from ( \
              select t.id, a.coin, t.amount, t.kind, t.reference, t.created_at \
-             from accounts a join transfers t on t.tenant_id = a.tenant_id and t.credit_account = a.id \
-             where a.tenant_id = $1 and a.kind = $2 and a.owner_id = $3 \
+             from transfers t join accounts a on a.tenant_id = t.tenant_id and a.id = t.credit_account \
+             where t.tenant_id = $1 and t.credit_account in \
+                 (select id from accounts where tenant_id = $1 and kind = $2 and owner_id = $3) \
              union all \
              select t.id, a.coin, -t.amount, t.kind, t.reference, t.created_at \
-             from accounts a join transfers t on t.tenant_id = a.tenant_id and t.debit_account = a.id \
-             where a.tenant_id = $1 and a.kind = $2 and a.owner_id = $3 \
+             from transfers t join accounts a on a.tenant_id = t.tenant_id and a.id = t.debit_account \
+             where t.tenant_id = $1 and t.debit_account in \
+                 (select id from accounts where tenant_id = $1 and kind = $2 and owner_id = $3) \
          ) as entries order by created_at desc, id desc limit $4",
     )
     .bind(tenant_id)
