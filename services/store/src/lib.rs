@@ -18,7 +18,7 @@
 //!
 //! The busy paths work on batches: a morning rush stores, decides and credits
 //! many trips per statement and per commit (see the engine's docs). SQL built
-//! at run time for a batch or a list of ids ([`list`], [`rows`]) is sent
+//! at run time for a batch or a list of ids (`list`, `rows`) is sent
 //! unprepared: each shape would otherwise take a slot in the per-connection
 //! statement cache.
 //!
