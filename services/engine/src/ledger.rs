@@ -64,7 +64,8 @@ pub async fn credit(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
 async fn credit_one(engine: &Engine, tenant_id: &str, trip_id: &str, coin: &str) -> Result<(), EngineError> {
     let mut budget_left = i64::MAX;
     let ids = [trip_id.to_owned()];
-    for attempt in 1..=ATTEMPTS {
+    let mut attempt = 1;
+    loop {
         let mut tx = engine.store.begin().await?;
         let Some(claim) = trips::claim_credits(&mut tx, tenant_id, &ids, now_ms()).await?.pop() else {
             return Ok(()); // not accepted, or credited by an earlier delivery
@@ -80,11 +81,11 @@ async fn credit_one(engine: &Engine, tenant_id: &str, trip_id: &str, coin: &str)
             // roll back and pay what is left.
             Err(EngineError::Store(StoreError::InsufficientFunds { balance, .. })) if attempt < ATTEMPTS => {
                 budget_left = balance;
+                attempt += 1;
             }
             Err(error) => return Err(error),
         }
     }
-    Err(EngineError::Task(format!("trip {trip_id}: the budget kept changing while it was credited")))
 }
 
 /// Pays `paid` of a claimed trip's points, cutting its decision when that is less.
