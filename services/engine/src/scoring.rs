@@ -85,17 +85,21 @@ async fn decide_all(engine: &Engine, tenant_id: &str, judged: &[Judged]) -> Resu
     metrics::histogram!("smartville_batch_trips", "step" => "scoring").record(judged.len() as f64);
     let rides: Vec<Ride<'_>> = judged.iter().map(|j| Ride::prepare(&j.trace, &j.campaign)).collect();
     let coin = engine.coin(tenant_id).await?;
-    let budget_of = |trip: &Trip| ledger::account_id(AccountKind::Campaign, &trip.campaign_id, &coin);
+    // Per ride, once: the budget that pays it and the cells a copy of it would be indexed under.
+    let budget_of: Vec<String> =
+        judged.iter().map(|j| ledger::account_id(AccountKind::Campaign, &j.trip.campaign_id, &coin)).collect();
+    let cells_of: Vec<Vec<i64>> = rides
+        .iter()
+        .map(|ride| ride.fingerprint().candidate_cells().into_iter().map(|cell| cell as i64).collect())
+        .collect();
     let mut participants: Vec<&str> = judged.iter().map(|j| j.trip.participant_id.as_str()).collect();
     participants.sort_unstable();
     participants.dedup();
-    let mut budgets: Vec<String> = judged.iter().map(|j| budget_of(&j.trip)).collect();
+    let mut budgets: Vec<&str> = budget_of.iter().map(String::as_str).collect();
     budgets.sort_unstable();
     budgets.dedup();
-    let budgets: Vec<&str> = budgets.iter().map(String::as_str).collect();
     let since = judged.iter().map(|j| j.trip.started_at).min().unwrap_or(0) - RECENT_RIDES_WINDOW_MS;
-    let mut cells: Vec<i64> =
-        rides.iter().flat_map(|ride| ride.fingerprint().candidate_cells()).map(|cell| cell as i64).collect();
+    let mut cells: Vec<i64> = cells_of.concat();
     cells.sort_unstable();
     cells.dedup();
 
@@ -113,10 +117,9 @@ async fn decide_all(engine: &Engine, tenant_id: &str, judged: &[Judged]) -> Resu
     let mut known = Known::new(inputs, earlier);
 
     let mut decisions = Vec::with_capacity(judged.len());
-    for (judged, ride) in judged.iter().zip(&rides) {
-        let budget = budget_of(&judged.trip);
-        let decision = ride.decide(&known.history(&judged.trip, ride.fingerprint(), &budget));
-        known.add(&judged.trip, ride.fingerprint(), &decision, &budget);
+    for (((judged, ride), budget), cells) in judged.iter().zip(&rides).zip(&budget_of).zip(&cells_of) {
+        let decision = ride.decide(&known.history(&judged.trip, cells, budget));
+        known.add(&judged.trip, ride.fingerprint(), &decision, budget);
         decisions.push((serde_json::to_string(&decision)?, ride.fingerprint().to_bytes(), decision));
     }
     let decided_at = now_ms();
@@ -170,7 +173,6 @@ fn status_name(status: Status) -> &'static str {
 
 /// An earlier ride's fingerprint, decoded once for the whole batch.
 struct KnownTrace {
-    trip_id: String,
     participant_id: String,
     area_cell: i64,
     fingerprint: Fingerprint,
@@ -185,43 +187,44 @@ struct Known {
     points: HashMap<(String, String), i64>,
     /// What each campaign budget still holds, less what the batch accepted so far.
     budgets: HashMap<String, i64>,
-    /// Earlier fingerprints, oldest first.
+    /// Earlier fingerprints, oldest first (the batch's own decisions join at the end).
     traces: Vec<KnownTrace>,
 }
 
 impl Known {
+    /// From the batch's inputs and its earlier fingerprints (newest first, as read).
     fn new(inputs: DecisionInputs, earlier: Vec<trips::EarlierFingerprint>) -> Self {
-        let mut traces: Vec<KnownTrace> = earlier
+        let traces = earlier
             .into_iter()
+            .rev()
             .filter_map(|earlier| {
                 Some(KnownTrace {
                     fingerprint: Fingerprint::from_bytes(&earlier.fingerprint)?,
-                    trip_id: earlier.trip_id,
                     participant_id: earlier.participant_id,
                     area_cell: earlier.area_cell,
                 })
             })
             .collect();
-        traces.sort_by(|a, b| a.trip_id.cmp(&b.trip_id));
         Self { rides: inputs.recent_rides, points: inputs.points_in_campaign, budgets: inputs.budgets, traces }
     }
 
-    /// The history of `trip`, whose ride has `fingerprint` and is paid from `budget`.
-    fn history(&self, trip: &Trip, fingerprint: &Fingerprint, budget: &str) -> History {
+    /// The history of `trip`, whose copies would be indexed under `cells` and
+    /// which is paid from `budget`. A pending trip is never among the counted
+    /// rides or the fingerprints: both are written with its decision.
+    fn history(&self, trip: &Trip, cells: &[i64], budget: &str) -> History {
         let since = trip.started_at - RECENT_RIDES_WINDOW_MS;
         let recent_rides = self
             .rides
             .iter()
             .filter(|r| r.participant_id == trip.participant_id && r.campaign_id == trip.campaign_id)
-            .filter(|r| r.ended_at >= since && r.id != trip.id)
+            .filter(|r| r.ended_at >= since)
             .map(|r| PriorRide {
                 started_at_ms: r.started_at,
                 ended_at_ms: r.ended_at,
                 points: u64::try_from(r.points).unwrap_or(0),
             })
             .collect();
-        let cells: Vec<i64> = fingerprint.candidate_cells().into_iter().map(|cell| cell as i64).collect();
-        let newest_first = self.traces.iter().rev().filter(|t| t.trip_id != trip.id);
+        let newest_first = self.traces.iter().rev();
         let own = newest_first.clone().filter(|t| t.participant_id == trip.participant_id).take(MAX_OWN_TRACES);
         let others = newest_first
             .filter(|t| t.participant_id != trip.participant_id && cells.contains(&t.area_cell))
@@ -244,7 +247,6 @@ impl Known {
         let points = i64::try_from(decision.points).unwrap_or(i64::MAX);
         if matches!(decision.status, Status::Accepted | Status::Review) {
             self.rides.push(CountedRide {
-                id: trip.id.clone(),
                 participant_id: trip.participant_id.clone(),
                 campaign_id: trip.campaign_id.clone(),
                 started_at: trip.started_at,
@@ -260,7 +262,6 @@ impl Known {
         }
         if let Some(cell) = fingerprint.area_cell {
             self.traces.push(KnownTrace {
-                trip_id: trip.id.clone(),
                 participant_id: trip.participant_id.clone(),
                 area_cell: cell as i64,
                 fingerprint: fingerprint.clone(),

@@ -412,8 +412,6 @@ pub async fn cut_reward(
 /// A participant's earlier counted ride (accepted or under review), for caps and overlaps.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CountedRide {
-    /// The trip.
-    pub id: String,
     /// Who rode.
     pub participant_id: String,
     /// The campaign it counts in.
@@ -429,7 +427,7 @@ pub struct CountedRide {
 /// What the decisions of a batch need to know besides the rides themselves.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DecisionInputs {
-    /// The participants' counted rides that ended at or after the window start, oldest first.
+    /// The participants' counted rides that ended at or after the window start.
     pub recent_rides: Vec<CountedRide>,
     /// Points of each (participant, campaign)'s accepted rides.
     pub points_in_campaign: HashMap<(String, String), i64>,
@@ -464,32 +462,28 @@ pub async fn decision_inputs(
         return Ok(inputs);
     }
     let who = crate::list(3, participants.len());
-    let budgets = crate::list(3 + participants.len(), budget_accounts.len().max(1));
-    let sql = format!(
-        "select 'ride' as part, id, participant_id, campaign_id, started_at, ended_at, points from trips \
+    let mut sql = format!(
+        "select 'ride' as part, '' as id, participant_id, campaign_id, started_at, ended_at, points from trips \
          where tenant_id = $1 and participant_id in ({who}) and ended_at >= $2 and status in ('accepted', 'review') \
          union all \
          select 'campaign', '', participant_id, campaign_id, 0, 0, cast(coalesce(sum(points), 0) as bigint) from trips \
-         where tenant_id = $1 and participant_id in ({who}) and status = 'accepted' group by participant_id, campaign_id \
-         union all \
-         select 'budget', id, '', '', 0, 0, balance from accounts where tenant_id = $1 and id in ({budgets})"
+         where tenant_id = $1 and participant_id in ({who}) and status = 'accepted' group by participant_id, campaign_id"
     );
+    if !budget_accounts.is_empty() {
+        let accounts = crate::list(3 + participants.len(), budget_accounts.len());
+        sql.push_str(&format!(
+            " union all select 'budget', id, '', '', 0, 0, balance from accounts where tenant_id = $1 and id in ({accounts})"
+        ));
+    }
     // Unprepared (see the crate docs on dynamic SQL).
     let mut query =
         sqlx::query_as::<_, InputRow>(sqlx::AssertSqlSafe(sql)).persistent(false).bind(tenant_id).bind(since);
-    for participant in participants {
-        query = query.bind(*participant);
-    }
-    if budget_accounts.is_empty() {
-        query = query.bind("");
-    }
-    for account in budget_accounts {
-        query = query.bind(*account);
+    for key in participants.iter().chain(budget_accounts) {
+        query = query.bind(*key);
     }
     for row in query.fetch_all(executor).await? {
         match row.part.as_str() {
             "ride" => inputs.recent_rides.push(CountedRide {
-                id: row.id,
                 participant_id: row.participant_id,
                 campaign_id: row.campaign_id,
                 started_at: row.started_at,
@@ -504,7 +498,6 @@ pub async fn decision_inputs(
             }
         }
     }
-    inputs.recent_rides.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(inputs)
 }
 

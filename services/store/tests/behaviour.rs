@@ -355,7 +355,6 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
         .await
         .unwrap();
     let ride = CountedRide {
-        id: trip.id.clone(),
         participant_id: "ann".into(),
         campaign_id: town.campaign.clone(),
         started_at: 100,
