@@ -31,11 +31,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The generator is one client address joining thousands of students to one class: the limits
+# on joins per address and per code are raised for the run (settings, not an exemption in code);
+# every other limit stays at its default.
+limits=(SMARTVILLE_LIMIT_JOINS_PER_ADDRESS=1000000/1s SMARTVILLE_LIMIT_JOINS_PER_CODE=1000000/1s)
+
 # serve PORT TARGETS [VAR=value ...]: starts one `smartville serve` process in the background.
 serve() {
     local port=$1 targets=$2
     shift 2
-    env "$@" SMARTVILLE_LISTEN="127.0.0.1:$port" SMARTVILLE_DATA_DIR="$work/data" SMARTVILLE_LOG_FORMAT=text RUST_LOG=warn \
+    env "${limits[@]}" "$@" SMARTVILLE_LISTEN="127.0.0.1:$port" SMARTVILLE_DATA_DIR="$work/data" \
+        SMARTVILLE_LOG_FORMAT=text RUST_LOG=warn \
         "$bin/smartville" serve --target "$targets" >>"$work/serve.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 150); do

@@ -2,8 +2,10 @@
 //!
 //! A student joins a class with its code and gets a short-lived access token
 //! (an EdDSA JWT) and a long-lived refresh token (a random secret stored
-//! hashed). Refreshing rotates the refresh token: a used one is dead, so a
-//! stolen copy works at most once.
+//! hashed). Refreshing rotates the refresh token: a used one is dead, and
+//! presenting a used one again revokes every token rotated from the same
+//! join (its family), so a stolen copy ends the session for thief and owner
+//! alike instead of living on for the token's 30 days.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -15,8 +17,9 @@ use smartville_auth::{Claims, Role, refresh};
 use smartville_store::{StoreError, participants};
 use utoipa::ToSchema;
 
-use crate::ApiState;
+use crate::limits::{ClientAddress, Limit};
 use crate::problem::Problem;
+use crate::{ApiState, input};
 
 /// `POST /v1/auth/join`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -24,7 +27,7 @@ use crate::problem::Problem;
 pub struct JoinRequest {
     /// The class's join code, as given by the teacher.
     pub join_code: String,
-    /// An optional nickname (never a real name), up to 40 characters.
+    /// An optional nickname (never a real name), up to 40 visible characters.
     pub nickname: Option<String>,
 }
 
@@ -51,54 +54,68 @@ pub struct Session {
 
 /// Join a class.
 #[utoipa::path(post, path = "/v1/auth/join", tag = "auth", request_body = JoinRequest,
-    responses((status = 201, body = Session), (status = 400, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 201, body = Session), (status = 404, body = Problem, description = "No class has this join code"),
+        (status = 429, body = Problem, description = "Too many joins or wrong codes from this address, or joins with this code")))]
 pub async fn join(
     State(state): State<ApiState>,
+    ClientAddress(address): ClientAddress,
     request: Result<Json<JoinRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Session>), Problem> {
     let Json(request) = request?;
-    let code = request.join_code.trim();
-    if code.is_empty() || code.len() > 64 {
-        return Err(Problem::bad_request("INVALID_JOIN_CODE", "join_code must be 1 to 64 characters"));
-    }
-    let nickname = request.nickname.as_deref().map(str::trim).filter(|n| !n.is_empty());
-    if let Some(nickname) = nickname
-        && (nickname.chars().count() > 40 || nickname.chars().any(char::is_control))
-    {
-        return Err(Problem::bad_request("INVALID_NICKNAME", "nickname must be at most 40 printable characters"));
-    }
+    let code = input::plain_text(&request.join_code, 64, "INVALID_JOIN_CODE", "join_code")?;
+    let nickname = input::nickname(request.nickname.as_deref().unwrap_or_default())?;
+    let limiter = &state.limiter;
+    limiter.penalty(&address).await?;
+    limiter.check(Limit::JoinsPerAddress, &address).await?;
     let store = &state.engine.store;
-    let target = participants::find_join_code(store.pool(), code)
-        .await?
-        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "UNKNOWN_JOIN_CODE", "no class has this join code"))?;
+    let Some(target) = participants::find_join_code(store.pool(), code).await? else {
+        limiter.wrong_code(&address).await?;
+        return Err(Problem::new(StatusCode::NOT_FOUND, "UNKNOWN_JOIN_CODE", "no class has this join code"));
+    };
+    limiter.check(Limit::JoinsPerCode, code).await?;
     let mut tx = store.begin().await?;
-    let participant_id = participants::create_participant(&mut tx, &target, nickname).await?;
-    let session = new_session(&state, &mut tx, &target.tenant_id, participant_id).await?;
+    let participant_id = participants::create_participant(&mut tx, &target, nickname.as_deref()).await?;
+    let session = new_session(&state, &mut tx, &target.tenant_id, participant_id, None).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok((StatusCode::CREATED, Json(session)))
 }
 
 /// Exchange a refresh token for new tokens.
 #[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
-    responses((status = 200, body = Session), (status = 401, body = Problem)))]
+    responses((status = 200, body = Session), (status = 401, body = Problem, description = "Invalid, expired or used refresh token"),
+        (status = 429, body = Problem, description = "Too many refreshes of this session")))]
 pub async fn refresh(
     State(state): State<ApiState>,
     request: Result<Json<RefreshRequest>, JsonRejection>,
 ) -> Result<Json<Session>, Problem> {
     let Json(request) = request?;
     let invalid = || Problem::unauthorized("the refresh token is invalid, expired or already used");
-    let (tenant_id, token_id, secret) = refresh::parse(&request.refresh_token).ok_or_else(invalid)?;
+    let token =
+        input::plain_text(&request.refresh_token, 256, "UNAUTHORIZED", "refresh_token").map_err(|_| invalid())?;
+    let (tenant_id, token_id, secret) = refresh::parse(token).ok_or_else(invalid)?;
+    let token_id = input::public_id(token_id).ok_or_else(invalid)?;
     let store = &state.engine.store;
     let stored = participants::refresh_token(store.pool(), tenant_id, token_id).await?.ok_or_else(invalid)?;
     if !refresh::matches(secret, &stored.secret_hash) || stored.expires_at < smartville_store::now_ms() {
         return Err(invalid());
     }
+    state.limiter.check(Limit::RefreshesPerSession, &stored.family_id).await?;
     let mut tx = store.begin().await?;
-    if !participants::revoke_refresh_token(&mut tx, tenant_id, token_id).await? {
-        tracing::warn!(participant = %stored.participant_id, "a used refresh token was presented again");
+    if stored.revoked_at.is_some() || !participants::revoke_refresh_token(&mut tx, tenant_id, token_id).await? {
+        drop(tx);
+        // Only the holder of the secret can present it, and it was used before: two parties hold
+        // it, one of them a thief. Which one is unknown, so the whole session ends.
+        let revoked = participants::revoke_refresh_family(store.writer(), tenant_id, &stored.family_id).await?;
+        tracing::warn!(
+            security_event = "refresh_token_reuse",
+            participant = %stored.participant_id,
+            family = %stored.family_id,
+            revoked,
+            "a used refresh token was presented again; its whole family is revoked"
+        );
         return Err(invalid());
     }
-    let session = new_session(&state, &mut tx, tenant_id, stored.participant_id).await?;
+    let session = new_session(&state, &mut tx, tenant_id, stored.participant_id, Some(&stored.family_id)).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(Json(session))
 }
@@ -108,6 +125,7 @@ async fn new_session(
     tx: &mut smartville_store::Tx,
     tenant_id: &str,
     participant_id: String,
+    family_id: Option<&str>,
 ) -> Result<Session, Problem> {
     let settings = &state.settings;
     let minted = refresh::mint().map_err(|e| Problem::internal(&e))?;
@@ -117,6 +135,7 @@ async fn new_session(
         tx,
         tenant_id,
         &participant_id,
+        family_id,
         &minted.secret_hash,
         now_ms + refresh_ttl_ms,
     )

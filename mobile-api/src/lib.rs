@@ -7,12 +7,16 @@
 //!   for the decision), listing and reading one's own rides.
 //! - [`wallet`]: balances per coin and the latest transfers.
 //! - [`settled`]: uploads waiting for their decision, woken by one shared lookup.
+//! - [`limits`]: rate limits (429) against enumeration, farming and floods.
+//! - [`input`]: the checks every text from a client passes before storage.
 //! - [`problem`]: every error as `application/problem+json` (RFC 9457) with a
 //!   stable `code`; client mistakes are 4xx, never 5xx.
 //!
 //! [`openapi`] describes all of it (OpenAPI 3.1).
 
 pub mod auth;
+pub mod input;
+pub mod limits;
 pub mod problem;
 pub mod settled;
 pub mod trips;
@@ -26,6 +30,7 @@ use axum::routing::{get, post};
 use smartville_auth::{Signer, Verifier};
 use smartville_engine::Engine;
 use utoipa::OpenApi;
+use utoipa_scalar::{Scalar, Servable};
 
 /// Limits and lifetimes of the API.
 #[derive(Debug, Clone)]
@@ -38,6 +43,11 @@ pub struct ApiSettings {
     pub refresh_token_ttl: Duration,
     /// Longest `?wait=` a client may ask for.
     pub max_wait: Duration,
+    /// The rate limits.
+    pub limits: limits::LimitSettings,
+    /// Behind a load balancer, the header in which it appends the client's
+    /// address (e.g. `x-forwarded-for`); the peer address is used otherwise.
+    pub client_address_header: Option<axum::http::HeaderName>,
 }
 
 impl Default for ApiSettings {
@@ -47,6 +57,8 @@ impl Default for ApiSettings {
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             max_wait: Duration::from_secs(10),
+            limits: limits::LimitSettings::default(),
+            client_address_header: None,
         }
     }
 }
@@ -64,10 +76,16 @@ pub struct ApiState {
     pub settings: Arc<ApiSettings>,
     /// Uploads waiting for their decision.
     pub settled: settled::SettledWatch,
+    /// The rate limits' buckets.
+    pub limiter: Arc<limits::Limiter>,
 }
 
-/// The `/v1` routes of the mobile app.
+/// The mobile app's routes (`/v1/...`), their OpenAPI document at
+/// `/openapi.json` with an interactive page at `/docs`, and problem+json
+/// answers for unknown routes and methods.
 pub fn router(state: ApiState) -> Router {
+    let max_body_bytes = state.settings.max_body_bytes;
+    let document = openapi();
     Router::new()
         .route("/v1/auth/join", post(auth::join))
         .route("/v1/auth/refresh", post(auth::refresh))
@@ -75,6 +93,11 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/trips/{trip_id}", get(trips::get))
         .route("/v1/wallet", get(wallet::get))
         .with_state(state)
+        .route("/openapi.json", get(move || async move { axum::Json(document.clone()) }))
+        .merge(Scalar::with_url("/docs", openapi()))
+        .fallback(problem::not_found)
+        .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(max_body_bytes))
 }
 
 /// The OpenAPI 3.1 description of the routes above.
@@ -82,7 +105,7 @@ pub fn router(state: ApiState) -> Router {
 #[openapi(
     info(title = "Smartville mobile API", description = "Rides to school, decisions and wallets for the participants' app."),
     paths(auth::join, auth::refresh, trips::submit, trips::list, trips::get, wallet::get),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &SharedAnswers),
     tags((name = "auth", description = "Joining and tokens"), (name = "trips", description = "Rides"), (name = "wallet", description = "Points"))
 )]
 pub struct MobileApiDoc;
@@ -97,6 +120,67 @@ impl utoipa::Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
         );
+    }
+}
+
+/// The answers every route shares, added in one place so that no route's
+/// documentation can forget one: what any request can meet (time limits, the
+/// database down), what every signed-in route can meet (401, 403), and what
+/// every route with a body can meet (malformed, stalled, too large, wrong
+/// media type). Every error is declared `application/problem+json`, as sent.
+struct SharedAnswers;
+
+impl utoipa::Modify for SharedAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, ResponseBuilder};
+        let problem = |description: &str, retry_after: bool| {
+            let mut response = ResponseBuilder::new().description(description).content(
+                "application/problem+json",
+                ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+            );
+            if retry_after {
+                let seconds = HeaderBuilder::new()
+                    .schema(utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::Integer))
+                    .description(Some("Seconds to wait before retrying"))
+                    .build();
+                response = response.header("Retry-After", seconds);
+            }
+            response.build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                let mut shared = vec![
+                    ("500", problem("Our fault; please retry", false)),
+                    ("503", problem("Took too long, or the database is briefly down; retry after Retry-After", true)),
+                ];
+                if operation.security.is_some() {
+                    shared.push(("401", problem("No, an invalid or an expired access token", false)));
+                    shared.push(("403", problem("The token is not a participant's", false)));
+                }
+                if operation.request_body.is_some() {
+                    shared.push(("400", problem("The body does not parse, or a field is invalid", false)));
+                    shared.push(("408", problem("The body stopped arriving", false)));
+                    shared.push(("413", problem("The body is too large", false)));
+                    shared.push(("415", problem("Unsupported Content-Type", false)));
+                }
+                let responses = &mut operation.responses.responses;
+                for (status, response) in shared {
+                    responses.entry(status.to_owned()).or_insert(response.into());
+                }
+                for (status, response) in responses.iter_mut() {
+                    let utoipa::openapi::RefOr::T(response) = response else { continue };
+                    if status.starts_with('4') || status.starts_with('5') {
+                        if let Some(content) = response.content.shift_remove("application/json") {
+                            response.content.insert("application/problem+json".to_owned(), content);
+                        }
+                    }
+                    if status == "429" {
+                        *response = problem(&response.description, true);
+                    }
+                }
+            }
+        }
     }
 }
 

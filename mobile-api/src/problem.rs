@@ -1,10 +1,17 @@
 //! Errors as `application/problem+json` (RFC 9457), mapped in one place.
 
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody, JsonRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use smartville_engine::ingest::IngestError;
+use smartville_scoring::TraceError;
+use tower_http::timeout::TimeoutError;
 use utoipa::ToSchema;
+
+/// How long clients are asked to wait when the database is down: a restart
+/// or fail-over of PostgreSQL takes seconds.
+const UNAVAILABLE_RETRY_AFTER_S: u64 = 5;
 
 /// A problem response. `code` is stable and meant for programs; `detail` for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -20,6 +27,10 @@ pub struct Problem {
     pub detail: String,
     /// Stable machine-readable code, e.g. `MISSING_TIMESTAMP`.
     pub code: String,
+    /// Seconds after which a retry may succeed, sent as the `Retry-After`
+    /// header (429 and 503 answers).
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -31,7 +42,24 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             code: code.into(),
+            retry_after: None,
         }
+    }
+
+    /// This problem with a `Retry-After` of `seconds`.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
+    }
+
+    /// 503: a dependency is down; the client should retry after a few seconds.
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UNAVAILABLE",
+            "the service is briefly unavailable; nothing was lost, please retry shortly",
+        )
+        .retry_after(UNAVAILABLE_RETRY_AFTER_S)
     }
 
     /// 400 with a code.
@@ -64,48 +92,86 @@ impl IntoResponse for Problem {
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }
 
 impl From<smartville_store::StoreError> for Problem {
     fn from(error: smartville_store::StoreError) -> Self {
+        if error.is_unavailable() {
+            tracing::warn!(%error, "the database is unavailable");
+            return Self::unavailable();
+        }
         Self::internal(&error)
     }
 }
 
 impl From<smartville_engine::EngineError> for Problem {
     fn from(error: smartville_engine::EngineError) -> Self {
-        Self::internal(&error)
+        match error {
+            smartville_engine::EngineError::Store(store) => store.into(),
+            other => Self::internal(&other),
+        }
     }
 }
 
 impl From<IngestError> for Problem {
     fn from(error: IngestError) -> Self {
         match error {
+            // A body that does not parse is a 400 on every route (as for `Json` bodies); a trace
+            // that parses but breaks the input limits is a 422.
+            IngestError::Trace(trace @ (TraceError::Json(_) | TraceError::Gpx(_))) => {
+                Self::bad_request(trace.code(), trace.to_string())
+            }
             IngestError::Trace(trace) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, trace.code(), trace.to_string()),
             IngestError::NotEnrolled => Self::new(StatusCode::CONFLICT, "NOT_ENROLLED", error.to_string()),
             IngestError::KeyReused => Self::new(StatusCode::CONFLICT, "IDEMPOTENCY_KEY_REUSED", error.to_string()),
-            IngestError::Engine(engine) => Self::internal(&engine),
+            IngestError::Engine(engine) => engine.into(),
         }
     }
 }
 
-impl From<axum::extract::rejection::JsonRejection> for Problem {
-    fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
-        use axum::extract::rejection::JsonRejection;
+impl From<JsonRejection> for Problem {
+    fn from(rejection: JsonRejection) -> Self {
         match rejection {
             JsonRejection::MissingJsonContentType(_) => Self::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "UNSUPPORTED_MEDIA_TYPE",
                 "send Content-Type: application/json",
             ),
-            JsonRejection::BytesRejection(_) => {
-                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "BODY_TOO_LARGE", "the request body is too large")
-            }
+            JsonRejection::BytesRejection(rejection) => rejection.into(),
             other => Self::bad_request("MALFORMED_JSON", other.body_text()),
         }
     }
+}
+
+impl From<BytesRejection> for Problem {
+    /// A body that could not be read: too large (413), or stalled by the
+    /// client past the body time limit (408), or broken off (400).
+    fn from(rejection: BytesRejection) -> Self {
+        let BytesRejection::FailedToBufferBody(failure) = &rejection else {
+            return Self::bad_request("UNREADABLE_BODY", rejection.body_text());
+        };
+        match failure {
+            FailedToBufferBody::LengthLimitError(_) => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "BODY_TOO_LARGE", "the request body is too large")
+            }
+            FailedToBufferBody::UnknownBodyError(error) if caused_by::<TimeoutError>(error) => Self::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "BODY_TIMEOUT",
+                "the request body stopped arriving; send it again in one go",
+            ),
+            _ => Self::bad_request("UNREADABLE_BODY", "the request body could not be read"),
+        }
+    }
+}
+
+/// Whether `error` or anything in its chain of causes is an `E`.
+fn caused_by<E: std::error::Error + 'static>(error: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(error), |e| e.source()).any(|e| e.is::<E>())
 }
 
 /// Fallback for unknown routes.

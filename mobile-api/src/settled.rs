@@ -26,6 +26,14 @@ const IDS_PER_QUERY: usize = 200;
 /// looking them all up every tick took most of a PostgreSQL core from the
 /// engine that had to catch up.
 const PAUSE_PER_LOOKUP_TIME: u32 = 3;
+/// ... but never longer than this: a waiting upload is answered within about
+/// this long of its decision. Without the cap, a round that blocked through a
+/// database outage (6.8 s) made the task sleep 20 s after the database was
+/// back, and every `?wait` upload of that time went unanswered.
+const MAX_PAUSE: Duration = Duration::from_millis(500);
+/// A lookup that takes longer is abandoned (the database is down or
+/// overloaded) and the round tried again after the pause.
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long the idle task sleeps before checking that the API still exists.
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 
@@ -75,8 +83,8 @@ fn lock(waiting: &Mutex<Waiting>) -> MutexGuard<'_, Waiting> {
 }
 
 /// The lookup loop: every [`TICK`] while anyone waits (less often when a round
-/// of lookups is slow), one query per tenant and [`IDS_PER_QUERY`] trips,
-/// answering only the settled ones.
+/// of lookups is slow, but at least every [`MAX_PAUSE`]), one query per tenant
+/// and [`IDS_PER_QUERY`] trips, answering only the settled ones.
 async fn look_up(waiting: Weak<Mutex<Waiting>>, someone_waits: Arc<Notify>, store: Store) {
     loop {
         let Some(waiting) = waiting.upgrade() else { return };
@@ -101,9 +109,10 @@ async fn look_up(waiting: Weak<Mutex<Waiting>>, someone_waits: Arc<Notify>, stor
         let round = Instant::now();
         for (tenant_id, ids) in &by_tenant {
             for chunk in ids.chunks(IDS_PER_QUERY) {
-                match trips::settled_among(store.pool(), tenant_id, chunk).await {
-                    Ok(settled) => wake(&waiting, settled),
-                    Err(error) => tracing::warn!(%error, "looking up waiting trips failed; trying again"),
+                match tokio::time::timeout(LOOKUP_TIMEOUT, trips::settled_among(store.pool(), tenant_id, chunk)).await {
+                    Ok(Ok(settled)) => wake(&waiting, settled),
+                    Ok(Err(error)) => tracing::warn!(%error, "looking up waiting trips failed; trying again"),
+                    Err(_) => tracing::warn!("looking up waiting trips timed out; trying again"),
                 }
             }
         }
@@ -114,7 +123,7 @@ async fn look_up(waiting: Weak<Mutex<Waiting>>, someone_waits: Arc<Notify>, stor
 
 /// The pause after a round of lookups that took `round`.
 fn pause_after(round: Duration) -> Duration {
-    TICK.max(round * PAUSE_PER_LOOKUP_TIME)
+    (round * PAUSE_PER_LOOKUP_TIME).clamp(TICK, MAX_PAUSE)
 }
 
 fn wake(waiting: &Mutex<Waiting>, settled: Vec<Trip>) {
@@ -133,7 +142,13 @@ mod tests {
     #[test]
     fn slow_lookups_are_made_less_often() {
         assert_eq!(pause_after(Duration::from_millis(2)), TICK, "a quick round waits one tick");
-        let slow = Duration::from_millis(200);
+        let slow = Duration::from_millis(100);
         assert_eq!(pause_after(slow), slow * 3, "a slow round keeps the connection busy a quarter of the time");
+        let blocked = Duration::from_millis(6_800);
+        assert_eq!(
+            pause_after(blocked),
+            MAX_PAUSE,
+            "a round that blocked in an outage is not followed by a long sleep"
+        );
     }
 }

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::body::{Body, Bytes};
-use axum::extract::rejection::QueryRejection;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -15,10 +15,11 @@ use smartville_scoring::{Decision, Effect, ReasonCode};
 use smartville_store::trips::{self, Trip};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::ApiState;
 use crate::auth::Participant;
+use crate::limits::Limit;
 use crate::problem::Problem;
 use crate::settled::is_settled;
+use crate::{ApiState, input};
 
 /// A ride as the app shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -110,9 +111,45 @@ impl TripView {
 
 /// Query of `POST /v1/trips`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SubmitQuery {
     /// Wait up to this many seconds (at most 10) for the decision.
+    #[param(minimum = 0, maximum = 10)]
     pub wait: Option<u64>,
+}
+
+/// A JSON trace, as the scoring library reads it (`RawTrace::from_json`):
+/// described here for clients; the library is its one reader.
+#[derive(ToSchema)]
+#[allow(dead_code)] // read by the scoring library, not through this type
+pub struct TraceUpload {
+    /// The fixes, oldest first.
+    points: Vec<TracePoint>,
+    /// Identifies the ride when no `Idempotency-Key` header is sent.
+    client_trip_id: Option<String>,
+    /// Whether the phone reported a mock-location provider.
+    mock_location: Option<bool>,
+}
+
+/// One fix of a JSON trace.
+#[derive(ToSchema)]
+#[allow(dead_code)] // read by the scoring library, not through this type
+pub struct TracePoint {
+    /// When: RFC 3339 text or milliseconds since the epoch.
+    #[schema(value_type = String, example = "2026-11-24T07:42:00Z")]
+    t: String,
+    /// Latitude, degrees (WGS 84).
+    #[schema(minimum = -90, maximum = 90)]
+    lat: f64,
+    /// Longitude, degrees (WGS 84).
+    #[schema(minimum = -180, maximum = 180)]
+    lon: f64,
+    /// Horizontal accuracy, metres (68 % radius).
+    #[schema(minimum = 0)]
+    acc: Option<f64>,
+    /// Speed reported by the phone, m/s.
+    #[schema(minimum = 0)]
+    speed: Option<f64>,
 }
 
 /// For JSON uploads without an `Idempotency-Key` header.
@@ -127,19 +164,23 @@ struct ClientTripId {
 /// `application/gpx+xml`. Retrying with the same `Idempotency-Key` (or `client_trip_id`) and
 /// the same body returns the same trip; the same key with another body is a 409.
 #[utoipa::path(post, path = "/v1/trips", tag = "trips", params(SubmitQuery,
-        ("Idempotency-Key" = Option<String>, Header, description = "Unique per ride; required unless the JSON body has client_trip_id")),
-    request_body(content = String, description = "The trace (JSON or GPX)", content_type = "application/json"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Unique per ride, 1 to 200 characters; required unless the JSON body has client_trip_id")),
+    request_body(description = "The trace: JSON or GPX 1.0/1.1",
+        content((TraceUpload = "application/json"), (String = "application/gpx+xml"))),
     security(("bearer" = [])),
     responses((status = 202, body = Accepted), (status = 200, body = TripView, description = "Decided within ?wait"),
-        (status = 409, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+        (status = 409, body = Problem, description = "Not enrolled in a campaign, or the idempotency key was used for another trace"),
+        (status = 422, body = Problem, description = "The trace breaks an input limit (too few points, out-of-range coordinates …)"),
+        (status = 429, body = Problem, description = "Too many uploads by this participant")))]
 pub async fn submit(
     State(state): State<ApiState>,
     participant: Participant,
     query: Result<Query<SubmitQuery>, QueryRejection>,
     headers: HeaderMap,
-    body: Body,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     let Query(query) = query.map_err(|e| Problem::bad_request("INVALID_QUERY", e.body_text()))?;
+    state.limiter.check(Limit::UploadsPerParticipant, participant.id()).await?;
     let wait = Duration::from_secs(query.wait.unwrap_or(0));
     if wait > state.settings.max_wait {
         return Err(Problem::bad_request(
@@ -160,7 +201,7 @@ pub async fn submit(
             ));
         }
     };
-    let body = read_body(body, state.settings.max_body_bytes).await?;
+    let body = body?;
     let key = match headers.get("idempotency-key").map(|v| v.to_str()) {
         Some(Ok(key)) => key.trim().to_owned(),
         Some(Err(_)) => {
@@ -171,16 +212,17 @@ pub async fn submit(
         }
         None => String::new(),
     };
-    if key.is_empty() || key.len() > 200 {
+    if key.is_empty() {
         return Err(Problem::bad_request(
             "MISSING_IDEMPOTENCY_KEY",
-            "send an Idempotency-Key header (or client_trip_id in a JSON body), 1 to 200 characters",
+            "send an Idempotency-Key header (or client_trip_id in a JSON body)",
         ));
     }
+    let key = input::plain_text(&key, 200, "INVALID_IDEMPOTENCY_KEY", "the idempotency key")?;
     let upload = Upload {
         tenant_id: participant.tenant_id(),
         participant_id: participant.id(),
-        idempotency_key: &key,
+        idempotency_key: key,
         body: &body,
         format,
     };
@@ -195,24 +237,20 @@ pub async fn submit(
     })
 }
 
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, Problem> {
-    axum::body::to_bytes(body, limit).await.map_err(|_| {
-        Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "BODY_TOO_LARGE", format!("the body may be at most {limit} bytes"))
-    })
-}
-
 /// Query of `GET /v1/trips`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 
 /// List one's own rides, newest first.
 #[utoipa::path(get, path = "/v1/trips", tag = "trips", params(ListQuery), security(("bearer" = [])),
-    responses((status = 200, body = TripPage), (status = 400, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 200, body = TripPage), (status = 400, body = Problem, description = "A bad cursor or limit")))]
 pub async fn list(
     State(state): State<ApiState>,
     participant: Participant,
@@ -223,14 +261,15 @@ pub async fn list(
     if !(1..=100).contains(&limit) {
         return Err(Problem::bad_request("INVALID_QUERY", "limit must be between 1 and 100"));
     }
-    let rows = trips::list(
-        state.engine.store.pool(),
-        participant.tenant_id(),
-        participant.id(),
-        query.cursor.as_deref(),
-        limit + 1,
-    )
-    .await?;
+    let cursor = match query.cursor.as_deref() {
+        Some(cursor) => Some(
+            input::public_id(cursor)
+                .ok_or_else(|| Problem::bad_request("INVALID_QUERY", "cursor must be a next_cursor from a page"))?,
+        ),
+        None => None,
+    };
+    let rows =
+        trips::list(state.engine.store.pool(), participant.tenant_id(), participant.id(), cursor, limit + 1).await?;
     let more = rows.len() as i64 > limit;
     let trips: Vec<TripView> = rows.iter().take(limit as usize).map(TripView::from_trip).collect();
     let next_cursor = if more { trips.last().map(|t| t.trip_id.clone()) } else { None };
@@ -239,13 +278,14 @@ pub async fn list(
 
 /// Read one of one's own rides.
 #[utoipa::path(get, path = "/v1/trips/{trip_id}", tag = "trips", params(("trip_id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = TripView), (status = 404, body = Problem)))]
+    responses((status = 200, body = TripView), (status = 404, body = Problem, description = "No such trip of this participant")))]
 pub async fn get(
     State(state): State<ApiState>,
     participant: Participant,
     Path(trip_id): Path<String>,
 ) -> Result<Json<TripView>, Problem> {
-    let trip = trips::get(state.engine.store.pool(), participant.tenant_id(), &trip_id)
+    let trip_id = input::public_id(&trip_id).ok_or_else(|| Problem::not_found("trip"))?;
+    let trip = trips::get(state.engine.store.pool(), participant.tenant_id(), trip_id)
         .await?
         .filter(|trip| trip.participant_id == participant.id())
         .ok_or_else(|| Problem::not_found("trip"))?;

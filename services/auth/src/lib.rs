@@ -3,8 +3,10 @@
 //! Only the component that signs people in holds the private key
 //! ([`Signer`]); every component verifies with the public key ([`Verifier`]).
 //! Verification pins the algorithm (a token signed with anything else, `none`
-//! included, is refused), and requires `exp`, `iss`, `aud` and `sub`. Access
-//! tokens are short-lived; the long-lived refresh tokens are random secrets
+//! included, is refused), requires `exp`, `iss`, `aud` and `sub`, honours
+//! `nbf`, and refuses a token issued in the future or living longer than the
+//! configured access-token lifetime (a leaked or mis-minted token that would
+//! never expire is useless). Access tokens are short-lived; the long-lived refresh tokens are random secrets
 //! stored hashed, never JWTs (see [`refresh`]).
 //!
 //! In the embedded default the key pair is generated on first start and kept
@@ -14,6 +16,7 @@
 pub mod refresh;
 
 use std::path::Path;
+use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
@@ -62,6 +65,9 @@ pub struct Claims {
     pub exp: u64,
     /// Issued at, seconds since the epoch.
     pub iat: u64,
+    /// Not before, seconds since the epoch (checked when present).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
     /// Unique token id.
     pub jti: String,
 }
@@ -75,30 +81,47 @@ pub enum AuthError {
     /// The token is malformed, forged, expired, or for someone else.
     #[error("invalid token: {0}")]
     InvalidToken(#[from] jsonwebtoken::errors::Error),
+    /// The token is signed by us but its times are not ones we issue.
+    #[error("invalid token: {0}")]
+    Lifetime(&'static str),
 }
+
+/// Seconds of clock difference between components that verification tolerates.
+const LEEWAY_S: u64 = 30;
 
 /// Verifies access tokens; held by every component.
 #[derive(Clone)]
 pub struct Verifier {
     key: DecodingKey,
     validation: Validation,
+    /// The longest lifetime (`exp - iat`) a token may have: the configured access-token TTL.
+    max_lifetime_s: u64,
 }
 
 impl Verifier {
-    /// A verifier for the Ed25519 public key in SPKI PEM.
-    pub fn from_public_pem(pem: &str) -> Result<Self, AuthError> {
+    /// A verifier for the Ed25519 public key in SPKI PEM, refusing tokens that
+    /// live longer than `max_lifetime`.
+    pub fn from_public_pem(pem: &str, max_lifetime: Duration) -> Result<Self, AuthError> {
         let key = DecodingKey::from_ed_pem(pem.as_bytes()).map_err(|e| AuthError::Key(e.to_string()))?;
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 30;
-        Ok(Self { key, validation })
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY_S;
+        Ok(Self { key, validation, max_lifetime_s: max_lifetime.as_secs() })
     }
 
     /// The claims of a valid token.
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
-        Ok(jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)?.claims)
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)?.claims;
+        if claims.iat > jsonwebtoken::get_current_timestamp() + LEEWAY_S {
+            return Err(AuthError::Lifetime("issued in the future"));
+        }
+        if claims.exp.saturating_sub(claims.iat) > self.max_lifetime_s {
+            return Err(AuthError::Lifetime("lives longer than an access token may"));
+        }
+        Ok(claims)
     }
 }
 
@@ -142,9 +165,9 @@ impl Signer {
         Self::from_private_pem(&std::fs::read_to_string(path).map_err(io)?)
     }
 
-    /// The matching verifier.
-    pub fn verifier(&self) -> Result<Verifier, AuthError> {
-        Verifier::from_public_pem(&self.public_pem)
+    /// The matching verifier, refusing tokens that live longer than `max_lifetime`.
+    pub fn verifier(&self, max_lifetime: Duration) -> Result<Verifier, AuthError> {
+        Verifier::from_public_pem(&self.public_pem, max_lifetime)
     }
 
     /// The public key (SPKI PEM), for components that only verify.
@@ -162,6 +185,7 @@ impl Signer {
             aud: AUDIENCE.to_owned(),
             exp: now_s + ttl_s,
             iat: now_s,
+            nbf: Some(now_s),
             jti: uuid::Uuid::now_v7().to_string(),
         };
         Ok(jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &self.key)?)

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use axum::http::HeaderName;
 use smartville_mobile_api::ApiSettings;
+use smartville_mobile_api::limits::{LimitSettings, Rate};
+
+use crate::http::HttpLimits;
 
 /// Everything a process needs to know, read once at start.
 #[derive(Debug, Clone)]
@@ -26,8 +30,8 @@ pub struct Config {
     pub signing_key_pem: Option<String>,
     /// API limits and token lifetimes.
     pub api: ApiSettings,
-    /// Longest time a request may take.
-    pub request_timeout: Duration,
+    /// Time limits of connections and requests.
+    pub http: HttpLimits,
     /// Consumers per worker component in this process.
     pub workers: usize,
     /// Seed the demo town into an empty database.
@@ -47,10 +51,37 @@ impl Config {
             var(name)
                 .map_or(Ok(default), |v| v.parse().with_context(|| format!("{name} must be a whole number, not {v:?}")))
         };
+        let rate = |name: &str, default: Rate| -> Result<Rate> {
+            var(name).map_or(Ok(default), |v| v.parse().map_err(|e: String| anyhow::anyhow!("{name}: {e}")))
+        };
+        let defaults = LimitSettings::default();
+        let limits = LimitSettings {
+            joins_per_address: rate("SMARTVILLE_LIMIT_JOINS_PER_ADDRESS", defaults.joins_per_address)?,
+            joins_per_code: rate("SMARTVILLE_LIMIT_JOINS_PER_CODE", defaults.joins_per_code)?,
+            wrong_codes_per_address: rate(
+                "SMARTVILLE_LIMIT_WRONG_CODES_PER_ADDRESS",
+                defaults.wrong_codes_per_address,
+            )?,
+            refreshes_per_session: rate("SMARTVILLE_LIMIT_REFRESHES_PER_SESSION", defaults.refreshes_per_session)?,
+            uploads_per_participant: rate(
+                "SMARTVILLE_LIMIT_UPLOADS_PER_PARTICIPANT",
+                defaults.uploads_per_participant,
+            )?,
+            wrong_code_penalty: Duration::from_secs(number(
+                "SMARTVILLE_LIMIT_WRONG_CODE_PENALTY_S",
+                defaults.wrong_code_penalty.as_secs(),
+            )?),
+        };
+        let client_address_header = var("SMARTVILLE_CLIENT_ADDRESS_HEADER")
+            .map(|name| name.parse::<HeaderName>())
+            .transpose()
+            .context("SMARTVILLE_CLIENT_ADDRESS_HEADER must be a header name such as x-forwarded-for")?;
         let api = ApiSettings {
             max_body_bytes: usize::try_from(number("SMARTVILLE_MAX_BODY_BYTES", 2 * 1024 * 1024)?)?,
             access_token_ttl: Duration::from_secs(number("SMARTVILLE_ACCESS_TOKEN_TTL_S", 15 * 60)?),
             refresh_token_ttl: Duration::from_secs(number("SMARTVILLE_REFRESH_TOKEN_TTL_S", 30 * 24 * 3600)?),
+            limits,
+            client_address_header,
             ..ApiSettings::default()
         };
         let log_json = match var("SMARTVILLE_LOG_FORMAT").as_deref() {
@@ -72,7 +103,11 @@ impl Config {
             bus_namespace: var("SMARTVILLE_BUS_NAMESPACE").unwrap_or_default(),
             bus_reclaim_idle: Duration::from_millis(number("SMARTVILLE_BUS_RECLAIM_IDLE_MS", 30_000)?),
             signing_key_pem,
-            request_timeout: Duration::from_secs(number("SMARTVILLE_REQUEST_TIMEOUT_S", 30)?),
+            http: HttpLimits {
+                request_timeout: Duration::from_secs(number("SMARTVILLE_REQUEST_TIMEOUT_S", 30)?),
+                header_read_timeout: Duration::from_secs(number("SMARTVILLE_HEADER_READ_TIMEOUT_S", 10)?),
+                body_idle_timeout: Duration::from_secs(number("SMARTVILLE_BODY_IDLE_TIMEOUT_S", 10)?),
+            },
             workers: usize::try_from(number("SMARTVILLE_WORKERS", 16)?)?.max(1),
             seed_demo: var("SMARTVILLE_SEED_DEMO").is_none_or(|v| v != "false" && v != "0"),
             data_dir,

@@ -3,7 +3,9 @@
 //! very same process setup on port 0.
 
 pub mod admin;
+pub mod component;
 pub mod config;
+pub mod http;
 pub mod ops;
 pub mod score;
 pub mod serve;

@@ -12,7 +12,7 @@
 //! commands live in the `smartville` library next to this file, so tests can
 //! start the same application in-process.
 
-use smartville::{admin, config, score, serve, simulate};
+use smartville::{admin, component, config, score, serve, simulate};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -75,7 +75,7 @@ fn main() -> ExitCode {
         Command::Score(args) => score::run(&args),
         Command::Simulate(args) => simulate::run(&args),
         Command::Targets => {
-            for component in serve::Component::ALL {
+            for component in component::Component::ALL {
                 println!("{:<12} {}", component.name(), component.describe());
             }
             Ok(())

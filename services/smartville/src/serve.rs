@@ -7,81 +7,24 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use axum::Router;
 use axum::routing::get;
 use smartville_auth::Signer;
 use smartville_bus::{Bus, BusConfig};
 use smartville_engine::{Engine, EngineError, Shutdown, demo, ledger, relay, scoring};
+use smartville_mobile_api::ApiState;
+use smartville_mobile_api::limits::Limiter;
 use smartville_mobile_api::settled::SettledWatch;
-use smartville_mobile_api::{ApiState, problem};
 use smartville_store::{Store, StoreError};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use utoipa_scalar::{Scalar, Servable};
 
+use crate::component::Component;
 use crate::config::Config;
+use crate::http;
 use crate::ops::{self, Readiness};
-
-/// A component that `--target` can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Component {
-    /// The participants' HTTP API (sign-in, uploads, wallet); accepting an upload is ingest.
-    MobileApi,
-    /// Publishes outbox events on the bus, and re-publishes those of stuck trips.
-    Relay,
-    /// Judges submitted trips.
-    Scoring,
-    /// Credits accepted trips.
-    Ledger,
-}
-
-impl Component {
-    /// Every component, in data-flow order.
-    pub const ALL: [Self; 4] = [Self::MobileApi, Self::Relay, Self::Scoring, Self::Ledger];
-
-    /// The name used by `--target`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::MobileApi => "mobile-api",
-            Self::Relay => "relay",
-            Self::Scoring => "scoring",
-            Self::Ledger => "ledger",
-        }
-    }
-
-    /// What it does, for `smartville targets`.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Self::MobileApi => "HTTP API for the app: join, tokens, trip uploads (ingest), trips, wallet",
-            Self::Relay => "publishes stored events (outbox) on the bus; re-publishes events of stuck trips",
-            Self::Scoring => "validates and scores submitted trips",
-            Self::Ledger => "credits accepted trips from the campaign budget to the wallet",
-        }
-    }
-
-    /// Parses `all` or a comma-separated list of names.
-    pub fn parse_targets(targets: &str) -> Result<Vec<Self>> {
-        let mut chosen = Vec::new();
-        for name in targets.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            if name == "all" {
-                chosen.extend(Self::ALL);
-                continue;
-            }
-            let Some(component) = Self::ALL.into_iter().find(|c| c.name() == name) else {
-                bail!("unknown target {name:?}; run `smartville targets` for the list");
-            };
-            chosen.push(component);
-        }
-        if chosen.is_empty() {
-            bail!("no target given");
-        }
-        chosen.sort_by_key(|c| Self::ALL.iter().position(|a| a == c));
-        chosen.dedup();
-        Ok(chosen)
-    }
-}
 
 /// Connects to the database (migrating it) and the bus.
 pub async fn connect(config: &Config) -> Result<Engine> {
@@ -106,6 +49,7 @@ pub fn redact(url: &str) -> String {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    limits: http::HttpLimits,
     tasks: JoinSet<()>,
     stop: watch::Sender<bool>,
     shutdown: Shutdown,
@@ -146,18 +90,24 @@ impl Application {
                         Some(pem) => Signer::from_private_pem(pem)?,
                         None => Signer::load_or_create(&config.data_dir.join("signing-key.pem"))?,
                     };
+                    let limits = config.api.limits.clone();
+                    let limiter = match &config.redis_url {
+                        Some(url) => Limiter::in_redis(limits, url, &config.bus_namespace)
+                            .await
+                            .context("connecting to Redis for the rate limits")?,
+                        None => Limiter::in_memory(limits),
+                    };
+                    let limiter = Arc::new(limiter);
+                    tasks.spawn(forget_idle_buckets(limiter.clone(), shutdown.clone()));
                     let state = ApiState {
                         engine: engine.clone(),
-                        verifier: Arc::new(signer.verifier()?),
+                        verifier: Arc::new(signer.verifier(config.api.access_token_ttl)?),
                         signer: Arc::new(signer),
                         settings: Arc::new(config.api.clone()),
                         settled: SettledWatch::start(engine.store.clone()),
+                        limiter,
                     };
-                    let openapi = smartville_mobile_api::openapi();
-                    router = router
-                        .merge(smartville_mobile_api::router(state))
-                        .route("/openapi.json", get(move || async move { axum::Json(openapi.clone()) }))
-                        .merge(Scalar::with_url("/docs", smartville_mobile_api::openapi()));
+                    router = router.merge(smartville_mobile_api::router(state));
                 }
                 Component::Relay => {
                     spawn(&mut tasks, "relay", relay::run(engine.clone(), shutdown.clone()));
@@ -177,13 +127,8 @@ impl Application {
             }
         }
         tasks.spawn(ops::sample_backlogs(engine.clone(), shutdown.clone()));
-        let router = router
-            .fallback(problem::not_found)
-            .method_not_allowed_fallback(problem::method_not_allowed)
-            .layer(axum::extract::DefaultBodyLimit::max(config.api.max_body_bytes))
-            .layer(axum::middleware::from_fn_with_state(config.request_timeout, ops::time_limit))
-            .layer(axum::middleware::from_fn(ops::record_request));
-        Ok(Self { listener, router, tasks, stop, shutdown, engine })
+        let router = http::with_layers(router, config.http);
+        Ok(Self { listener, router, limits: config.http, tasks, stop, shutdown, engine })
     }
 
     /// The address the HTTP listener is bound to.
@@ -198,14 +143,24 @@ impl Application {
 
     /// Serves until the stop signal, then lets in-flight requests and messages finish.
     pub async fn run_until_stopped(self) -> Result<()> {
-        let Self { listener, router, mut tasks, shutdown, stop: _stop, .. } = self;
-        axum::serve(listener, router).with_graceful_shutdown(shutdown.requested()).await?;
+        let Self { listener, router, limits, mut tasks, shutdown, stop: _stop, .. } = self;
+        http::serve(listener, router, limits, shutdown).await;
         while let Some(result) = tasks.join_next().await {
             if let Err(error) = result {
                 tracing::error!(%error, "a component task failed");
             }
         }
         Ok(())
+    }
+}
+
+/// Lets the in-memory rate-limit buckets of clients that went quiet go, every minute.
+async fn forget_idle_buckets(limiter: Arc<Limiter>, shutdown: Shutdown) {
+    while !shutdown.is_requested() {
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_secs(60)) => limiter.forget_idle(),
+            () = shutdown.clone().requested() => {}
+        }
     }
 }
 

@@ -280,10 +280,10 @@ async fn trips_are_listed_with_a_cursor(app: &TestApp) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_over_the_time_limit_ends_with_a_problem() {
-    use smartville::serve::Component;
+    use smartville::component::Component;
     let database = smartville_store::testing::TestDatabase::sqlite();
     let mut config = common::config(&database.url, None);
-    config.request_timeout = std::time::Duration::from_secs(3);
+    config.http.request_timeout = std::time::Duration::from_secs(3);
     // No scoring component: the decision never comes, so the upload waits past the limit.
     let app = TestApp::start_with(database, config, &[Component::MobileApi]).await;
     let (_, token, _) = app.join().await;

@@ -84,6 +84,36 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Whether the database could not be reached (down, restarting, out of
+    /// connections) rather than refusing the request: worth retrying later,
+    /// so the API answers 503 with `Retry-After` instead of 500.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Database(sqlx::Error::Database(error)) => {
+                // SQLSTATE class 08 (connection exception) and 57 (operator intervention:
+                // the server is shutting down or not yet accepting connections).
+                error.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57"))
+            }
+            Self::Database(
+                sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed
+                | sqlx::Error::Protocol(_),
+            ) => true,
+            _ => false,
+        }
+    }
+}
+
+/// How long a statement waits for a connection before the store reports the
+/// database unavailable. While PostgreSQL is down, sqlx retries connecting
+/// with a back-off of up to a fifth of this: short enough that an upload gets
+/// its 503 quickly, and that the first attempt after the database is back
+/// comes within a second.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// The migrations under `migrations/`, embedded in the binary.
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
@@ -124,7 +154,7 @@ impl Store {
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(10))
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             // Every query of the engine reads a short index range. Where a table

@@ -114,6 +114,8 @@ pub async fn enrollments(
 pub struct RefreshToken {
     /// Token id (the public half of the token).
     pub id: String,
+    /// The session it belongs to: the token a join handed out and every token rotated from it.
+    pub family_id: String,
     /// Whose it is.
     pub participant_id: String,
     /// SHA-256 of the secret half, hex.
@@ -124,20 +126,24 @@ pub struct RefreshToken {
     pub revoked_at: Option<i64>,
 }
 
-/// Stores a new refresh token and returns its id.
+/// Stores a new refresh token and returns its id. A join starts a family
+/// (`family_id` `None`); a rotation passes the family of the token it replaces.
 pub async fn create_refresh_token(
     tx: &mut Tx,
     tenant_id: &str,
     participant_id: &str,
+    family_id: Option<&str>,
     secret_hash: &str,
     expires_at: i64,
 ) -> Result<String, StoreError> {
     let id = new_id();
     sqlx::query(
-        "insert into refresh_tokens (tenant_id, id, participant_id, secret_hash, expires_at) values ($1, $2, $3, $4, $5)",
+        "insert into refresh_tokens (tenant_id, id, family_id, participant_id, secret_hash, expires_at) \
+         values ($1, $2, $3, $4, $5, $6)",
     )
     .bind(tenant_id)
     .bind(&id)
+    .bind(family_id.unwrap_or(&id))
     .bind(participant_id)
     .bind(secret_hash)
     .bind(expires_at)
@@ -153,7 +159,8 @@ pub async fn refresh_token(
     id: &str,
 ) -> Result<Option<RefreshToken>, StoreError> {
     Ok(sqlx::query_as(
-        "select id, participant_id, secret_hash, expires_at, revoked_at from refresh_tokens where tenant_id = $1 and id = $2",
+        "select id, family_id, participant_id, secret_hash, expires_at, revoked_at from refresh_tokens \
+         where tenant_id = $1 and id = $2",
     )
     .bind(tenant_id)
     .bind(id)
@@ -173,4 +180,22 @@ pub async fn revoke_refresh_token(tx: &mut Tx, tenant_id: &str, id: &str) -> Res
     .await?
     .rows_affected();
     Ok(revoked == 1)
+}
+
+/// Revokes every live token of a family (a used token came back: whoever
+/// holds the family's live token may hold a stolen copy); returns how many.
+pub async fn revoke_refresh_family(
+    executor: impl sqlx::AnyExecutor<'_>,
+    tenant_id: &str,
+    family_id: &str,
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "update refresh_tokens set revoked_at = $1 where tenant_id = $2 and family_id = $3 and revoked_at is null",
+    )
+    .bind(now_ms())
+    .bind(tenant_id)
+    .bind(family_id)
+    .execute(executor)
+    .await?
+    .rows_affected())
 }

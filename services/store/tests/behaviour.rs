@@ -565,7 +565,9 @@ async fn joining_enrols_in_the_tenants_campaigns(db: TestDatabase) {
     assert!(participants::find_join_code(town.store.pool(), "bike-5a").await.unwrap().is_none());
     let mut tx = town.store.begin().await.unwrap();
     let ann = participants::create_participant(&mut tx, &target, Some("ann")).await.unwrap();
-    let token = participants::create_refresh_token(&mut tx, &town.tenant, &ann, "hash", 9_999).await.unwrap();
+    let token = participants::create_refresh_token(&mut tx, &town.tenant, &ann, None, "hash", 9_999).await.unwrap();
+    let rotated =
+        participants::create_refresh_token(&mut tx, &town.tenant, &ann, Some(&token), "hash2", 9_999).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(
         participants::enrollments(town.store.pool(), &town.tenant, &ann).await.unwrap(),
@@ -575,10 +577,15 @@ async fn joining_enrols_in_the_tenants_campaigns(db: TestDatabase) {
     assert_eq!(wallets, [ledger::Balance { coin: town.coin.clone(), amount: 0 }], "an empty wallet from the start");
     let stored = participants::refresh_token(town.store.pool(), &town.tenant, &token).await.unwrap().unwrap();
     assert_eq!((stored.participant_id.as_str(), stored.revoked_at), (ann.as_str(), None));
+    assert_eq!(stored.family_id, token, "a join starts a family named after its first token");
     let mut tx = town.store.begin().await.unwrap();
     assert!(participants::revoke_refresh_token(&mut tx, &town.tenant, &token).await.unwrap());
     assert!(!participants::revoke_refresh_token(&mut tx, &town.tenant, &token).await.unwrap());
     tx.commit().await.unwrap();
+    let family = participants::revoke_refresh_family(town.store.writer(), &town.tenant, &token).await.unwrap();
+    assert_eq!(family, 1, "the live token rotated from it is revoked with its family");
+    let rotated = participants::refresh_token(town.store.pool(), &town.tenant, &rotated).await.unwrap().unwrap();
+    assert!(rotated.revoked_at.is_some());
 }
 
 async fn participants_who_joined_before_wallets_were_opened_at_join_get_one(db: TestDatabase) {

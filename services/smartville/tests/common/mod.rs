@@ -5,9 +5,12 @@ use std::time::Duration;
 
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
+use smartville::component::Component;
 use smartville::config::Config;
-use smartville::serve::{Application, Component};
+use smartville::http::HttpLimits;
+use smartville::serve::Application;
 use smartville_mobile_api::ApiSettings;
+use smartville_mobile_api::limits::{LimitSettings, Rate};
 use smartville_store::testing::TestDatabase;
 
 /// The Redis used by tests.
@@ -24,6 +27,16 @@ pub async fn join_demo_class(client: &Client, base: &str) -> Value {
         client.post(format!("{base}/v1/auth/join")).json(&json!({"join_code": "GEEL-5A"})).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
     response.json().await.unwrap()
+}
+
+/// Tries `count` wrong join codes at `base`; returns the statuses.
+pub async fn guess_join_codes(client: &Client, base: &str, count: usize) -> Vec<StatusCode> {
+    let mut statuses = Vec::with_capacity(count);
+    for guess in 0..count {
+        let body = json!({"join_code": format!("GUESS-{guess}")});
+        statuses.push(client.post(format!("{base}/v1/auth/join")).json(&body).send().await.unwrap().status());
+    }
+    statuses
 }
 
 /// Uploads the example ride to the API at `base` with an idempotency key, waiting up to `wait_s` for the decision.
@@ -51,6 +64,9 @@ pub struct TestApp {
     pub data_dir: std::path::PathBuf,
 }
 
+/// The upload limit of the test configuration.
+pub const UPLOADS_PER_PARTICIPANT: Rate = Rate::new(120, Duration::from_secs(24 * 3600));
+
 /// A configuration for tests: everything on loopback, a fresh data folder.
 pub fn config(database_url: &str, redis_url: Option<String>) -> Config {
     let data_dir = std::env::temp_dir().join(format!("smartville-app-{}", uuid_like()));
@@ -62,8 +78,17 @@ pub fn config(database_url: &str, redis_url: Option<String>) -> Config {
         bus_reclaim_idle: Duration::from_secs(2),
         listen: "127.0.0.1:0".parse().unwrap(),
         signing_key_pem: None,
-        api: ApiSettings { max_body_bytes: 256 * 1024, ..ApiSettings::default() },
-        request_timeout: Duration::from_secs(30),
+        api: ApiSettings {
+            max_body_bytes: 256 * 1024,
+            // The default limits, but room for a test that retries one upload 100 times at once.
+            limits: LimitSettings { uploads_per_participant: UPLOADS_PER_PARTICIPANT, ..LimitSettings::default() },
+            ..ApiSettings::default()
+        },
+        http: HttpLimits {
+            request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(5),
+            body_idle_timeout: Duration::from_secs(3),
+        },
         workers: 2,
         seed_demo: true,
         log_json: false,
@@ -146,6 +171,12 @@ impl TestApp {
 pub async fn client_error(response: Response) -> String {
     let status = response.status();
     assert!(status.is_client_error(), "expected a 4xx, got {status}");
+    problem_code(response).await
+}
+
+/// Asserts a problem+json answer whose `status` matches the HTTP status, and returns its code.
+pub async fn problem_code(response: Response) -> String {
+    let status = response.status();
     let content_type = response.headers().get("content-type").unwrap().to_str().unwrap().to_owned();
     assert_eq!(content_type, "application/problem+json");
     let body: Value = response.json().await.unwrap();
@@ -176,3 +207,5 @@ macro_rules! on_both_stacks {
         }
     };
 }
+
+pub mod link;
