@@ -26,8 +26,17 @@ use crate::{ApiState, input};
 #[serde(deny_unknown_fields)]
 pub struct JoinRequest {
     /// The class's join code, as given by the teacher.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub join_code: String,
     /// An optional nickname (never a real name), up to 40 visible characters.
+    #[schema(
+        max_length = 40,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]*$"
+    )]
     pub nickname: Option<String>,
 }
 

@@ -14,14 +14,14 @@ use crate::problem::Problem;
 /// Most user-perceived characters in a nickname.
 pub const NICKNAME_GRAPHEMES: usize = 40;
 
-/// A short token-like text (a join code, a key): trimmed, 1 to `max_bytes`
-/// bytes, without control characters. `code` names the problem for the client.
-pub fn plain_text<'a>(value: &'a str, max_bytes: usize, code: &str, field: &str) -> Result<&'a str, Problem> {
+/// A short token-like text (a join code, a key): trimmed, 1 to `max_chars`
+/// characters, without control characters. `code` names the problem for the client.
+pub fn plain_text<'a>(value: &'a str, max_chars: usize, code: &str, field: &str) -> Result<&'a str, Problem> {
     let value = value.trim();
-    if value.is_empty() || value.len() > max_bytes || value.chars().any(char::is_control) {
+    if value.is_empty() || value.chars().count() > max_chars || value.chars().any(char::is_control) {
         return Err(Problem::bad_request(
             code,
-            format!("{field} must be 1 to {max_bytes} bytes of text without control characters"),
+            format!("{field} must be 1 to {max_chars} characters without control characters"),
         ));
     }
     Ok(value)

@@ -170,10 +170,10 @@ impl utoipa::Modify for SharedAnswers {
                 }
                 for (status, response) in responses.iter_mut() {
                     let utoipa::openapi::RefOr::T(response) = response else { continue };
-                    if status.starts_with('4') || status.starts_with('5') {
-                        if let Some(content) = response.content.shift_remove("application/json") {
-                            response.content.insert("application/problem+json".to_owned(), content);
-                        }
+                    if (status.starts_with('4') || status.starts_with('5'))
+                        && let Some(content) = response.content.shift_remove("application/json")
+                    {
+                        response.content.insert("application/problem+json".to_owned(), content);
                     }
                     if status == "429" {
                         *response = problem(&response.description, true);

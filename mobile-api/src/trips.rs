@@ -124,19 +124,19 @@ pub struct SubmitQuery {
 #[allow(dead_code)] // read by the scoring library, not through this type
 pub struct TraceUpload {
     /// The fixes, oldest first.
+    #[schema(min_items = 2)]
     points: Vec<TracePoint>,
-    /// Identifies the ride when no `Idempotency-Key` header is sent.
-    client_trip_id: Option<String>,
-    /// Whether the phone reported a mock-location provider.
-    mock_location: Option<bool>,
+    /// Whether the phone reported a mock-location provider (default false).
+    #[schema(required = false)]
+    mock_location: bool,
 }
 
 /// One fix of a JSON trace.
 #[derive(ToSchema)]
 #[allow(dead_code)] // read by the scoring library, not through this type
 pub struct TracePoint {
-    /// When: RFC 3339 text or milliseconds since the epoch.
-    #[schema(value_type = String, example = "2026-11-24T07:42:00Z")]
+    /// When: RFC 3339 (or milliseconds since the epoch); increasing from fix to fix.
+    #[schema(format = DateTime, example = "2026-11-24T07:42:00Z")]
     t: String,
     /// Latitude, degrees (WGS 84).
     #[schema(minimum = -90, maximum = 90)]
@@ -152,19 +152,14 @@ pub struct TracePoint {
     speed: Option<f64>,
 }
 
-/// For JSON uploads without an `Idempotency-Key` header.
-#[derive(Deserialize)]
-struct ClientTripId {
-    client_trip_id: Option<String>,
-}
-
 /// Upload a ride.
 ///
-/// The body is the trace: `application/json` (`{"points": [...], "client_trip_id"?}`) or
-/// `application/gpx+xml`. Retrying with the same `Idempotency-Key` (or `client_trip_id`) and
+/// The body is the trace: `application/json` (`{"points": [...]}`) or
+/// `application/gpx+xml`. Retrying with the same `Idempotency-Key` and
 /// the same body returns the same trip; the same key with another body is a 409.
 #[utoipa::path(post, path = "/v1/trips", tag = "trips", params(SubmitQuery,
-        ("Idempotency-Key" = Option<String>, Header, description = "Unique per ride, 1 to 200 characters; required unless the JSON body has client_trip_id")),
+        ("Idempotency-Key" = String, Header, description = "Unique per ride: the same key with the same trace returns the same trip",
+            min_length = 1, max_length = 200, pattern = "^[!-~]+$")),
     request_body(description = "The trace: JSON or GPX 1.0/1.1",
         content((TraceUpload = "application/json"), (String = "application/gpx+xml"))),
     security(("bearer" = [])),
@@ -203,22 +198,17 @@ pub async fn submit(
     };
     let body = body?;
     let key = match headers.get("idempotency-key").map(|v| v.to_str()) {
-        Some(Ok(key)) => key.trim().to_owned(),
+        Some(Ok(key)) => input::plain_text(key, 200, "INVALID_IDEMPOTENCY_KEY", "Idempotency-Key")?,
         Some(Err(_)) => {
             return Err(Problem::bad_request("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be visible ASCII"));
         }
-        None if format == TraceFormat::Json => {
-            serde_json::from_slice::<ClientTripId>(&body).ok().and_then(|b| b.client_trip_id).unwrap_or_default()
+        None => {
+            return Err(Problem::bad_request(
+                "MISSING_IDEMPOTENCY_KEY",
+                "send an Idempotency-Key header, unique per ride",
+            ));
         }
-        None => String::new(),
     };
-    if key.is_empty() {
-        return Err(Problem::bad_request(
-            "MISSING_IDEMPOTENCY_KEY",
-            "send an Idempotency-Key header (or client_trip_id in a JSON body)",
-        ));
-    }
-    let key = input::plain_text(&key, 200, "INVALID_IDEMPOTENCY_KEY", "the idempotency key")?;
     let upload = Upload {
         tenant_id: participant.tenant_id(),
         participant_id: participant.id(),
@@ -242,6 +232,7 @@ pub async fn submit(
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `next_cursor` of the previous page.
+    #[param(format = Uuid)]
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100)]
@@ -277,7 +268,7 @@ pub async fn list(
 }
 
 /// Read one of one's own rides.
-#[utoipa::path(get, path = "/v1/trips/{trip_id}", tag = "trips", params(("trip_id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/trips/{trip_id}", tag = "trips", params(("trip_id" = String, Path, format = Uuid)), security(("bearer" = [])),
     responses((status = 200, body = TripView), (status = 404, body = Problem, description = "No such trip of this participant")))]
 pub async fn get(
     State(state): State<ApiState>,

@@ -257,11 +257,13 @@ async fn trips_are_listed_with_a_cursor(app: &TestApp) {
     let (_, token, _) = app.join().await;
     let mut ids = Vec::new();
     for i in 0..3 {
-        let body = json!({"client_trip_id": format!("c{i}"), "points": [
+        let body = json!({"points": [
             {"t": 1_795_503_600_000_i64 + i * 10_000, "lat": 51.15, "lon": 4.97},
             {"t": 1_795_503_601_000_i64 + i * 10_000, "lat": 51.1501, "lon": 4.9701}
         ]});
-        let response = app.client.post(app.url("/v1/trips")).bearer_auth(&token).json(&body).send().await.unwrap();
+        let request =
+            app.client.post(app.url("/v1/trips")).bearer_auth(&token).header("idempotency-key", format!("c{i}"));
+        let response = request.json(&body).send().await.unwrap();
         assert!(response.status().is_success());
         let trip: Value = response.json().await.unwrap();
         ids.push(trip["trip_id"].as_str().unwrap().to_owned());

@@ -1,0 +1,60 @@
+//! The OpenAPI document tells the truth: Schemathesis (PyPI) generates
+//! requests from `/openapi.json` — valid, invalid and stateful sequences —
+//! and runs every check it has (no server errors, only documented statuses,
+//! content types and headers, responses matching their schemas, invalid data
+//! refused, valid data accepted) against the running engine on both stacks.
+//! The test installs it with pip when missing.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::process::Command;
+
+use common::TestApp;
+
+on_both_stacks!(the_openapi_document_matches_what_the_engine_does);
+
+async fn the_openapi_document_matches_what_the_engine_does(app: &TestApp) {
+    let (_, token, _) = app.join().await;
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/../../mobile-api/schemathesis.toml");
+    let mut command = schemathesis().await;
+    command
+        .args(["--config-file", config, "run", &app.url("/openapi.json"), "--checks", "all"])
+        .args(["--max-examples", "40", "--seed", "20261202", "--no-color"])
+        .args(["--header", &format!("Authorization: Bearer {token}")])
+        .current_dir(std::env::temp_dir());
+    let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout);
+    let tail = |text: &str| text.chars().rev().take(8_000).collect::<Vec<_>>().into_iter().rev().collect::<String>();
+    assert!(
+        output.status.success(),
+        "schemathesis found problems:\n{}\n{}",
+        tail(&printed),
+        tail(&String::from_utf8_lossy(&output.stderr))
+    );
+    assert!(printed.contains("Selected: 6/6") && printed.contains("Tested: 6"), "every operation tested:\n{printed}");
+}
+
+/// Schemathesis's command line, installed with pip on first use (once per test process) so that
+/// `cargo test --workspace` needs no other set-up; `SMARTVILLE_SCHEMATHESIS` names another binary.
+async fn schemathesis() -> Command {
+    static INSTALLED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    if let Ok(binary) = std::env::var("SMARTVILLE_SCHEMATHESIS") {
+        return Command::new(binary);
+    }
+    INSTALLED
+        .get_or_init(|| async {
+            let present = || Command::new("python3").args(["-c", "import schemathesis"]).status();
+            if !present().is_ok_and(|s| s.success()) {
+                let pip = Command::new("python3").args(["-m", "pip", "install", "--quiet", "schemathesis"]).status();
+                assert!(pip.is_ok_and(|s| s.success()), "installing schemathesis with pip failed");
+            }
+        })
+        .await;
+    let mut command = Command::new("python3");
+    command.args([
+        "-c",
+        "import sys; from schemathesis.cli import schemathesis; sys.argv[0] = 'st'; sys.exit(schemathesis())",
+    ]);
+    command
+}
