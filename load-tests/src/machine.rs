@@ -67,3 +67,12 @@ mod tests {
         assert_eq!(CpuTimes::parse("intr 1 2 3"), None);
     }
 }
+
+/// The upload phase of a run: how long it took and the machine's CPU counters around it.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadPhase {
+    /// From the first upload to the last one settled.
+    pub length: std::time::Duration,
+    /// CPU counters at its start and end (where the machine has them).
+    pub cpu: Option<(CpuTimes, CpuTimes)>,
+}

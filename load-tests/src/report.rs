@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use crate::machine::MachineUse;
-use crate::scenario::UploadPhase;
+use crate::machine::{MachineUse, UploadPhase};
 use serde::{Deserialize, Serialize};
 
 /// What is timed.

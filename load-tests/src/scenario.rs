@@ -14,7 +14,7 @@ use smartville_scoring::RawTrace;
 use smartville_simulator::{Profile, Simulator, demo, shifted};
 use tokio::sync::Semaphore;
 
-use crate::machine::CpuTimes;
+use crate::machine::{CpuTimes, UploadPhase};
 use crate::report::{LedgerCheck, Metric, Recorder};
 
 /// The knobs of a run.
@@ -77,16 +77,6 @@ fn fraction(n: u64, salt: u64) -> f64 {
     x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x ^= x >> 29;
     (x >> 11) as f64 / (1u64 << 53) as f64
-}
-
-/// Runs the plan; returns the recorder, the measured upload phase, and the student tokens.
-/// The upload phase of a run: how long it took and the machine's CPU counters around it.
-#[derive(Debug, Clone, Copy)]
-pub struct UploadPhase {
-    /// From the first upload to the last one settled.
-    pub length: Duration,
-    /// CPU counters at its start and end (where the machine has them).
-    pub cpu: Option<(CpuTimes, CpuTimes)>,
 }
 
 /// Runs the scenario; returns the upload phase and the students' access tokens.

@@ -48,12 +48,6 @@ pub struct SettledWatch {
     someone_waits: Arc<Notify>,
 }
 
-/// A trip is settled once decided and, when it earns points, credited
-/// (the same rule as [`trips::settled_among`]).
-pub fn is_settled(trip: &Trip) -> bool {
-    trip.status != "pending" && (trip.status != "accepted" || trip.credited_at.is_some())
-}
-
 impl SettledWatch {
     /// A watch reading trips from `store`, with its lookup task running on the current runtime.
     pub fn start(store: Store) -> Self {
@@ -64,7 +58,7 @@ impl SettledWatch {
 
     /// The trip once settled, or as it stands after `patience`.
     pub async fn wait(&self, trip: Trip, patience: Duration) -> Trip {
-        if is_settled(&trip) || patience.is_zero() {
+        if trip.is_settled() || patience.is_zero() {
             return trip;
         }
         let (sender, settled) = oneshot::channel();

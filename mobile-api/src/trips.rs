@@ -12,13 +12,13 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use smartville_engine::ingest::{self, Submitted, TraceFormat, Upload};
 use smartville_scoring::{Decision, Effect, ReasonCode};
+use smartville_store::lifecycle::TripStatus;
 use smartville_store::trips::{self, Trip};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Participant;
 use crate::limits::Limit;
 use crate::problem::Problem;
-use crate::settled::is_settled;
 use crate::{ApiState, input};
 
 /// A ride as the app shows it.
@@ -27,7 +27,8 @@ pub struct TripView {
     /// Public id.
     pub trip_id: String,
     /// `pending`, `accepted`, `rejected` or `review`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: TripStatus,
     /// Points earned (credited once `credited_at` is set).
     pub points: i64,
     /// Distance ridden, metres (once decided).
@@ -63,7 +64,8 @@ pub struct Accepted {
     /// Public id, to poll `GET /v1/trips/{trip_id}`.
     pub trip_id: String,
     /// Always `pending`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: TripStatus,
 }
 
 /// A page of rides.
@@ -97,7 +99,7 @@ impl TripView {
             .unwrap_or_default();
         Self {
             trip_id: trip.id.clone(),
-            status: trip.status.clone(),
+            status: trip.status,
             points: trip.points,
             distance_m: trip.distance_m,
             duration_s: trip.duration_s,
@@ -220,10 +222,10 @@ pub async fn submit(
         Submitted::New(trip) | Submitted::Repeat(trip) => trip,
     };
     let trip = state.settled.wait(trip, wait).await;
-    Ok(if is_settled(&trip) {
+    Ok(if trip.is_settled() {
         (StatusCode::OK, Json(TripView::from_trip(&trip))).into_response()
     } else {
-        (StatusCode::ACCEPTED, Json(Accepted { trip_id: trip.id, status: "pending".into() })).into_response()
+        (StatusCode::ACCEPTED, Json(Accepted { trip_id: trip.id, status: trip.status })).into_response()
     })
 }
 

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+use smartville_scoring::trace::STORED_FORMAT;
 use smartville_scoring::{RawTrace, TraceError};
 use smartville_store::trips::{self, Inserted, NewTrip, Trip};
 use smartville_store::{Backend, Store, StoreError, new_id, outbox};
@@ -44,19 +45,6 @@ impl TraceFormat {
             Self::Json => RawTrace::from_json(body),
             Self::Gpx => RawTrace::from_gpx(body),
         }
-    }
-}
-
-/// How ingest stores traces (`trip_traces.format`).
-const STORED_FORMAT: &str = "compact";
-
-/// Reads a trace as ingest stored it: the compact form, or the upload itself
-/// (`json`, `gpx`) for trips stored before traces were compacted.
-pub fn read_stored(format: &str, bytes: &[u8]) -> Result<RawTrace, TraceError> {
-    match format {
-        "json" => RawTrace::from_json(bytes),
-        "gpx" => RawTrace::from_gpx(bytes),
-        _ => RawTrace::from_compact(bytes),
     }
 }
 

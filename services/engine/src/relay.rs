@@ -71,7 +71,7 @@ pub async fn sweep(engine: &Engine, cutoff: i64) -> Result<(), EngineError> {
     // One event per topic and tenant, at most a batch each.
     let mut stuck: BTreeMap<(&str, String), Vec<String>> = BTreeMap::new();
     for trip in trips::stuck(engine.store.pool(), cutoff, BATCH).await? {
-        let topic = if trip.status == "pending" { &engine.topics.submitted } else { &engine.topics.decided };
+        let topic = if trip.status.awaits_decision() { &engine.topics.submitted } else { &engine.topics.decided };
         tracing::info!(trip = %trip.id, topic, "publishing the event of a stuck trip again");
         stuck.entry((topic, trip.tenant_id)).or_default().push(trip.id);
     }

@@ -15,9 +15,10 @@ use std::sync::Arc;
 
 use smartville_scoring::history::RECENT_RIDES_WINDOW_MS;
 use smartville_scoring::{
-    CompiledCampaign, Decision, Fingerprint, History, PriorRide, PriorTrace, Ride, Status, Trace,
+    CompiledCampaign, Decision, Fingerprint, History, PriorRide, PriorTrace, RawTrace, Ride, Status, Trace,
 };
 use smartville_store::ledger::{self, AccountKind};
+use smartville_store::lifecycle::TripStatus;
 use smartville_store::trips::{
     self, CountedRide, DecisionInputs, DecisionRecord, ReplaySearch, StoredFingerprint, Trip,
 };
@@ -59,12 +60,12 @@ pub async fn decide(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
     let mut judged = Vec::with_capacity(event.trip_ids.len());
     let mut failure = None;
     for stored in trips::with_traces(store.pool(), &event.tenant_id, &event.trip_ids).await? {
-        if stored.trip.status != "pending" {
+        if !stored.trip.status.awaits_decision() {
             continue;
         }
         let campaign = engine.campaigns.get(store, &stored.trip.tenant_id, &stored.trip.campaign_id).await?;
         // The limits as they were when the trip was accepted: its age is judged at upload time.
-        let trace = crate::ingest::read_stored(&stored.format, &stored.trace)
+        let trace = RawTrace::from_stored(&stored.format, &stored.trace)
             .and_then(|raw| raw.validate(&campaign.trace_limits(), stored.trip.submitted_at));
         match trace {
             Ok(trace) => judged.push(Judged { trip: stored.trip, campaign, trace }),
@@ -127,7 +128,7 @@ async fn decide_all(engine: &Engine, tenant_id: &str, judged: &[Judged]) -> Resu
     for ((judged, ride), (json, fingerprint, decision)) in judged.iter().zip(&rides).zip(&decisions) {
         records.push(DecisionRecord {
             trip_id: judged.trip.id.as_str(),
-            status: status_name(decision.status),
+            status: stored_status(decision.status),
             points: i64::try_from(decision.points).unwrap_or(i64::MAX),
             distance_m: i64::try_from(decision.distance_m).unwrap_or(i64::MAX),
             duration_s: i64::try_from(decision.duration_s).unwrap_or(i64::MAX),
@@ -151,23 +152,21 @@ async fn decide_all(engine: &Engine, tenant_id: &str, judged: &[Judged]) -> Resu
         if decided.binary_search_by(|id| id.as_str().cmp(record.trip_id)).is_err() {
             continue;
         }
-        metrics::counter!("smartville_decisions_total", "status" => status_name(decision.status)).increment(1);
+        metrics::counter!("smartville_decisions_total", "status" => record.status.as_str()).increment(1);
         for reason in &decision.reasons {
-            let code =
-                serde_json::to_value(reason.code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            metrics::counter!("smartville_decision_reasons_total", "code" => code).increment(1);
+            metrics::counter!("smartville_decision_reasons_total", "code" => reason.code.as_str()).increment(1);
         }
-        tracing::info!(trip = %record.trip_id, status = record.status, points = decision.points, "trip decided");
+        tracing::info!(trip = %record.trip_id, status = %record.status, points = decision.points, "trip decided");
     }
     Ok(())
 }
 
-/// The stored name of a decision's status.
-fn status_name(status: Status) -> &'static str {
+/// The lifecycle state a decision moves its trip to.
+fn stored_status(status: Status) -> TripStatus {
     match status {
-        Status::Accepted => "accepted",
-        Status::Rejected => "rejected",
-        Status::Review => "review",
+        Status::Accepted => TripStatus::Accepted,
+        Status::Rejected => TripStatus::Rejected,
+        Status::Review => TripStatus::Review,
     }
 }
 
@@ -245,7 +244,8 @@ impl Known {
     /// Adds the decision about `trip` to what later rides of the batch are judged against.
     fn add(&mut self, trip: &Trip, fingerprint: &Fingerprint, decision: &Decision, budget: &str) {
         let points = i64::try_from(decision.points).unwrap_or(i64::MAX);
-        if matches!(decision.status, Status::Accepted | Status::Review) {
+        let status = stored_status(decision.status);
+        if status.counts_for_caps() {
             self.rides.push(CountedRide {
                 participant_id: trip.participant_id.clone(),
                 campaign_id: trip.campaign_id.clone(),
@@ -254,7 +254,7 @@ impl Known {
                 points,
             });
         }
-        if decision.status == Status::Accepted {
+        if status.earns_points() {
             *self.points.entry((trip.participant_id.clone(), trip.campaign_id.clone())).or_default() += points;
             if let Some(left) = self.budgets.get_mut(budget) {
                 *left = left.saturating_sub(points);

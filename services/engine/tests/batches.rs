@@ -10,6 +10,7 @@ use smartville_engine::ingest::{self, Submitted, TraceFormat, Upload};
 use smartville_engine::{Engine, TripEvent, demo, ledger, scoring};
 use smartville_scoring::{Decision, ReasonCode};
 use smartville_simulator::{Profile, Simulator};
+use smartville_store::lifecycle::TripStatus;
 use smartville_store::participants;
 use smartville_store::testing::TestDatabase;
 use smartville_store::{outbox, test_on_both_backends, trips};
@@ -89,16 +90,16 @@ async fn uploads_arriving_together_travel_as_batches(db: TestDatabase) {
 
     // The first student's two copies: one counts, the other is the same ride again.
     let own = trips::list(engine.store.pool(), &town.tenant_id, &students[0], None, 10).await.unwrap();
-    let mut statuses: Vec<&str> = own.iter().map(|t| t.status.as_str()).collect();
+    let mut statuses: Vec<TripStatus> = own.iter().map(|t| t.status).collect();
     statuses.sort_unstable();
-    assert_eq!(statuses, ["accepted", "rejected"]);
-    let copy = own.iter().find(|t| t.status == "rejected").unwrap();
+    assert_eq!(statuses, [TripStatus::Accepted, TripStatus::Rejected]);
+    let copy = own.iter().find(|t| t.status == TripStatus::Rejected).unwrap();
     let decision: Decision = serde_json::from_str(copy.decision.as_deref().unwrap()).unwrap();
     assert!(decision.reasons.iter().any(|r| r.code == ReasonCode::Duplicate), "{decision:?}");
     // Everyone else's ride is accepted and credited.
     for student in &students[1..] {
         let rides = trips::list(engine.store.pool(), &town.tenant_id, student, None, 10).await.unwrap();
         assert_eq!(rides.len(), 1);
-        assert_eq!((rides[0].status.as_str(), rides[0].credited_at.is_some()), ("accepted", true), "{:?}", rides[0]);
+        assert_eq!((rides[0].status, rides[0].credited_at.is_some()), (TripStatus::Accepted, true), "{:?}", rides[0]);
     }
 }

@@ -6,6 +6,7 @@ use smartville_bus::{Bus, BusConfig};
 use smartville_engine::{Engine, TripEvent, demo, ledger};
 use smartville_scoring::{Decision, ReasonCode, Status};
 use smartville_store::ledger::{self as accounts, AccountKind};
+use smartville_store::lifecycle::TripStatus;
 use smartville_store::testing::TestDatabase;
 use smartville_store::trips::{self, DecisionRecord, Inserted, NewTrip};
 use smartville_store::{new_id, tenancy, test_on_both_backends};
@@ -47,7 +48,7 @@ async fn accepted_trip(engine: &Engine, tenant_id: &str, campaign_id: &str, part
     let Inserted::New(stored) = trips::insert(&mut tx, &trip).await.unwrap() else { panic!("a new trip") };
     let record = DecisionRecord {
         trip_id: &stored.id,
-        status: "accepted",
+        status: TripStatus::Accepted,
         points: points as i64,
         distance_m: 2_700,
         duration_s: 600,

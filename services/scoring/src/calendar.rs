@@ -10,7 +10,7 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::campaign::CampaignError;
+use crate::campaign_error::CampaignError;
 
 /// The weekly timetable and the days off, as written in the campaign file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -59,6 +59,33 @@ pub enum ReasonCode {
     DistanceCapped,
 }
 
+impl ReasonCode {
+    /// The stable name, as serialised (`TOO_FAST`): for metrics and logs without a serializer.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::MockLocation => "MOCK_LOCATION",
+            Self::TooShort => "TOO_SHORT",
+            Self::TooFast => "TOO_FAST",
+            Self::TooSlow => "TOO_SLOW",
+            Self::Gap => "GAP",
+            Self::Teleport => "TELEPORT",
+            Self::OutsideArea => "OUTSIDE_AREA",
+            Self::NotToSchool => "NOT_TO_SCHOOL",
+            Self::OutsideTimeWindow => "OUTSIDE_TIME_WINDOW",
+            Self::NotSchoolDay => "NOT_SCHOOL_DAY",
+            Self::OutsideCampaignPeriod => "OUTSIDE_CAMPAIGN_PERIOD",
+            Self::Duplicate => "DUPLICATE",
+            Self::Replay => "REPLAY",
+            Self::OverlappingRide => "OVERLAPPING_RIDE",
+            Self::DailyCapReached => "DAILY_CAP_REACHED",
+            Self::WeeklyCapReached => "WEEKLY_CAP_REACHED",
+            Self::CampaignCapReached => "CAMPAIGN_CAP_REACHED",
+            Self::BudgetExhausted => "BUDGET_EXHAUSTED",
+            Self::DistanceCapped => "DISTANCE_CAPPED",
+        }
+    }
+}
+
 /// What a reason does to the decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -109,5 +136,39 @@ impl Decision {
     /// Whether a reason with this code is present.
     pub fn has(&self, code: ReasonCode) -> bool {
         self.reasons.iter().any(|r| r.code == code)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::ReasonCode::{self, *};
+
+    #[test]
+    fn reason_names_are_their_serialised_names() {
+        let all: [ReasonCode; 19] = [
+            MockLocation,
+            TooShort,
+            TooFast,
+            TooSlow,
+            Gap,
+            Teleport,
+            OutsideArea,
+            NotToSchool,
+            OutsideTimeWindow,
+            NotSchoolDay,
+            OutsideCampaignPeriod,
+            Duplicate,
+            Replay,
+            OverlappingRide,
+            DailyCapReached,
+            WeeklyCapReached,
+            CampaignCapReached,
+            BudgetExhausted,
+            DistanceCapped,
+        ];
+        for code in all {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
     }
 }

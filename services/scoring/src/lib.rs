@@ -32,6 +32,7 @@
 pub mod assess;
 pub mod calendar;
 pub mod campaign;
+mod campaign_error;
 pub mod decision;
 pub mod fingerprint;
 pub mod history;
@@ -40,7 +41,8 @@ mod track;
 mod zones;
 
 pub use assess::{Assessment, Ride, assess};
-pub use campaign::{CampaignError, CampaignSpec, Caps, CompiledCampaign, Mode, Reward, Thresholds};
+pub use campaign::{CampaignSpec, Caps, CompiledCampaign, Mode, Reward, Thresholds};
+pub use campaign_error::CampaignError;
 pub use decision::{Decision, Effect, Reason, ReasonCode, Status};
 pub use fingerprint::Fingerprint;
 pub use history::{History, PriorRide, PriorTrace};

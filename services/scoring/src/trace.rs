@@ -7,11 +7,15 @@
 //! two fixes, strictly increasing timestamps, finite in-range coordinates, no
 //! (0, 0) fixes, a bounded span and a recording time that is neither in the
 //! future nor older than the campaign accepts. Anything else is a [`TraceError`]
-//! with a stable code and a message a student can act on: never a panic.
+//! with a stable code and a message a student can act on: never a panic. The
+//! stored form of a trace (compact, [`RawTrace::from_stored`]) is owned here
+//! too: the engine stores and reads traces only through it.
 
 mod compact;
 mod gpx;
 mod json;
+
+pub use compact::STORED_FORMAT;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -23,7 +23,7 @@ use h3o::{CellIndex, LatLng, Resolution};
 use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
-use crate::campaign::CampaignError;
+use crate::campaign_error::CampaignError;
 
 /// What a zone means for a ride.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -24,11 +24,12 @@
 //!
 //! Modules follow the data: [`tenancy`] (tenants, schools, classes, campaigns,
 //! merchants), [`participants`] (joining, refresh tokens), [`trips`]
-//! (submissions and decisions), [`outbox`] (events to publish, and the inbox
-//! of idempotent consumers) and [`ledger`] (double-entry transfers and
-//! balances with their invariants).
+//! (submissions and decisions) with [`lifecycle`] (a trip's states and the
+//! rules on them), [`outbox`] (events to publish) and [`ledger`]
+//! (double-entry transfers and balances with their invariants).
 
 pub mod ledger;
+pub mod lifecycle;
 pub mod outbox;
 pub mod participants;
 pub mod tenancy;

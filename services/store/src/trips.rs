@@ -9,7 +9,8 @@
 
 use std::collections::HashMap;
 
-use crate::{StoreError, Tx};
+use crate::lifecycle::TripStatus;
+use crate::{StoreError, Tx, status_sql};
 
 /// A submission as received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,8 +52,8 @@ pub struct Trip {
     pub campaign_id: String,
     /// SHA-256 of the request body.
     pub body_hash: String,
-    /// `pending`, `accepted`, `rejected` or `review`.
-    pub status: String,
+    /// Where it is in its lifecycle.
+    pub status: TripStatus,
     /// Points decided (and credited once `credited_at` is set).
     pub points: i64,
     /// Distance ridden, metres.
@@ -109,7 +110,7 @@ pub async fn insert_all(tx: &mut Tx, trips: &[NewTrip]) -> Result<Vec<Inserted>,
         return Ok(Vec::new());
     }
     let new_rows = (0..trips.len())
-        .map(|row| format!("({}, 'pending', 0)", crate::list(1 + row * 9, 9)))
+        .map(|row| format!(concat!("({}, ", status_sql!(pending), ", 0)"), crate::list(1 + row * 9, 9)))
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
@@ -182,8 +183,8 @@ pub async fn get(executor: impl sqlx::AnyExecutor<'_>, tenant_id: &str, id: &str
         .await?)
 }
 
-/// The trips among `ids` of a tenant that are settled: decided and, when
-/// accepted, credited (unknown and unsettled ids are left out, in no particular order).
+/// The trips among `ids` of a tenant that are settled ([`Trip::is_settled`];
+/// unknown and unsettled ids are left out, in no particular order).
 pub async fn settled_among(
     executor: impl sqlx::AnyExecutor<'_>,
     tenant_id: &str,
@@ -192,19 +193,21 @@ pub async fn settled_among(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        select_trips!(
-            "where tenant_id = $1 and id in ({}) \
-             and status <> 'pending' and (status <> 'accepted' or credited_at is not null)"
-        ),
-        crate::list(2, ids.len())
-    );
+    let sql = format!(select_trips!("where tenant_id = $1 and id in ({})"), crate::list(2, ids.len()));
     // Unprepared (see the crate docs on dynamic SQL).
-    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).persistent(false).bind(tenant_id);
+    let mut query = sqlx::query_as::<_, Trip>(sqlx::AssertSqlSafe(sql)).persistent(false).bind(tenant_id);
     for id in ids {
         query = query.bind(id);
     }
-    Ok(query.fetch_all(executor).await?)
+    Ok(query.fetch_all(executor).await?.into_iter().filter(Trip::is_settled).collect())
+}
+
+impl Trip {
+    /// Whether the engine is done with the trip: decided and, when it earns
+    /// points, credited (the rule is [`TripStatus::is_settled`]).
+    pub fn is_settled(&self) -> bool {
+        self.status.is_settled(self.credited_at.is_some())
+    }
 }
 
 /// A participant's trips, newest first, strictly older than `before_id` when given.
@@ -270,8 +273,8 @@ pub async fn with_traces(
 pub struct DecisionRecord<'a> {
     /// The trip decided.
     pub trip_id: &'a str,
-    /// `accepted`, `rejected` or `review`.
-    pub status: &'a str,
+    /// The decided state (never `pending`).
+    pub status: TripStatus,
     /// Points decided.
     pub points: i64,
     /// Distance, metres.
@@ -308,11 +311,14 @@ pub async fn record_decisions(
         return Ok(Vec::new());
     }
     let sql = format!(
-        "update trips set status = d.column2, points = d.column3, distance_m = d.column4, duration_s = d.column5, \
-         decision = d.column6, decided_at = d.column7 \
-         from (values {}) as d \
-         where trips.tenant_id = $1 and trips.id = d.column1 and trips.status = 'pending' \
-         returning trips.id, trips.participant_id",
+        concat!(
+            "update trips set status = d.column2, points = d.column3, distance_m = d.column4, duration_s = d.column5, \
+             decision = d.column6, decided_at = d.column7 \
+             from (values {}) as d \
+             where trips.tenant_id = $1 and trips.id = d.column1 and trips.status = ",
+            status_sql!(pending),
+            " returning trips.id, trips.participant_id"
+        ),
         crate::rows(2, decisions.len(), 7)
     );
     // Unprepared (see the crate docs on dynamic SQL).
@@ -375,9 +381,12 @@ pub async fn claim_credits(tx: &mut Tx, tenant_id: &str, ids: &[String], at: i64
         return Ok(Vec::new());
     }
     let sql = format!(
-        "update trips set credited_at = $1 \
-         where tenant_id = $2 and id in ({}) and credited_at is null and status = 'accepted' \
-         returning id, participant_id, campaign_id, points, decision",
+        concat!(
+            "update trips set credited_at = $1 where tenant_id = $2 and id in ({}) and credited_at is null \
+             and status = ",
+            status_sql!(accepted),
+            " returning id, participant_id, campaign_id, points, decision"
+        ),
         crate::list(3, ids.len())
     );
     // Unprepared (see the crate docs on dynamic SQL).
@@ -462,12 +471,21 @@ pub async fn decision_inputs(
         return Ok(inputs);
     }
     let who = crate::list(3, participants.len());
+    // Counted rides are those whose state `counts_for_caps`; campaign totals those that `earns_points`.
     let mut sql = format!(
-        "select 'ride' as part, '' as id, participant_id, campaign_id, started_at, ended_at, points from trips \
-         where tenant_id = $1 and participant_id in ({who}) and ended_at >= $2 and status in ('accepted', 'review') \
-         union all \
+        concat!(
+            "select 'ride' as part, '' as id, participant_id, campaign_id, started_at, ended_at, points from trips \
+         where tenant_id = $1 and participant_id in ({who}) and ended_at >= $2 and status in (",
+            status_sql!(accepted),
+            ", ",
+            status_sql!(review),
+            ") union all \
          select 'campaign', '', participant_id, campaign_id, 0, 0, cast(coalesce(sum(points), 0) as bigint) from trips \
-         where tenant_id = $1 and participant_id in ({who}) and status = 'accepted' group by participant_id, campaign_id"
+         where tenant_id = $1 and participant_id in ({who}) and status = ",
+            status_sql!(accepted),
+            " group by participant_id, campaign_id"
+        ),
+        who = who
     );
     if !budget_accounts.is_empty() {
         let accounts = crate::list(3 + participants.len(), budget_accounts.len());
@@ -584,8 +602,8 @@ pub struct StuckTrip {
     pub tenant_id: String,
     /// The trip.
     pub id: String,
-    /// `pending` or `accepted`.
-    pub status: String,
+    /// `Pending` (waiting for scoring) or `Accepted` (waiting for the ledger).
+    pub status: TripStatus,
 }
 
 /// Trips that reached their current step before `cutoff` and have not moved
@@ -596,12 +614,13 @@ pub async fn stuck(
     cutoff: i64,
     limit: i64,
 ) -> Result<Vec<StuckTrip>, StoreError> {
-    Ok(sqlx::query_as(
-        "select tenant_id, id, status from trips where status = 'pending' and submitted_at < $1 \
-         union all \
-         select tenant_id, id, status from trips where status = 'accepted' and credited_at is null and decided_at < $1 \
-         limit $2",
-    )
+    Ok(sqlx::query_as(concat!(
+        "select tenant_id, id, status from trips where status = ",
+        status_sql!(pending),
+        " and submitted_at < $1 union all select tenant_id, id, status from trips where status = ",
+        status_sql!(accepted),
+        " and credited_at is null and decided_at < $1 limit $2"
+    ))
     .bind(cutoff)
     .bind(limit)
     .fetch_all(executor)

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 use smartville_store::ledger::{self, AccountKind, Posted, Transfer};
+use smartville_store::lifecycle::TripStatus;
 use smartville_store::testing::TestDatabase;
 use smartville_store::trips::{
     self, CountedRide, DecisionInputs, DecisionRecord, EarlierFingerprint, Inserted, NewTrip, ReplaySearch,
@@ -252,7 +253,7 @@ async fn trips_are_stored_once_per_idempotency_key(db: TestDatabase) {
     let town = town(&db, 100).await;
     let first = insert(&town, &new_trip(&town, "ann", "k1", "body-a")).await;
     let Inserted::New(stored) = first else { panic!("first insert is new") };
-    assert_eq!(stored.status, "pending");
+    assert_eq!(stored.status, TripStatus::Pending);
     let again = insert(&town, &new_trip(&town, "ann", "k1", "body-b")).await;
     assert_eq!(again, Inserted::Existing(stored.clone()), "the retry finds the first trip, with its body hash");
     // Another participant may use the same key.
@@ -334,7 +335,7 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
     let Inserted::New(other) = insert(&town, &new_trip(&town, "ann", "k2", "b")).await else { panic!() };
     let decision = DecisionRecord {
         trip_id: &trip.id,
-        status: "accepted",
+        status: TripStatus::Accepted,
         points: 24,
         distance_m: 2_800,
         duration_s: 600,
@@ -342,8 +343,13 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
         fingerprint: Some(StoredFingerprint { area_cell: 42, bytes: b"fp" }),
         decided_at: 2_000,
     };
-    let rejected =
-        DecisionRecord { trip_id: &other.id, status: "rejected", points: 0, fingerprint: None, ..decision.clone() };
+    let rejected = DecisionRecord {
+        trip_id: &other.id,
+        status: TripStatus::Rejected,
+        points: 0,
+        fingerprint: None,
+        ..decision.clone()
+    };
     let mut tx = town.store.begin().await.unwrap();
     let decided = trips::record_decisions(&mut tx, &town.tenant, &[decision.clone(), rejected]).await.unwrap();
     let mut both = vec![trip.id.clone(), other.id.clone()];
@@ -379,8 +385,8 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
     tx.commit().await.unwrap();
     let stored = trips::get(town.store.pool(), &town.tenant, &trip.id).await.unwrap().unwrap();
     assert_eq!(
-        (stored.status.as_str(), stored.points, stored.credited_at, stored.decision.as_deref()),
-        ("accepted", 20, Some(3_000), Some("{\"cut\":true}"))
+        (stored.status, stored.points, stored.credited_at, stored.decision.as_deref()),
+        (TripStatus::Accepted, 20, Some(3_000), Some("{\"cut\":true}"))
     );
     let found = EarlierFingerprint {
         trip_id: trip.id.clone(),
@@ -429,11 +435,11 @@ async fn trips_of(town: &Town, participant: &str, count: usize) -> Vec<String> {
 }
 
 /// Decides a stored trip (at 2 000), indexing a fingerprint in `cell` when given.
-async fn decide(town: &Town, trip: &str, status: &str, cell: Option<i64>, bytes: &[u8]) {
+async fn decide(town: &Town, trip: &str, status: TripStatus, cell: Option<i64>, bytes: &[u8]) {
     let record = DecisionRecord {
         trip_id: trip,
         status,
-        points: if status == "accepted" { 10 } else { 0 },
+        points: if status.earns_points() { 10 } else { 0 },
         distance_m: 2_000,
         duration_s: 500,
         decision_json: "{}",
@@ -456,7 +462,7 @@ async fn replay_candidates_are_the_latest_rides_of_the_nearby_cells(db: TestData
     let rides = [("ann", 7), ("bob", 7), ("bob", 8), ("cid", 7), ("bob", 9), ("cid", 8), ("ann", 8), ("ann", 9)];
     for (i, (participant, cell)) in rides.into_iter().enumerate() {
         let trip = stored_trip(&town, participant, &format!("k{i}")).await;
-        decide(&town, &trip, "accepted", Some(cell), format!("fp{i}").as_bytes()).await;
+        decide(&town, &trip, TripStatus::Accepted, Some(cell), format!("fp{i}").as_bytes()).await;
     }
     let all = ReplaySearch { cells: &[7, 8], ..town.replay_search(&["ann"]) };
     assert_eq!(
@@ -483,9 +489,9 @@ async fn settled_trips_are_found_in_batches_within_their_tenant(db: TestDatabase
     let town = town(&db, 100).await;
     let ids = trips_of(&town, "ann", 4).await;
     // ids[0] stays pending; ids[1] is accepted and not credited yet; ids[2] is credited; ids[3] is rejected.
-    decide(&town, &ids[1], "accepted", None, b"").await;
-    decide(&town, &ids[2], "accepted", None, b"").await;
-    decide(&town, &ids[3], "rejected", None, b"").await;
+    decide(&town, &ids[1], TripStatus::Accepted, None, b"").await;
+    decide(&town, &ids[2], TripStatus::Accepted, None, b"").await;
+    decide(&town, &ids[3], TripStatus::Rejected, None, b"").await;
     let mut tx = town.store.begin().await.unwrap();
     let asked = [ids[0].clone(), ids[2].clone(), ids[3].clone()];
     let claims = trips::claim_credits(&mut tx, &town.tenant, &asked, 3_000).await.unwrap();
@@ -509,15 +515,15 @@ async fn trips_waiting_for_their_next_step_are_found(db: TestDatabase) {
     let town = town(&db, 100).await;
     let ids = trips_of(&town, "ann", 3).await;
     // ids[0] stays pending (submitted at 1 000); ids[1] is accepted at 2 000 and not credited; ids[2] is settled.
-    decide(&town, &ids[1], "accepted", None, b"").await;
-    decide(&town, &ids[2], "accepted", None, b"").await;
+    decide(&town, &ids[1], TripStatus::Accepted, None, b"").await;
+    decide(&town, &ids[2], TripStatus::Accepted, None, b"").await;
     let mut tx = town.store.begin().await.unwrap();
     trips::claim_credits(&mut tx, &town.tenant, &ids[2..], 3_000).await.unwrap();
     tx.commit().await.unwrap();
     let stuck = |cutoff| {
         let town = &town;
         async move {
-            let mut found: Vec<(String, String)> = trips::stuck(town.store.pool(), cutoff, 10)
+            let mut found: Vec<(String, TripStatus)> = trips::stuck(town.store.pool(), cutoff, 10)
                 .await
                 .unwrap()
                 .into_iter()
@@ -528,8 +534,8 @@ async fn trips_waiting_for_their_next_step_are_found(db: TestDatabase) {
         }
     };
     assert!(stuck(1_000).await.is_empty(), "nothing is stuck before it happened");
-    assert_eq!(stuck(1_500).await, [(ids[0].clone(), "pending".to_owned())]);
-    assert_eq!(stuck(2_500).await, [(ids[0].clone(), "pending".to_owned()), (ids[1].clone(), "accepted".to_owned())]);
+    assert_eq!(stuck(1_500).await, [(ids[0].clone(), TripStatus::Pending)]);
+    assert_eq!(stuck(2_500).await, [(ids[0].clone(), TripStatus::Pending), (ids[1].clone(), TripStatus::Accepted)]);
 }
 
 async fn the_outbox_hands_out_events_in_order_until_published(db: TestDatabase) {

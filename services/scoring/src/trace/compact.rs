@@ -33,7 +33,21 @@ struct CompactFix {
     speed_mps: Option<f32>,
 }
 
+/// The name of the compact form, stored beside a trace so that it reads back
+/// with [`RawTrace::from_stored`] whatever form later versions write.
+pub const STORED_FORMAT: &str = "compact";
+
 impl RawTrace {
+    /// Reads a stored trace: the compact form, or the upload itself (`json`,
+    /// `gpx`) for trips stored before traces were compacted.
+    pub fn from_stored(format: &str, bytes: &[u8]) -> Result<Self, TraceError> {
+        match format {
+            "json" => Self::from_json(bytes),
+            "gpx" => Self::from_gpx(bytes),
+            _ => Self::from_compact(bytes),
+        }
+    }
+
     /// The trace in its compact stored form (see [`RawTrace::from_compact`]).
     pub fn to_compact(&self) -> Vec<u8> {
         let mut previous_t = 0i64;
