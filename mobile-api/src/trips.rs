@@ -85,7 +85,8 @@ pub(crate) fn rfc3339(ms: i64) -> String {
 }
 
 impl TripView {
-    fn from_trip(trip: &Trip) -> Self {
+    /// The app's view of a stored trip.
+    pub(crate) fn from_trip(trip: &Trip) -> Self {
         let reasons = trip
             .decision
             .as_deref()

@@ -51,16 +51,20 @@ pub struct TransferView {
 
 /// Balances per coin and the latest transfers.
 #[utoipa::path(get, path = "/v1/wallet", tag = "wallet", security(("bearer" = [])),
-    responses((status = 200, body = Wallet), (status = 401, body = Problem)))]
+    responses((status = 200, body = Wallet)))]
 pub async fn get(State(state): State<ApiState>, participant: Participant) -> Result<Json<Wallet>, Problem> {
+    Ok(Json(of(&state, participant.tenant_id(), participant.id(), LATEST_TRANSFERS).await?))
+}
+
+/// The wallet of `owner` with its latest `transfers` transfers.
+pub(crate) async fn of(state: &ApiState, tenant: &str, owner: &str, transfers: i64) -> Result<Wallet, Problem> {
     let pool = state.engine.store.pool();
-    let (tenant, owner) = (participant.tenant_id(), participant.id());
     let balances = ledger::balances_of(pool, tenant, AccountKind::Participant, owner)
         .await?
         .into_iter()
         .map(|b| BalanceView { coin: b.coin, amount: b.amount })
         .collect();
-    let transfers = ledger::entries_of(pool, tenant, AccountKind::Participant, owner, LATEST_TRANSFERS)
+    let transfers = ledger::entries_of(pool, tenant, AccountKind::Participant, owner, transfers)
         .await?
         .into_iter()
         .map(|e| TransferView {
@@ -72,5 +76,5 @@ pub async fn get(State(state): State<ApiState>, participant: Participant) -> Res
             created_at: rfc3339(e.created_at),
         })
         .collect();
-    Ok(Json(Wallet { balances, transfers }))
+    Ok(Wallet { balances, transfers })
 }

@@ -16,6 +16,8 @@
 //!   its history and records the decision with a `trips.decided` event.
 //! - [`ledger`]: credits an accepted trip's points from the campaign budget to
 //!   the participant's wallet, never beyond the budget.
+//! - [`retention`]: deletes raw traces once their campaign's dispute window
+//!   is over (run by the relay's process).
 //!
 //! Trips travel in batches: ingest stores the uploads that arrive together in
 //! one transaction with one event listing them, scoring decides the trips of
@@ -33,6 +35,7 @@ pub mod demo;
 pub mod ingest;
 pub mod ledger;
 pub mod relay;
+pub mod retention;
 pub mod scoring;
 
 use std::collections::HashMap;

@@ -51,10 +51,19 @@ pub struct CampaignSpec {
     /// Limits on what one participant may earn.
     #[serde(default)]
     pub caps: Caps,
+    /// Days a ride's raw GPS trace is kept after its decision, for disputes
+    /// and review; afterwards only its fingerprint (without the ride's ends) remains.
+    #[serde(default = "default_trace_retention_days")]
+    pub trace_retention_days: u32,
 }
 
 fn default_modes() -> Vec<Mode> {
     vec![Mode::Bike]
+}
+
+/// The dispute window when a campaign names none (DESIGN §6).
+fn default_trace_retention_days() -> u32 {
+    30
 }
 
 /// A mode of travel a campaign may reward.

@@ -33,7 +33,9 @@ impl Component {
     pub fn describe(self) -> &'static str {
         match self {
             Self::MobileApi => "HTTP API for the app: join, tokens, trip uploads (ingest), trips, wallet",
-            Self::Relay => "publishes stored events (outbox) on the bus; re-publishes events of stuck trips",
+            Self::Relay => {
+                "publishes stored events (outbox) on the bus; re-publishes events of stuck trips; deletes old traces"
+            }
             Self::Scoring => "validates and scores submitted trips",
             Self::Ledger => "credits accepted trips from the campaign budget to the wallet",
         }

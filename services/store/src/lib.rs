@@ -25,13 +25,15 @@
 //! Modules follow the data: [`tenancy`] (tenants, schools, classes, campaigns,
 //! merchants), [`participants`] (joining, refresh tokens), [`trips`]
 //! (submissions and decisions) with [`lifecycle`] (a trip's states and the
-//! rules on them), [`outbox`] (events to publish) and [`ledger`]
-//! (double-entry transfers and balances with their invariants).
+//! rules on them), [`outbox`] (events to publish), [`ledger`]
+//! (double-entry transfers and balances with their invariants) and
+//! [`privacy`] (how long traces are kept, what an export reads).
 
 pub mod ledger;
 pub mod lifecycle;
 pub mod outbox;
 pub mod participants;
+pub mod privacy;
 pub mod tenancy;
 #[cfg(feature = "testing")]
 pub mod testing;

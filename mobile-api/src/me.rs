@@ -1,0 +1,89 @@
+//! The participant's own data: `GET /v1/me/export` returns everything the
+//! engine holds about them, machine-readable (GDPR art. 15 and 20), for a
+//! family that asks.
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use smartville_store::trips::{self, Trip};
+use smartville_store::{now_ms, participants, privacy};
+use utoipa::ToSchema;
+
+use crate::ApiState;
+use crate::auth::Participant;
+use crate::problem::Problem;
+use crate::trips::{TripView, rfc3339};
+use crate::wallet::{self, Wallet};
+
+/// Trips read per query while exporting.
+const TRIPS_PER_PAGE: i64 = 500;
+
+/// Everything the engine holds about a participant.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Export {
+    /// When this export was made (RFC 3339, UTC).
+    pub exported_at: String,
+    /// Who: the pseudonymous participant.
+    pub participant: ParticipantView,
+    /// The campaigns the participant takes part in.
+    pub campaigns: Vec<String>,
+    /// Every trip, newest first, with its decision.
+    pub trips: Vec<TripView>,
+    /// Balances and every transfer of the wallet.
+    pub wallet: Wallet,
+    /// What else is kept, and for how long.
+    pub retention: String,
+}
+
+/// The participant as stored.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ParticipantView {
+    /// Pseudonymous id.
+    pub participant_id: String,
+    /// The class joined.
+    pub class_id: String,
+    /// The nickname chosen, if any.
+    pub nickname: Option<String>,
+    /// When they joined (RFC 3339, UTC).
+    pub joined_at: String,
+    /// Signed-in devices (sessions that can still be refreshed).
+    pub live_sessions: i64,
+}
+
+/// Everything the engine holds about the signed-in participant.
+#[utoipa::path(get, path = "/v1/me/export", tag = "me", security(("bearer" = [])),
+    responses((status = 200, body = Export)))]
+pub async fn export(State(state): State<ApiState>, participant: Participant) -> Result<Json<Export>, Problem> {
+    let pool = state.engine.store.pool();
+    let (tenant, id) = (participant.tenant_id(), participant.id());
+    let record =
+        privacy::participant(pool, tenant, id, now_ms()).await?.ok_or_else(|| Problem::not_found("participant"))?;
+    let mut all: Vec<Trip> = Vec::new();
+    loop {
+        let cursor = all.last().map(|trip| trip.id.clone());
+        let page = trips::list(pool, tenant, id, cursor.as_deref(), TRIPS_PER_PAGE).await?;
+        let last_page = page.len() < TRIPS_PER_PAGE as usize;
+        all.extend(page);
+        if last_page {
+            break;
+        }
+    }
+    Ok(Json(Export {
+        exported_at: rfc3339(now_ms()),
+        participant: ParticipantView {
+            participant_id: record.id,
+            class_id: record.class_id,
+            nickname: record.nickname,
+            joined_at: rfc3339(record.created_at),
+            live_sessions: record.live_sessions,
+        },
+        campaigns: participants::enrollments(pool, tenant, id).await?,
+        trips: all.iter().map(TripView::from_trip).collect(),
+        wallet: wallet::of(&state, tenant, id, i64::MAX).await?,
+        retention: "The GPS trace of each ride is kept for the campaign's dispute window after its decision \
+                    (30 days unless the campaign says otherwise) and then deleted. What stays is a fingerprint \
+                    used to recognise copied rides, which never contains the first and last 200 m of a ride. \
+                    Traces are not part of this export, so that it never holds the way to a home address."
+            .to_owned(),
+    }))
+}
