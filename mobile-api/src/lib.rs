@@ -6,7 +6,7 @@
 //! - [`trips`]: uploading a ride (JSON or GPX, idempotent, optionally waiting
 //!   for the decision), listing and reading one's own rides.
 //! - [`wallet`]: balances per coin and the latest transfers.
-//! - [`me`]: everything the engine holds about the participant (export).
+//! - [`me`]: everything the engine holds about the participant (export), and erasure.
 //! - [`settled`]: uploads waiting for their decision, woken by one shared lookup.
 //! - [`limits`]: rate limits (429) against enumeration, farming and floods.
 //! - [`input`]: the checks every text from a client passes before storage.
@@ -94,6 +94,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/trips", post(trips::submit).get(trips::list))
         .route("/v1/trips/{trip_id}", get(trips::get))
         .route("/v1/wallet", get(wallet::get))
+        .route("/v1/me", axum::routing::delete(me::erase))
         .route("/v1/me/export", get(me::export))
         .with_state(state)
         .route("/openapi.json", get(move || async move { axum::Json(document.clone()) }))
@@ -107,7 +108,7 @@ pub fn router(state: ApiState) -> Router {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Smartville mobile API", description = "Rides to school, decisions and wallets for the participants' app."),
-    paths(auth::join, auth::refresh, trips::submit, trips::list, trips::get, wallet::get, me::export),
+    paths(auth::join, auth::refresh, trips::submit, trips::list, trips::get, wallet::get, me::export, me::erase),
     modifiers(&BearerAuth, &SharedAnswers),
     tags((name = "auth", description = "Joining and tokens"), (name = "trips", description = "Rides"), (name = "wallet", description = "Points"), (name = "me", description = "One's own data"))
 )]

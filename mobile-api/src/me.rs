@@ -1,12 +1,13 @@
 //! The participant's own data: `GET /v1/me/export` returns everything the
-//! engine holds about them, machine-readable (GDPR art. 15 and 20), for a
-//! family that asks.
+//! engine holds about them, machine-readable (GDPR art. 15 and 20), and
+//! `DELETE /v1/me` erases them (art. 17), for a family that asks.
 
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
+use smartville_store::ledger::{AccountKind, account_id};
 use smartville_store::trips::{self, Trip};
-use smartville_store::{now_ms, participants, privacy};
+use smartville_store::{StoreError, now_ms, participants, privacy};
 use utoipa::ToSchema;
 
 use crate::ApiState;
@@ -85,5 +86,41 @@ pub async fn export(State(state): State<ApiState>, participant: Participant) -> 
                     used to recognise copied rides, which never contains the first and last 200 m of a ride. \
                     Traces are not part of this export, so that it never holds the way to a home address."
             .to_owned(),
+    }))
+}
+
+/// What an erasure did.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Erasure {
+    /// Points the wallet held, returned to the campaign's budget.
+    pub points_returned: i64,
+    /// Trips kept only as anonymous counts for the council's reports.
+    pub trips_kept_anonymously: u64,
+}
+
+/// Erase the signed-in participant: nickname, sessions, traces and
+/// fingerprints are deleted, trips stay only as anonymous counts, and the
+/// wallet's points go back to the campaign budget (the ledger stays
+/// balanced). The access token stops working for uploads at once; joining
+/// again starts afresh.
+#[utoipa::path(delete, path = "/v1/me", tag = "me", security(("bearer" = [])),
+    responses((status = 200, body = Erasure)))]
+pub async fn erase(State(state): State<ApiState>, participant: Participant) -> Result<Json<Erasure>, Problem> {
+    let engine = &state.engine;
+    let (tenant, id) = (participant.tenant_id(), participant.id());
+    let campaign = engine.campaign_of(tenant, id).await?;
+    let return_to = |coin: &str| match &campaign {
+        Some(campaign) => account_id(AccountKind::Campaign, campaign, coin),
+        None => account_id(AccountKind::Issuer, tenant, coin),
+    };
+    let mut tx = engine.store.begin().await?;
+    let erased = privacy::erase(&mut tx, tenant, id, return_to).await?.ok_or_else(|| {
+        Problem::new(axum::http::StatusCode::UNAUTHORIZED, "ERASED", "this participant was erased already")
+    })?;
+    tx.commit().await.map_err(StoreError::from)?;
+    tracing::info!(participant = %id, trips = erased.trips, "participant erased on request");
+    Ok(Json(Erasure {
+        points_returned: erased.returned.iter().map(|(_, amount)| amount).sum(),
+        trips_kept_anonymously: erased.trips,
     }))
 }

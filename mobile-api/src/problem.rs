@@ -129,6 +129,7 @@ impl From<IngestError> for Problem {
             IngestError::Trace(trace) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, trace.code(), trace.to_string()),
             IngestError::NotEnrolled => Self::new(StatusCode::CONFLICT, "NOT_ENROLLED", error.to_string()),
             IngestError::KeyReused => Self::new(StatusCode::CONFLICT, "IDEMPOTENCY_KEY_REUSED", error.to_string()),
+            IngestError::Erased => Self::new(StatusCode::UNAUTHORIZED, "ERASED", error.to_string()),
             IngestError::Engine(engine) => engine.into(),
         }
     }

@@ -85,9 +85,11 @@ pub(crate) fn rfc3339(ms: i64) -> String {
 }
 
 impl TripView {
-    /// The app's view of a stored trip.
+    /// The app's view of a stored trip: scoring's decision, and what the
+    /// ledger paid. When the budget ran short while the ride was credited, the
+    /// shortfall is shown as one more reason, `BUDGET_EXHAUSTED`.
     pub(crate) fn from_trip(trip: &Trip) -> Self {
-        let reasons = trip
+        let mut reasons: Vec<ReasonView> = trip
             .decision
             .as_deref()
             .and_then(|json| serde_json::from_str::<Decision>(json).ok())
@@ -98,10 +100,24 @@ impl TripView {
                     .collect()
             })
             .unwrap_or_default();
+        let points = match trip.paid_points {
+            Some(paid) if paid < trip.points => {
+                reasons.push(ReasonView {
+                    code: ReasonCode::BudgetExhausted,
+                    effect: if paid == 0 { Effect::Reject } else { Effect::Reduce },
+                    message: format!(
+                        "The campaign budget ran out while this ride was credited: {paid} of its {} points were left for it.",
+                        trip.points
+                    ),
+                });
+                paid
+            }
+            _ => trip.points,
+        };
         Self {
             trip_id: trip.id.clone(),
             status: trip.status,
-            points: trip.points,
+            points,
             distance_m: trip.distance_m,
             duration_s: trip.duration_s,
             reasons,
@@ -109,6 +125,44 @@ impl TripView {
             decided_at: trip.decided_at.map(rfc3339),
             credited_at: trip.credited_at.map(rfc3339),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn credited(points: i64, paid: i64) -> Trip {
+        Trip {
+            tenant_id: "t".into(),
+            id: "0192f0c1-7a4e-7cc3-8e4f-2b9f0a6c1d2e".into(),
+            participant_id: "p".into(),
+            campaign_id: "c".into(),
+            body_hash: String::new(),
+            status: TripStatus::Accepted,
+            points,
+            distance_m: Some(2_000),
+            duration_s: Some(600),
+            decision: Some(r#"{"status":"accepted","points":24,"distance_m":2000,"duration_s":600,"moving_time_s":590,"average_speed_kmh":16.0,"fixes_received":600,"fixes_dropped":0,"reasons":[]}"#.into()),
+            submitted_at: 0,
+            started_at: 0,
+            ended_at: 0,
+            decided_at: Some(1),
+            credited_at: Some(2),
+            paid_points: Some(paid),
+        }
+    }
+
+    #[test]
+    fn a_budget_shortfall_shows_as_what_was_paid_and_why() {
+        let full = TripView::from_trip(&credited(24, 24));
+        assert_eq!((full.points, full.reasons.len()), (24, 0));
+        let short = TripView::from_trip(&credited(24, 6));
+        assert_eq!(short.points, 6);
+        assert_eq!((short.reasons[0].code, short.reasons[0].effect), (ReasonCode::BudgetExhausted, Effect::Reduce));
+        let nothing = TripView::from_trip(&credited(24, 0));
+        assert_eq!((nothing.points, nothing.reasons[0].effect), (0, Effect::Reject));
     }
 }
 

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 /// A freshly minted refresh token and what to store of it.
 pub struct NewRefreshToken {
-    /// The random secret (base64url, 32 bytes of entropy).
+    /// The random secret: 32 random bytes as 64 hex digits.
     pub secret: String,
     /// What to store: hex SHA-256 of the secret.
     pub secret_hash: String,

@@ -83,6 +83,9 @@ pub enum IngestError {
     /// The idempotency key was used before with another body.
     #[error("this idempotency key was already used for a different trip")]
     KeyReused,
+    /// The participant was erased on request; their old access token is no longer welcome.
+    #[error("this participant was erased; join again to take part")]
+    Erased,
     /// The engine failed (a 5xx).
     #[error(transparent)]
     Engine(#[from] EngineError),
@@ -125,6 +128,7 @@ pub async fn submit(engine: &Engine, upload: &Upload<'_>) -> Result<Submitted, I
         Inserted::Existing(stored) if stored.body_hash == body_hash => Ok(Submitted::Repeat(stored)),
         Inserted::Existing(_) => Err(IngestError::KeyReused),
         Inserted::New(stored) => Ok(Submitted::New(stored)),
+        Inserted::Erased => Err(IngestError::Erased),
     }
 }
 

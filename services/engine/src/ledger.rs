@@ -6,9 +6,10 @@
 //! update of the budget for the whole batch. The transfer ids and the claim
 //! make a redelivered event harmless. The budget is the final word: when it
 //! holds less than the batch earned, the trips are credited one by one, and
-//! a ride gets what is left and its decision says so (`BUDGET_EXHAUSTED`).
+//! a ride gets what is left: the ledger records what it paid beside the
+//! decision (which stays scoring's), and the app shows the shortfall as
+//! `BUDGET_EXHAUSTED`.
 
-use smartville_scoring::{Decision, Effect, Reason, ReasonCode};
 use smartville_store::ledger::{self as accounts, AccountKind, Transfer};
 use smartville_store::trips::{self, Claim};
 use smartville_store::{StoreError, Tx};
@@ -88,11 +89,10 @@ async fn credit_one(engine: &Engine, tenant_id: &str, trip_id: &str, coin: &str)
     }
 }
 
-/// Pays `paid` of a claimed trip's points, cutting its decision when that is less.
+/// Pays `paid` of a claimed trip's points, recording the shortfall when that is less.
 async fn pay(tx: &mut Tx, tenant_id: &str, claim: &Claim, paid: i64, coin: &str) -> Result<(), EngineError> {
     if paid < claim.points {
-        let decision = shortened(claim.decision.as_deref().unwrap_or("{}"), paid)?;
-        trips::cut_reward(tx, tenant_id, &claim.id, paid, &decision).await?;
+        trips::pay_less(tx, tenant_id, &claim.id, paid).await?;
     }
     if paid > 0 {
         accounts::post(tx, tenant_id, &reward(claim, paid, coin)).await?;
@@ -110,16 +110,4 @@ fn reward(claim: &Claim, paid: i64, coin: &str) -> Transfer {
         kind: "reward".into(),
         reference: claim.id.clone(),
     }
-}
-
-/// The decision JSON with the points cut to what the budget still held.
-fn shortened(decision_json: &str, paid: i64) -> Result<String, EngineError> {
-    let mut decision: Decision = serde_json::from_str(decision_json)?;
-    decision.points = u64::try_from(paid).unwrap_or(0);
-    decision.reasons.push(Reason {
-        code: ReasonCode::BudgetExhausted,
-        effect: if paid == 0 { Effect::Reject } else { Effect::Reduce },
-        message: format!("The campaign budget ran out while this ride was credited: {paid} points were left for it."),
-    });
-    Ok(serde_json::to_string(&decision)?)
 }

@@ -163,8 +163,10 @@ impl Engine {
 
     /// The campaign a participant's rides are judged under: their earliest
     /// enrolment; `None` when they are in none. Remembered once known (a
-    /// query less per upload): enrolments are never removed and a new one is
-    /// always later than the earliest, so the answer cannot change.
+    /// query less per upload): a new enrolment is always later than the
+    /// earliest, so the answer cannot change. Only an erasure removes
+    /// enrolments, and then storing refuses the participant's uploads
+    /// whatever is remembered here.
     pub async fn campaign_of(&self, tenant_id: &str, participant_id: &str) -> Result<Option<String>, EngineError> {
         let remembered = {
             let remembered = self.campaigns_of.read().unwrap_or_else(PoisonError::into_inner);

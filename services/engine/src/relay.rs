@@ -6,8 +6,9 @@
 //! publishes an event twice, which consumers tolerate. Because the bus may still lose an event (the
 //! in-process bus dies with its process, Redis may restart without
 //! persistence), the relay also sweeps: at start it publishes again the
-//! events of every trip still undecided or uncredited, and afterwards of
-//! those stuck for [`STALE_AFTER_MS`].
+//! events of trips still undecided or uncredited, and afterwards of those
+//! stuck for [`STALE_AFTER_MS`], up to 200 trips per sweep (a longer backlog
+//! is worked off sweep by sweep, every [`SWEEP_EVERY`]).
 
 use std::collections::BTreeMap;
 use std::time::Duration;

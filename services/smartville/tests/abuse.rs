@@ -146,16 +146,7 @@ async fn guessing_join_codes_is_refused_with_429(app: &TestApp) {
 async fn refreshing_and_uploading_are_limited(app: &TestApp) {
     let (_, token, mut refresh) = app.join().await;
     for _ in 0..20 {
-        let session: Value = app
-            .client
-            .post(app.url("/v1/auth/refresh"))
-            .json(&json!({"refresh_token": refresh}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let session = app.post_json("/v1/auth/refresh", json!({"refresh_token": refresh})).await;
         refresh = session["refresh_token"].as_str().unwrap().to_owned();
     }
     let over = app.client.post(app.url("/v1/auth/refresh")).json(&json!({"refresh_token": refresh})).send().await;

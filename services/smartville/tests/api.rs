@@ -212,16 +212,7 @@ async fn another_participants_trip_is_not_found(app: &TestApp) {
 
 async fn refresh_tokens_rotate(app: &TestApp) {
     let (participant, _, refresh) = app.join().await;
-    let refreshed: Value = app
-        .client
-        .post(app.url("/v1/auth/refresh"))
-        .json(&json!({"refresh_token": refresh}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let refreshed = app.post_json("/v1/auth/refresh", json!({"refresh_token": refresh})).await;
     assert_eq!(refreshed["participant_id"], participant.as_str());
     assert_eq!(app.get_json(refreshed["access_token"].as_str().unwrap(), "/v1/wallet").await.0, StatusCode::OK);
     let reused =

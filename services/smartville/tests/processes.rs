@@ -50,10 +50,14 @@ impl Deployment {
             .env("SMARTVILLE_DATA_DIR", &self.data_dir)
             .env("SMARTVILLE_BUS_NAMESPACE", &self.namespace)
             .env("SMARTVILLE_BUS_RECLAIM_IDLE_MS", "1500")
-            .env("SMARTVILLE_LOG_FORMAT", "text")
-            .env("RUST_LOG", "warn")
+            .env("SMARTVILLE_LOG_FORMAT", "json")
+            // Everything the engine logs, requests included: the privacy test reads it all.
+            .env(
+                "RUST_LOG",
+                "info,smartville=debug,smartville_engine=debug,smartville_mobile_api=debug,tower_http=debug",
+            )
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(self.log_file(targets));
         match &self.redis {
             Some(url) => command.env("REDIS_URL", url),
             None => command.env_remove("REDIS_URL"),
@@ -69,6 +73,25 @@ impl Deployment {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("smartville serve --target {targets} did not become ready");
+    }
+
+    /// Where the process running `targets` writes its log.
+    fn log_file(&self, targets: &str) -> std::fs::File {
+        std::fs::create_dir_all(&self.data_dir).unwrap();
+        let path = self.data_dir.join(format!("{}.log", targets.replace(',', "+")));
+        std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap()
+    }
+
+    /// Every log line the deployment's processes wrote.
+    fn logs(&self) -> String {
+        let mut logs = String::new();
+        for entry in std::fs::read_dir(&self.data_dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "log") {
+                logs.push_str(&std::fs::read_to_string(path).unwrap());
+            }
+        }
+        logs
     }
 
     async fn store(&self) -> Store {
@@ -114,7 +137,18 @@ async fn the_walkthrough_passes_with_components_in_three_processes() {
     let scoring = deployment.start("scoring").await;
     let ledger_process = deployment.start("ledger").await;
     let client = Client::new();
-    let token = join(&client, &api.base).await;
+    let nickname = "Zorro-the-cyclist";
+    let joined: Value = client
+        .post(format!("{}/v1/auth/join", api.base))
+        .json(&json!({"join_code": "GEEL-5A", "nickname": nickname}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = joined["access_token"].as_str().unwrap().to_owned();
+    let refresh = joined["refresh_token"].as_str().unwrap();
     let response = common::upload_example(&client, &api.base, &token, "ride-1", 10).await;
     assert_eq!(response.status(), StatusCode::OK);
     let trip: Value = response.json().await.unwrap();
@@ -127,6 +161,13 @@ async fn the_walkthrough_passes_with_components_in_three_processes() {
     assert_eq!(ready["components"], json!(["scoring"]));
     for process in [api, scoring, ledger_process] {
         process.stop();
+    }
+    // No personal data in the logs of a full run: no token, no nickname, no position of the ride.
+    let logs = deployment.logs();
+    assert!(logs.contains(trip["trip_id"].as_str().unwrap()), "the run was logged (the trip id is no personal data)");
+    let (secret, first_fix) = (refresh.rsplit('.').next().unwrap(), "51.1449781");
+    for personal in [token.as_str(), secret, nickname, first_fix] {
+        assert!(!logs.contains(personal), "{personal:?} is in the logs");
     }
 }
 

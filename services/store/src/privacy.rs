@@ -5,9 +5,11 @@
 //! decision; then [`forget_traces`] deletes it. What the replay check needs
 //! stays as the trip's fingerprint, which never contains the first and last
 //! 200 m of the ride (the home end). [`participant`] is what the export reads
-//! besides the trips and the wallet.
+//! besides the trips and the wallet; [`erase`] forgets a participant on
+//! request while the ledger stays balanced and the council's counts stay right.
 
-use crate::StoreError;
+use crate::ledger::{self, AccountKind, Transfer};
+use crate::{StoreError, Tx, new_id, now_ms};
 
 /// Deletes the raw traces of a campaign's trips decided before
 /// `decided_before` (ms since epoch), at most `limit` of them, and returns
@@ -68,4 +70,76 @@ pub async fn participant(
     .bind(now)
     .fetch_optional(executor)
     .await?)
+}
+
+/// What an erasure did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erased {
+    /// Points returned from the wallet, per coin.
+    pub returned: Vec<(String, i64)>,
+    /// Trips kept as anonymous counts (their traces and fingerprints deleted).
+    pub trips: u64,
+}
+
+/// Erases a participant in the caller's transaction: nickname, sessions,
+/// enrolments, raw traces and fingerprints are deleted; the trips stay for
+/// the council's counts under a new id that belongs to nobody (their
+/// idempotency keys and body hashes cleared); whatever the wallet holds goes
+/// back to `return_to(coin)` (the campaign budget) by a transfer, so the
+/// ledger stays balanced. `None` when there is no such participant or it was
+/// erased already.
+pub async fn erase(
+    tx: &mut Tx,
+    tenant_id: &str,
+    participant_id: &str,
+    return_to: impl Fn(&str) -> String,
+) -> Result<Option<Erased>, StoreError> {
+    let marked = sqlx::query(
+        "update participants set nickname = null, erased_at = $1 where tenant_id = $2 and id = $3 and erased_at is null",
+    )
+    .bind(now_ms())
+    .bind(tenant_id)
+    .bind(participant_id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if marked == 0 {
+        return Ok(None);
+    }
+    let mut returned = Vec::new();
+    for balance in ledger::balances_of(&mut **tx, tenant_id, AccountKind::Participant, participant_id).await? {
+        if balance.amount <= 0 {
+            continue;
+        }
+        let transfer = Transfer {
+            id: format!("erasure:{participant_id}:{}", balance.coin),
+            debit_account: ledger::account_id(AccountKind::Participant, participant_id, &balance.coin),
+            credit_account: return_to(&balance.coin),
+            amount: balance.amount,
+            kind: "erasure".into(),
+            reference: participant_id.to_owned(),
+        };
+        ledger::post(tx, tenant_id, &transfer).await?;
+        returned.push((balance.coin, balance.amount));
+    }
+    for statement in [
+        "delete from trip_traces where tenant_id = $1 and trip_id in \
+             (select id from trips where tenant_id = $1 and participant_id = $2)",
+        "delete from trip_fingerprints where tenant_id = $1 and participant_id = $2",
+        "delete from refresh_tokens where tenant_id = $1 and participant_id = $2",
+        "delete from enrollments where tenant_id = $1 and participant_id = $2",
+    ] {
+        sqlx::query(statement).bind(tenant_id).bind(participant_id).execute(&mut **tx).await?;
+    }
+    let trips = sqlx::query(
+        "update trips set participant_id = $1, idempotency_key = id, body_hash = '' \
+         where tenant_id = $2 and participant_id = $3",
+    )
+    .bind(format!("erased:{}", new_id()))
+    .bind(tenant_id)
+    .bind(participant_id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(Some(Erased { returned, trips }))
 }

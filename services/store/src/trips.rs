@@ -54,7 +54,7 @@ pub struct Trip {
     pub body_hash: String,
     /// Where it is in its lifecycle.
     pub status: TripStatus,
-    /// Points decided (and credited once `credited_at` is set).
+    /// Points decided by scoring.
     pub points: i64,
     /// Distance ridden, metres.
     pub distance_m: Option<i64>,
@@ -72,13 +72,16 @@ pub struct Trip {
     pub decided_at: Option<i64>,
     /// Credited in the ledger (ms since epoch).
     pub credited_at: Option<i64>,
+    /// Points the ledger paid once credited: the decided points, or less
+    /// when the campaign budget ran short (the ledger's fact, see [`pay_less`]).
+    pub paid_points: Option<i64>,
 }
 
 /// Every column of a trip row (the trace lives in `trip_traces`), as a literal for `concat!`.
 macro_rules! trip_columns {
     () => {
         "tenant_id, id, participant_id, campaign_id, body_hash, status, points, distance_m, duration_s, \
-         decision, submitted_at, started_at, ended_at, decided_at, credited_at"
+         decision, submitted_at, started_at, ended_at, decided_at, credited_at, paid_points"
     };
 }
 
@@ -96,12 +99,15 @@ pub enum Inserted {
     New(Trip),
     /// The participant already submitted with this idempotency key.
     Existing(Trip),
+    /// The participant was erased: nothing is stored for them any more.
+    Erased,
 }
 
 /// Stores submissions and their traces in the caller's transaction, except
 /// those whose participant already used the idempotency key: for those (and
-/// for a key used twice in the batch) the trip stored first is returned.
-/// Answers in the order of `trips`.
+/// for a key used twice in the batch) the trip stored first is returned; and
+/// except those of erased participants ([`Inserted::Erased`]). Answers in the
+/// order of `trips`.
 ///
 /// This is the busiest write of a school morning, so a batch is one
 /// statement for the trips and one for the traces, whatever its size.
@@ -109,15 +115,22 @@ pub async fn insert_all(tx: &mut Tx, trips: &[NewTrip]) -> Result<Vec<Inserted>,
     if trips.is_empty() {
         return Ok(Vec::new());
     }
-    let new_rows = (0..trips.len())
-        .map(|row| format!(concat!("({}, ", status_sql!(pending), ", 0)"), crate::list(1 + row * 9, 9)))
-        .collect::<Vec<_>>()
-        .join(", ");
+    // A participant erased on request stores nothing more, even with an access token issued
+    // before the erasure: checked in the same statement, so it costs no round trip.
     let sql = format!(
-        "insert into trips (tenant_id, id, participant_id, campaign_id, idempotency_key, body_hash, \
-                            submitted_at, started_at, ended_at, status, points) values {new_rows} \
-         on conflict (tenant_id, participant_id, idempotency_key) do nothing \
-         returning {}",
+        concat!(
+            "insert into trips (tenant_id, id, participant_id, campaign_id, idempotency_key, body_hash, \
+                                submitted_at, started_at, ended_at, status, points) \
+             select v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, \
+                    v.column9, ",
+            status_sql!(pending),
+            ", 0 from (values {}) as v \
+             where not exists (select 1 from participants as p \
+                               where p.tenant_id = v.column1 and p.id = v.column3 and p.erased_at is not null) \
+             on conflict (tenant_id, participant_id, idempotency_key) do nothing \
+             returning {}"
+        ),
+        crate::rows(1, trips.len(), 9),
         trip_columns!()
     );
     // Unprepared (see the crate docs on dynamic SQL).
@@ -152,7 +165,7 @@ pub async fn insert_all(tx: &mut Tx, trips: &[NewTrip]) -> Result<Vec<Inserted>,
     for trip in trips {
         inserted.push(match stored.remove(&trip.id) {
             Some(new) => Inserted::New(new),
-            None => Inserted::Existing(with_key(&mut **tx, trip).await?),
+            None => with_key(&mut **tx, trip).await?.map_or(Inserted::Erased, Inserted::Existing),
         });
     }
     Ok(inserted)
@@ -164,13 +177,13 @@ pub async fn insert(tx: &mut Tx, trip: &NewTrip) -> Result<Inserted, StoreError>
     inserted.pop().ok_or(StoreError::NotFound("inserted trip"))
 }
 
-/// The trip stored earlier under `trip`'s idempotency key.
-async fn with_key(executor: impl sqlx::AnyExecutor<'_>, trip: &NewTrip) -> Result<Trip, StoreError> {
+/// The trip stored earlier under `trip`'s idempotency key, if any.
+async fn with_key(executor: impl sqlx::AnyExecutor<'_>, trip: &NewTrip) -> Result<Option<Trip>, StoreError> {
     Ok(sqlx::query_as(select_trips!("where tenant_id = $1 and participant_id = $2 and idempotency_key = $3"))
         .bind(&trip.tenant_id)
         .bind(&trip.participant_id)
         .bind(&trip.idempotency_key)
-        .fetch_one(executor)
+        .fetch_optional(executor)
         .await?)
 }
 
@@ -368,8 +381,6 @@ pub struct Claim {
     pub campaign_id: String,
     /// Points decided.
     pub points: i64,
-    /// The decision as JSON.
-    pub decision: Option<String>,
 }
 
 /// Marks the accepted, uncredited trips of a tenant among `ids` as credited
@@ -382,10 +393,10 @@ pub async fn claim_credits(tx: &mut Tx, tenant_id: &str, ids: &[String], at: i64
     }
     let sql = format!(
         concat!(
-            "update trips set credited_at = $1 where tenant_id = $2 and id in ({}) and credited_at is null \
-             and status = ",
+            "update trips set credited_at = $1, paid_points = points \
+             where tenant_id = $2 and id in ({}) and credited_at is null and status = ",
             status_sql!(accepted),
-            " returning id, participant_id, campaign_id, points, decision"
+            " returning id, participant_id, campaign_id, points"
         ),
         crate::list(3, ids.len())
     );
@@ -399,18 +410,12 @@ pub async fn claim_credits(tx: &mut Tx, tenant_id: &str, ids: &[String], at: i64
     Ok(claims)
 }
 
-/// Lowers a claimed trip's points to what the budget could still pay, with
-/// the decision that says so.
-pub async fn cut_reward(
-    tx: &mut Tx,
-    tenant_id: &str,
-    id: &str,
-    points: i64,
-    decision_json: &str,
-) -> Result<(), StoreError> {
-    sqlx::query("update trips set points = $1, decision = $2 where tenant_id = $3 and id = $4")
-        .bind(points)
-        .bind(decision_json)
+/// Records that the ledger paid a claimed trip `paid` points, less than it
+/// earned, because the campaign budget ran short. The decision stays as
+/// scoring wrote it: the shortfall is the ledger's fact.
+pub async fn pay_less(tx: &mut Tx, tenant_id: &str, id: &str, paid: i64) -> Result<(), StoreError> {
+    sqlx::query("update trips set paid_points = $1 where tenant_id = $2 and id = $3")
+        .bind(paid)
         .bind(tenant_id)
         .bind(id)
         .execute(&mut **tx)
@@ -480,7 +485,8 @@ pub async fn decision_inputs(
             ", ",
             status_sql!(review),
             ") union all \
-         select 'campaign', '', participant_id, campaign_id, 0, 0, cast(coalesce(sum(points), 0) as bigint) from trips \
+         select 'campaign', '', participant_id, campaign_id, 0, 0, \
+                cast(coalesce(sum(coalesce(paid_points, points)), 0) as bigint) from trips \
          where tenant_id = $1 and participant_id in ({who}) and status = ",
             status_sql!(accepted),
             " group by participant_id, campaign_id"

@@ -381,13 +381,19 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
     let claimed: Vec<_> = claims.iter().map(|c| (c.id.as_str(), c.participant_id.as_str(), c.points)).collect();
     assert_eq!(claimed, [(trip.id.as_str(), "ann", 24)], "only the accepted trip is paid");
     assert!(trips::claim_credits(&mut tx, &town.tenant, &ids, 3_001).await.unwrap().is_empty(), "claimed once");
-    trips::cut_reward(&mut tx, &town.tenant, &trip.id, 20, "{\"cut\":true}").await.unwrap();
+    let claimed = trips::get(&mut *tx, &town.tenant, &trip.id).await.unwrap().unwrap();
+    assert_eq!(claimed.paid_points, Some(24), "a claim pays the decided points");
+    trips::pay_less(&mut tx, &town.tenant, &trip.id, 20).await.unwrap();
     tx.commit().await.unwrap();
     let stored = trips::get(town.store.pool(), &town.tenant, &trip.id).await.unwrap().unwrap();
     assert_eq!(
-        (stored.status, stored.points, stored.credited_at, stored.decision.as_deref()),
-        (TripStatus::Accepted, 20, Some(3_000), Some("{\"cut\":true}"))
+        (stored.status, stored.points, stored.paid_points, stored.credited_at),
+        (TripStatus::Accepted, 24, Some(20), Some(3_000)),
+        "the ledger's shortfall beside scoring's decision"
     );
+    assert_eq!(stored.decision, claimed.decision, "the decision is scoring's, untouched");
+    let total = trips::decision_inputs(town.store.pool(), &town.tenant, &["ann"], 0, &[]).await.unwrap();
+    assert_eq!(total.points_in_campaign.values().sum::<i64>(), 20, "campaign totals count what was paid");
     let found = EarlierFingerprint {
         trip_id: trip.id.clone(),
         participant_id: "ann".into(),

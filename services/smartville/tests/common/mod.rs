@@ -149,6 +149,11 @@ impl TestApp {
         upload_example(&self.client, &self.base, token, key, 10).await
     }
 
+    /// POSTs `body` as JSON without a token; returns the answer's body.
+    pub async fn post_json(&self, path: &str, body: Value) -> Value {
+        self.client.post(self.url(path)).json(&body).send().await.unwrap().json().await.unwrap()
+    }
+
     pub async fn get_json(&self, token: &str, path: &str) -> (StatusCode, Value) {
         let response = self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap();
         let status = response.status();
