@@ -98,6 +98,7 @@ impl From<StoreError> for IngestError {
 }
 
 /// Validates and stores an upload (see the module docs).
+#[tracing::instrument(name = "ingest", skip_all, fields(tenant = upload.tenant_id, participant = upload.participant_id))]
 pub async fn submit(engine: &Engine, upload: &Upload<'_>) -> Result<Submitted, IngestError> {
     let raw = upload.format.parse(upload.body)?;
     let campaign_id =
@@ -127,7 +128,10 @@ pub async fn submit(engine: &Engine, upload: &Upload<'_>) -> Result<Submitted, I
     match stored.await.map_err(|_| stopped())?? {
         Inserted::Existing(stored) if stored.body_hash == body_hash => Ok(Submitted::Repeat(stored)),
         Inserted::Existing(_) => Err(IngestError::KeyReused),
-        Inserted::New(stored) => Ok(Submitted::New(stored)),
+        Inserted::New(stored) => {
+            tracing::info!(trip = %stored.id, "trip stored");
+            Ok(Submitted::New(stored))
+        }
         Inserted::Erased => Err(IngestError::Erased),
     }
 }

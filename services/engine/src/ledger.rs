@@ -33,6 +33,7 @@ pub async fn run(engine: Engine, consumer: String, shutdown: Shutdown) -> Result
 /// Credits the decided trips of one event (idempotent; trips that are not
 /// accepted are skipped): all in one transaction while the budget holds
 /// enough, else one by one ([`credit_one`]).
+#[tracing::instrument(name = "ledger", skip_all, fields(tenant = %event.tenant_id, trips = ?event.trip_ids))]
 pub async fn credit(engine: &Engine, event: &TripEvent) -> Result<(), EngineError> {
     let tenant_id = &event.tenant_id;
     let coin = engine.coin(tenant_id).await?;

@@ -25,6 +25,10 @@
 //! them together. A batch costs about as many statements and commits as a
 //! single trip did, so a morning rush costs far fewer of both per ride.
 //!
+//! Each step logs the trips it handles by id (`trip stored`, `trip decided`,
+//! `trip credited`, in spans named after the step), so one trip can be
+//! followed through the logs of all the processes by its id.
+//!
 //! Every consumer is idempotent by construction — a decision is only written
 //! to a pending trip, a reward transfer's id is the trip's — so the bus's
 //! at-least-once delivery yields exactly-once effects. [`campaigns`] caches

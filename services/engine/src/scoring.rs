@@ -55,6 +55,7 @@ struct Judged {
 /// longer reads does not hold up the others: they are decided, and the error
 /// is returned afterwards so that the event is delivered again (and ends
 /// among the dead letters if the trip never reads).
+#[tracing::instrument(name = "scoring", skip_all, fields(tenant = %event.tenant_id, trips = ?event.trip_ids))]
 pub async fn decide(engine: &Engine, event: &TripEvent) -> Result<(), EngineError> {
     let store = &engine.store;
     let mut judged = Vec::with_capacity(event.trip_ids.len());
