@@ -29,7 +29,7 @@ pub struct TripView {
     /// `pending`, `accepted`, `rejected` or `review`.
     #[schema(value_type = String)]
     pub status: TripStatus,
-    /// Points earned (credited once `credited_at` is set).
+    /// Points earned: what the ledger paid once `credited_at` is set, what was decided before.
     pub points: i64,
     /// Distance ridden, metres (once decided).
     pub distance_m: Option<i64>,
@@ -125,44 +125,6 @@ impl TripView {
             decided_at: trip.decided_at.map(rfc3339),
             credited_at: trip.credited_at.map(rfc3339),
         }
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    fn credited(points: i64, paid: i64) -> Trip {
-        Trip {
-            tenant_id: "t".into(),
-            id: "0192f0c1-7a4e-7cc3-8e4f-2b9f0a6c1d2e".into(),
-            participant_id: "p".into(),
-            campaign_id: "c".into(),
-            body_hash: String::new(),
-            status: TripStatus::Accepted,
-            points,
-            distance_m: Some(2_000),
-            duration_s: Some(600),
-            decision: Some(r#"{"status":"accepted","points":24,"distance_m":2000,"duration_s":600,"moving_time_s":590,"average_speed_kmh":16.0,"fixes_received":600,"fixes_dropped":0,"reasons":[]}"#.into()),
-            submitted_at: 0,
-            started_at: 0,
-            ended_at: 0,
-            decided_at: Some(1),
-            credited_at: Some(2),
-            paid_points: Some(paid),
-        }
-    }
-
-    #[test]
-    fn a_budget_shortfall_shows_as_what_was_paid_and_why() {
-        let full = TripView::from_trip(&credited(24, 24));
-        assert_eq!((full.points, full.reasons.len()), (24, 0));
-        let short = TripView::from_trip(&credited(24, 6));
-        assert_eq!(short.points, 6);
-        assert_eq!((short.reasons[0].code, short.reasons[0].effect), (ReasonCode::BudgetExhausted, Effect::Reduce));
-        let nothing = TripView::from_trip(&credited(24, 0));
-        assert_eq!((nothing.points, nothing.reasons[0].effect), (0, Effect::Reject));
     }
 }
 
@@ -338,4 +300,42 @@ pub async fn get(
         .filter(|trip| trip.participant_id == participant.id())
         .ok_or_else(|| Problem::not_found("trip"))?;
     Ok(Json(TripView::from_trip(&trip)))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn credited(points: i64, paid: i64) -> Trip {
+        Trip {
+            tenant_id: "t".into(),
+            id: "0192f0c1-7a4e-7cc3-8e4f-2b9f0a6c1d2e".into(),
+            participant_id: "p".into(),
+            campaign_id: "c".into(),
+            body_hash: String::new(),
+            status: TripStatus::Accepted,
+            points,
+            distance_m: Some(2_000),
+            duration_s: Some(600),
+            decision: Some(r#"{"status":"accepted","points":24,"distance_m":2000,"duration_s":600,"moving_time_s":590,"average_speed_kmh":16.0,"fixes_received":600,"fixes_dropped":0,"reasons":[]}"#.into()),
+            submitted_at: 0,
+            started_at: 0,
+            ended_at: 0,
+            decided_at: Some(1),
+            credited_at: Some(2),
+            paid_points: Some(paid),
+        }
+    }
+
+    #[test]
+    fn a_budget_shortfall_shows_as_what_was_paid_and_why() {
+        let full = TripView::from_trip(&credited(24, 24));
+        assert_eq!((full.points, full.reasons.len()), (24, 0));
+        let short = TripView::from_trip(&credited(24, 6));
+        assert_eq!(short.points, 6);
+        assert_eq!((short.reasons[0].code, short.reasons[0].effect), (ReasonCode::BudgetExhausted, Effect::Reduce));
+        let nothing = TripView::from_trip(&credited(24, 0));
+        assert_eq!((nothing.points, nothing.reasons[0].effect), (0, Effect::Reject));
+    }
 }
