@@ -23,15 +23,15 @@ on_both_stacks!(
 /// PostgreSQL refuses NUL in text with an error; every field must stop it before it gets there.
 async fn control_characters_in_any_text_are_client_errors(app: &TestApp) {
     let (_, token, refresh) = app.join().await;
-    let post_json = |path: &str, body: Value| app.client.post(app.url(path)).json(&body).send();
-    let join = post_json("/v1/auth/join", json!({"join_code": "GEEL\u{0}-5A"})).await.unwrap();
+    let post = |path: &str, body: Value| app.client.post(app.url(path)).json(&body).send();
+    let join = post("/v1/auth/join", json!({"join_code": "GEEL\u{0}-5A"})).await.unwrap();
     assert_eq!(client_error(join).await, "INVALID_JOIN_CODE");
-    let join = post_json("/v1/auth/join", json!({"join_code": "GEEL-5A", "nickname": "a\u{0}b"})).await.unwrap();
+    let join = post("/v1/auth/join", json!({"join_code": "GEEL-5A", "nickname": "a\u{0}b"})).await.unwrap();
     assert_eq!(client_error(join).await, "INVALID_NICKNAME");
     let nul_refresh = refresh.replacen('.', "\u{0}.", 1);
-    let refreshed = post_json("/v1/auth/refresh", json!({"refresh_token": nul_refresh})).await.unwrap();
+    let refreshed = post("/v1/auth/refresh", json!({"refresh_token": nul_refresh})).await.unwrap();
     assert_eq!(client_error(refreshed).await, "UNAUTHORIZED");
-    let refreshed = post_json("/v1/auth/refresh", json!({"refresh_token": "t.\u{0}.s"})).await.unwrap();
+    let refreshed = post("/v1/auth/refresh", json!({"refresh_token": "t.\u{0}.s"})).await.unwrap();
     assert_eq!(client_error(refreshed).await, "UNAUTHORIZED");
     // A header cannot carry NUL, but it can carry other control characters (a tab).
     let upload = common::upload_example(&app.client, &app.base, &token, "ride\t1", 0).await;
@@ -43,7 +43,7 @@ async fn control_characters_in_any_text_are_client_errors(app: &TestApp) {
     // The participant's data is as it was, and the honest refresh token still works.
     let (_, page) = app.get_json(&token, "/v1/trips").await;
     assert_eq!(page["trips"], json!([]));
-    let refreshed = post_json("/v1/auth/refresh", json!({"refresh_token": refresh})).await.unwrap();
+    let refreshed = post("/v1/auth/refresh", json!({"refresh_token": refresh})).await.unwrap();
     assert_eq!(refreshed.status(), StatusCode::OK);
 }
 

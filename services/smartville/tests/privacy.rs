@@ -15,7 +15,7 @@ on_both_stacks!(
 );
 
 async fn the_export_holds_everything_about_the_participant_and_only_them(app: &TestApp) {
-    let joined = app.post_json("/v1/auth/join", json!({"join_code": "GEEL-5A", "nickname": "ann"})).await;
+    let joined = common::join_demo_class_as(&app.client, &app.base, Some("ann")).await;
     let token = joined["access_token"].as_str().unwrap();
     let trip: Value = app.upload_example(token, "ride-1").await.json().await.unwrap();
     assert_eq!(trip["status"], "accepted");
@@ -47,7 +47,7 @@ async fn count(app: &TestApp, sql: &str, bind: &str) -> i64 {
 }
 
 async fn an_erased_participant_is_forgotten_and_the_ledger_stays_balanced(app: &TestApp) {
-    let joined = app.post_json("/v1/auth/join", json!({"join_code": "GEEL-5A", "nickname": "ann"})).await;
+    let joined = common::join_demo_class_as(&app.client, &app.base, Some("ann")).await;
     let (id, token) = (joined["participant_id"].as_str().unwrap(), joined["access_token"].as_str().unwrap());
     let trip: Value = app.upload_example(token, "ride-1").await.json().await.unwrap();
     let points = trip["points"].as_i64().unwrap();

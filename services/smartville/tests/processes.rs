@@ -139,15 +139,7 @@ async fn the_walkthrough_passes_with_components_in_three_processes() {
     let ledger_process = deployment.start("ledger").await;
     let client = Client::new();
     let nickname = "Zorro-the-cyclist";
-    let joined: Value = client
-        .post(format!("{}/v1/auth/join", api.base))
-        .json(&json!({"join_code": "GEEL-5A", "nickname": nickname}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let joined = common::join_demo_class_as(&client, &api.base, Some(nickname)).await;
     let token = joined["access_token"].as_str().unwrap().to_owned();
     let refresh = joined["refresh_token"].as_str().unwrap();
     let response = common::upload_example(&client, &api.base, &token, "ride-1", 10).await;

@@ -23,8 +23,13 @@ pub const EXAMPLE_RIDE: &str = include_str!("../../../../examples/ride.gpx");
 
 /// Joins the demo class through the API at `base`; returns the answer's body.
 pub async fn join_demo_class(client: &Client, base: &str) -> Value {
-    let response =
-        client.post(format!("{base}/v1/auth/join")).json(&json!({"join_code": "GEEL-5A"})).send().await.unwrap();
+    join_demo_class_as(client, base, None).await
+}
+
+/// Joins the demo class with a nickname (or none); returns the answer's body.
+pub async fn join_demo_class_as(client: &Client, base: &str, nickname: Option<&str>) -> Value {
+    let body = json!({"join_code": "GEEL-5A", "nickname": nickname});
+    let response = client.post(format!("{base}/v1/auth/join")).json(&body).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
     response.json().await.unwrap()
 }
