@@ -7,8 +7,12 @@
 //! the accepted trips, and prints (and with `--report`, writes) throughput,
 //! errors, latency percentiles and the machine's CPU time per upload. `smartville-load table A.json B.json`
 //! prints reports side by side. `run.sh` next to this crate measures the
-//! embedded default and PostgreSQL + Redis in one go.
+//! embedded default and PostgreSQL + Redis in one go. `chaos.sh` runs the
+//! rush while it kills and stops parts of the engine, and
+//! `smartville-load faults` prints what each fault did (from the timeline
+//! `run --timeline` writes).
 
+mod faults;
 mod machine;
 mod report;
 mod scenario;
@@ -61,6 +65,22 @@ enum Command {
         /// Write the report as JSON here.
         #[arg(long)]
         report: Option<PathBuf>,
+        /// Write the timeline (each upload and each failed attempt, wall-clock times) here, as JSON lines.
+        #[arg(long)]
+        timeline: Option<PathBuf>,
+        /// The engine will be disturbed during the run: failed attempts (retried either way) do not
+        /// fail the run; only errors, unsettled trips and ledger mismatches do.
+        #[arg(long)]
+        expect_outages: bool,
+    },
+    /// Print what each fault of a chaos run did, from the run's timeline and the faults `chaos.sh` wrote.
+    Faults {
+        /// The timeline written by `run --timeline`.
+        #[arg(long)]
+        timeline: PathBuf,
+        /// One fault per line: `name<TAB>injected_ms<TAB>restored_ms` (ms since the Unix epoch).
+        #[arg(long)]
+        faults: PathBuf,
     },
     /// Print JSON reports as one table.
     Table {
@@ -87,6 +107,8 @@ async fn main() -> Result<()> {
             max_in_flight,
             join_code,
             report,
+            timeline,
+            expect_outages,
         } => {
             let plan = scenario::Plan {
                 base,
@@ -99,8 +121,8 @@ async fn main() -> Result<()> {
                 join_code,
             };
             let recorder = Arc::new(report::Recorder::default());
-            let (phase, tokens) = scenario::run(&plan, recorder.clone()).await?;
-            let ledger = scenario::check_ledger(&plan, &tokens).await?;
+            let (phase, students) = scenario::run(&plan, recorder.clone()).await?;
+            let ledger = scenario::check_ledger(&plan, &students).await?;
             let result = recorder.report(&stack, rate, &phase, ledger);
             println!("{}", report::table(std::slice::from_ref(&result)));
             println!("{}", serde_json::to_string_pretty(&result)?);
@@ -108,9 +130,34 @@ async fn main() -> Result<()> {
                 std::fs::write(&path, serde_json::to_vec_pretty(&result)?)
                     .with_context(|| format!("writing {}", path.display()))?;
             }
-            if result.errors > 0 || result.ledger.mismatches > 0 {
-                anyhow::bail!("{} errors, {} ledger mismatches", result.errors, result.ledger.mismatches);
+            if let Some(path) = timeline {
+                let mut lines = Vec::new();
+                for event in recorder.timeline() {
+                    serde_json::to_writer(&mut lines, &event)?;
+                    lines.push(b'\n');
+                }
+                std::fs::write(&path, lines).with_context(|| format!("writing {}", path.display()))?;
             }
+            let failed_attempts = if expect_outages { 0 } else { result.failed_attempts };
+            if result.errors > 0 || failed_attempts > 0 || result.ledger.mismatches > 0 || result.ledger.unsettled > 0 {
+                anyhow::bail!(
+                    "{} errors, {failed_attempts} failed attempts, {} ledger mismatches, {} unsettled trips",
+                    result.errors,
+                    result.ledger.mismatches,
+                    result.ledger.unsettled
+                );
+            }
+            Ok(())
+        }
+        Command::Faults { timeline, faults } => {
+            let read =
+                |path: &PathBuf| std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()));
+            let events = read(&timeline)?
+                .lines()
+                .map(serde_json::from_str)
+                .collect::<Result<Vec<report::TimelineEvent>, _>>()
+                .context("reading the timeline")?;
+            print!("{}", faults::table(&events, &faults::read(&read(&faults)?)?));
             Ok(())
         }
         Command::Table { reports } => {

@@ -2,20 +2,33 @@
 //! at a fixed rate (open loop: arrivals do not wait for answers), with a
 //! share of cheats (car rides) and of retries (the same upload again), and
 //! a look at the wallet now and then.
+//!
+//! Every request is sent as a phone app sends it: when the engine cannot be
+//! reached or answers 502, 503 or 504, the same request (same idempotency
+//! key) goes again after its `Retry-After` (or a second), for up to
+//! [`PATIENCE`]. Each failed attempt is recorded, so a run against a healthy
+//! engine still shows (and fails on) them, and a run with faults measures them.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, bail};
-use reqwest::{Client, StatusCode};
+use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use smartville_scoring::RawTrace;
 use smartville_simulator::{Profile, Simulator, demo, shifted};
 use tokio::sync::Semaphore;
 
 use crate::machine::{CpuTimes, UploadPhase};
-use crate::report::{LedgerCheck, Metric, Recorder};
+use crate::report::{LedgerCheck, Metric, Recorder, Request};
+
+/// How long a request is retried while the engine is unreachable or unavailable.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// How long the ledger check after a run waits for acknowledged trips that are not settled yet
+/// (an event lost with a Redis restart is published again by the relay's sweep within about 75 s).
+const SETTLE_GRACE: Duration = Duration::from_secs(120);
 
 /// The knobs of a run.
 #[derive(Debug, Clone)]
@@ -79,8 +92,17 @@ fn fraction(n: u64, salt: u64) -> f64 {
     (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// Runs the scenario; returns the upload phase and the students' access tokens.
-pub async fn run(plan: &Plan, recorder: Arc<Recorder>) -> Result<(UploadPhase, Vec<String>)> {
+/// A student of the run: their access token and the trips the engine acknowledged for them.
+#[derive(Debug)]
+pub struct Student {
+    /// Bearer token from joining.
+    token: String,
+    /// Ids of the trips the engine answered with (200 or 202): each must end settled and paid once.
+    acknowledged: Mutex<Vec<String>>,
+}
+
+/// Runs the scenario; returns the upload phase and the students.
+pub async fn run(plan: &Plan, recorder: Arc<Recorder>) -> Result<(UploadPhase, Vec<Arc<Student>>)> {
     let client =
         Client::builder().pool_max_idle_per_host(plan.max_in_flight).timeout(Duration::from_secs(30)).build()?;
     let uploads = (plan.rate * plan.duration.as_secs_f64()).ceil() as u64;
@@ -95,17 +117,12 @@ pub async fn run(plan: &Plan, recorder: Arc<Recorder>) -> Result<(UploadPhase, V
         joins.push(tokio::spawn(async move {
             let _permit = permit;
             let started = Instant::now();
-            let response = client
-                .post(format!("{}/v1/auth/join", plan.base))
-                .json(&json!({"join_code": plan.join_code}))
-                .send()
-                .await;
-            let token = match response {
-                Ok(r) if r.status() == StatusCode::CREATED => {
-                    r.json::<Value>().await.ok()?["access_token"].as_str()?.to_owned()
-                }
-                Ok(r) => {
-                    recorder.count(format!("error_join_{}", r.status().as_u16()));
+            let join =
+                || client.post(format!("{}/v1/auth/join", plan.base)).json(&json!({"join_code": plan.join_code}));
+            let response = match send_patiently(&recorder, Request::Join, join).await {
+                Ok(response) if response.status() == StatusCode::CREATED => response,
+                Ok(response) => {
+                    recorder.count(format!("error_join_{}", response.status().as_u16()));
                     return None;
                 }
                 Err(_) => {
@@ -113,21 +130,23 @@ pub async fn run(plan: &Plan, recorder: Arc<Recorder>) -> Result<(UploadPhase, V
                     return None;
                 }
             };
+            let token = response.json::<Value>().await.ok()?["access_token"].as_str()?.to_owned();
             recorder.time(Metric::Join, started.elapsed());
-            Some(token)
+            Some(Arc::new(Student { token, acknowledged: Mutex::default() }))
         }));
     }
-    let mut tokens = Vec::new();
+    let mut students = Vec::new();
     for join in joins {
-        if let Some(token) = join.await? {
-            tokens.push(token);
+        if let Some(student) = join.await? {
+            students.push(student);
         }
     }
-    if tokens.is_empty() {
+    if students.is_empty() {
         bail!("no student could join: is the engine running with the demo town at {}?", plan.base);
     }
 
-    // Phase 2: uploads at a fixed rate.
+    // Phase 2: uploads at a fixed rate (announced, for a script that times faults from here).
+    println!("uploading: {uploads} uploads at {}/s", plan.rate);
     let started = Instant::now();
     let cpu_at_start = CpuTimes::now();
     let interval = Duration::from_secs_f64(1.0 / plan.rate);
@@ -143,14 +162,16 @@ pub async fn run(plan: &Plan, recorder: Arc<Recorder>) -> Result<(UploadPhase, V
                 continue;
             }
         };
-        let token = tokens[(n as usize) % tokens.len()].clone();
+        let student = students[(n as usize) % students.len()].clone();
         let (client, plan, recorder, rides, next) =
             (client.clone(), plan.clone(), recorder.clone(), rides.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             let _permit = permit;
             next.fetch_add(1, Ordering::Relaxed);
-            if let Err(error) = upload(&client, &plan, &recorder, &rides, &token, n).await {
+            let started_at = SystemTime::now();
+            if let Err(error) = upload(&client, &plan, &recorder, &rides, &student, n).await {
                 recorder.count(format!("error_{error}"));
+                recorder.lost(started_at);
             }
         }));
     }
@@ -158,46 +179,102 @@ pub async fn run(plan: &Plan, recorder: Arc<Recorder>) -> Result<(UploadPhase, V
         task.await?;
     }
     let cpu = cpu_at_start.zip(CpuTimes::now());
-    Ok((UploadPhase { length: started.elapsed(), cpu }, tokens))
+    Ok((UploadPhase { length: started.elapsed(), cpu }, students))
+}
+
+/// Sends the request `build` makes until it gets an answer other than 502, 503 or 504,
+/// waiting `Retry-After` (or a second) between attempts, for up to [`PATIENCE`]; each
+/// failed attempt is recorded.
+async fn send_patiently(
+    recorder: &Recorder,
+    request: Request,
+    build: impl Fn() -> RequestBuilder,
+) -> reqwest::Result<Response> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let pause = match build().send().await {
+            Ok(response) if !is_unavailable(response.status()) => return Ok(response),
+            Ok(response) => {
+                recorder.fail(request, Some(response.status()));
+                let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok());
+                Duration::from_secs(retry_after.unwrap_or(1))
+            }
+            Err(error) => {
+                recorder.fail(request, None);
+                if Instant::now() >= deadline {
+                    return Err(error);
+                }
+                Duration::from_secs(1)
+            }
+        };
+        if Instant::now() + pause > deadline {
+            return build().send().await;
+        }
+        tokio::time::sleep(pause).await;
+    }
+}
+
+/// Whether an answer says "not now" rather than "no": worth the same request again later.
+fn is_unavailable(status: StatusCode) -> bool {
+    matches!(status, StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT)
+}
+
+/// Whether a trip as the API shows it is settled: decided, and credited when accepted.
+fn is_settled(trip: &Value) -> bool {
+    match trip["status"].as_str() {
+        None | Some("pending") => false,
+        Some("accepted") => trip["credited_at"].is_string(),
+        Some(_) => true,
+    }
 }
 
 /// One upload, waited for until settled; maybe retried, maybe followed by a wallet read.
-async fn upload(client: &Client, plan: &Plan, recorder: &Recorder, rides: &Rides, token: &str, n: u64) -> Result<()> {
+async fn upload(
+    client: &Client,
+    plan: &Plan,
+    recorder: &Recorder,
+    rides: &Rides,
+    student: &Student,
+    n: u64,
+) -> Result<()> {
     let cheat = fraction(n, 1) < plan.cheat_share;
     let body = rides.body(n, cheat)?;
     let key = format!("load-{n}");
-    let started = Instant::now();
-    let send = || {
+    let started = (Instant::now(), SystemTime::now());
+    let upload = || {
         client
             .post(format!("{}/v1/trips?wait=10", plan.base))
-            .bearer_auth(token)
+            .bearer_auth(&student.token)
             .header("content-type", "application/json")
             .header("idempotency-key", &key)
             .body(body.clone())
-            .send()
     };
-    let response = send().await.context("upload_transport")?;
+    let response = send_patiently(recorder, Request::Upload, upload).await.context("upload_transport")?;
     let status = response.status();
     let mut trip: Value = response.json().await.context("upload_body")?;
-    if status == StatusCode::ACCEPTED {
-        trip = poll_until_settled(client, plan, recorder, token, trip["trip_id"].as_str().unwrap_or_default()).await?;
-    } else if status != StatusCode::OK {
+    if status != StatusCode::OK && status != StatusCode::ACCEPTED {
         bail!("upload_{}", status.as_u16());
     }
-    recorder.time(Metric::SubmitToDecided, started.elapsed());
+    let trip_id = trip["trip_id"].as_str().unwrap_or_default().to_owned();
+    student.acknowledged.lock().unwrap_or_else(PoisonError::into_inner).push(trip_id.clone());
+    if !is_settled(&trip) {
+        trip = poll_until_settled(client, plan, recorder, &student.token, &trip_id).await?;
+    }
+    recorder.settled(started.1, started.0.elapsed());
     recorder.count(format!("decision_{}", trip["status"].as_str().unwrap_or("unknown")));
     if fraction(n, 2) < plan.retry_share {
-        let again: Value = send().await.context("retry_transport")?.json().await.context("retry_body")?;
+        let again: Value = send_patiently(recorder, Request::Upload, upload)
+            .await
+            .context("retry_transport")?
+            .json()
+            .await
+            .context("retry_body")?;
         recorder.count(if again["trip_id"] == trip["trip_id"] { "retry_same_trip" } else { "error_retry_new_trip" });
     }
     if fraction(n, 3) < plan.wallet_share {
         let started = Instant::now();
-        let wallet = client
-            .get(format!("{}/v1/wallet", plan.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .context("wallet_transport")?;
+        let wallet = || client.get(format!("{}/v1/wallet", plan.base)).bearer_auth(&student.token);
+        let wallet = send_patiently(recorder, Request::Wallet, wallet).await.context("wallet_transport")?;
         if !wallet.status().is_success() {
             bail!("wallet_{}", wallet.status().as_u16());
         }
@@ -214,35 +291,49 @@ async fn poll_until_settled(
     token: &str,
     trip_id: &str,
 ) -> Result<Value> {
+    let get = || client.get(format!("{}/v1/trips/{trip_id}", plan.base)).bearer_auth(token);
     for _ in 0..60 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
         let started = Instant::now();
-        let trip: Value = client
-            .get(format!("{}/v1/trips/{trip_id}", plan.base))
-            .bearer_auth(token)
-            .send()
+        let trip: Value = send_patiently(recorder, Request::GetTrip, get)
             .await
             .context("get_trip_transport")?
             .json()
             .await
             .context("get_trip_body")?;
         recorder.time(Metric::GetTrip, started.elapsed());
-        let status = trip["status"].as_str().unwrap_or("pending");
-        if status != "pending" && (status != "accepted" || trip["credited_at"].is_string()) {
+        if is_settled(&trip) {
             return Ok(trip);
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
     }
     bail!("not_settled_in_60s")
 }
 
-/// Every student's wallet must hold exactly the points of their accepted trips.
-pub async fn check_ledger(plan: &Plan, tokens: &[String]) -> Result<LedgerCheck> {
+/// Every trip the engine acknowledged must end settled (waiting up to
+/// [`SETTLE_GRACE`] for the last ones), and every student's wallet must hold
+/// exactly the points of their accepted trips, one reward each.
+pub async fn check_ledger(plan: &Plan, students: &[Arc<Student>]) -> Result<LedgerCheck> {
     let client = Client::new();
     let mut check = LedgerCheck::default();
-    for token in tokens {
-        let page: Value =
-            client.get(format!("{}/v1/trips?limit=100", plan.base)).bearer_auth(token).send().await?.json().await?;
-        let trips = page["trips"].as_array().cloned().unwrap_or_default();
+    let deadline = Instant::now() + SETTLE_GRACE;
+    for student in students {
+        let token = &student.token;
+        let acknowledged = student.acknowledged.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let unsettled = |trips: &[Value]| {
+            let settled = |id: &String| trips.iter().any(|trip| trip["trip_id"] == id.as_str() && is_settled(trip));
+            acknowledged.iter().filter(|id| !settled(id)).count() as u64
+        };
+        let trips = loop {
+            let page: Value =
+                client.get(format!("{}/v1/trips?limit=100", plan.base)).bearer_auth(token).send().await?.json().await?;
+            let trips = page["trips"].as_array().cloned().unwrap_or_default();
+            if unsettled(&trips) == 0 || Instant::now() >= deadline {
+                break trips;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        };
+        check.acknowledged_trips += acknowledged.len() as u64;
+        check.unsettled += unsettled(&trips);
         let accepted: Vec<&Value> = trips.iter().filter(|t| t["status"] == "accepted").collect();
         let earned: i64 = accepted.iter().map(|t| t["points"].as_i64().unwrap_or(0)).sum();
         let wallet: Value =

@@ -31,6 +31,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use smartville_auth::{Signer, Verifier};
 use smartville_engine::Engine;
+use smartville_engine::ingest::Ingest;
 use utoipa::OpenApi;
 use utoipa_scalar::{Scalar, Servable};
 
@@ -68,8 +69,10 @@ impl Default for ApiSettings {
 /// What every handler shares. Cheap to clone.
 #[derive(Clone)]
 pub struct ApiState {
-    /// The engine's components.
+    /// The engine's shared handles.
     pub engine: Engine,
+    /// Where uploads are stored (this API takes them).
+    pub ingest: Ingest,
     /// Signs access tokens (this API signs people in).
     pub signer: Arc<Signer>,
     /// Verifies access tokens.

@@ -55,14 +55,14 @@ pub struct ParticipantView {
 #[utoipa::path(get, path = "/v1/me/export", tag = "me", security(("bearer" = [])),
     responses((status = 200, body = Export)))]
 pub async fn export(State(state): State<ApiState>, participant: Participant) -> Result<Json<Export>, Problem> {
-    let pool = state.engine.store.pool();
+    let store = &state.engine.store;
     let (tenant, id) = (participant.tenant_id(), participant.id());
     let record =
-        privacy::participant(pool, tenant, id, now_ms()).await?.ok_or_else(|| Problem::not_found("participant"))?;
+        privacy::participant(store, tenant, id, now_ms()).await?.ok_or_else(|| Problem::not_found("participant"))?;
     let mut all: Vec<Trip> = Vec::new();
     loop {
         let cursor = all.last().map(|trip| trip.id.clone());
-        let page = trips::list(pool, tenant, id, cursor.as_deref(), TRIPS_PER_PAGE).await?;
+        let page = trips::list(store, tenant, id, cursor.as_deref(), TRIPS_PER_PAGE).await?;
         let last_page = page.len() < TRIPS_PER_PAGE as usize;
         all.extend(page);
         if last_page {
@@ -78,7 +78,7 @@ pub async fn export(State(state): State<ApiState>, participant: Participant) -> 
             joined_at: rfc3339(record.created_at),
             live_sessions: record.live_sessions,
         },
-        campaigns: participants::enrollments(pool, tenant, id).await?,
+        campaigns: participants::enrollments(store, tenant, id).await?,
         trips: all.iter().map(TripView::from_trip).collect(),
         wallet: wallet::of(&state, tenant, id, i64::MAX).await?,
         retention: "The GPS trace of each ride is kept for the campaign's dispute window after its decision \
@@ -108,7 +108,7 @@ pub struct Erasure {
 pub async fn erase(State(state): State<ApiState>, participant: Participant) -> Result<Json<Erasure>, Problem> {
     let engine = &state.engine;
     let (tenant, id) = (participant.tenant_id(), participant.id());
-    let campaign = engine.campaign_of(tenant, id).await?;
+    let campaign = participants::enrollments(&engine.store, tenant, id).await?.into_iter().next();
     let return_to = |coin: &str| match &campaign {
         Some(campaign) => account_id(AccountKind::Campaign, campaign, coin),
         None => account_id(AccountKind::Issuer, tenant, coin),

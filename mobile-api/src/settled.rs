@@ -103,7 +103,7 @@ async fn look_up(waiting: Weak<Mutex<Waiting>>, someone_waits: Arc<Notify>, stor
         let round = Instant::now();
         for (tenant_id, ids) in &by_tenant {
             for chunk in ids.chunks(IDS_PER_QUERY) {
-                match tokio::time::timeout(LOOKUP_TIMEOUT, trips::settled_among(store.pool(), tenant_id, chunk)).await {
+                match tokio::time::timeout(LOOKUP_TIMEOUT, trips::settled_among(&store, tenant_id, chunk)).await {
                     Ok(Ok(settled)) => wake(&waiting, settled),
                     Ok(Err(error)) => tracing::warn!(%error, "looking up waiting trips failed; trying again"),
                     Err(_) => tracing::warn!("looking up waiting trips timed out; trying again"),

@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use smartville_engine::ingest::{self, Submitted, TraceFormat, Upload};
+use smartville_engine::ingest::{Submitted, TraceFormat, Upload};
 use smartville_scoring::{Decision, Effect, ReasonCode};
 use smartville_store::lifecycle::TripStatus;
 use smartville_store::trips::{self, Trip};
@@ -235,7 +235,7 @@ pub async fn submit(
         body: &body,
         format,
     };
-    let trip = match ingest::submit(&state.engine, &upload).await? {
+    let trip = match state.ingest.submit(&upload).await? {
         Submitted::New(trip) | Submitted::Repeat(trip) => trip,
     };
     let trip = state.settled.wait(trip, wait).await;
@@ -278,8 +278,7 @@ pub async fn list(
         ),
         None => None,
     };
-    let rows =
-        trips::list(state.engine.store.pool(), participant.tenant_id(), participant.id(), cursor, limit + 1).await?;
+    let rows = trips::list(&state.engine.store, participant.tenant_id(), participant.id(), cursor, limit + 1).await?;
     let more = rows.len() as i64 > limit;
     let trips: Vec<TripView> = rows.iter().take(limit as usize).map(TripView::from_trip).collect();
     let next_cursor = if more { trips.last().map(|t| t.trip_id.clone()) } else { None };
@@ -295,7 +294,7 @@ pub async fn get(
     Path(trip_id): Path<String>,
 ) -> Result<Json<TripView>, Problem> {
     let trip_id = input::public_id(&trip_id).ok_or_else(|| Problem::not_found("trip"))?;
-    let trip = trips::get(state.engine.store.pool(), participant.tenant_id(), trip_id)
+    let trip = trips::get(&state.engine.store, participant.tenant_id(), trip_id)
         .await?
         .filter(|trip| trip.participant_id == participant.id())
         .ok_or_else(|| Problem::not_found("trip"))?;

@@ -58,13 +58,13 @@ pub async fn get(State(state): State<ApiState>, participant: Participant) -> Res
 
 /// The wallet of `owner` with its latest `transfers` transfers.
 pub(crate) async fn of(state: &ApiState, tenant: &str, owner: &str, transfers: i64) -> Result<Wallet, Problem> {
-    let pool = state.engine.store.pool();
-    let balances = ledger::balances_of(pool, tenant, AccountKind::Participant, owner)
+    let store = &state.engine.store;
+    let balances = ledger::balances_of(store, tenant, AccountKind::Participant, owner)
         .await?
         .into_iter()
         .map(|b| BalanceView { coin: b.coin, amount: b.amount })
         .collect();
-    let transfers = ledger::entries_of(pool, tenant, AccountKind::Participant, owner, transfers)
+    let transfers = ledger::entries_of(store, tenant, AccountKind::Participant, owner, transfers)
         .await?
         .into_iter()
         .map(|e| TransferView {

@@ -335,6 +335,17 @@ impl Bus {
         }
     }
 
+    /// Which run of the backend this is: Redis's `run_id`, new each time the server starts
+    /// (perhaps without what it held: see "Survives Redis restarts"); in-process, always the
+    /// same (the queues die with the process). A publisher that sees it change publishes again
+    /// what may have been lost.
+    pub async fn incarnation(&self) -> Result<String, BusError> {
+        match self {
+            Self::InProcess(_) => Ok("in-process".to_owned()),
+            Self::Redis(bus) => bus.run_id().await,
+        }
+    }
+
     /// Liveness of the backend, for `/readyz`: in-process always `Ok`; Redis `PING`.
     pub async fn ping(&self) -> Result<(), BusError> {
         match self {

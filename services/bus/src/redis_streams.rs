@@ -204,6 +204,13 @@ impl RedisBus {
         let _pong: String = query(&self.0.conn, &Cmd::ping()).await?;
         Ok(())
     }
+
+    /// The server's `run_id` (from `INFO server`), new at every start.
+    pub(crate) async fn run_id(&self) -> Result<String, BusError> {
+        let info: String = query(&self.0.conn, redis::cmd("INFO").arg("server")).await?;
+        let run_id = info.lines().find_map(|line| line.strip_prefix("run_id:"));
+        Ok(run_id.unwrap_or_default().trim().to_owned())
+    }
 }
 
 /// One `consume` call's state, kept across rounds.

@@ -8,7 +8,7 @@
 //! `smartville campaign apply` takes effect everywhere within that time.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use smartville_scoring::{CampaignSpec, CompiledCampaign};
@@ -28,10 +28,13 @@ struct Cached {
     compiled: Arc<CompiledCampaign>,
 }
 
-/// Compiled campaigns by (tenant, campaign id), with the version they were compiled from.
+/// Compiled campaigns by (tenant, campaign id), with the version they were
+/// compiled from, and each tenant's coin (the coin of its campaigns' budgets).
 #[derive(Default)]
 pub struct CampaignCache {
     compiled: RwLock<HashMap<(String, String), Cached>>,
+    /// Each tenant's coin, read once: a tenant never changes the coin it issues.
+    coins: RwLock<HashMap<String, String>>,
     /// Held while compiling, so that a burst of uploads arriving when a campaign
     /// changed compiles it once, not once per upload (each compile takes
     /// milliseconds and megabytes).
@@ -39,6 +42,16 @@ pub struct CampaignCache {
 }
 
 impl CampaignCache {
+    /// The coin `tenant_id` pays in (scoring and the ledger need it for every batch).
+    pub async fn coin(&self, store: &Store, tenant_id: &str) -> Result<String, EngineError> {
+        if let Some(coin) = self.coins.read().unwrap_or_else(PoisonError::into_inner).get(tenant_id) {
+            return Ok(coin.clone());
+        }
+        let coin = tenancy::tenant(store, tenant_id).await?.coin;
+        self.coins.write().unwrap_or_else(PoisonError::into_inner).insert(tenant_id.to_owned(), coin.clone());
+        Ok(coin)
+    }
+
     /// The compiled campaign, recompiled when it changed in storage.
     pub async fn get(
         &self,
@@ -55,7 +68,7 @@ impl CampaignCache {
         if let Some(compiled) = self.current(store, &key).await? {
             return Ok(compiled);
         }
-        let stored = tenancy::campaign(store.pool(), tenant_id, campaign_id).await?;
+        let stored = tenancy::campaign(store, tenant_id, campaign_id).await?;
         let spec = CampaignSpec::from_json(stored.spec.as_bytes())?;
         let compiled = tokio::task::spawn_blocking(move || spec.compile())
             .await
@@ -81,7 +94,7 @@ impl CampaignCache {
         if checked.elapsed() < RECHECK_AFTER {
             return Ok(Some(compiled));
         }
-        if tenancy::campaign_version(store.pool(), &key.0, &key.1).await? != version {
+        if tenancy::campaign_version(store, &key.0, &key.1).await? != version {
             return Ok(None);
         }
         if let Some(entry) = self.write().get_mut(key) {
@@ -91,10 +104,10 @@ impl CampaignCache {
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<(String, String), Cached>> {
-        self.compiled.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.compiled.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<(String, String), Cached>> {
-        self.compiled.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.compiled.write().unwrap_or_else(PoisonError::into_inner)
     }
 }

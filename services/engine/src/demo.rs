@@ -29,7 +29,7 @@ pub struct DemoTown {
 
 /// Seeds the demo town unless the database already holds a tenant.
 pub async fn seed_if_empty(engine: &Engine) -> Result<Option<DemoTown>, EngineError> {
-    if tenancy::tenants(engine.store.pool()).await?.is_empty() { seed(engine).await.map(Some) } else { Ok(None) }
+    if tenancy::tenants(&engine.store).await?.is_empty() { seed(engine).await.map(Some) } else { Ok(None) }
 }
 
 /// Seeds the demo town (a second one fails: the join code is taken).

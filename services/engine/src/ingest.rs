@@ -14,17 +14,20 @@
 //! stores them in one transaction with one event for the batch; scoring and
 //! the ledger then take the batch as a whole. A lone upload waits [`LINGER`]
 //! longer; in the morning rush a commit serves a dozen uploads.
+//!
+//! The writers are tasks of the process that takes uploads, so ingest is a
+//! handle of its own, [`Ingest`], started when that process builds its app.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use smartville_scoring::trace::STORED_FORMAT;
 use smartville_scoring::{RawTrace, TraceError};
 use smartville_store::trips::{self, Inserted, NewTrip, Trip};
-use smartville_store::{Backend, Store, StoreError, new_id, outbox};
-use tokio::sync::{Mutex, Notify, mpsc, oneshot};
+use smartville_store::{Backend, Store, StoreError, new_id, outbox, participants};
+use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::{Engine, EngineError, MAX_BATCH, TripEvent, now_ms};
@@ -97,47 +100,115 @@ impl From<StoreError> for IngestError {
     }
 }
 
-/// Validates and stores an upload (see the module docs).
-#[tracing::instrument(name = "ingest", skip_all, fields(tenant = upload.tenant_id, participant = upload.participant_id))]
-pub async fn submit(engine: &Engine, upload: &Upload<'_>) -> Result<Submitted, IngestError> {
-    let raw = upload.format.parse(upload.body)?;
-    let campaign_id =
-        engine.campaign_of(upload.tenant_id, upload.participant_id).await?.ok_or(IngestError::NotEnrolled)?;
-    let campaign = engine.campaigns.get(&engine.store, upload.tenant_id, &campaign_id).await?;
-    let now = now_ms();
-    let stored_trace = raw.to_compact();
-    let trace = raw.validate(&campaign.trace_limits(), now)?;
-    let body_hash: String = Sha256::digest(upload.body).iter().map(|b| format!("{b:02x}")).collect();
-    let trip = NewTrip {
-        id: new_id(),
-        tenant_id: upload.tenant_id.to_owned(),
-        participant_id: upload.participant_id.to_owned(),
-        campaign_id,
-        idempotency_key: upload.idempotency_key.to_owned(),
-        body_hash,
-        trace: stored_trace,
-        trace_format: STORED_FORMAT.to_owned(),
-        submitted_at: now,
-        started_at: trace.started_at_ms(),
-        ended_at: trace.ended_at_ms(),
-    };
-    let body_hash = trip.body_hash.clone();
-    let (answer, stored) = oneshot::channel();
-    let stopped = || EngineError::Task("the trip writers have stopped".into());
-    engine.writers().send(Queued { trip, answer }).await.map_err(|_| stopped())?;
-    match stored.await.map_err(|_| stopped())?? {
-        Inserted::Existing(stored) if stored.body_hash == body_hash => Ok(Submitted::Repeat(stored)),
-        Inserted::Existing(_) => Err(IngestError::KeyReused),
-        Inserted::New(stored) => {
-            tracing::info!(trip = %stored.id, "trip stored");
-            Ok(Submitted::New(stored))
+/// Ingest in one process: the queue to the tasks that store uploads in
+/// batches, and each participant's campaign once known. Cheap to clone; the
+/// writers stop once every clone is dropped.
+#[derive(Clone)]
+pub struct Ingest {
+    engine: Engine,
+    queue: mpsc::Sender<Queued>,
+    /// Each participant's (tenant, campaign), see [`Ingest::campaign_of`].
+    campaigns_of: Arc<RwLock<HashMap<String, (String, String)>>>,
+}
+
+/// Most participants [`Ingest::campaign_of`] remembers (about 150 bytes
+/// each); when full, it forgets them all at once and starts again.
+const CAMPAIGNS_REMEMBERED: usize = 200_000;
+
+impl Ingest {
+    /// Starts the writer tasks on the current runtime. SQLite has one writer
+    /// at a time, so one task; on PostgreSQL a second one gathers the next
+    /// batch while the first writes.
+    pub fn start(engine: &Engine) -> Self {
+        let (queue, receiver) = mpsc::channel(QUEUE);
+        let receiver = Arc::new(Mutex::new(receiver));
+        let writers = if engine.store.backend() == Backend::Sqlite { 1 } else { 2 };
+        for _ in 0..writers {
+            let (engine, receiver) = (engine.clone(), receiver.clone());
+            tokio::spawn(async move {
+                // Concurrency: a writer holds the queue only while it gathers a batch, so the
+                // other writer gathers the next batch while this one's transaction is written.
+                while let Some(batch) = gather(&receiver).await {
+                    write_batch(&engine.store, &engine.topics.submitted, batch).await;
+                    engine.outbox_written.notify_one();
+                }
+            });
         }
-        Inserted::Erased => Err(IngestError::Erased),
+        Self { engine: engine.clone(), queue, campaigns_of: Arc::default() }
+    }
+
+    /// Validates and stores an upload (see the module docs).
+    #[tracing::instrument(name = "ingest", skip_all, fields(tenant = upload.tenant_id, participant = upload.participant_id))]
+    pub async fn submit(&self, upload: &Upload<'_>) -> Result<Submitted, IngestError> {
+        let raw = upload.format.parse(upload.body)?;
+        let campaign_id =
+            self.campaign_of(upload.tenant_id, upload.participant_id).await?.ok_or(IngestError::NotEnrolled)?;
+        let campaign = self.engine.campaigns.get(&self.engine.store, upload.tenant_id, &campaign_id).await?;
+        let now = now_ms();
+        let stored_trace = raw.to_compact();
+        let trace = raw.validate(&campaign.trace_limits(), now)?;
+        let body_hash: String = Sha256::digest(upload.body).iter().map(|b| format!("{b:02x}")).collect();
+        let trip = NewTrip {
+            id: new_id(),
+            tenant_id: upload.tenant_id.to_owned(),
+            participant_id: upload.participant_id.to_owned(),
+            campaign_id,
+            idempotency_key: upload.idempotency_key.to_owned(),
+            body_hash,
+            trace: stored_trace,
+            trace_format: STORED_FORMAT.to_owned(),
+            submitted_at: now,
+            started_at: trace.started_at_ms(),
+            ended_at: trace.ended_at_ms(),
+        };
+        let body_hash = trip.body_hash.clone();
+        let (answer, stored) = oneshot::channel();
+        let stopped = || EngineError::Task("the trip writers have stopped".into());
+        self.queue.send(Queued { trip, answer }).await.map_err(|_| stopped())?;
+        match stored.await.map_err(|_| stopped())?? {
+            Inserted::Existing(stored) if stored.body_hash == body_hash => Ok(Submitted::Repeat(stored)),
+            Inserted::Existing(_) => Err(IngestError::KeyReused),
+            Inserted::New(stored) => {
+                tracing::info!(trip = %stored.id, "trip stored");
+                Ok(Submitted::New(stored))
+            }
+            Inserted::Erased => Err(IngestError::Erased),
+        }
+    }
+
+    /// The campaign a participant's rides are judged under: their earliest
+    /// enrolment; `None` when they are in none. Remembered once known (a
+    /// query less per upload): a new enrolment is always later than the
+    /// earliest, so the answer cannot change. Only an erasure removes
+    /// enrolments, and then storing refuses the participant's uploads
+    /// whatever is remembered here.
+    pub async fn campaign_of(&self, tenant_id: &str, participant_id: &str) -> Result<Option<String>, EngineError> {
+        let remembered = {
+            let remembered = self.campaigns_of.read().unwrap_or_else(PoisonError::into_inner);
+            remembered
+                .get(participant_id)
+                .filter(|(tenant, _)| tenant == tenant_id)
+                .map(|(_, campaign)| campaign.clone())
+        };
+        if remembered.is_some() {
+            return Ok(remembered);
+        }
+        let Some(campaign) =
+            participants::enrollments(&self.engine.store, tenant_id, participant_id).await?.into_iter().next()
+        else {
+            return Ok(None);
+        };
+        let mut remembered = self.campaigns_of.write().unwrap_or_else(PoisonError::into_inner);
+        if remembered.len() >= CAMPAIGNS_REMEMBERED {
+            remembered.clear();
+        }
+        remembered.insert(participant_id.to_owned(), (tenant_id.to_owned(), campaign.clone()));
+        Ok(Some(campaign))
     }
 }
 
 /// An upload waiting for its batch, and where to send what became of it.
-pub(crate) struct Queued {
+struct Queued {
     trip: NewTrip,
     answer: oneshot::Sender<Result<Inserted, EngineError>>,
 }
@@ -150,28 +221,6 @@ const QUEUE: usize = 16 * MAX_BATCH;
 /// holds what arrives in this time (about ten at 500 uploads per second), at
 /// the price of this much latency.
 const LINGER: Duration = Duration::from_millis(20);
-
-/// Starts the tasks that store queued uploads in batches and returns their
-/// queue. SQLite has one writer at a time, so one task; on PostgreSQL a
-/// second one gathers the next batch while the first writes. The tasks end
-/// once every sender is dropped.
-pub(crate) fn start_writers(store: &Store, topic: &str, written: &Arc<Notify>) -> mpsc::Sender<Queued> {
-    let (sender, receiver) = mpsc::channel(QUEUE);
-    let receiver = Arc::new(Mutex::new(receiver));
-    let writers = if store.backend() == Backend::Sqlite { 1 } else { 2 };
-    for _ in 0..writers {
-        let (store, topic, written, receiver) = (store.clone(), topic.to_owned(), written.clone(), receiver.clone());
-        tokio::spawn(async move {
-            // Concurrency: a writer holds the queue only while it gathers a batch, so the
-            // other writer gathers the next batch while this one's transaction is written.
-            while let Some(batch) = gather(&receiver).await {
-                write_batch(&store, &topic, batch).await;
-                written.notify_one();
-            }
-        });
-    }
-    sender
-}
 
 /// The next batch: the first upload to arrive, and those arriving within
 /// [`LINGER`] after it, up to [`MAX_BATCH`]; `None` once the queue is closed.

@@ -36,7 +36,7 @@ pub async fn run(engine: Engine, consumer: String, shutdown: Shutdown) -> Result
 #[tracing::instrument(name = "ledger", skip_all, fields(tenant = %event.tenant_id, trips = ?event.trip_ids))]
 pub async fn credit(engine: &Engine, event: &TripEvent) -> Result<(), EngineError> {
     let tenant_id = &event.tenant_id;
-    let coin = engine.coin(tenant_id).await?;
+    let coin = engine.campaigns.coin(&engine.store, tenant_id).await?;
     let mut tx = engine.store.begin().await?;
     let claims = trips::claim_credits(&mut tx, tenant_id, &event.trip_ids, now_ms()).await?;
     metrics::histogram!("smartville_batch_trips", "step" => "ledger").record(claims.len() as f64);

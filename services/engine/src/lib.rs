@@ -32,7 +32,8 @@
 //! Every consumer is idempotent by construction — a decision is only written
 //! to a pending trip, a reward transfer's id is the trip's — so the bus's
 //! at-least-once delivery yields exactly-once effects. [`campaigns`] caches
-//! compiled campaigns; [`demo`] seeds the demo town and applies campaign files.
+//! compiled campaigns and their coins; [`demo`] seeds the demo town and
+//! applies campaign files.
 
 pub mod campaigns;
 pub mod demo;
@@ -42,13 +43,12 @@ pub mod relay;
 pub mod retention;
 pub mod scoring;
 
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use smartville_bus::Bus;
 use smartville_store::Store;
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, watch};
 
 pub use campaigns::CampaignCache;
 
@@ -109,30 +109,23 @@ pub enum EngineError {
     Task(String),
 }
 
-/// The shared handles every component uses. Cheap to clone.
+/// The handles every component of a process shares: the database, the bus,
+/// the compiled campaigns, the relay's wake-up call and the topics. Cheap to
+/// clone. It holds no task and no step's own state: ingest's writers and what
+/// ingest remembers are an [`ingest::Ingest`], started when the app is built.
 #[derive(Clone)]
 pub struct Engine {
     /// The database.
     pub store: Store,
     /// The bus.
     pub bus: Bus,
-    /// Compiled campaigns.
+    /// Compiled campaigns and the coins their budgets are in.
     pub campaigns: Arc<CampaignCache>,
     /// Wakes the relay when an event was written in this process.
     pub outbox_written: Arc<Notify>,
     /// The bus topics.
     pub topics: Arc<Topics>,
-    /// Each tenant's coin, read once: a tenant never changes the coin it issues.
-    tenant_coins: Arc<RwLock<HashMap<String, String>>>,
-    /// Each participant's (tenant, campaign), see [`Engine::campaign_of`].
-    campaigns_of: Arc<RwLock<HashMap<String, (String, String)>>>,
-    /// The queue of uploads to store, its writers started by the first upload.
-    writers: Arc<OnceLock<mpsc::Sender<ingest::Queued>>>,
 }
-
-/// Most participants [`Engine::campaign_of`] remembers (about 150 bytes each);
-/// when full, it forgets them all at once and starts again.
-const CAMPAIGNS_REMEMBERED: usize = 200_000;
 
 impl Engine {
     /// An engine over these connections, its bus topics under `namespace`.
@@ -143,59 +136,7 @@ impl Engine {
             campaigns: Arc::default(),
             outbox_written: Arc::default(),
             topics: Arc::new(Topics::new(namespace)),
-            tenant_coins: Arc::default(),
-            campaigns_of: Arc::default(),
-            writers: Arc::default(),
         }
-    }
-
-    /// The queue of uploads to store (see [`ingest`]), started on first use:
-    /// its writer tasks need the runtime, which `new` may not run on.
-    fn writers(&self) -> &mpsc::Sender<ingest::Queued> {
-        self.writers.get_or_init(|| ingest::start_writers(&self.store, &self.topics.submitted, &self.outbox_written))
-    }
-
-    /// The coin `tenant_id` pays in (cached: the hot path needs it for every ride).
-    pub async fn coin(&self, tenant_id: &str) -> Result<String, EngineError> {
-        if let Some(coin) = self.tenant_coins.read().unwrap_or_else(PoisonError::into_inner).get(tenant_id) {
-            return Ok(coin.clone());
-        }
-        let coin = smartville_store::tenancy::tenant(self.store.pool(), tenant_id).await?.coin;
-        self.tenant_coins.write().unwrap_or_else(PoisonError::into_inner).insert(tenant_id.to_owned(), coin.clone());
-        Ok(coin)
-    }
-
-    /// The campaign a participant's rides are judged under: their earliest
-    /// enrolment; `None` when they are in none. Remembered once known (a
-    /// query less per upload): a new enrolment is always later than the
-    /// earliest, so the answer cannot change. Only an erasure removes
-    /// enrolments, and then storing refuses the participant's uploads
-    /// whatever is remembered here.
-    pub async fn campaign_of(&self, tenant_id: &str, participant_id: &str) -> Result<Option<String>, EngineError> {
-        let remembered = {
-            let remembered = self.campaigns_of.read().unwrap_or_else(PoisonError::into_inner);
-            remembered
-                .get(participant_id)
-                .filter(|(tenant, _)| tenant == tenant_id)
-                .map(|(_, campaign)| campaign.clone())
-        };
-        if remembered.is_some() {
-            return Ok(remembered);
-        }
-        let store = &self.store;
-        let Some(campaign) = smartville_store::participants::enrollments(store.pool(), tenant_id, participant_id)
-            .await?
-            .into_iter()
-            .next()
-        else {
-            return Ok(None);
-        };
-        let mut remembered = self.campaigns_of.write().unwrap_or_else(PoisonError::into_inner);
-        if remembered.len() >= CAMPAIGNS_REMEMBERED {
-            remembered.clear();
-        }
-        remembered.insert(participant_id.to_owned(), (tenant_id.to_owned(), campaign.clone()));
-        Ok(Some(campaign))
     }
 }
 

@@ -5,10 +5,14 @@
 //! writers in other processes. A crash between publishing and deleting
 //! publishes an event twice, which consumers tolerate. Because the bus may still lose an event (the
 //! in-process bus dies with its process, Redis may restart without
-//! persistence), the relay also sweeps: at start it publishes again the
-//! events of trips still undecided or uncredited, and afterwards of those
-//! stuck for [`STALE_AFTER_MS`], up to 200 trips per sweep (a longer backlog
-//! is worked off sweep by sweep, every [`SWEEP_EVERY`]).
+//! persistence), the relay also sweeps: at start, and within a second of
+//! the bus restarting (a new [`Bus::incarnation`]: whatever it held may be
+//! gone), it publishes again the events of trips still undecided or
+//! uncredited, and afterwards of those stuck for [`STALE_AFTER_MS`], up to
+//! 200 trips per sweep (a longer backlog is worked off sweep by sweep, every
+//! [`SWEEP_EVERY`]).
+//!
+//! [`Bus::incarnation`]: smartville_bus::Bus::incarnation
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -25,6 +29,8 @@ const BATCH: i64 = 200;
 pub const STALE_AFTER_MS: i64 = 60_000;
 /// How often the sweep runs.
 const SWEEP_EVERY: Duration = Duration::from_secs(15);
+/// How often the relay asks whether the bus restarted.
+const RESTART_CHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// Relays until shutdown.
 pub async fn run(engine: Engine, shutdown: Shutdown) -> Result<(), EngineError> {
@@ -32,6 +38,8 @@ pub async fn run(engine: Engine, shutdown: Shutdown) -> Result<(), EngineError> 
         tracing::warn!(%error, "relay: start-up sweep failed");
     }
     let mut last_sweep = tokio::time::Instant::now();
+    let mut incarnation = engine.bus.incarnation().await.ok();
+    let mut last_restart_check = tokio::time::Instant::now();
     while !shutdown.is_requested() {
         let published = match publish_pending(&engine).await {
             Ok(published) => published,
@@ -40,6 +48,22 @@ pub async fn run(engine: Engine, shutdown: Shutdown) -> Result<(), EngineError> 
                 0
             }
         };
+        if last_restart_check.elapsed() >= RESTART_CHECK_EVERY {
+            last_restart_check = tokio::time::Instant::now();
+            if let Ok(current) = engine.bus.incarnation().await {
+                if incarnation.as_ref().is_some_and(|known| *known != current) {
+                    // The bus restarted, perhaps without what it held: as at start, every
+                    // trip still waiting has its event published again.
+                    tracing::warn!("relay: the bus restarted; publishing the events of waiting trips again");
+                    match sweep(&engine, now_ms()).await {
+                        Ok(()) => incarnation = Some(current),
+                        Err(error) => tracing::warn!(%error, "relay: sweep after the bus restarted failed"),
+                    }
+                } else {
+                    incarnation = Some(current);
+                }
+            }
+        }
         if last_sweep.elapsed() >= SWEEP_EVERY {
             last_sweep = tokio::time::Instant::now();
             if let Err(error) = sweep(&engine, now_ms() - STALE_AFTER_MS).await {
@@ -59,10 +83,10 @@ pub async fn run(engine: Engine, shutdown: Shutdown) -> Result<(), EngineError> 
 
 /// Publishes one batch of outbox events; returns how many.
 pub async fn publish_pending(engine: &Engine) -> Result<usize, EngineError> {
-    let events = outbox::waiting(engine.store.pool(), BATCH).await?;
+    let events = outbox::waiting(&engine.store, BATCH).await?;
     let messages: Vec<(&str, &[u8])> = events.iter().map(|e| (e.topic.as_str(), e.payload.as_bytes())).collect();
     engine.bus.publish_all(&messages).await?;
-    outbox::remove(engine.store.writer(), &events).await?;
+    outbox::remove(&engine.store, &events).await?;
     Ok(events.len())
 }
 
@@ -71,7 +95,7 @@ pub async fn publish_pending(engine: &Engine) -> Result<usize, EngineError> {
 pub async fn sweep(engine: &Engine, cutoff: i64) -> Result<(), EngineError> {
     // One event per topic and tenant, at most a batch each.
     let mut stuck: BTreeMap<(&str, String), Vec<String>> = BTreeMap::new();
-    for trip in trips::stuck(engine.store.pool(), cutoff, BATCH).await? {
+    for trip in trips::stuck(&engine.store, cutoff, BATCH).await? {
         let topic = if trip.status.awaits_decision() { &engine.topics.submitted } else { &engine.topics.decided };
         tracing::info!(trip = %trip.id, topic, "publishing the event of a stuck trip again");
         stuck.entry((topic, trip.tenant_id)).or_default().push(trip.id);

@@ -60,7 +60,7 @@ pub async fn decide(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
     let store = &engine.store;
     let mut judged = Vec::with_capacity(event.trip_ids.len());
     let mut failure = None;
-    for stored in trips::with_traces(store.pool(), &event.tenant_id, &event.trip_ids).await? {
+    for stored in trips::with_traces(&store, &event.tenant_id, &event.trip_ids).await? {
         if !stored.trip.status.awaits_decision() {
             continue;
         }
@@ -86,7 +86,7 @@ pub async fn decide(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
 async fn decide_all(engine: &Engine, tenant_id: &str, judged: &[Judged]) -> Result<(), EngineError> {
     metrics::histogram!("smartville_batch_trips", "step" => "scoring").record(judged.len() as f64);
     let rides: Vec<Ride<'_>> = judged.iter().map(|j| Ride::prepare(&j.trace, &j.campaign)).collect();
-    let coin = engine.coin(tenant_id).await?;
+    let coin = engine.campaigns.coin(&engine.store, tenant_id).await?;
     // Per ride, once: the budget that pays it and the cells a copy of it would be indexed under.
     let budget_of: Vec<String> =
         judged.iter().map(|j| ledger::account_id(AccountKind::Campaign, &j.trip.campaign_id, &coin)).collect();
@@ -107,7 +107,7 @@ async fn decide_all(engine: &Engine, tenant_id: &str, judged: &[Judged]) -> Resu
 
     let mut tx = engine.store.begin().await?;
     participants::lock_for_decisions(&mut tx, tenant_id, &participants).await?;
-    let inputs = trips::decision_inputs(&mut *tx, tenant_id, &participants, since, &budgets).await?;
+    let inputs = trips::decision_inputs(&mut tx, tenant_id, &participants, since, &budgets).await?;
     let search = ReplaySearch {
         tenant_id,
         participants: &participants,
@@ -115,7 +115,7 @@ async fn decide_all(engine: &Engine, tenant_id: &str, judged: &[Judged]) -> Resu
         own_limit: MAX_OWN_TRACES as i64,
         cell_limit: MAX_OTHERS_TRACES as i64,
     };
-    let earlier = trips::earlier_fingerprints(&mut *tx, &search).await?;
+    let earlier = trips::earlier_fingerprints(&mut tx, &search).await?;
     let mut known = Known::new(inputs, earlier);
 
     let mut decisions = Vec::with_capacity(judged.len());

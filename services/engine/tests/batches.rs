@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use smartville_bus::{Bus, BusConfig};
-use smartville_engine::ingest::{self, Submitted, TraceFormat, Upload};
+use smartville_engine::ingest::{Ingest, Submitted, TraceFormat, Upload};
 use smartville_engine::{Engine, TripEvent, demo, ledger, scoring};
 use smartville_scoring::{Decision, ReasonCode};
 use smartville_simulator::{Profile, Simulator};
@@ -19,15 +19,16 @@ test_on_both_backends!(uploads_arriving_together_travel_as_batches);
 
 /// The outbox's events of `topic`, removed from it (as the relay would).
 async fn take_events(engine: &Engine, topic: &str) -> Vec<TripEvent> {
-    let waiting = outbox::waiting(engine.store.pool(), 1_000).await.unwrap();
-    outbox::remove(engine.store.writer(), &waiting).await.unwrap();
+    let waiting = outbox::waiting(&engine.store, 1_000).await.unwrap();
+    outbox::remove(&engine.store, &waiting).await.unwrap();
     waiting.iter().filter(|e| e.topic == topic).map(|e| serde_json::from_str(&e.payload).unwrap()).collect()
 }
 
 async fn uploads_arriving_together_travel_as_batches(db: TestDatabase) {
     let engine = Engine::new(db.store().await, Bus::in_process(BusConfig::default()), "");
     let town = demo::seed(&engine).await.unwrap();
-    let target = participants::find_join_code(engine.store.pool(), &town.join_code).await.unwrap().unwrap();
+    let ingest = Ingest::start(&engine);
+    let target = participants::find_join_code(&engine.store, &town.join_code).await.unwrap().unwrap();
     let mut students = Vec::new();
     let mut tx = engine.store.begin().await.unwrap();
     for _ in 0..6 {
@@ -51,7 +52,7 @@ async fn uploads_arriving_together_travel_as_batches(db: TestDatabase) {
     let submitted: Vec<_> = uploads
         .into_iter()
         .map(|(student, key, body)| {
-            let (engine, tenant) = (engine.clone(), town.tenant_id.clone());
+            let (ingest, tenant) = (ingest.clone(), town.tenant_id.clone());
             tokio::spawn(async move {
                 let upload = Upload {
                     tenant_id: &tenant,
@@ -60,7 +61,7 @@ async fn uploads_arriving_together_travel_as_batches(db: TestDatabase) {
                     body: &body,
                     format: TraceFormat::Json,
                 };
-                match ingest::submit(&engine, &upload).await.unwrap() {
+                match ingest.submit(&upload).await.unwrap() {
                     Submitted::New(trip) => trip.id,
                     Submitted::Repeat(_) => panic!("every upload is new"),
                 }
@@ -89,7 +90,7 @@ async fn uploads_arriving_together_travel_as_batches(db: TestDatabase) {
     }
 
     // The first student's two copies: one counts, the other is the same ride again.
-    let own = trips::list(engine.store.pool(), &town.tenant_id, &students[0], None, 10).await.unwrap();
+    let own = trips::list(&engine.store, &town.tenant_id, &students[0], None, 10).await.unwrap();
     let mut statuses: Vec<TripStatus> = own.iter().map(|t| t.status).collect();
     statuses.sort_unstable();
     assert_eq!(statuses, [TripStatus::Accepted, TripStatus::Rejected]);
@@ -98,7 +99,7 @@ async fn uploads_arriving_together_travel_as_batches(db: TestDatabase) {
     assert!(decision.reasons.iter().any(|r| r.code == ReasonCode::Duplicate), "{decision:?}");
     // Everyone else's ride is accepted and credited.
     for student in &students[1..] {
-        let rides = trips::list(engine.store.pool(), &town.tenant_id, student, None, 10).await.unwrap();
+        let rides = trips::list(&engine.store, &town.tenant_id, student, None, 10).await.unwrap();
         assert_eq!(rides.len(), 1);
         assert_eq!((rides[0].status, rides[0].credited_at.is_some()), (TripStatus::Accepted, true), "{:?}", rides[0]);
     }

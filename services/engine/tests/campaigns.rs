@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use smartville_bus::{Bus, BusConfig};
 use smartville_engine::campaigns::RECHECK_AFTER;
+use smartville_engine::ingest::Ingest;
 use smartville_engine::{Engine, demo};
 use smartville_store::testing::TestDatabase;
 use smartville_store::{participants, tenancy, test_on_both_backends};
@@ -48,24 +49,27 @@ async fn a_burst_compiles_a_campaign_once_and_a_change_is_picked_up(db: TestData
 async fn a_participants_campaign_is_their_earliest_enrolment_remembered_once_known(db: TestDatabase) {
     let store = db.store().await;
     let engine = Engine::new(store.clone(), Bus::in_process(BusConfig::default()), "");
+    let ingest = Ingest::start(&engine);
     let mut tx = store.begin().await.unwrap();
     let tenant = tenancy::create_tenant(&mut tx, "Geel", "Geelcoins").await.unwrap();
     let school = tenancy::create_school(&mut tx, &tenant.id, "Demo school").await.unwrap();
     tenancy::create_class(&mut tx, &tenant.id, &school, "5A", "BIKE-5A").await.unwrap();
-    let class = participants::find_join_code(&mut *tx, "BIKE-5A").await.unwrap().unwrap();
+    tx.commit().await.unwrap();
+    let class = participants::find_join_code(&store, "BIKE-5A").await.unwrap().unwrap();
+    let mut tx = store.begin().await.unwrap();
     let ann = participants::create_participant(&mut tx, &class, None).await.unwrap();
     tx.commit().await.unwrap();
     // Not enrolled yet: not remembered either, so the campaign applied next is found.
-    assert_eq!(engine.campaign_of(&tenant.id, &ann).await.unwrap(), None);
+    assert_eq!(ingest.campaign_of(&tenant.id, &ann).await.unwrap(), None);
     let first = demo::apply_campaign(&engine, &tenant.id, demo::CAMPAIGN.as_bytes()).await.unwrap();
-    assert_eq!(engine.campaign_of(&tenant.id, &ann).await.unwrap(), Some(first.id.clone()));
-    assert_eq!(engine.campaign_of(&tenant.id, "someone-else").await.unwrap(), None);
-    assert_eq!(engine.campaign_of("another-tenant", &ann).await.unwrap(), None, "only within the tenant");
+    assert_eq!(ingest.campaign_of(&tenant.id, &ann).await.unwrap(), Some(first.id.clone()));
+    assert_eq!(ingest.campaign_of(&tenant.id, "someone-else").await.unwrap(), None);
+    assert_eq!(ingest.campaign_of("another-tenant", &ann).await.unwrap(), None, "only within the tenant");
 
     // Remembered: even with the enrolment gone from the database, this engine still knows it
     // (enrolments are never removed; this only shows that the database is not asked again).
-    sqlx::query("delete from enrollments").execute(store.writer()).await.unwrap();
-    assert_eq!(engine.campaign_of(&tenant.id, &ann).await.unwrap(), Some(first.id));
-    let fresh = Engine::new(store, Bus::in_process(BusConfig::default()), "");
+    sqlx::query("delete from enrollments").execute(store.pool_for_tests()).await.unwrap();
+    assert_eq!(ingest.campaign_of(&tenant.id, &ann).await.unwrap(), Some(first.id));
+    let fresh = Ingest::start(&Engine::new(store, Bus::in_process(BusConfig::default()), ""));
     assert_eq!(fresh.campaign_of(&tenant.id, &ann).await.unwrap(), None);
 }

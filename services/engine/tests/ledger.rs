@@ -83,7 +83,7 @@ async fn town(db: &TestDatabase, budget: u64, participants: &[&str]) -> (Engine,
 async fn paid(engine: &Engine, tenant_id: &str, trip_ids: &[String]) -> Vec<(i64, i64)> {
     let mut paid = Vec::new();
     for trip_id in trip_ids {
-        let trip = trips::get(engine.store.pool(), tenant_id, trip_id).await.unwrap().unwrap();
+        let trip = trips::get(&engine.store, tenant_id, trip_id).await.unwrap().unwrap();
         let decision: Decision = serde_json::from_str(trip.decision.as_deref().unwrap()).unwrap();
         assert_eq!((decision.points as i64, decision.reasons.len()), (trip.points, 0), "the decision is untouched");
         assert!(trip.credited_at.is_some());
@@ -94,7 +94,7 @@ async fn paid(engine: &Engine, tenant_id: &str, trip_ids: &[String]) -> Vec<(i64
 
 async fn wallet(engine: &Engine, tenant_id: &str, participant: &str, coin: &str) -> i64 {
     let account = accounts::account_id(AccountKind::Participant, participant, coin);
-    accounts::balance(engine.store.pool(), tenant_id, &account).await.unwrap()
+    accounts::balance(&engine.store, tenant_id, &account).await.unwrap()
 }
 
 async fn a_batch_is_credited_together_and_once(db: TestDatabase) {
@@ -110,8 +110,8 @@ async fn a_batch_is_credited_together_and_once(db: TestDatabase) {
     assert_eq!(wallet(&engine, &tenant.id, "ann", &tenant.coin).await, 48, "two rides of ann in one batch");
     assert_eq!(wallet(&engine, &tenant.id, "bob", &tenant.coin).await, 24);
     let budget = accounts::account_id(AccountKind::Campaign, &campaign, &tenant.coin);
-    assert_eq!(accounts::balance(engine.store.pool(), &tenant.id, &budget).await.unwrap(), 1_000 - 72);
-    assert_eq!(accounts::balance_sum(engine.store.pool(), &tenant.id).await.unwrap(), 0);
+    assert_eq!(accounts::balance(&engine.store, &tenant.id, &budget).await.unwrap(), 1_000 - 72);
+    assert_eq!(accounts::balance_sum(&engine.store, &tenant.id).await.unwrap(), 0);
 }
 
 async fn a_batch_the_budget_cannot_pay_in_full_is_paid_ride_by_ride(db: TestDatabase) {
@@ -124,7 +124,7 @@ async fn a_batch_the_budget_cannot_pay_in_full_is_paid_ride_by_ride(db: TestData
     ledger::credit(&engine, &event).await.unwrap();
     ledger::credit(&engine, &event).await.unwrap();
     assert_eq!(paid(&engine, &tenant.id, &trip_ids).await, [(24, 24), (6, 24), (0, 24)]);
-    assert_eq!(accounts::balance_sum(engine.store.pool(), &tenant.id).await.unwrap(), 0);
+    assert_eq!(accounts::balance_sum(&engine.store, &tenant.id).await.unwrap(), 0);
 }
 
 async fn the_last_rides_get_what_the_budget_still_holds(db: TestDatabase) {

@@ -65,23 +65,19 @@ async fn traces_are_forgotten_after_the_dispute_window(db: TestDatabase) {
     let all = [old.clone(), recent.clone(), short_old.clone(), short_recent.clone()];
 
     assert_eq!(retention::forget_old_traces(&engine, now).await.unwrap(), 2);
-    let mut held: Vec<String> = trips::with_traces(engine.store.pool(), &tenant.id, &all)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.trip.id)
-        .collect();
+    let mut held: Vec<String> =
+        trips::with_traces(&engine.store, &tenant.id, &all).await.unwrap().into_iter().map(|t| t.trip.id).collect();
     held.sort();
     let mut expected = vec![recent, short_recent];
     expected.sort();
     assert_eq!(held, expected, "only the traces inside their window are kept");
     // The trips and their fingerprints stay.
     for id in &all {
-        assert!(trips::get(engine.store.pool(), &tenant.id, id).await.unwrap().is_some());
+        assert!(trips::get(&engine.store, &tenant.id, id).await.unwrap().is_some());
     }
     let fingerprints: i64 = sqlx::query_scalar("select count(*) from trip_fingerprints where tenant_id = $1")
         .bind(&tenant.id)
-        .fetch_one(engine.store.pool())
+        .fetch_one(engine.store.pool_for_tests())
         .await
         .unwrap();
     assert_eq!(fingerprints, 4);

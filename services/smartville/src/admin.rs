@@ -32,7 +32,7 @@ pub async fn apply_campaign(config: &Config, file: &std::path::Path, tenant: Opt
     let tenant_id = match tenant {
         Some(id) => id.to_owned(),
         None => {
-            let tenants = tenancy::tenants(engine.store.pool()).await?;
+            let tenants = tenancy::tenants(&engine.store).await?;
             match tenants.as_slice() {
                 [only] => only.id.clone(),
                 [] => bail!("the database has no tenant yet; run `smartville demo` or create one first"),

@@ -100,7 +100,7 @@ pub async fn record_request(request: Request, next: Next) -> Response {
 /// Samples the outbox depth and the bus lag every few seconds.
 pub async fn sample_backlogs(engine: Engine, shutdown: smartville_engine::Shutdown) {
     while !shutdown.is_requested() {
-        if let Ok(depth) = smartville_store::outbox::depth(engine.store.pool()).await {
+        if let Ok(depth) = smartville_store::outbox::depth(&engine.store).await {
             metrics::gauge!("smartville_outbox_depth").set(depth as f64);
         }
         let topics =

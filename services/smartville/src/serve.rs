@@ -12,6 +12,7 @@ use axum::Router;
 use axum::routing::get;
 use smartville_auth::Signer;
 use smartville_bus::{Bus, BusConfig};
+use smartville_engine::ingest::Ingest;
 use smartville_engine::{Engine, EngineError, Shutdown, demo, ledger, relay, retention, scoring};
 use smartville_mobile_api::ApiState;
 use smartville_mobile_api::limits::Limiter;
@@ -101,6 +102,7 @@ impl Application {
                     tasks.spawn(forget_idle_buckets(limiter.clone(), shutdown.clone()));
                     let state = ApiState {
                         engine: engine.clone(),
+                        ingest: Ingest::start(&engine),
                         verifier: Arc::new(signer.verifier(config.api.access_token_ttl)?),
                         signer: Arc::new(signer),
                         settings: Arc::new(config.api.clone()),

@@ -58,7 +58,7 @@ async fn nicknames_are_normalised_and_visible(app: &TestApp) {
     let id = joined["participant_id"].as_str().unwrap();
     let stored: Option<String> = sqlx::query_scalar("select nickname from participants where id = $1")
         .bind(id)
-        .fetch_one(app.app_engine.store.pool())
+        .fetch_one(app.app_engine.store.pool_for_tests())
         .await
         .unwrap();
     assert_eq!(stored.as_deref(), Some("R\u{e9}mi"), "stored trimmed and in NFC");

@@ -43,7 +43,11 @@ async fn the_export_holds_everything_about_the_participant_and_only_them(app: &T
 
 /// One number from the engine's database.
 async fn count(app: &TestApp, sql: &str, bind: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(bind).fetch_one(app.app_engine.store.pool()).await.unwrap()
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(bind)
+        .fetch_one(app.app_engine.store.pool_for_tests())
+        .await
+        .unwrap()
 }
 
 async fn an_erased_participant_is_forgotten_and_the_ledger_stays_balanced(app: &TestApp) {
@@ -53,7 +57,7 @@ async fn an_erased_participant_is_forgotten_and_the_ledger_stays_balanced(app: &
     let points = trip["points"].as_i64().unwrap();
     assert!(points > 0);
     let budget = "select balance from accounts where kind = 'campaign'";
-    let budget_before: i64 = sqlx::query_scalar(budget).fetch_one(app.app_engine.store.pool()).await.unwrap();
+    let budget_before: i64 = sqlx::query_scalar(budget).fetch_one(app.app_engine.store.pool_for_tests()).await.unwrap();
 
     let erase = || app.client.delete(app.url("/v1/me")).bearer_auth(token).send();
     let response = erase().await.unwrap();
@@ -62,12 +66,12 @@ async fn an_erased_participant_is_forgotten_and_the_ledger_stays_balanced(app: &
     assert_eq!(erasure, json!({"points_returned": points, "trips_kept_anonymously": 1}));
 
     // The ledger: the points went back to the budget, and every tenant still sums to zero.
-    let budget_after: i64 = sqlx::query_scalar(budget).fetch_one(app.app_engine.store.pool()).await.unwrap();
+    let budget_after: i64 = sqlx::query_scalar(budget).fetch_one(app.app_engine.store.pool_for_tests()).await.unwrap();
     assert_eq!(budget_after, budget_before + points);
     let unbalanced: i64 = sqlx::query_scalar(
         "select count(*) from (select tenant_id from accounts group by tenant_id having sum(balance) <> 0) as t",
     )
-    .fetch_one(app.app_engine.store.pool())
+    .fetch_one(app.app_engine.store.pool_for_tests())
     .await
     .unwrap();
     assert_eq!(unbalanced, 0);

@@ -92,7 +92,7 @@ async fn waiting_uploads_survive_a_database_outage(redis: bool) {
             "select tenant_id, id from trips where participant_id = $1 and status = 'pending' order by id",
         )
         .bind(&participant)
-        .fetch_all(direct.pool())
+        .fetch_all(direct.pool_for_tests())
         .await
         .unwrap();
         pending
@@ -140,5 +140,96 @@ async fn waiting_uploads_survive_a_database_outage(redis: bool) {
         assert_eq!(trip["status"], status, "{trip}");
         assert!(heard < Duration::from_secs(1), "answered {heard:?} after the decision");
     }
+    app.stop().await;
+}
+
+/// A Redis server of the test's own, on a free port, restarted the way a
+/// crash or an operator restarts it: without persistence, so what it held is gone.
+struct OwnRedis {
+    port: u16,
+    server: std::process::Child,
+}
+
+impl OwnRedis {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let server = Self::spawn(port).await;
+        Self { port, server }
+    }
+
+    async fn spawn(port: u16) -> std::process::Child {
+        let server = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed");
+        let client = redis::Client::open(format!("redis://127.0.0.1:{port}")).unwrap();
+        for _ in 0..100 {
+            if let Ok(mut conn) = client.get_multiplexed_async_connection().await
+                && redis::cmd("PING").query_async::<String>(&mut conn).await.is_ok()
+            {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("redis-server did not start on port {port}");
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    async fn restart(&mut self) {
+        self.server.kill().unwrap();
+        self.server.wait().unwrap();
+        self.server = Self::spawn(self.port).await;
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+/// Redis restarted without persistence forgets the events it held. Within a
+/// second of the restart the relay publishes the events of every waiting
+/// trip again, not a minute later with the sweep of stale trips.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_lost_with_a_redis_restart_are_published_again_at_once() {
+    let mut redis = OwnRedis::start().await;
+    let database = TestDatabase::postgres().await;
+    let config = common::config(&database.url, Some(redis.url()));
+    let stream = smartville_bus::stream_key(&format!("{}trips.submitted", config.bus_namespace));
+    // No scoring: the trip's event stays in the stream.
+    let app = TestApp::start_with(database, config, &[Component::MobileApi, Component::Relay]).await;
+    let (_, token, _) = app.join().await;
+    let response = common::upload_example(&app.client, &app.base, &token, "before-the-restart", 0).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let trip = response.json::<Value>().await.unwrap()["trip_id"].as_str().unwrap().to_owned();
+    // Whether an event in the stream lists the trip, within `within`.
+    let url = redis.url();
+    let announced = async |within: Duration| {
+        let client = redis::Client::open(url.as_str()).unwrap();
+        let started = Instant::now();
+        while started.elapsed() < within {
+            if let Ok(mut conn) = client.get_multiplexed_async_connection().await {
+                let entries: Vec<(String, Vec<(String, String)>)> =
+                    redis::cmd("XRANGE").arg(&stream).arg("-").arg("+").query_async(&mut conn).await.unwrap();
+                let mut payloads = entries.into_iter().flat_map(|(_, fields)| fields).map(|(_, payload)| payload);
+                if payloads.any(|payload| serde_json::from_str::<TripEvent>(&payload).unwrap().trip_ids.contains(&trip))
+                {
+                    return true;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    };
+    assert!(announced(Duration::from_secs(5)).await, "the trip's event was published");
+
+    redis.restart().await;
+    assert!(announced(Duration::from_secs(5)).await, "the lost event was published again within 5 s of the restart");
     app.stop().await;
 }

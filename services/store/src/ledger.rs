@@ -23,7 +23,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
-use crate::{StoreError, Tx, now_ms};
+use crate::sql;
+use crate::{Store, StoreError, Tx, now_ms};
 
 /// Who owns an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,10 +137,9 @@ pub async fn post_all(tx: &mut Tx, tenant_id: &str, transfers: &[Transfer]) -> R
     let sql = format!(
         "insert into transfers (tenant_id, id, debit_account, credit_account, amount, kind, reference, created_at) \
          values {} on conflict (tenant_id, id) do nothing returning id",
-        crate::rows(1, transfers.len(), 8)
+        sql::rows(1, transfers.len(), 8)
     );
-    // Unprepared (see the crate docs on dynamic SQL).
-    let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).persistent(false);
+    let mut query = sql::query_scalar::<String>(sql);
     let now = now_ms();
     for transfer in transfers {
         query = query
@@ -195,10 +195,9 @@ async fn move_balances(tx: &mut Tx, tenant_id: &str, moves: &BTreeMap<(u8, &str)
         "update accounts set balance = balance + d.column2 from (values {}) as d \
          where accounts.tenant_id = $1 and accounts.id = d.column1 and (allow_negative = 1 or balance + d.column2 >= 0) \
          returning accounts.id",
-        crate::rows(2, moves.len(), 2)
+        sql::rows(2, moves.len(), 2)
     );
-    // Unprepared (see the crate docs on dynamic SQL).
-    let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).persistent(false).bind(tenant_id);
+    let mut query = sql::query_scalar::<String>(sql).bind(tenant_id);
     for (account, delta) in &moves {
         query = query.bind(*account).bind(*delta);
     }
@@ -218,11 +217,11 @@ async fn move_balances(tx: &mut Tx, tenant_id: &str, moves: &BTreeMap<(u8, &str)
 }
 
 /// The balance of an account (0 when it does not exist yet).
-pub async fn balance(executor: impl sqlx::AnyExecutor<'_>, tenant_id: &str, account: &str) -> Result<i64, StoreError> {
+pub async fn balance(store: &Store, tenant_id: &str, account: &str) -> Result<i64, StoreError> {
     let balance: Option<i64> = sqlx::query_scalar("select balance from accounts where tenant_id = $1 and id = $2")
         .bind(tenant_id)
         .bind(account)
-        .fetch_optional(executor)
+        .fetch_optional(store.reader())
         .await?;
     Ok(balance.unwrap_or(0))
 }
@@ -238,6 +237,16 @@ pub struct Balance {
 
 /// Every coin an owner holds.
 pub async fn balances_of(
+    store: &Store,
+    tenant_id: &str,
+    kind: AccountKind,
+    owner_id: &str,
+) -> Result<Vec<Balance>, StoreError> {
+    balances_of_with(store.reader(), tenant_id, kind, owner_id).await
+}
+
+/// Every coin an owner holds, read by `executor` (a transaction of the store's own writes).
+pub(crate) async fn balances_of_with(
     executor: impl sqlx::AnyExecutor<'_>,
     tenant_id: &str,
     kind: AccountKind,
@@ -272,7 +281,7 @@ pub struct Entry {
 
 /// The latest transfers into or out of an owner's accounts, newest first.
 pub async fn entries_of(
-    executor: impl sqlx::AnyExecutor<'_>,
+    store: &Store,
     tenant_id: &str,
     kind: AccountKind,
     owner_id: &str,
@@ -298,15 +307,15 @@ pub async fn entries_of(
     .bind(kind.as_str())
     .bind(owner_id)
     .bind(limit)
-    .fetch_all(executor)
+    .fetch_all(store.reader())
     .await?)
 }
 
 /// Sum of every balance of a tenant: zero unless the ledger is broken (for audits and tests).
-pub async fn balance_sum(executor: impl sqlx::AnyExecutor<'_>, tenant_id: &str) -> Result<i64, StoreError> {
+pub async fn balance_sum(store: &Store, tenant_id: &str) -> Result<i64, StoreError> {
     let sum: Option<i64> = sqlx::query_scalar("select cast(sum(balance) as bigint) from accounts where tenant_id = $1")
         .bind(tenant_id)
-        .fetch_one(executor)
+        .fetch_one(store.reader())
         .await?;
     Ok(sum.unwrap_or(0))
 }

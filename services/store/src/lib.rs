@@ -14,13 +14,16 @@
 //!   the write lock up front (a deferred transaction that reads and then
 //!   writes can fail with `SQLITE_BUSY` instead of waiting for the lock);
 //! - PostgreSQL keeps the compact traces out of line without compressing them,
-//!   and plans without bitmap scans (see [`Store::connect`]);
+//!   and plans without bitmap scans (see [`Store::connect`]).
+//!
+//! Callers never choose a pool: functions that read take the [`Store`] (and
+//! read on its pool of readers), functions that write take a transaction from
+//! [`Store::begin`], or the [`Store`] for a single statement (sent to its
+//! writer).
 //!
 //! The busy paths work on batches: a morning rush stores, decides and credits
 //! many trips per statement and per commit (see the engine's docs). SQL built
-//! at run time for a batch or a list of ids (`list`, `rows`) is sent
-//! unprepared: each shape would otherwise take a slot in the per-connection
-//! statement cache.
+//! at run time for a batch or a list of ids goes through one helper (`sql`).
 //!
 //! Modules follow the data: [`tenancy`] (tenants, schools, classes, campaigns,
 //! merchants), [`participants`] (joining, refresh tokens), [`trips`]
@@ -34,6 +37,7 @@ pub mod lifecycle;
 pub mod outbox;
 pub mod participants;
 pub mod privacy;
+mod sql;
 pub mod tenancy;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -195,13 +199,13 @@ impl Store {
         self.backend
     }
 
-    /// The pool, for reads outside a transaction.
-    pub fn pool(&self) -> &AnyPool {
+    /// The pool for reads outside a transaction.
+    pub(crate) fn reader(&self) -> &AnyPool {
         &self.pool
     }
 
     /// The pool for a single write statement outside a transaction (on SQLite, the one writer).
-    pub fn writer(&self) -> &AnyPool {
+    pub(crate) fn writer(&self) -> &AnyPool {
         &self.writer
     }
 
@@ -242,17 +246,6 @@ pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// `$first, $first+1, …` for `count` parameters: the inside of an `in (…)` list.
-pub(crate) fn list(first: usize, count: usize) -> String {
-    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
-}
-
-/// `($first, …), (…)`: `count` rows of `width` parameters each, for a
-/// multi-row `values` list (both backends name its columns `column1`, `column2` …).
-pub(crate) fn rows(first: usize, count: usize, width: usize) -> String {
-    (0..count).map(|row| format!("({})", list(first + row * width, width))).collect::<Vec<_>>().join(", ")
 }
 
 /// A new time-ordered public id (UUIDv7).

@@ -8,7 +8,8 @@
 //! keyed by the trip (a decision only for a pending trip, one reward transfer
 //! per trip id).
 
-use crate::{StoreError, Tx, new_id, now_ms};
+use crate::sql::{self, BindAll};
+use crate::{Store, StoreError, Tx, new_id, now_ms};
 
 /// An event waiting in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -38,29 +39,24 @@ pub async fn enqueue(tx: &mut Tx, tenant_id: &str, topic: &str, payload: &str) -
 }
 
 /// The oldest waiting events, at most `limit`.
-pub async fn waiting(executor: impl sqlx::AnyExecutor<'_>, limit: i64) -> Result<Vec<OutboxEvent>, StoreError> {
+pub async fn waiting(store: &Store, limit: i64) -> Result<Vec<OutboxEvent>, StoreError> {
     Ok(sqlx::query_as("select tenant_id, id, topic, payload from outbox order by id limit $1")
         .bind(limit)
-        .fetch_all(executor)
+        .fetch_all(store.reader())
         .await?)
 }
 
 /// Deletes published events (one statement for the whole batch).
-pub async fn remove(executor: impl sqlx::AnyExecutor<'_>, events: &[OutboxEvent]) -> Result<(), StoreError> {
+pub async fn remove(store: &Store, events: &[OutboxEvent]) -> Result<(), StoreError> {
     if events.is_empty() {
         return Ok(());
     }
-    // Unprepared (see the crate docs on dynamic SQL).
-    let sql = format!("delete from outbox where id in ({})", crate::list(1, events.len()));
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
-    for event in events {
-        query = query.bind(&event.id);
-    }
-    query.execute(executor).await?;
+    let sql = format!("delete from outbox where id in ({})", sql::list(1, events.len()));
+    sql::query(sql).bind_all(events.iter().map(|event| &event.id)).execute(store.writer()).await?;
     Ok(())
 }
 
 /// How many events wait to be published (a metric: the relay's backlog).
-pub async fn depth(executor: impl sqlx::AnyExecutor<'_>) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("select count(*) from outbox").fetch_one(executor).await?)
+pub async fn depth(store: &Store) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar("select count(*) from outbox").fetch_one(store.reader()).await?)
 }

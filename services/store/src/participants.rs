@@ -2,7 +2,8 @@
 //! refresh tokens that keep a phone signed in.
 
 use crate::ledger::{self, AccountKind};
-use crate::{StoreError, Tx, new_id, now_ms, tenancy};
+use crate::sql::{self, BindAll};
+use crate::{Store, StoreError, Tx, new_id, now_ms, tenancy};
 
 /// Where a join code leads.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -14,13 +15,10 @@ pub struct JoinTarget {
 }
 
 /// Looks up a join code (case-sensitive, exact).
-pub async fn find_join_code(
-    executor: impl sqlx::AnyExecutor<'_>,
-    code: &str,
-) -> Result<Option<JoinTarget>, StoreError> {
+pub async fn find_join_code(store: &Store, code: &str) -> Result<Option<JoinTarget>, StoreError> {
     Ok(sqlx::query_as("select tenant_id, class_id from join_codes where code = $1")
         .bind(code)
-        .fetch_optional(executor)
+        .fetch_optional(store.reader())
         .await?)
 }
 
@@ -51,7 +49,7 @@ pub async fn create_participant(
     .bind(&target.tenant_id)
     .execute(&mut **tx)
     .await?;
-    let coin = tenancy::tenant(&mut **tx, &target.tenant_id).await?.coin;
+    let coin = tenancy::tenant_with(&mut **tx, &target.tenant_id).await?.coin;
     ledger::open_account(tx, &target.tenant_id, AccountKind::Participant, &id, &coin).await?;
     Ok(id)
 }
@@ -83,29 +81,20 @@ pub async fn lock_for_decisions(tx: &mut Tx, tenant_id: &str, participant_ids: &
     }
     let sql = format!(
         "update participants set decisions = decisions + 1 where tenant_id = $1 and id in ({})",
-        crate::list(2, participant_ids.len())
+        sql::list(2, participant_ids.len())
     );
-    // Unprepared (see the crate docs on dynamic SQL).
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false).bind(tenant_id);
-    for id in participant_ids {
-        query = query.bind(*id);
-    }
-    query.execute(&mut **tx).await?;
+    sql::query(sql).bind(tenant_id).bind_all(participant_ids.iter().copied()).execute(&mut **tx).await?;
     Ok(())
 }
 
 /// The campaigns a participant is enrolled in, earliest enrolment first.
-pub async fn enrollments(
-    executor: impl sqlx::AnyExecutor<'_>,
-    tenant_id: &str,
-    participant_id: &str,
-) -> Result<Vec<String>, StoreError> {
+pub async fn enrollments(store: &Store, tenant_id: &str, participant_id: &str) -> Result<Vec<String>, StoreError> {
     Ok(sqlx::query_scalar(
         "select campaign_id from enrollments where tenant_id = $1 and participant_id = $2 order by enrolled_at, campaign_id",
     )
     .bind(tenant_id)
     .bind(participant_id)
-    .fetch_all(executor)
+    .fetch_all(store.reader())
     .await?)
 }
 
@@ -153,18 +142,14 @@ pub async fn create_refresh_token(
 }
 
 /// A refresh token by id.
-pub async fn refresh_token(
-    executor: impl sqlx::AnyExecutor<'_>,
-    tenant_id: &str,
-    id: &str,
-) -> Result<Option<RefreshToken>, StoreError> {
+pub async fn refresh_token(store: &Store, tenant_id: &str, id: &str) -> Result<Option<RefreshToken>, StoreError> {
     Ok(sqlx::query_as(
         "select id, family_id, participant_id, secret_hash, expires_at, revoked_at from refresh_tokens \
          where tenant_id = $1 and id = $2",
     )
     .bind(tenant_id)
     .bind(id)
-    .fetch_optional(executor)
+    .fetch_optional(store.reader())
     .await?)
 }
 
@@ -184,18 +169,14 @@ pub async fn revoke_refresh_token(tx: &mut Tx, tenant_id: &str, id: &str) -> Res
 
 /// Revokes every live token of a family (a used token came back: whoever
 /// holds the family's live token may hold a stolen copy); returns how many.
-pub async fn revoke_refresh_family(
-    executor: impl sqlx::AnyExecutor<'_>,
-    tenant_id: &str,
-    family_id: &str,
-) -> Result<u64, StoreError> {
+pub async fn revoke_refresh_family(store: &Store, tenant_id: &str, family_id: &str) -> Result<u64, StoreError> {
     Ok(sqlx::query(
         "update refresh_tokens set revoked_at = $1 where tenant_id = $2 and family_id = $3 and revoked_at is null",
     )
     .bind(now_ms())
     .bind(tenant_id)
     .bind(family_id)
-    .execute(executor)
+    .execute(store.writer())
     .await?
     .rows_affected())
 }

@@ -9,14 +9,14 @@
 //! request while the ledger stays balanced and the council's counts stay right.
 
 use crate::ledger::{self, AccountKind, Transfer};
-use crate::{StoreError, Tx, new_id, now_ms};
+use crate::{Store, StoreError, Tx, new_id, now_ms};
 
 /// Deletes the raw traces of a campaign's trips decided before
 /// `decided_before` (ms since epoch), at most `limit` of them, and returns
 /// how many. Driven from the traces still held (a few weeks' worth), so the
 /// cost does not grow with the rides ever made.
 pub async fn forget_traces(
-    executor: impl sqlx::AnyExecutor<'_>,
+    store: &Store,
     tenant_id: &str,
     campaign_id: &str,
     decided_before: i64,
@@ -31,7 +31,7 @@ pub async fn forget_traces(
     .bind(campaign_id)
     .bind(decided_before)
     .bind(limit)
-    .execute(executor)
+    .execute(store.writer())
     .await?
     .rows_affected())
 }
@@ -53,7 +53,7 @@ pub struct ParticipantRecord {
 
 /// A participant of a tenant, with the number of live sessions.
 pub async fn participant(
-    executor: impl sqlx::AnyExecutor<'_>,
+    store: &Store,
     tenant_id: &str,
     participant_id: &str,
     now: i64,
@@ -68,7 +68,7 @@ pub async fn participant(
     .bind(tenant_id)
     .bind(participant_id)
     .bind(now)
-    .fetch_optional(executor)
+    .fetch_optional(store.reader())
     .await?)
 }
 
@@ -107,7 +107,7 @@ pub async fn erase(
         return Ok(None);
     }
     let mut returned = Vec::new();
-    for balance in ledger::balances_of(&mut **tx, tenant_id, AccountKind::Participant, participant_id).await? {
+    for balance in ledger::balances_of_with(&mut **tx, tenant_id, AccountKind::Participant, participant_id).await? {
         if balance.amount <= 0 {
             continue;
         }

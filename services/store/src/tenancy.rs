@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::ledger::{self, AccountKind, Transfer};
-use crate::{StoreError, Tx, new_id, now_ms};
+use crate::{Store, StoreError, Tx, new_id, now_ms};
 
 /// A tenant: a council or other issuer of a coin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -32,12 +32,17 @@ pub async fn create_tenant(tx: &mut Tx, name: &str, coin: &str) -> Result<Tenant
 }
 
 /// Every tenant, oldest first.
-pub async fn tenants(executor: impl sqlx::AnyExecutor<'_>) -> Result<Vec<Tenant>, StoreError> {
-    Ok(sqlx::query_as("select id, name, coin from tenants order by id").fetch_all(executor).await?)
+pub async fn tenants(store: &Store) -> Result<Vec<Tenant>, StoreError> {
+    Ok(sqlx::query_as("select id, name, coin from tenants order by id").fetch_all(store.reader()).await?)
 }
 
 /// One tenant.
-pub async fn tenant(executor: impl sqlx::AnyExecutor<'_>, id: &str) -> Result<Tenant, StoreError> {
+pub async fn tenant(store: &Store, id: &str) -> Result<Tenant, StoreError> {
+    tenant_with(store.reader(), id).await
+}
+
+/// One tenant, read by `executor` (a transaction of the store's own writes).
+pub(crate) async fn tenant_with(executor: impl sqlx::AnyExecutor<'_>, id: &str) -> Result<Tenant, StoreError> {
     sqlx::query_as("select id, name, coin from tenants where id = $1")
         .bind(id)
         .fetch_optional(executor)
@@ -178,7 +183,7 @@ pub async fn apply_campaign(
         .await?;
     let change = budget_points - campaign.budget_funded;
     if change != 0 {
-        let coin = tenant(&mut **tx, tenant_id).await?.coin;
+        let coin = tenant_with(&mut **tx, tenant_id).await?.coin;
         let issuer = ledger::open_account(tx, tenant_id, AccountKind::Issuer, tenant_id, &coin).await?;
         let budget = ledger::open_account(tx, tenant_id, AccountKind::Campaign, &campaign.id, &coin).await?;
         let (debit_account, credit_account) = if change > 0 { (issuer, budget) } else { (budget, issuer) };
@@ -202,33 +207,29 @@ pub async fn apply_campaign(
 }
 
 /// One campaign.
-pub async fn campaign(executor: impl sqlx::AnyExecutor<'_>, tenant_id: &str, id: &str) -> Result<Campaign, StoreError> {
+pub async fn campaign(store: &Store, tenant_id: &str, id: &str) -> Result<Campaign, StoreError> {
     sqlx::query_as(select_campaigns!("where tenant_id = $1 and id = $2"))
         .bind(tenant_id)
         .bind(id)
-        .fetch_optional(executor)
+        .fetch_optional(store.reader())
         .await?
         .ok_or(StoreError::NotFound("campaign"))
 }
 
 /// When a campaign was last changed (its `updated_at`): a cheap check of a cached copy.
-pub async fn campaign_version(
-    executor: impl sqlx::AnyExecutor<'_>,
-    tenant_id: &str,
-    id: &str,
-) -> Result<i64, StoreError> {
+pub async fn campaign_version(store: &Store, tenant_id: &str, id: &str) -> Result<i64, StoreError> {
     sqlx::query_scalar("select updated_at from campaigns where tenant_id = $1 and id = $2")
         .bind(tenant_id)
         .bind(id)
-        .fetch_optional(executor)
+        .fetch_optional(store.reader())
         .await?
         .ok_or(StoreError::NotFound("campaign"))
 }
 
 /// Every campaign of a tenant, oldest first.
-pub async fn campaigns(executor: impl sqlx::AnyExecutor<'_>, tenant_id: &str) -> Result<Vec<Campaign>, StoreError> {
+pub async fn campaigns(store: &Store, tenant_id: &str) -> Result<Vec<Campaign>, StoreError> {
     Ok(sqlx::query_as(select_campaigns!("where tenant_id = $1 order by id"))
         .bind(tenant_id)
-        .fetch_all(executor)
+        .fetch_all(store.reader())
         .await?)
 }

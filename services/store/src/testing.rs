@@ -37,10 +37,10 @@ impl TestDatabase {
         let name = format!("smartville_test_{}", uuid::Uuid::now_v7().simple());
         let admin = Store::connect(&admin_url).await.expect("the test PostgreSQL server must be running");
         sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
-            .execute(admin.pool())
+            .execute(admin.reader())
             .await
             .expect("create test database");
-        admin.pool().close().await;
+        admin.reader().close().await;
         let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
         Self { url: format!("{base}/{name}"), cleanup: Cleanup::Postgres { admin_url, name } }
     }
@@ -67,6 +67,14 @@ impl TestDatabase {
     }
 }
 
+impl Store {
+    /// The pool of readers behind this store, for a test that sets up or
+    /// inspects rows with its own SQL.
+    pub fn pool_for_tests(&self) -> &sqlx::AnyPool {
+        self.reader()
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         match &self.cleanup {
@@ -83,7 +91,7 @@ impl Drop for TestDatabase {
                     runtime.block_on(async {
                         if let Ok(admin) = Store::connect(&admin_url).await {
                             let drop = format!("drop database if exists {name} with (force)");
-                            let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(admin.pool()).await;
+                            let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(admin.reader()).await;
                         }
                     });
                 })

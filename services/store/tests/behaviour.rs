@@ -81,7 +81,7 @@ impl Town {
     }
 
     async fn balance(&self, account: &str) -> i64 {
-        ledger::balance(self.store.pool(), &self.tenant, account).await.unwrap()
+        ledger::balance(&self.store, &self.tenant, account).await.unwrap()
     }
 }
 
@@ -89,7 +89,7 @@ async fn migrations_are_idempotent(db: TestDatabase) {
     let store = db.store().await;
     store.migrate().await.unwrap();
     store.ping().await.unwrap();
-    assert!(tenancy::tenants(store.pool()).await.unwrap().is_empty());
+    assert!(tenancy::tenants(&store).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -106,9 +106,8 @@ async fn a_transfer_is_posted_once_per_id(db: TestDatabase) {
     assert!(matches!(town.reward("reward:trip-1", &wallet, 31).await, Err(StoreError::Conflict(_))));
     assert_eq!(town.balance(&wallet).await, 30);
     assert_eq!(town.balance(&town.budget_account()).await, 970);
-    assert_eq!(ledger::balance_sum(town.store.pool(), &town.tenant).await.unwrap(), 0);
-    let entries =
-        ledger::entries_of(town.store.pool(), &town.tenant, AccountKind::Participant, "ann", 10).await.unwrap();
+    assert_eq!(ledger::balance_sum(&town.store, &town.tenant).await.unwrap(), 0);
+    let entries = ledger::entries_of(&town.store, &town.tenant, AccountKind::Participant, "ann", 10).await.unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!((entries[0].amount, entries[0].coin.as_str()), (30, "Geelcoins"));
 }
@@ -138,7 +137,7 @@ async fn wallets_and_budgets_never_go_negative(db: TestDatabase) {
     let mut tx = town.store.begin().await.unwrap();
     assert_eq!(ledger::post(&mut tx, &town.tenant, &Transfer { amount: 20, ..gift }).await.unwrap(), Posted::New);
     tx.commit().await.unwrap();
-    assert_eq!(ledger::balance_sum(town.store.pool(), &town.tenant).await.unwrap(), 0);
+    assert_eq!(ledger::balance_sum(&town.store, &town.tenant).await.unwrap(), 0);
 }
 
 async fn concurrent_payouts_never_exceed_the_budget(db: TestDatabase) {
@@ -192,7 +191,7 @@ async fn opposite_transfers_do_not_deadlock(db: TestDatabase) {
         task.await.unwrap();
     }
     assert_eq!(town.balance(&ann).await + town.balance(&bob).await, 200);
-    assert_eq!(ledger::balance_sum(town.store.pool(), &town.tenant).await.unwrap(), 0);
+    assert_eq!(ledger::balance_sum(&town.store, &town.tenant).await.unwrap(), 0);
 }
 
 async fn campaign_budgets_follow_the_campaign_file(db: TestDatabase) {
@@ -222,8 +221,8 @@ async fn campaign_budgets_follow_the_campaign_file(db: TestDatabase) {
     assert!(matches!(apply(50).await, Err(StoreError::InsufficientFunds { .. })));
     assert_eq!(apply(60).await.unwrap().budget_funded, 60);
     assert_eq!(town.balance(&town.budget_account()).await, 0);
-    assert_eq!(tenancy::campaigns(town.store.pool(), &town.tenant).await.unwrap().len(), 1);
-    assert_eq!(ledger::balance_sum(town.store.pool(), &town.tenant).await.unwrap(), 0);
+    assert_eq!(tenancy::campaigns(&town.store, &town.tenant).await.unwrap().len(), 1);
+    assert_eq!(ledger::balance_sum(&town.store, &town.tenant).await.unwrap(), 0);
 }
 
 fn new_trip(town: &Town, participant: &str, key: &str, body: &str) -> NewTrip {
@@ -259,13 +258,13 @@ async fn trips_are_stored_once_per_idempotency_key(db: TestDatabase) {
     // Another participant may use the same key.
     assert!(matches!(insert(&town, &new_trip(&town, "bob", "k1", "body-a")).await, Inserted::New(_)));
     let ids = [stored.id.clone(), "unknown".to_owned()];
-    let read = trips::with_traces(town.store.pool(), &town.tenant, &ids).await.unwrap();
+    let read = trips::with_traces(&town.store, &town.tenant, &ids).await.unwrap();
     assert_eq!(read.len(), 1, "unknown ids are left out");
     assert_eq!(
         (&read[0].trip, read[0].format.as_str(), read[0].trace.as_slice()),
         (&stored, "json", b"body-a".as_slice())
     );
-    assert!(trips::with_traces(town.store.pool(), "another-tenant", &ids).await.unwrap().is_empty());
+    assert!(trips::with_traces(&town.store, "another-tenant", &ids).await.unwrap().is_empty());
 }
 
 async fn a_batch_of_submissions_gets_one_answer_each(db: TestDatabase) {
@@ -287,7 +286,7 @@ async fn a_batch_of_submissions_gets_one_answer_each(db: TestDatabase) {
     assert_eq!(again, &Inserted::Existing(earlier), "the trip stored before the batch");
     assert_eq!(twice, &Inserted::Existing(first.clone()), "the first of the batch with that key, with its body hash");
     let ids = [first.id.clone(), bobs.id.clone(), batch[3].id.clone()];
-    let read = trips::with_traces(town.store.pool(), &town.tenant, &ids).await.unwrap();
+    let read = trips::with_traces(&town.store, &town.tenant, &ids).await.unwrap();
     let traces: Vec<&[u8]> = read.iter().map(|t| t.trace.as_slice()).collect();
     assert_eq!(traces, [b"body-1".as_slice(), b"body-2".as_slice()], "each new trip with its own trace, in id order");
     let mut tx = town.store.begin().await.unwrap();
@@ -326,7 +325,7 @@ async fn a_batch_of_transfers_moves_each_account_once(db: TestDatabase) {
     assert!(matches!(changed, Err(StoreError::Conflict(_))), "{changed:?}");
     drop(tx);
     assert_eq!((town.balance(&ann).await, town.balance(&bob).await), (40, 20));
-    assert_eq!(ledger::balance_sum(town.store.pool(), &town.tenant).await.unwrap(), 0);
+    assert_eq!(ledger::balance_sum(&town.store, &town.tenant).await.unwrap(), 0);
 }
 
 async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
@@ -357,7 +356,7 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
     assert_eq!(decided, both);
     let again = DecisionRecord { points: 99, ..decision.clone() };
     assert!(trips::record_decisions(&mut tx, &town.tenant, &[again]).await.unwrap().is_empty(), "decided once");
-    let inputs = trips::decision_inputs(&mut *tx, &town.tenant, &["ann", "bob"], 0, &[&town.budget_account(), "none"])
+    let inputs = trips::decision_inputs(&mut tx, &town.tenant, &["ann", "bob"], 0, &[&town.budget_account(), "none"])
         .await
         .unwrap();
     let ride = CountedRide {
@@ -373,7 +372,7 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
         budgets: [(town.budget_account(), 100)].into(),
     };
     assert_eq!(inputs, expected, "the rejected ride does not count; unknown accounts are left out");
-    let later = trips::decision_inputs(&mut *tx, &town.tenant, &["ann"], 901, &[]).await.unwrap();
+    let later = trips::decision_inputs(&mut tx, &town.tenant, &["ann"], 901, &[]).await.unwrap();
     assert!(later.recent_rides.is_empty(), "rides that ended before the window are left out");
     assert_eq!(later.points_in_campaign.len(), 1, "but count in the campaign total");
     let ids = [trip.id.clone(), other.id.clone()];
@@ -381,18 +380,21 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
     let claimed: Vec<_> = claims.iter().map(|c| (c.id.as_str(), c.participant_id.as_str(), c.points)).collect();
     assert_eq!(claimed, [(trip.id.as_str(), "ann", 24)], "only the accepted trip is paid");
     assert!(trips::claim_credits(&mut tx, &town.tenant, &ids, 3_001).await.unwrap().is_empty(), "claimed once");
-    let claimed = trips::get(&mut *tx, &town.tenant, &trip.id).await.unwrap().unwrap();
+    tx.commit().await.unwrap();
+    let claimed = trips::get(&town.store, &town.tenant, &trip.id).await.unwrap().unwrap();
     assert_eq!(claimed.paid_points, Some(24), "a claim pays the decided points");
+    let mut tx = town.store.begin().await.unwrap();
     trips::pay_less(&mut tx, &town.tenant, &trip.id, 20).await.unwrap();
     tx.commit().await.unwrap();
-    let stored = trips::get(town.store.pool(), &town.tenant, &trip.id).await.unwrap().unwrap();
+    let stored = trips::get(&town.store, &town.tenant, &trip.id).await.unwrap().unwrap();
     assert_eq!(
         (stored.status, stored.points, stored.paid_points, stored.credited_at),
         (TripStatus::Accepted, 24, Some(20), Some(3_000)),
         "the ledger's shortfall beside scoring's decision"
     );
     assert_eq!(stored.decision, claimed.decision, "the decision is scoring's, untouched");
-    let total = trips::decision_inputs(town.store.pool(), &town.tenant, &["ann"], 0, &[]).await.unwrap();
+    let total =
+        trips::decision_inputs(&mut town.store.begin().await.unwrap(), &town.tenant, &["ann"], 0, &[]).await.unwrap();
     assert_eq!(total.points_in_campaign.values().sum::<i64>(), 20, "campaign totals count what was paid");
     let found = EarlierFingerprint {
         trip_id: trip.id.clone(),
@@ -404,7 +406,7 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
     let by_participant = town.replay_search(&["ann"]);
     let both_ways = ReplaySearch { cells: &[42], ..by_participant };
     for search in [by_cell, by_participant, both_ways] {
-        let earlier = trips::earlier_fingerprints(town.store.pool(), &search).await.unwrap();
+        let earlier = trips::earlier_fingerprints(&mut town.store.begin().await.unwrap(), &search).await.unwrap();
         assert_eq!(
             earlier,
             std::slice::from_ref(&found),
@@ -412,16 +414,16 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
         );
     }
     // Another tenant sees nothing of it.
-    assert!(trips::get(town.store.pool(), "another-tenant", &trip.id).await.unwrap().is_none());
+    assert!(trips::get(&town.store, "another-tenant", &trip.id).await.unwrap().is_none());
 }
 
 async fn trips_page_newest_first(db: TestDatabase) {
     let town = town(&db, 100).await;
     let ids = trips_of(&town, "ann", 5).await;
     insert(&town, &new_trip(&town, "bob", "k0", "b")).await;
-    let page = trips::list(town.store.pool(), &town.tenant, "ann", None, 2).await.unwrap();
+    let page = trips::list(&town.store, &town.tenant, "ann", None, 2).await.unwrap();
     assert_eq!(page.iter().map(|t| &t.id).collect::<Vec<_>>(), [&ids[4], &ids[3]]);
-    let next = trips::list(town.store.pool(), &town.tenant, "ann", Some(&ids[3]), 10).await.unwrap();
+    let next = trips::list(&town.store, &town.tenant, "ann", Some(&ids[3]), 10).await.unwrap();
     assert_eq!(next.iter().map(|t| &t.id).collect::<Vec<_>>(), [&ids[2], &ids[1], &ids[0]]);
 }
 
@@ -459,7 +461,7 @@ async fn decide(town: &Town, trip: &str, status: TripStatus, cell: Option<i64>, 
 
 /// What a replay search finds, as `participant:fingerprint`.
 async fn found(town: &Town, search: ReplaySearch<'_>) -> Vec<String> {
-    let found = trips::earlier_fingerprints(town.store.pool(), &search).await.unwrap();
+    let found = trips::earlier_fingerprints(&mut town.store.begin().await.unwrap(), &search).await.unwrap();
     found.into_iter().map(|e| format!("{}:{}", e.participant_id, String::from_utf8(e.fingerprint).unwrap())).collect()
 }
 
@@ -505,16 +507,12 @@ async fn settled_trips_are_found_in_batches_within_their_tenant(db: TestDatabase
     tx.commit().await.unwrap();
     let mut wanted = ids.clone();
     wanted.push("unknown".to_owned());
-    let mut found: Vec<String> = trips::settled_among(town.store.pool(), &town.tenant, &wanted)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.id)
-        .collect();
+    let mut found: Vec<String> =
+        trips::settled_among(&town.store, &town.tenant, &wanted).await.unwrap().into_iter().map(|t| t.id).collect();
     found.sort();
     assert_eq!(found, [ids[2].clone(), ids[3].clone()]);
-    assert!(trips::settled_among(town.store.pool(), "another-tenant", &wanted).await.unwrap().is_empty());
-    assert!(trips::settled_among(town.store.pool(), &town.tenant, &[]).await.unwrap().is_empty());
+    assert!(trips::settled_among(&town.store, "another-tenant", &wanted).await.unwrap().is_empty());
+    assert!(trips::settled_among(&town.store, &town.tenant, &[]).await.unwrap().is_empty());
 }
 
 async fn trips_waiting_for_their_next_step_are_found(db: TestDatabase) {
@@ -529,12 +527,8 @@ async fn trips_waiting_for_their_next_step_are_found(db: TestDatabase) {
     let stuck = |cutoff| {
         let town = &town;
         async move {
-            let mut found: Vec<(String, TripStatus)> = trips::stuck(town.store.pool(), cutoff, 10)
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|t| (t.id, t.status))
-                .collect();
+            let mut found: Vec<(String, TripStatus)> =
+                trips::stuck(&town.store, cutoff, 10).await.unwrap().into_iter().map(|t| (t.id, t.status)).collect();
             found.sort();
             found
         }
@@ -550,15 +544,15 @@ async fn the_outbox_hands_out_events_in_order_until_published(db: TestDatabase) 
     let first = outbox::enqueue(&mut tx, &town.tenant, "trips.submitted", "{\"n\":1}").await.unwrap();
     outbox::enqueue(&mut tx, &town.tenant, "trips.submitted", "{\"n\":2}").await.unwrap();
     tx.commit().await.unwrap();
-    let waiting = outbox::waiting(town.store.pool(), 10).await.unwrap();
+    let waiting = outbox::waiting(&town.store, 10).await.unwrap();
     assert_eq!(waiting.iter().map(|e| e.payload.as_str()).collect::<Vec<_>>(), ["{\"n\":1}", "{\"n\":2}"]);
     assert_eq!(waiting[0].id, first);
-    outbox::remove(town.store.pool(), &waiting[..1]).await.unwrap();
-    assert_eq!(outbox::depth(town.store.pool()).await.unwrap(), 1);
-    let left = outbox::waiting(town.store.pool(), 10).await.unwrap();
+    outbox::remove(&town.store, &waiting[..1]).await.unwrap();
+    assert_eq!(outbox::depth(&town.store).await.unwrap(), 1);
+    let left = outbox::waiting(&town.store, 10).await.unwrap();
     assert_eq!(left, waiting[1..]);
-    outbox::remove(town.store.pool(), &left).await.unwrap();
-    assert_eq!(outbox::depth(town.store.pool()).await.unwrap(), 0);
+    outbox::remove(&town.store, &left).await.unwrap();
+    assert_eq!(outbox::depth(&town.store).await.unwrap(), 0);
 }
 
 async fn joining_enrols_in_the_tenants_campaigns(db: TestDatabase) {
@@ -573,30 +567,27 @@ async fn joining_enrols_in_the_tenants_campaigns(db: TestDatabase) {
         Err(StoreError::Conflict(_))
     ));
     drop(tx);
-    let target = participants::find_join_code(town.store.pool(), "BIKE-5A").await.unwrap().unwrap();
-    assert!(participants::find_join_code(town.store.pool(), "bike-5a").await.unwrap().is_none());
+    let target = participants::find_join_code(&town.store, "BIKE-5A").await.unwrap().unwrap();
+    assert!(participants::find_join_code(&town.store, "bike-5a").await.unwrap().is_none());
     let mut tx = town.store.begin().await.unwrap();
     let ann = participants::create_participant(&mut tx, &target, Some("ann")).await.unwrap();
     let token = participants::create_refresh_token(&mut tx, &town.tenant, &ann, None, "hash", 9_999).await.unwrap();
     let rotated =
         participants::create_refresh_token(&mut tx, &town.tenant, &ann, Some(&token), "hash2", 9_999).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(
-        participants::enrollments(town.store.pool(), &town.tenant, &ann).await.unwrap(),
-        vec![town.campaign.clone()]
-    );
-    let wallets = ledger::balances_of(town.store.pool(), &town.tenant, AccountKind::Participant, &ann).await.unwrap();
+    assert_eq!(participants::enrollments(&town.store, &town.tenant, &ann).await.unwrap(), vec![town.campaign.clone()]);
+    let wallets = ledger::balances_of(&town.store, &town.tenant, AccountKind::Participant, &ann).await.unwrap();
     assert_eq!(wallets, [ledger::Balance { coin: town.coin.clone(), amount: 0 }], "an empty wallet from the start");
-    let stored = participants::refresh_token(town.store.pool(), &town.tenant, &token).await.unwrap().unwrap();
+    let stored = participants::refresh_token(&town.store, &town.tenant, &token).await.unwrap().unwrap();
     assert_eq!((stored.participant_id.as_str(), stored.revoked_at), (ann.as_str(), None));
     assert_eq!(stored.family_id, token, "a join starts a family named after its first token");
     let mut tx = town.store.begin().await.unwrap();
     assert!(participants::revoke_refresh_token(&mut tx, &town.tenant, &token).await.unwrap());
     assert!(!participants::revoke_refresh_token(&mut tx, &town.tenant, &token).await.unwrap());
     tx.commit().await.unwrap();
-    let family = participants::revoke_refresh_family(town.store.writer(), &town.tenant, &token).await.unwrap();
+    let family = participants::revoke_refresh_family(&town.store, &town.tenant, &token).await.unwrap();
     assert_eq!(family, 1, "the live token rotated from it is revoked with its family");
-    let rotated = participants::refresh_token(town.store.pool(), &town.tenant, &rotated).await.unwrap().unwrap();
+    let rotated = participants::refresh_token(&town.store, &town.tenant, &rotated).await.unwrap().unwrap();
     assert!(rotated.revoked_at.is_some());
 }
 
@@ -616,7 +607,7 @@ async fn participants_who_joined_before_wallets_were_opened_at_join_get_one(db: 
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    let wallets = || ledger::balances_of(store.pool(), &tenant.id, AccountKind::Participant, "ann");
+    let wallets = || ledger::balances_of(&store, &tenant.id, AccountKind::Participant, "ann");
     assert!(wallets().await.unwrap().is_empty());
     store.migrate().await.unwrap();
     assert_eq!(wallets().await.unwrap(), [ledger::Balance { coin: "Geelcoins".into(), amount: 0 }]);
@@ -633,5 +624,5 @@ async fn participants_who_joined_before_wallets_were_opened_at_join_get_one(db: 
     let mut tx = store.begin().await.unwrap();
     assert_eq!(ledger::post(&mut tx, &tenant.id, &transfer).await.unwrap(), Posted::New);
     tx.commit().await.unwrap();
-    assert_eq!(ledger::balance(store.pool(), &tenant.id, &wallet).await.unwrap(), 5);
+    assert_eq!(ledger::balance(&store, &tenant.id, &wallet).await.unwrap(), 5);
 }

@@ -1,0 +1,52 @@
+//! What the ledger claims: accepted trips not credited yet, each once, and what it paid for them.
+
+use crate::sql::{self, BindAll};
+use crate::{StoreError, Tx, status_sql};
+
+/// What the ledger needs to credit a trip.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Claim {
+    /// The trip.
+    pub id: String,
+    /// Who gets the reward.
+    pub participant_id: String,
+    /// Whose budget pays it.
+    pub campaign_id: String,
+    /// Points decided.
+    pub points: i64,
+}
+
+/// Marks the accepted, uncredited trips of a tenant among `ids` as credited
+/// (at `at`) and returns what to pay for each, in id order, in one statement.
+/// Trips not accepted or credited already are left out. The caller posts the
+/// transfers in the same transaction.
+pub async fn claim_credits(tx: &mut Tx, tenant_id: &str, ids: &[String], at: i64) -> Result<Vec<Claim>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        concat!(
+            "update trips set credited_at = $1, paid_points = points \
+             where tenant_id = $2 and id in ({}) and credited_at is null and status = ",
+            status_sql!(accepted),
+            " returning id, participant_id, campaign_id, points"
+        ),
+        sql::list(3, ids.len())
+    );
+    let mut claims = sql::query_as::<Claim>(sql).bind(at).bind(tenant_id).bind_all(ids).fetch_all(&mut **tx).await?;
+    claims.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(claims)
+}
+
+/// Records that the ledger paid a claimed trip `paid` points, less than it
+/// earned, because the campaign budget ran short. The decision stays as
+/// scoring wrote it: the shortfall is the ledger's fact.
+pub async fn pay_less(tx: &mut Tx, tenant_id: &str, id: &str, paid: i64) -> Result<(), StoreError> {
+    sqlx::query("update trips set paid_points = $1 where tenant_id = $2 and id = $3")
+        .bind(paid)
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

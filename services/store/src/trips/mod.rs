@@ -1,0 +1,95 @@
+//! Trips: submissions (OSLO *Bewijslevering*) and their decisions, one module
+//! per step of a trip's life:
+//!
+//! - [`submit`]: a submission is inserted once per (participant, idempotency
+//!   key); a retry finds the stored row and the caller compares body hashes;
+//! - [`read`]: what the participant's app shows;
+//! - [`decide`]: what scoring reads (the trips with their traces, the rides
+//!   they are compared with) and writes, once: [`record_decisions`] only moves
+//!   a trip out of `pending`;
+//! - [`credit`]: what the ledger claims, once: [`claim_credits`] only takes
+//!   accepted trips not credited yet;
+//! - [`sweep`]: trips stuck before their next step, whose event is published again.
+//!
+//! So redelivered events change nothing. Every write of the busy path takes a
+//! batch of trips: one statement per step, whatever the batch's size.
+
+mod credit;
+mod decide;
+mod read;
+mod submit;
+mod sweep;
+
+pub use credit::{Claim, claim_credits, pay_less};
+pub use decide::{
+    CountedRide, DecisionInputs, DecisionRecord, EarlierFingerprint, ReplaySearch, StoredFingerprint, TripWithTrace,
+    decision_inputs, earlier_fingerprints, record_decisions, with_traces,
+};
+pub use read::{get, list, settled_among};
+pub use submit::{Inserted, NewTrip, insert, insert_all};
+pub use sweep::{StuckTrip, stuck};
+
+use crate::lifecycle::TripStatus;
+
+/// A stored trip without its trace.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Trip {
+    /// Owning tenant.
+    pub tenant_id: String,
+    /// Public id.
+    pub id: String,
+    /// Who rode.
+    pub participant_id: String,
+    /// The campaign it is judged under.
+    pub campaign_id: String,
+    /// SHA-256 of the request body.
+    pub body_hash: String,
+    /// Where it is in its lifecycle.
+    pub status: TripStatus,
+    /// Points decided by scoring.
+    pub points: i64,
+    /// Distance ridden, metres.
+    pub distance_m: Option<i64>,
+    /// Duration, seconds.
+    pub duration_s: Option<i64>,
+    /// The decision as JSON.
+    pub decision: Option<String>,
+    /// Received (ms since epoch).
+    pub submitted_at: i64,
+    /// First fix (ms since epoch).
+    pub started_at: i64,
+    /// Last fix (ms since epoch).
+    pub ended_at: i64,
+    /// Decided (ms since epoch).
+    pub decided_at: Option<i64>,
+    /// Credited in the ledger (ms since epoch).
+    pub credited_at: Option<i64>,
+    /// Points the ledger paid once credited: the decided points, or less
+    /// when the campaign budget ran short (the ledger's fact, see [`pay_less`]).
+    pub paid_points: Option<i64>,
+}
+
+/// Every column of a trip row (the trace lives in `trip_traces`), as a literal for `concat!`.
+macro_rules! trip_columns {
+    () => {
+        "tenant_id, id, participant_id, campaign_id, body_hash, status, points, distance_m, duration_s, \
+         decision, submitted_at, started_at, ended_at, decided_at, credited_at, paid_points"
+    };
+}
+
+/// `select` of every trip column followed by `$tail` (a literal), as a static string.
+macro_rules! select_trips {
+    ($tail:literal) => {
+        concat!("select ", $crate::trips::trip_columns!(), " from trips ", $tail)
+    };
+}
+
+pub(crate) use {select_trips, trip_columns};
+
+impl Trip {
+    /// Whether the engine is done with the trip: decided and, when it earns
+    /// points, credited (the rule is [`TripStatus::is_settled`]).
+    pub fn is_settled(&self) -> bool {
+        self.status.is_settled(self.credited_at.is_some())
+    }
+}
