@@ -7,7 +7,8 @@
 # once, and prints a table: failed attempts by status, p99 submit→settled during and after each
 # fault, and the time until uploads were answered as before.
 #
-#   load-tests/chaos.sh            the full run: 200 uploads/s, a fault every 30 s (about 4 minutes)
+#   load-tests/chaos.sh            the full run: 200 uploads/s, a fault every 30 s (about 16 minutes: 42,000
+#                                  students join first, every wallet is checked after)
 #   load-tests/chaos.sh --smoke    20 uploads/s, a fault every 10 s (about a minute and a half)
 #
 # RATE and EVERY (seconds between faults) change the full run. Needs the PostgreSQL server binaries

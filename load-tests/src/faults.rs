@@ -149,11 +149,11 @@ fn percentile_99(settled: &[Option<f64>]) -> Option<f64> {
     Some(times[rank.clamp(1, times.len()) - 1])
 }
 
-/// The p99 for the table, with the uploads that never settled named.
+/// The p99 for the table, with the uploads that never settled counted.
 fn shown(settled: &[Option<f64>]) -> String {
-    let lost = settled.iter().filter(|ms| ms.is_none()).count();
+    let unsettled = settled.iter().filter(|ms| ms.is_none()).count();
     let p99 = percentile_99(settled).map_or("-".to_owned(), |ms| format!("{ms:.0} ms"));
-    if lost == 0 { p99 } else { format!("{p99}, {lost} LOST") }
+    if unsettled == 0 { p99 } else { format!("{p99}, {unsettled} NEVER SETTLED") }
 }
 
 #[cfg(test)]
@@ -189,13 +189,13 @@ mod tests {
     }
 
     #[test]
-    fn a_fault_never_recovered_from_and_lost_uploads_are_shown() {
+    fn a_fault_never_recovered_from_and_unsettled_uploads_are_shown() {
         let mut timeline: Vec<TimelineEvent> = (0..50).map(|n| upload(n * 100, 100.0)).collect();
         timeline.extend((50..100).map(|n| TimelineEvent::Upload { started_ms: n * 100, settled_after_ms: None }));
         let table = table(&timeline, &read("stop PostgreSQL\t5000\t6000").expect("reads"));
         assert!(
             table.contains(
-                "| stop PostgreSQL | 1.0 s | none | 11 / 39 | -, 11 LOST | -, 39 LOST | not within the phase |"
+                "| stop PostgreSQL | 1.0 s | none | 11 / 39 | -, 11 NEVER SETTLED | -, 39 NEVER SETTLED | not within the phase |"
             ),
             "{table}"
         );

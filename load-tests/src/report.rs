@@ -113,7 +113,7 @@ impl Recorder {
     }
 
     /// Records an upload first sent at `started_at` that never settled.
-    pub fn lost(&self, started_at: SystemTime) {
+    pub fn never_settled(&self, started_at: SystemTime) {
         self.push(TimelineEvent::Upload { started_ms: epoch_ms(started_at), settled_after_ms: None });
     }
 
