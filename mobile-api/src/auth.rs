@@ -77,7 +77,7 @@ pub async fn join(
     limiter.penalty(&address).await?;
     limiter.check(Limit::JoinsPerAddress, &address).await?;
     let store = &state.engine.store;
-    let Some(target) = participants::find_join_code(&store, code).await? else {
+    let Some(target) = participants::find_join_code(store, code).await? else {
         limiter.wrong_code(&address).await?;
         return Err(Problem::new(StatusCode::NOT_FOUND, "UNKNOWN_JOIN_CODE", "no class has this join code"));
     };
@@ -104,7 +104,7 @@ pub async fn refresh(
     let (tenant_id, token_id, secret) = refresh::parse(token).ok_or_else(invalid)?;
     let token_id = input::public_id(token_id).ok_or_else(invalid)?;
     let store = &state.engine.store;
-    let stored = participants::refresh_token(&store, tenant_id, token_id).await?.ok_or_else(invalid)?;
+    let stored = participants::refresh_token(store, tenant_id, token_id).await?.ok_or_else(invalid)?;
     if !refresh::matches(secret, &stored.secret_hash) || stored.expires_at < smartville_store::now_ms() {
         return Err(invalid());
     }
@@ -114,7 +114,7 @@ pub async fn refresh(
         drop(tx);
         // Only the holder of the secret can present it, and it was used before: two parties hold
         // it, one of them a thief. Which one is unknown, so the whole session ends.
-        let revoked = participants::revoke_refresh_family(&store, tenant_id, &stored.family_id).await?;
+        let revoked = participants::revoke_refresh_family(store, tenant_id, &stored.family_id).await?;
         tracing::warn!(
             security_event = "refresh_token_reuse",
             participant = %stored.participant_id,

@@ -41,11 +41,11 @@ pub async fn run(engine: Engine, shutdown: Shutdown) -> Result<(), EngineError> 
 pub async fn forget_old_traces(engine: &Engine, now: i64) -> Result<u64, EngineError> {
     let store = &engine.store;
     let mut forgotten = 0;
-    for tenant in tenancy::tenants(&store).await? {
-        for campaign in tenancy::campaigns(&store, &tenant.id).await? {
+    for tenant in tenancy::tenants(store).await? {
+        for campaign in tenancy::campaigns(store, &tenant.id).await? {
             let window = i64::from(CampaignSpec::from_json(campaign.spec.as_bytes())?.trace_retention_days) * DAY_MS;
             loop {
-                let deleted = privacy::forget_traces(&store, &tenant.id, &campaign.id, now - window, BATCH).await?;
+                let deleted = privacy::forget_traces(store, &tenant.id, &campaign.id, now - window, BATCH).await?;
                 forgotten += deleted;
                 if deleted < BATCH as u64 {
                     break;

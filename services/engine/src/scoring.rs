@@ -60,7 +60,7 @@ pub async fn decide(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
     let store = &engine.store;
     let mut judged = Vec::with_capacity(event.trip_ids.len());
     let mut failure = None;
-    for stored in trips::with_traces(&store, &event.tenant_id, &event.trip_ids).await? {
+    for stored in trips::with_traces(store, &event.tenant_id, &event.trip_ids).await? {
         if !stored.trip.status.awaits_decision() {
             continue;
         }

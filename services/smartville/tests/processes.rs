@@ -245,14 +245,14 @@ async fn assert_all_credited_once(client: &Client, api: &str, trips: &[(String, 
         assert_eq!(wallet["balances"][0]["amount"], trip["points"], "credited exactly once");
         assert_eq!(wallet["transfers"].as_array().unwrap().len(), 1);
     }
-    let tenant = smartville_store::tenancy::tenants(&store).await.unwrap().remove(0);
-    assert_eq!(ledger::balance_sum(&store, &tenant.id).await.unwrap(), 0);
+    let tenant = smartville_store::tenancy::tenants(store).await.unwrap().remove(0);
+    assert_eq!(ledger::balance_sum(store, &tenant.id).await.unwrap(), 0);
 }
 
 /// Trips not yet decided, or accepted and not yet credited.
 async fn pending_trips(store: &Store) -> usize {
     let cutoff = smartville_store::now_ms() + 1;
-    smartville_store::trips::stuck(&store, cutoff, 1_000).await.unwrap().len()
+    smartville_store::trips::stuck(store, cutoff, 1_000).await.unwrap().len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

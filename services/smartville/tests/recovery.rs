@@ -158,7 +158,7 @@ impl OwnRedis {
     }
 
     async fn spawn(port: u16) -> std::process::Child {
-        let server = std::process::Command::new("redis-server")
+        let mut server = std::process::Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .stdout(std::process::Stdio::null())
             .spawn()
@@ -172,6 +172,8 @@ impl OwnRedis {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let _ = server.kill();
+        let _ = server.wait();
         panic!("redis-server did not start on port {port}");
     }
 
