@@ -183,7 +183,7 @@ mod tests {
         assert!(table.contains("| none (before the first fault) | - | none | 100 | 100 ms | - |"), "{table}");
         // Back to normal from the second starting at 13 s (12 s still holds the upload started at 12.0 s).
         assert!(
-            table.contains("| SIGKILL scoring | 2.0 s | 503 ×2, no answer ×1 | 21 / 79 | 5000 ms / 100 ms | 3 s |"),
+            table.contains("| SIGKILL scoring | 2.0 s | no answer ×1, 503 ×2 | 21 / 79 | 5000 ms / 100 ms | 3 s |"),
             "{table}"
         );
     }
@@ -195,7 +195,7 @@ mod tests {
         let table = table(&timeline, &read("stop PostgreSQL\t5000\t6000").expect("reads"));
         assert!(
             table.contains(
-                "| stop PostgreSQL | 1.0 s | none | 11 / 39 | -, 11 NEVER SETTLED | -, 39 NEVER SETTLED | not within the phase |"
+                "| stop PostgreSQL | 1.0 s | none | 11 / 39 | -, 11 NEVER SETTLED / -, 39 NEVER SETTLED | not within the phase |"
             ),
             "{table}"
         );
