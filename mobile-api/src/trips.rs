@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use smartville_engine::ingest::{Submitted, TraceFormat, Upload};
-use smartville_scoring::{Decision, Effect, ReasonCode};
+use smartville_scoring::{Effect, ReasonCode};
 use smartville_store::lifecycle::TripStatus;
 use smartville_store::trips::{self, Trip};
 use utoipa::{IntoParams, ToSchema};
@@ -91,15 +91,10 @@ impl TripView {
     pub(crate) fn from_trip(trip: &Trip) -> Self {
         let mut reasons: Vec<ReasonView> = trip
             .decision
-            .as_deref()
-            .and_then(|json| serde_json::from_str::<Decision>(json).ok())
-            .map(|d| {
-                d.reasons
-                    .into_iter()
-                    .map(|r| ReasonView { code: r.code, effect: r.effect, message: r.message })
-                    .collect()
-            })
-            .unwrap_or_default();
+            .iter()
+            .flat_map(|decision| &decision.reasons)
+            .map(|r| ReasonView { code: r.code, effect: r.effect, message: r.message.clone() })
+            .collect();
         let points = match trip.paid_points {
             Some(paid) if paid < trip.points => {
                 reasons.push(ReasonView {
@@ -317,7 +312,7 @@ mod tests {
             points,
             distance_m: Some(2_000),
             duration_s: Some(600),
-            decision: Some(r#"{"status":"accepted","points":24,"distance_m":2000,"duration_s":600,"moving_time_s":590,"average_speed_kmh":16.0,"fixes_received":600,"fixes_dropped":0,"reasons":[]}"#.into()),
+            decision: Some(serde_json::from_str(r#"{"status":"accepted","points":24,"distance_m":2000,"duration_s":600,"moving_time_s":590,"average_speed_kmh":16.0,"fixes_received":600,"fixes_dropped":0,"reasons":[]}"#).unwrap()),
             submitted_at: 0,
             started_at: 0,
             ended_at: 0,

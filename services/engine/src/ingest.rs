@@ -66,7 +66,7 @@ pub struct Upload<'a> {
 }
 
 /// What ingest did with an upload.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Submitted {
     /// A new trip, stored and announced.
     New(Trip),

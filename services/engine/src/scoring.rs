@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use smartville_scoring::history::RECENT_RIDES_WINDOW_MS;
 use smartville_scoring::{
-    CompiledCampaign, Decision, Fingerprint, History, PriorRide, PriorTrace, RawTrace, Ride, Status, Trace,
+    CompiledCampaign, Decision, Fingerprint, History, PriorRide, PriorTrace, RawTrace, Ride, Trace,
 };
 use smartville_store::ledger::{self, AccountKind};
 use smartville_store::lifecycle::TripStatus;
@@ -122,18 +122,14 @@ async fn decide_all(engine: &Engine, tenant_id: &str, judged: &[Judged]) -> Resu
     for (((judged, ride), budget), cells) in judged.iter().zip(&rides).zip(&budget_of).zip(&cells_of) {
         let decision = ride.decide(&known.history(&judged.trip, cells, budget));
         known.add(&judged.trip, ride.fingerprint(), &decision, budget);
-        decisions.push((serde_json::to_string(&decision)?, ride.fingerprint().to_bytes(), decision));
+        decisions.push((ride.fingerprint().to_bytes(), decision));
     }
     let decided_at = now_ms();
     let mut records = Vec::with_capacity(judged.len());
-    for ((judged, ride), (json, fingerprint, decision)) in judged.iter().zip(&rides).zip(&decisions) {
+    for ((judged, ride), (fingerprint, decision)) in judged.iter().zip(&rides).zip(&decisions) {
         records.push(DecisionRecord {
             trip_id: judged.trip.id.as_str(),
-            status: stored_status(decision.status),
-            points: i64::try_from(decision.points).unwrap_or(i64::MAX),
-            distance_m: i64::try_from(decision.distance_m).unwrap_or(i64::MAX),
-            duration_s: i64::try_from(decision.duration_s).unwrap_or(i64::MAX),
-            decision_json: json.as_str(),
+            decision,
             fingerprint: ride
                 .fingerprint()
                 .area_cell
@@ -149,26 +145,18 @@ async fn decide_all(engine: &Engine, tenant_id: &str, judged: &[Judged]) -> Resu
     outbox::enqueue(&mut tx, tenant_id, &engine.topics.decided, &serde_json::to_string(&event)?).await?;
     tx.commit().await.map_err(StoreError::from)?;
     engine.outbox_written.notify_one();
-    for (record, (_, _, decision)) in records.iter().zip(&decisions) {
+    for record in &records {
         if decided.binary_search_by(|id| id.as_str().cmp(record.trip_id)).is_err() {
             continue;
         }
-        metrics::counter!("smartville_decisions_total", "status" => record.status.as_str()).increment(1);
+        let (decision, status) = (record.decision, TripStatus::from(record.decision.status));
+        metrics::counter!("smartville_decisions_total", "status" => status.as_str()).increment(1);
         for reason in &decision.reasons {
             metrics::counter!("smartville_decision_reasons_total", "code" => reason.code.as_str()).increment(1);
         }
-        tracing::info!(trip = %record.trip_id, status = %record.status, points = decision.points, "trip decided");
+        tracing::info!(trip = %record.trip_id, %status, points = decision.points, "trip decided");
     }
     Ok(())
-}
-
-/// The lifecycle state a decision moves its trip to.
-fn stored_status(status: Status) -> TripStatus {
-    match status {
-        Status::Accepted => TripStatus::Accepted,
-        Status::Rejected => TripStatus::Rejected,
-        Status::Review => TripStatus::Review,
-    }
 }
 
 /// An earlier ride's fingerprint, decoded once for the whole batch.
@@ -245,7 +233,7 @@ impl Known {
     /// Adds the decision about `trip` to what later rides of the batch are judged against.
     fn add(&mut self, trip: &Trip, fingerprint: &Fingerprint, decision: &Decision, budget: &str) {
         let points = i64::try_from(decision.points).unwrap_or(i64::MAX);
-        let status = stored_status(decision.status);
+        let status = TripStatus::from(decision.status);
         if status.counts_for_caps() {
             self.rides.push(CountedRide {
                 participant_id: trip.participant_id.clone(),

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use smartville_bus::{Bus, BusConfig};
 use smartville_engine::ingest::{Ingest, Submitted, TraceFormat, Upload};
 use smartville_engine::{Engine, TripEvent, demo, ledger, scoring};
-use smartville_scoring::{Decision, ReasonCode};
+use smartville_scoring::ReasonCode;
 use smartville_simulator::{Profile, Simulator};
 use smartville_store::lifecycle::TripStatus;
 use smartville_store::participants;
@@ -95,7 +95,7 @@ async fn uploads_arriving_together_travel_as_batches(db: TestDatabase) {
     statuses.sort_unstable();
     assert_eq!(statuses, [TripStatus::Accepted, TripStatus::Rejected]);
     let copy = own.iter().find(|t| t.status == TripStatus::Rejected).unwrap();
-    let decision: Decision = serde_json::from_str(copy.decision.as_deref().unwrap()).unwrap();
+    let decision = copy.decision.as_ref().unwrap();
     assert!(decision.reasons.iter().any(|r| r.code == ReasonCode::Duplicate), "{decision:?}");
     // Everyone else's ride is accepted and credited.
     for student in &students[1..] {

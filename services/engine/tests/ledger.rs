@@ -6,7 +6,6 @@ use smartville_bus::{Bus, BusConfig};
 use smartville_engine::{Engine, TripEvent, demo, ledger};
 use smartville_scoring::{Decision, Status};
 use smartville_store::ledger::{self as accounts, AccountKind};
-use smartville_store::lifecycle::TripStatus;
 use smartville_store::testing::TestDatabase;
 use smartville_store::trips::{self, DecisionRecord, Inserted, NewTrip};
 use smartville_store::{new_id, tenancy, test_on_both_backends};
@@ -43,19 +42,9 @@ async fn accepted_trip(engine: &Engine, tenant_id: &str, campaign_id: &str, part
         fixes_dropped: 0,
         reasons: Vec::new(),
     };
-    let decision_json = serde_json::to_string(&decision).unwrap();
     let mut tx = engine.store.begin().await.unwrap();
     let Inserted::New(stored) = trips::insert(&mut tx, &trip).await.unwrap() else { panic!("a new trip") };
-    let record = DecisionRecord {
-        trip_id: &stored.id,
-        status: TripStatus::Accepted,
-        points: points as i64,
-        distance_m: 2_700,
-        duration_s: 600,
-        decision_json: &decision_json,
-        fingerprint: None,
-        decided_at: 2_000,
-    };
+    let record = DecisionRecord { trip_id: &stored.id, decision: &decision, fingerprint: None, decided_at: 2_000 };
     let decided = trips::record_decisions(&mut tx, tenant_id, &[record]).await.unwrap();
     assert_eq!(decided, std::slice::from_ref(&stored.id));
     tx.commit().await.unwrap();
@@ -84,7 +73,7 @@ async fn paid(engine: &Engine, tenant_id: &str, trip_ids: &[String]) -> Vec<(i64
     let mut paid = Vec::new();
     for trip_id in trip_ids {
         let trip = trips::get(&engine.store, tenant_id, trip_id).await.unwrap().unwrap();
-        let decision: Decision = serde_json::from_str(trip.decision.as_deref().unwrap()).unwrap();
+        let decision = trip.decision.clone().unwrap();
         assert_eq!((decision.points as i64, decision.reasons.len()), (trip.points, 0), "the decision is untouched");
         assert!(trip.credited_at.is_some());
         paid.push((trip.paid_points.unwrap(), trip.points));

@@ -4,7 +4,7 @@
 
 use smartville_bus::{Bus, BusConfig};
 use smartville_engine::{Engine, demo, retention};
-use smartville_store::lifecycle::TripStatus;
+use smartville_scoring::{Decision, Status};
 use smartville_store::testing::TestDatabase;
 use smartville_store::trips::{self, DecisionRecord, Inserted, NewTrip, StoredFingerprint};
 use smartville_store::{new_id, tenancy, test_on_both_backends};
@@ -30,13 +30,20 @@ async fn decided_trip(engine: &Engine, tenant_id: &str, campaign_id: &str, decid
     };
     let mut tx = engine.store.begin().await.unwrap();
     let Inserted::New(stored) = trips::insert(&mut tx, &trip).await.unwrap() else { panic!("a new trip") };
-    let record = DecisionRecord {
-        trip_id: &stored.id,
-        status: TripStatus::Accepted,
+    let decision = Decision {
+        status: Status::Accepted,
         points: 10,
         distance_m: 2_000,
         duration_s: 600,
-        decision_json: "{}",
+        moving_time_s: 590,
+        average_speed_kmh: 12.2,
+        fixes_received: 600,
+        fixes_dropped: 0,
+        reasons: Vec::new(),
+    };
+    let record = DecisionRecord {
+        trip_id: &stored.id,
+        decision: &decision,
         fingerprint: Some(StoredFingerprint { area_cell: 7, bytes: b"fingerprint" }),
         decided_at,
     };

@@ -86,6 +86,17 @@ impl TripStatus {
     }
 }
 
+/// The state a decision moves a trip to: scoring's verdict.
+impl From<smartville_scoring::Status> for TripStatus {
+    fn from(verdict: smartville_scoring::Status) -> Self {
+        match verdict {
+            smartville_scoring::Status::Accepted => Self::Accepted,
+            smartville_scoring::Status::Rejected => Self::Rejected,
+            smartville_scoring::Status::Review => Self::Review,
+        }
+    }
+}
+
 impl fmt::Display for TripStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -149,5 +160,18 @@ mod tests {
         assert!(!TripStatus::Accepted.is_settled(false));
         assert!(TripStatus::Accepted.is_settled(true));
         assert!(TripStatus::Rejected.is_settled(false) && TripStatus::Review.is_settled(false));
+    }
+
+    #[test]
+    fn each_verdict_moves_a_trip_to_the_state_of_its_name() {
+        use smartville_scoring::Status;
+        for (verdict, state) in [
+            (Status::Accepted, TripStatus::Accepted),
+            (Status::Rejected, TripStatus::Rejected),
+            (Status::Review, TripStatus::Review),
+        ] {
+            assert_eq!(TripStatus::from(verdict), state);
+            assert_eq!(serde_json::to_value(verdict).unwrap(), state.as_str());
+        }
     }
 }

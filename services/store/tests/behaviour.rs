@@ -1,6 +1,7 @@
 //! One behavioural suite, run on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used)]
 
+use smartville_scoring::{Decision, Status};
 use smartville_store::ledger::{self, AccountKind, Posted, Transfer};
 use smartville_store::lifecycle::TripStatus;
 use smartville_store::testing::TestDatabase;
@@ -332,29 +333,21 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
     let town = town(&db, 100).await;
     let Inserted::New(trip) = insert(&town, &new_trip(&town, "ann", "k1", "b")).await else { panic!() };
     let Inserted::New(other) = insert(&town, &new_trip(&town, "ann", "k2", "b")).await else { panic!() };
+    let (accepted, refused) = (verdict(Status::Accepted, 24), verdict(Status::Rejected, 0));
     let decision = DecisionRecord {
         trip_id: &trip.id,
-        status: TripStatus::Accepted,
-        points: 24,
-        distance_m: 2_800,
-        duration_s: 600,
-        decision_json: "{}",
+        decision: &accepted,
         fingerprint: Some(StoredFingerprint { area_cell: 42, bytes: b"fp" }),
         decided_at: 2_000,
     };
-    let rejected = DecisionRecord {
-        trip_id: &other.id,
-        status: TripStatus::Rejected,
-        points: 0,
-        fingerprint: None,
-        ..decision.clone()
-    };
+    let rejected = DecisionRecord { trip_id: &other.id, decision: &refused, fingerprint: None, ..decision.clone() };
     let mut tx = town.store.begin().await.unwrap();
     let decided = trips::record_decisions(&mut tx, &town.tenant, &[decision.clone(), rejected]).await.unwrap();
     let mut both = vec![trip.id.clone(), other.id.clone()];
     both.sort();
     assert_eq!(decided, both);
-    let again = DecisionRecord { points: 99, ..decision.clone() };
+    let more = verdict(Status::Accepted, 99);
+    let again = DecisionRecord { decision: &more, ..decision.clone() };
     assert!(trips::record_decisions(&mut tx, &town.tenant, &[again]).await.unwrap().is_empty(), "decided once");
     let inputs = trips::decision_inputs(&mut tx, &town.tenant, &["ann", "bob"], 0, &[&town.budget_account(), "none"])
         .await
@@ -393,6 +386,7 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
         "the ledger's shortfall beside scoring's decision"
     );
     assert_eq!(stored.decision, claimed.decision, "the decision is scoring's, untouched");
+    assert_eq!(stored.decision, Some(accepted), "and reads back as it was decided");
     let total =
         trips::decision_inputs(&mut town.store.begin().await.unwrap(), &town.tenant, &["ann"], 0, &[]).await.unwrap();
     assert_eq!(total.points_in_campaign.values().sum::<i64>(), 20, "campaign totals count what was paid");
@@ -442,15 +436,27 @@ async fn trips_of(town: &Town, participant: &str, count: usize) -> Vec<String> {
     ids
 }
 
-/// Decides a stored trip (at 2 000), indexing a fingerprint in `cell` when given.
-async fn decide(town: &Town, trip: &str, status: TripStatus, cell: Option<i64>, bytes: &[u8]) {
-    let record = DecisionRecord {
-        trip_id: trip,
+/// Scoring's decision with this verdict and points (the rest of a typical ride).
+fn verdict(status: Status, points: u64) -> Decision {
+    Decision {
         status,
-        points: if status.earns_points() { 10 } else { 0 },
+        points,
         distance_m: 2_000,
         duration_s: 500,
-        decision_json: "{}",
+        moving_time_s: 490,
+        average_speed_kmh: 14.7,
+        fixes_received: 500,
+        fixes_dropped: 0,
+        reasons: Vec::new(),
+    }
+}
+
+/// Decides a stored trip (at 2 000), indexing a fingerprint in `cell` when given.
+async fn decide(town: &Town, trip: &str, status: Status, cell: Option<i64>, bytes: &[u8]) {
+    let decision = verdict(status, if status == Status::Accepted { 10 } else { 0 });
+    let record = DecisionRecord {
+        trip_id: trip,
+        decision: &decision,
         fingerprint: cell.map(|area_cell| StoredFingerprint { area_cell, bytes }),
         decided_at: 2_000,
     };
@@ -470,7 +476,7 @@ async fn replay_candidates_are_the_latest_rides_of_the_nearby_cells(db: TestData
     let rides = [("ann", 7), ("bob", 7), ("bob", 8), ("cid", 7), ("bob", 9), ("cid", 8), ("ann", 8), ("ann", 9)];
     for (i, (participant, cell)) in rides.into_iter().enumerate() {
         let trip = stored_trip(&town, participant, &format!("k{i}")).await;
-        decide(&town, &trip, TripStatus::Accepted, Some(cell), format!("fp{i}").as_bytes()).await;
+        decide(&town, &trip, Status::Accepted, Some(cell), format!("fp{i}").as_bytes()).await;
     }
     let all = ReplaySearch { cells: &[7, 8], ..town.replay_search(&["ann"]) };
     assert_eq!(
@@ -497,9 +503,9 @@ async fn settled_trips_are_found_in_batches_within_their_tenant(db: TestDatabase
     let town = town(&db, 100).await;
     let ids = trips_of(&town, "ann", 4).await;
     // ids[0] stays pending; ids[1] is accepted and not credited yet; ids[2] is credited; ids[3] is rejected.
-    decide(&town, &ids[1], TripStatus::Accepted, None, b"").await;
-    decide(&town, &ids[2], TripStatus::Accepted, None, b"").await;
-    decide(&town, &ids[3], TripStatus::Rejected, None, b"").await;
+    decide(&town, &ids[1], Status::Accepted, None, b"").await;
+    decide(&town, &ids[2], Status::Accepted, None, b"").await;
+    decide(&town, &ids[3], Status::Rejected, None, b"").await;
     let mut tx = town.store.begin().await.unwrap();
     let asked = [ids[0].clone(), ids[2].clone(), ids[3].clone()];
     let claims = trips::claim_credits(&mut tx, &town.tenant, &asked, 3_000).await.unwrap();
@@ -519,8 +525,8 @@ async fn trips_waiting_for_their_next_step_are_found(db: TestDatabase) {
     let town = town(&db, 100).await;
     let ids = trips_of(&town, "ann", 3).await;
     // ids[0] stays pending (submitted at 1 000); ids[1] is accepted at 2 000 and not credited; ids[2] is settled.
-    decide(&town, &ids[1], TripStatus::Accepted, None, b"").await;
-    decide(&town, &ids[2], TripStatus::Accepted, None, b"").await;
+    decide(&town, &ids[1], Status::Accepted, None, b"").await;
+    decide(&town, &ids[2], Status::Accepted, None, b"").await;
     let mut tx = town.store.begin().await.unwrap();
     trips::claim_credits(&mut tx, &town.tenant, &ids[2..], 3_000).await.unwrap();
     tx.commit().await.unwrap();

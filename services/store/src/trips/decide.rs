@@ -4,13 +4,15 @@
 
 use std::collections::HashMap;
 
+use smartville_scoring::Decision;
+
 use super::{Trip, trip_columns};
 use crate::lifecycle::TripStatus;
 use crate::sql::{self, BindAll};
 use crate::{Store, StoreError, Tx, status_sql};
 
 /// A trip with its stored trace: what scoring reads, in one query.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct TripWithTrace {
     /// The trip.
     #[sqlx(flatten)]
@@ -43,16 +45,9 @@ pub async fn with_traces(store: &Store, tenant_id: &str, ids: &[String]) -> Resu
 pub struct DecisionRecord<'a> {
     /// The trip decided.
     pub trip_id: &'a str,
-    /// The decided state (never `pending`).
-    pub status: TripStatus,
-    /// Points decided.
-    pub points: i64,
-    /// Distance, metres.
-    pub distance_m: i64,
-    /// Duration, seconds.
-    pub duration_s: i64,
-    /// The full decision, JSON.
-    pub decision_json: &'a str,
+    /// Scoring's decision: the trip's new state, points, distance and
+    /// duration are read from it, and it is stored whole.
+    pub decision: &'a Decision,
     /// The trace's fingerprint, for comparing later rides with this one
     /// (`None` for a ride too short to fingerprint).
     pub fingerprint: Option<StoredFingerprint<'a>>,
@@ -91,16 +86,18 @@ pub async fn record_decisions(
         ),
         sql::rows(2, decisions.len(), 7)
     );
+    let number = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
     let mut query = sql::query_as::<(String, String)>(sql).bind(tenant_id);
-    for decision in decisions {
+    for record in decisions {
+        let decision = record.decision;
         query = query
-            .bind(decision.trip_id)
-            .bind(decision.status)
-            .bind(decision.points)
-            .bind(decision.distance_m)
-            .bind(decision.duration_s)
-            .bind(decision.decision_json)
-            .bind(decision.decided_at);
+            .bind(record.trip_id)
+            .bind(TripStatus::from(decision.status))
+            .bind(number(decision.points))
+            .bind(number(decision.distance_m))
+            .bind(number(decision.duration_s))
+            .bind(serde_json::to_string(decision)?)
+            .bind(record.decided_at);
     }
     let decided: HashMap<String, String> = query.fetch_all(&mut **tx).await?.into_iter().collect();
     let fingerprints: Vec<(&DecisionRecord<'_>, &String, StoredFingerprint<'_>)> =

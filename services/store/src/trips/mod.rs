@@ -29,10 +29,15 @@ pub use read::{get, list, settled_among};
 pub use submit::{Inserted, NewTrip, insert, insert_all};
 pub use sweep::{StuckTrip, stuck};
 
+use smartville_scoring::Decision;
+use sqlx::any::AnyValueRef;
+use sqlx::error::BoxDynError;
+use sqlx::{Any, Decode, Type};
+
 use crate::lifecycle::TripStatus;
 
 /// A stored trip without its trace.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Trip {
     /// Owning tenant.
     pub tenant_id: String,
@@ -52,8 +57,9 @@ pub struct Trip {
     pub distance_m: Option<i64>,
     /// Duration, seconds.
     pub duration_s: Option<i64>,
-    /// The decision as JSON.
-    pub decision: Option<String>,
+    /// Scoring's decision, once made (stored as JSON, written by [`record_decisions`] only).
+    #[sqlx(try_from = "DecisionJson")]
+    pub decision: Option<Decision>,
     /// Received (ms since epoch).
     pub submitted_at: i64,
     /// First fix (ms since epoch).
@@ -85,6 +91,33 @@ macro_rules! select_trips {
 }
 
 pub(crate) use {select_trips, trip_columns};
+
+/// The stored form of [`Trip::decision`]: JSON text, or `NULL` while pending.
+struct DecisionJson(Option<String>);
+
+impl Type<Any> for DecisionJson {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <String as Type<Any>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <String as Type<Any>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Any> for DecisionJson {
+    fn decode(value: AnyValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(Self(<Option<String> as Decode<'r, Any>>::decode(value)?))
+    }
+}
+
+impl TryFrom<DecisionJson> for Option<Decision> {
+    type Error = serde_json::Error;
+
+    fn try_from(stored: DecisionJson) -> Result<Self, Self::Error> {
+        stored.0.map(|json| serde_json::from_str(&json)).transpose()
+    }
+}
 
 impl Trip {
     /// Whether the engine is done with the trip: decided and, when it earns

@@ -34,7 +34,7 @@ pub struct NewTrip {
 }
 
 /// The result of inserting a submission.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Inserted {
     /// A new trip.
     New(Trip),
