@@ -171,7 +171,7 @@ mod tests {
             (Status::Review, TripStatus::Review),
         ] {
             assert_eq!(TripStatus::from(verdict), state);
-            assert_eq!(serde_json::to_value(verdict).unwrap(), state.as_str());
+            assert_eq!(serde_json::to_value(verdict).expect("a verdict is JSON"), state.as_str());
         }
     }
 }
