@@ -215,6 +215,18 @@ async fn send_patiently(
     }
 }
 
+/// The JSON body of the answer [`send_patiently`] gets; errors are named `<what>_transport`
+/// (no answer in the end) or `<what>_body` (not JSON).
+async fn json_patiently(
+    recorder: &Recorder,
+    request: Request,
+    build: impl Fn() -> RequestBuilder,
+    what: &str,
+) -> Result<Value> {
+    let response = send_patiently(recorder, request, build).await.with_context(|| format!("{what}_transport"))?;
+    response.json().await.with_context(|| format!("{what}_body"))
+}
+
 /// Whether an answer says "not now" rather than "no": worth the same request again later.
 fn is_unavailable(status: StatusCode) -> bool {
     matches!(status, StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT)
@@ -241,7 +253,7 @@ async fn upload(
     let cheat = fraction(n, 1) < plan.cheat_share;
     let body = rides.body(n, cheat)?;
     let key = format!("load-{n}");
-    let started = (Instant::now(), SystemTime::now());
+    let (started, started_at) = (Instant::now(), SystemTime::now());
     let upload = || {
         client
             .post(format!("{}/v1/trips?wait=10", plan.base))
@@ -261,15 +273,10 @@ async fn upload(
     if !is_settled(&trip) {
         trip = poll_until_settled(client, plan, recorder, &student.token, &trip_id).await?;
     }
-    recorder.settled(started.1, started.0.elapsed());
+    recorder.settled(started_at, started.elapsed());
     recorder.count(format!("decision_{}", trip["status"].as_str().unwrap_or("unknown")));
     if fraction(n, 2) < plan.retry_share {
-        let again: Value = send_patiently(recorder, Request::Upload, upload)
-            .await
-            .context("retry_transport")?
-            .json()
-            .await
-            .context("retry_body")?;
+        let again = json_patiently(recorder, Request::Upload, upload, "retry").await?;
         recorder.count(if again["trip_id"] == trip["trip_id"] { "retry_same_trip" } else { "error_retry_new_trip" });
     }
     if fraction(n, 3) < plan.wallet_share {
@@ -296,12 +303,7 @@ async fn poll_until_settled(
     for _ in 0..60 {
         tokio::time::sleep(Duration::from_secs(1)).await;
         let started = Instant::now();
-        let trip: Value = send_patiently(recorder, Request::GetTrip, get)
-            .await
-            .context("get_trip_transport")?
-            .json()
-            .await
-            .context("get_trip_body")?;
+        let trip = json_patiently(recorder, Request::GetTrip, get, "get_trip").await?;
         recorder.time(Metric::GetTrip, started.elapsed());
         if is_settled(&trip) {
             return Ok(trip);
