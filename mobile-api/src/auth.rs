@@ -13,7 +13,8 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
-use smartville_auth::{Claims, Role, refresh};
+use smartville_auth::{Role, refresh};
+use smartville_store::ids::{ParticipantId, TenantId};
 use smartville_store::{StoreError, participants};
 use utoipa::ToSchema;
 
@@ -52,7 +53,8 @@ pub struct RefreshRequest {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Session {
     /// The participant's id (pseudonymous).
-    pub participant_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub participant_id: ParticipantId,
     /// Bearer token for every other call.
     pub access_token: String,
     /// Use once with `/v1/auth/refresh` for new tokens.
@@ -102,19 +104,20 @@ pub async fn refresh(
     let token =
         input::plain_text(&request.refresh_token, 256, "UNAUTHORIZED", "refresh_token").map_err(|_| invalid())?;
     let (tenant_id, token_id, secret) = refresh::parse(token).ok_or_else(invalid)?;
-    let token_id = input::public_id(token_id).ok_or_else(invalid)?;
+    let tenant_id: TenantId = input::public_id(tenant_id).ok_or_else(invalid)?;
+    let token_id: &str = input::public_id(token_id).ok_or_else(invalid)?;
     let store = &state.engine.store;
-    let stored = participants::refresh_token(store, tenant_id, token_id).await?.ok_or_else(invalid)?;
+    let stored = participants::refresh_token(store, &tenant_id, token_id).await?.ok_or_else(invalid)?;
     if !refresh::matches(secret, &stored.secret_hash) || stored.expires_at < smartville_store::now_ms() {
         return Err(invalid());
     }
     state.limiter.check(Limit::RefreshesPerSession, &stored.family_id).await?;
     let mut tx = store.begin().await?;
-    if stored.revoked_at.is_some() || !participants::revoke_refresh_token(&mut tx, tenant_id, token_id).await? {
+    if stored.revoked_at.is_some() || !participants::revoke_refresh_token(&mut tx, &tenant_id, token_id).await? {
         drop(tx);
         // Only the holder of the secret can present it, and it was used before: two parties hold
         // it, one of them a thief. Which one is unknown, so the whole session ends.
-        let revoked = participants::revoke_refresh_family(store, tenant_id, &stored.family_id).await?;
+        let revoked = participants::revoke_refresh_family(store, &tenant_id, &stored.family_id).await?;
         tracing::warn!(
             security_event = "refresh_token_reuse",
             participant = %stored.participant_id,
@@ -124,7 +127,7 @@ pub async fn refresh(
         );
         return Err(invalid());
     }
-    let session = new_session(&state, &mut tx, tenant_id, stored.participant_id, Some(&stored.family_id)).await?;
+    let session = new_session(&state, &mut tx, &tenant_id, stored.participant_id, Some(&stored.family_id)).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(Json(session))
 }
@@ -132,8 +135,8 @@ pub async fn refresh(
 async fn new_session(
     state: &ApiState,
     tx: &mut smartville_store::Tx,
-    tenant_id: &str,
-    participant_id: String,
+    tenant_id: &TenantId,
+    participant_id: ParticipantId,
     family_id: Option<&str>,
 ) -> Result<Session, Problem> {
     let settings = &state.settings;
@@ -153,11 +156,11 @@ async fn new_session(
     let now_s = u64::try_from(now_ms / 1000).unwrap_or(0);
     let access_token = state
         .signer
-        .issue(&participant_id, tenant_id, Role::Student, now_s, expires_in)
+        .issue(participant_id.as_str(), tenant_id.as_str(), Role::Student, now_s, expires_in)
         .map_err(|e| Problem::internal(&e))?;
     Ok(Session {
         access_token,
-        refresh_token: refresh::compose(tenant_id, &token_id, &minted.secret),
+        refresh_token: refresh::compose(tenant_id.as_str(), &token_id, &minted.secret),
         expires_in,
         participant_id,
     })
@@ -165,17 +168,20 @@ async fn new_session(
 
 /// A signed-in participant, from the `Authorization: Bearer` header.
 #[derive(Debug, Clone)]
-pub struct Participant(pub Claims);
+pub struct Participant {
+    tenant_id: TenantId,
+    id: ParticipantId,
+}
 
 impl Participant {
     /// The tenant, from the token.
-    pub fn tenant_id(&self) -> &str {
-        &self.0.tid
+    pub fn tenant_id(&self) -> &TenantId {
+        &self.tenant_id
     }
 
     /// The participant id, from the token.
-    pub fn id(&self) -> &str {
-        &self.0.sub
+    pub fn id(&self) -> &ParticipantId {
+        &self.id
     }
 }
 
@@ -195,6 +201,6 @@ impl FromRequestParts<ApiState> for Participant {
         if claims.role != Role::Student {
             return Err(Problem::new(StatusCode::FORBIDDEN, "FORBIDDEN", "this endpoint is for participants"));
         }
-        Ok(Self(claims))
+        Ok(Self { tenant_id: claims.tid.into(), id: claims.sub.into() })
     }
 }

@@ -27,9 +27,9 @@ pub fn plain_text<'a>(value: &'a str, max_chars: usize, code: &str, field: &str)
     Ok(value)
 }
 
-/// A public id (a UUID, as the engine hands out), or `None` for anything else.
-pub fn public_id(value: &str) -> Option<&str> {
-    uuid::Uuid::try_parse(value).is_ok().then_some(value)
+/// A public id of the type `Id` (a UUID, as the engine hands out), or `None` for anything else.
+pub fn public_id<'a, Id: From<&'a str>>(value: &'a str) -> Option<Id> {
+    uuid::Uuid::try_parse(value).is_ok().then(|| Id::from(value))
 }
 
 /// A nickname as shown to teachers: NFC-normalised, at most
@@ -81,9 +81,9 @@ mod tests {
 
     #[test]
     fn only_uuids_are_public_ids() {
-        assert!(public_id("0192f0c1-7a4e-7cc3-8e4f-2b9f0a6c1d2e").is_some());
+        assert!(public_id::<&str>("0192f0c1-7a4e-7cc3-8e4f-2b9f0a6c1d2e").is_some());
         for bad in ["", "1", "0192f0c1-7a4e-7cc3-8e4f-2b9f0a6c1d2e\0", "../etc"] {
-            assert!(public_id(bad).is_none(), "{bad:?}");
+            assert!(public_id::<&str>(bad).is_none(), "{bad:?}");
         }
     }
 

@@ -5,7 +5,8 @@
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use smartville_store::ledger::{AccountKind, account_id};
+use smartville_store::ids::{CampaignId, ClassId, ParticipantId};
+use smartville_store::ledger::{Owner, account_id};
 use smartville_store::trips::{self, Trip};
 use smartville_store::{StoreError, now_ms, participants, privacy};
 use utoipa::ToSchema;
@@ -27,7 +28,8 @@ pub struct Export {
     /// Who: the pseudonymous participant.
     pub participant: ParticipantView,
     /// The campaigns the participant takes part in.
-    pub campaigns: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub campaigns: Vec<CampaignId>,
     /// Every trip, newest first, with its decision.
     pub trips: Vec<TripView>,
     /// Balances and every transfer of the wallet.
@@ -40,9 +42,11 @@ pub struct Export {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ParticipantView {
     /// Pseudonymous id.
-    pub participant_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub participant_id: ParticipantId,
     /// The class joined.
-    pub class_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub class_id: ClassId,
     /// The nickname chosen, if any.
     pub nickname: Option<String>,
     /// When they joined (RFC 3339, UTC).
@@ -62,7 +66,7 @@ pub async fn export(State(state): State<ApiState>, participant: Participant) -> 
     let mut all: Vec<Trip> = Vec::new();
     loop {
         let cursor = all.last().map(|trip| trip.id.clone());
-        let page = trips::list(store, tenant, id, cursor.as_deref(), TRIPS_PER_PAGE).await?;
+        let page = trips::list(store, tenant, id, cursor.as_ref(), TRIPS_PER_PAGE).await?;
         let last_page = page.len() < TRIPS_PER_PAGE as usize;
         all.extend(page);
         if last_page {
@@ -110,8 +114,8 @@ pub async fn erase(State(state): State<ApiState>, participant: Participant) -> R
     let (tenant, id) = (participant.tenant_id(), participant.id());
     let campaign = participants::enrollments(&engine.store, tenant, id).await?.into_iter().next();
     let return_to = |coin: &str| match &campaign {
-        Some(campaign) => account_id(AccountKind::Campaign, campaign, coin),
-        None => account_id(AccountKind::Issuer, tenant, coin),
+        Some(campaign) => account_id(Owner::Campaign(campaign), coin),
+        None => account_id(Owner::Issuer(tenant), coin),
     };
     let mut tx = engine.store.begin().await?;
     let erased = privacy::erase(&mut tx, tenant, id, return_to).await?.ok_or_else(|| {

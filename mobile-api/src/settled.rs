@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use smartville_store::Store;
+use smartville_store::ids::{TenantId, TripId};
 use smartville_store::trips::{self, Trip};
 use tokio::sync::{Notify, oneshot};
 
@@ -38,7 +39,7 @@ const LOOKUP_TIMEOUT: Duration = Duration::from_secs(1);
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 
 /// Waiting requests by (tenant id, trip id).
-type Waiting = HashMap<(String, String), Vec<oneshot::Sender<Trip>>>;
+type Waiting = HashMap<(TenantId, TripId), Vec<oneshot::Sender<Trip>>>;
 
 /// Wakes waiting requests when their trip is settled. Cheap to clone; the
 /// lookup task ends when the last clone is dropped.
@@ -88,7 +89,7 @@ async fn look_up(waiting: Weak<Mutex<Waiting>>, someone_waits: Arc<Notify>, stor
                 senders.retain(|sender| !sender.is_closed());
                 !senders.is_empty()
             });
-            let mut by_tenant: HashMap<String, Vec<String>> = HashMap::new();
+            let mut by_tenant: HashMap<TenantId, Vec<TripId>> = HashMap::new();
             for (tenant_id, trip_id) in waiting.keys() {
                 by_tenant.entry(tenant_id.clone()).or_default().push(trip_id.clone());
             }

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use smartville_engine::ingest::{Submitted, TraceFormat, Upload};
 use smartville_scoring::{Effect, ReasonCode};
+use smartville_store::ids::TripId;
 use smartville_store::lifecycle::TripStatus;
 use smartville_store::trips::{self, Trip};
 use utoipa::{IntoParams, ToSchema};
@@ -25,7 +26,8 @@ use crate::{ApiState, input};
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TripView {
     /// Public id.
-    pub trip_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub trip_id: TripId,
     /// `pending`, `accepted`, `rejected` or `review`.
     #[schema(value_type = String)]
     pub status: TripStatus,
@@ -62,7 +64,8 @@ pub struct ReasonView {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Accepted {
     /// Public id, to poll `GET /v1/trips/{trip_id}`.
-    pub trip_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub trip_id: TripId,
     /// Always `pending`.
     #[schema(value_type = String)]
     pub status: TripStatus,
@@ -74,7 +77,8 @@ pub struct TripPage {
     /// Newest first.
     pub trips: Vec<TripView>,
     /// Pass as `cursor` for the next page; absent on the last page.
-    pub next_cursor: Option<String>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub next_cursor: Option<TripId>,
 }
 
 /// RFC 3339 in UTC with milliseconds, the API's time format.
@@ -189,7 +193,7 @@ pub async fn submit(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     let Query(query) = query.map_err(|e| Problem::bad_request("INVALID_QUERY", e.body_text()))?;
-    state.limiter.check(Limit::UploadsPerParticipant, participant.id()).await?;
+    state.limiter.check(Limit::UploadsPerParticipant, participant.id().as_str()).await?;
     let wait = Duration::from_secs(query.wait.unwrap_or(0));
     if wait > state.settings.max_wait {
         return Err(Problem::bad_request(
@@ -268,12 +272,13 @@ pub async fn list(
     }
     let cursor = match query.cursor.as_deref() {
         Some(cursor) => Some(
-            input::public_id(cursor)
+            input::public_id::<TripId>(cursor)
                 .ok_or_else(|| Problem::bad_request("INVALID_QUERY", "cursor must be a next_cursor from a page"))?,
         ),
         None => None,
     };
-    let rows = trips::list(&state.engine.store, participant.tenant_id(), participant.id(), cursor, limit + 1).await?;
+    let rows =
+        trips::list(&state.engine.store, participant.tenant_id(), participant.id(), cursor.as_ref(), limit + 1).await?;
     let more = rows.len() as i64 > limit;
     let trips: Vec<TripView> = rows.iter().take(limit as usize).map(TripView::from_trip).collect();
     let next_cursor = if more { trips.last().map(|t| t.trip_id.clone()) } else { None };
@@ -288,10 +293,10 @@ pub async fn get(
     participant: Participant,
     Path(trip_id): Path<String>,
 ) -> Result<Json<TripView>, Problem> {
-    let trip_id = input::public_id(&trip_id).ok_or_else(|| Problem::not_found("trip"))?;
-    let trip = trips::get(&state.engine.store, participant.tenant_id(), trip_id)
+    let trip_id: TripId = input::public_id(&trip_id).ok_or_else(|| Problem::not_found("trip"))?;
+    let trip = trips::get(&state.engine.store, participant.tenant_id(), &trip_id)
         .await?
-        .filter(|trip| trip.participant_id == participant.id())
+        .filter(|trip| &trip.participant_id == participant.id())
         .ok_or_else(|| Problem::not_found("trip"))?;
     Ok(Json(TripView::from_trip(&trip)))
 }

@@ -3,7 +3,8 @@
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use smartville_store::ledger::{self, AccountKind};
+use smartville_store::ids::{ParticipantId, TenantId};
+use smartville_store::ledger::{self, Owner};
 use utoipa::ToSchema;
 
 use crate::ApiState;
@@ -57,14 +58,19 @@ pub async fn get(State(state): State<ApiState>, participant: Participant) -> Res
 }
 
 /// The wallet of `owner` with its latest `transfers` transfers.
-pub(crate) async fn of(state: &ApiState, tenant: &str, owner: &str, transfers: i64) -> Result<Wallet, Problem> {
+pub(crate) async fn of(
+    state: &ApiState,
+    tenant: &TenantId,
+    owner: &ParticipantId,
+    transfers: i64,
+) -> Result<Wallet, Problem> {
     let store = &state.engine.store;
-    let balances = ledger::balances_of(store, tenant, AccountKind::Participant, owner)
+    let balances = ledger::balances_of(store, tenant, Owner::Participant(owner))
         .await?
         .into_iter()
         .map(|b| BalanceView { coin: b.coin, amount: b.amount })
         .collect();
-    let transfers = ledger::entries_of(store, tenant, AccountKind::Participant, owner, transfers)
+    let transfers = ledger::entries_of(store, tenant, Owner::Participant(owner), transfers)
         .await?
         .into_iter()
         .map(|e| TransferView {

@@ -12,6 +12,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use smartville_scoring::{CampaignSpec, CompiledCampaign};
+use smartville_store::ids::{CampaignId, TenantId};
 use smartville_store::{Store, tenancy};
 
 use crate::EngineError;
@@ -32,9 +33,9 @@ struct Cached {
 /// compiled from, and each tenant's coin (the coin of its campaigns' budgets).
 #[derive(Default)]
 pub struct CampaignCache {
-    compiled: RwLock<HashMap<(String, String), Cached>>,
+    compiled: RwLock<HashMap<(TenantId, CampaignId), Cached>>,
     /// Each tenant's coin, read once: a tenant never changes the coin it issues.
-    coins: RwLock<HashMap<String, String>>,
+    coins: RwLock<HashMap<TenantId, String>>,
     /// Held while compiling, so that a burst of uploads arriving when a campaign
     /// changed compiles it once, not once per upload (each compile takes
     /// milliseconds and megabytes).
@@ -43,12 +44,12 @@ pub struct CampaignCache {
 
 impl CampaignCache {
     /// The coin `tenant_id` pays in (scoring and the ledger need it for every batch).
-    pub async fn coin(&self, store: &Store, tenant_id: &str) -> Result<String, EngineError> {
+    pub async fn coin(&self, store: &Store, tenant_id: &TenantId) -> Result<String, EngineError> {
         if let Some(coin) = self.coins.read().unwrap_or_else(PoisonError::into_inner).get(tenant_id) {
             return Ok(coin.clone());
         }
         let coin = tenancy::tenant(store, tenant_id).await?.coin;
-        self.coins.write().unwrap_or_else(PoisonError::into_inner).insert(tenant_id.to_owned(), coin.clone());
+        self.coins.write().unwrap_or_else(PoisonError::into_inner).insert(tenant_id.clone(), coin.clone());
         Ok(coin)
     }
 
@@ -56,10 +57,10 @@ impl CampaignCache {
     pub async fn get(
         &self,
         store: &Store,
-        tenant_id: &str,
-        campaign_id: &str,
+        tenant_id: &TenantId,
+        campaign_id: &CampaignId,
     ) -> Result<Arc<CompiledCampaign>, EngineError> {
-        let key = (tenant_id.to_owned(), campaign_id.to_owned());
+        let key = (tenant_id.clone(), campaign_id.clone());
         if let Some(compiled) = self.current(store, &key).await? {
             return Ok(compiled);
         }
@@ -84,7 +85,7 @@ impl CampaignCache {
     async fn current(
         &self,
         store: &Store,
-        key: &(String, String),
+        key: &(TenantId, CampaignId),
     ) -> Result<Option<Arc<CompiledCampaign>>, EngineError> {
         let Some((version, checked, compiled)) =
             self.read().get(key).map(|c| (c.version, c.checked, c.compiled.clone()))
@@ -103,11 +104,11 @@ impl CampaignCache {
         Ok(Some(compiled))
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<(String, String), Cached>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<(TenantId, CampaignId), Cached>> {
         self.compiled.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<(String, String), Cached>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<(TenantId, CampaignId), Cached>> {
         self.compiled.write().unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -7,6 +7,7 @@
 //! README's walkthrough works verbatim), and a bike shop with an offer.
 
 use smartville_scoring::CampaignSpec;
+use smartville_store::ids::{CampaignId, TenantId};
 use smartville_store::{StoreError, participants, tenancy};
 
 use crate::{Engine, EngineError};
@@ -20,9 +21,9 @@ pub const CAMPAIGN: &str = include_str!("../../../examples/campaign.json");
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoTown {
     /// The council's tenant id.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// The campaign id.
-    pub campaign_id: String,
+    pub campaign_id: CampaignId,
     /// The class's join code.
     pub join_code: String,
 }
@@ -47,7 +48,11 @@ pub async fn seed(engine: &Engine) -> Result<DemoTown, EngineError> {
 
 /// Loads or updates a campaign file into a tenant: the file is compiled first
 /// (a bad file changes nothing), its budget funded, every participant enrolled.
-pub async fn apply_campaign(engine: &Engine, tenant_id: &str, file: &[u8]) -> Result<tenancy::Campaign, EngineError> {
+pub async fn apply_campaign(
+    engine: &Engine,
+    tenant_id: &TenantId,
+    file: &[u8],
+) -> Result<tenancy::Campaign, EngineError> {
     let spec = CampaignSpec::from_json(file)?;
     let budget = i64::try_from(spec.budget_points).unwrap_or(i64::MAX);
     let (slug, name) = (spec.id.clone(), spec.name.clone());

@@ -25,8 +25,9 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use smartville_scoring::trace::STORED_FORMAT;
 use smartville_scoring::{RawTrace, TraceError};
+use smartville_store::ids::{CampaignId, ParticipantId, TenantId, TripId};
 use smartville_store::trips::{self, Inserted, NewTrip, Trip};
-use smartville_store::{Backend, Store, StoreError, new_id, outbox, participants};
+use smartville_store::{Backend, Store, StoreError, outbox, participants};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::time::Instant;
 
@@ -54,9 +55,9 @@ impl TraceFormat {
 /// One upload.
 pub struct Upload<'a> {
     /// Owning tenant (from the token).
-    pub tenant_id: &'a str,
+    pub tenant_id: &'a TenantId,
     /// Who uploads (from the token).
-    pub participant_id: &'a str,
+    pub participant_id: &'a ParticipantId,
     /// The client's idempotency key.
     pub idempotency_key: &'a str,
     /// The trace as sent.
@@ -108,7 +109,7 @@ pub struct Ingest {
     engine: Engine,
     queue: mpsc::Sender<Queued>,
     /// Each participant's (tenant, campaign), see [`Ingest::campaign_of`].
-    campaigns_of: Arc<RwLock<HashMap<String, (String, String)>>>,
+    campaigns_of: Arc<RwLock<HashMap<ParticipantId, (TenantId, CampaignId)>>>,
 }
 
 /// Most participants [`Ingest::campaign_of`] remembers (about 150 bytes
@@ -138,7 +139,7 @@ impl Ingest {
     }
 
     /// Validates and stores an upload (see the module docs).
-    #[tracing::instrument(name = "ingest", skip_all, fields(tenant = upload.tenant_id, participant = upload.participant_id))]
+    #[tracing::instrument(name = "ingest", skip_all, fields(tenant = %upload.tenant_id, participant = %upload.participant_id))]
     pub async fn submit(&self, upload: &Upload<'_>) -> Result<Submitted, IngestError> {
         let raw = upload.format.parse(upload.body)?;
         let campaign_id =
@@ -149,9 +150,9 @@ impl Ingest {
         let trace = raw.validate(&campaign.trace_limits(), now)?;
         let body_hash: String = Sha256::digest(upload.body).iter().map(|b| format!("{b:02x}")).collect();
         let trip = NewTrip {
-            id: new_id(),
-            tenant_id: upload.tenant_id.to_owned(),
-            participant_id: upload.participant_id.to_owned(),
+            id: TripId::new(),
+            tenant_id: upload.tenant_id.clone(),
+            participant_id: upload.participant_id.clone(),
             campaign_id,
             idempotency_key: upload.idempotency_key.to_owned(),
             body_hash,
@@ -182,7 +183,11 @@ impl Ingest {
     /// earliest, so the answer cannot change. Only an erasure removes
     /// enrolments, and then storing refuses the participant's uploads
     /// whatever is remembered here.
-    pub async fn campaign_of(&self, tenant_id: &str, participant_id: &str) -> Result<Option<String>, EngineError> {
+    pub async fn campaign_of(
+        &self,
+        tenant_id: &TenantId,
+        participant_id: &ParticipantId,
+    ) -> Result<Option<CampaignId>, EngineError> {
         let remembered = {
             let remembered = self.campaigns_of.read().unwrap_or_else(PoisonError::into_inner);
             remembered
@@ -202,7 +207,7 @@ impl Ingest {
         if remembered.len() >= CAMPAIGNS_REMEMBERED {
             remembered.clear();
         }
-        remembered.insert(participant_id.to_owned(), (tenant_id.to_owned(), campaign.clone()));
+        remembered.insert(participant_id.clone(), (tenant_id.clone(), campaign.clone()));
         Ok(Some(campaign))
     }
 }
@@ -271,14 +276,14 @@ async fn store_trips(store: &Store, topic: &str, trips: &[NewTrip]) -> Result<Ve
     metrics::histogram!("smartville_batch_trips", "step" => "ingest").record(trips.len() as f64);
     let mut tx = store.begin().await?;
     let inserted = trips::insert_all(&mut tx, trips).await?;
-    let mut new: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut new: BTreeMap<&TenantId, Vec<TripId>> = BTreeMap::new();
     for trip in &inserted {
         if let Inserted::New(trip) = trip {
             new.entry(&trip.tenant_id).or_default().push(trip.id.clone());
         }
     }
     for (tenant_id, trip_ids) in new {
-        let event = TripEvent { tenant_id: tenant_id.to_owned(), trip_ids };
+        let event = TripEvent { tenant_id: tenant_id.clone(), trip_ids };
         outbox::enqueue(&mut tx, tenant_id, topic, &serde_json::to_string(&event)?).await?;
     }
     tx.commit().await.map_err(StoreError::from)?;

@@ -10,7 +10,8 @@
 //! decision (which stays scoring's), and the app shows the shortfall as
 //! `BUDGET_EXHAUSTED`.
 
-use smartville_store::ledger::{self as accounts, AccountKind, Transfer};
+use smartville_store::ids::{TenantId, TripId};
+use smartville_store::ledger::{self as accounts, Owner, Transfer};
 use smartville_store::trips::{self, Claim};
 use smartville_store::{StoreError, Tx};
 
@@ -63,9 +64,9 @@ pub async fn credit(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
 /// Credits one trip with what the budget holds: the transfer is first tried
 /// for the full points; when the budget holds less, the attempt is rolled
 /// back and made again for what it held.
-async fn credit_one(engine: &Engine, tenant_id: &str, trip_id: &str, coin: &str) -> Result<(), EngineError> {
+async fn credit_one(engine: &Engine, tenant_id: &TenantId, trip_id: &TripId, coin: &str) -> Result<(), EngineError> {
     let mut budget_left = i64::MAX;
-    let ids = [trip_id.to_owned()];
+    let ids = [trip_id.clone()];
     let mut attempt = 1;
     loop {
         let mut tx = engine.store.begin().await?;
@@ -91,7 +92,7 @@ async fn credit_one(engine: &Engine, tenant_id: &str, trip_id: &str, coin: &str)
 }
 
 /// Pays `paid` of a claimed trip's points, recording the shortfall when that is less.
-async fn pay(tx: &mut Tx, tenant_id: &str, claim: &Claim, paid: i64, coin: &str) -> Result<(), EngineError> {
+async fn pay(tx: &mut Tx, tenant_id: &TenantId, claim: &Claim, paid: i64, coin: &str) -> Result<(), EngineError> {
     if paid < claim.points {
         trips::pay_less(tx, tenant_id, &claim.id, paid).await?;
     }
@@ -105,10 +106,10 @@ async fn pay(tx: &mut Tx, tenant_id: &str, claim: &Claim, paid: i64, coin: &str)
 fn reward(claim: &Claim, paid: i64, coin: &str) -> Transfer {
     Transfer {
         id: format!("reward:{}", claim.id),
-        debit_account: accounts::account_id(AccountKind::Campaign, &claim.campaign_id, coin),
-        credit_account: accounts::account_id(AccountKind::Participant, &claim.participant_id, coin),
+        debit_account: accounts::account_id(Owner::Campaign(&claim.campaign_id), coin),
+        credit_account: accounts::account_id(Owner::Participant(&claim.participant_id), coin),
         amount: paid,
         kind: "reward".into(),
-        reference: claim.id.clone(),
+        reference: claim.id.to_string(),
     }
 }

@@ -48,6 +48,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use smartville_bus::Bus;
 use smartville_store::Store;
+use smartville_store::ids::{TenantId, TripId};
 use tokio::sync::{Notify, watch};
 
 pub use campaigns::CampaignCache;
@@ -81,9 +82,9 @@ pub const MAX_BATCH: usize = 64;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TripEvent {
     /// Owning tenant.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// The trips, oldest first, at most [`MAX_BATCH`].
-    pub trip_ids: Vec<String>,
+    pub trip_ids: Vec<TripId>,
 }
 
 /// What can go wrong inside a component.

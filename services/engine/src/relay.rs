@@ -17,6 +17,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use smartville_store::ids::{TenantId, TripId};
 use smartville_store::{outbox, trips};
 
 use crate::{Engine, EngineError, MAX_BATCH, Shutdown, TripEvent, now_ms};
@@ -94,7 +95,7 @@ pub async fn publish_pending(engine: &Engine) -> Result<usize, EngineError> {
 /// before `cutoff` and still wait for their decision (or credit).
 pub async fn sweep(engine: &Engine, cutoff: i64) -> Result<(), EngineError> {
     // One event per topic and tenant, at most a batch each.
-    let mut stuck: BTreeMap<(&str, String), Vec<String>> = BTreeMap::new();
+    let mut stuck: BTreeMap<(&str, TenantId), Vec<TripId>> = BTreeMap::new();
     for trip in trips::stuck(&engine.store, cutoff, BATCH).await? {
         let topic = if trip.status.awaits_decision() { &engine.topics.submitted } else { &engine.topics.decided };
         tracing::info!(trip = %trip.id, topic, "publishing the event of a stuck trip again");

@@ -17,7 +17,8 @@ use smartville_scoring::history::RECENT_RIDES_WINDOW_MS;
 use smartville_scoring::{
     CompiledCampaign, Decision, Fingerprint, History, PriorRide, PriorTrace, RawTrace, Ride, Trace,
 };
-use smartville_store::ledger::{self, AccountKind};
+use smartville_store::ids::{CampaignId, ParticipantId, TenantId};
+use smartville_store::ledger::{self, Owner};
 use smartville_store::lifecycle::TripStatus;
 use smartville_store::trips::{
     self, CountedRide, DecisionInputs, DecisionRecord, ReplaySearch, StoredFingerprint, Trip,
@@ -83,18 +84,18 @@ pub async fn decide(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
 }
 
 /// Judges `judged` (pending trips of one tenant, oldest first) in one transaction.
-async fn decide_all(engine: &Engine, tenant_id: &str, judged: &[Judged]) -> Result<(), EngineError> {
+async fn decide_all(engine: &Engine, tenant_id: &TenantId, judged: &[Judged]) -> Result<(), EngineError> {
     metrics::histogram!("smartville_batch_trips", "step" => "scoring").record(judged.len() as f64);
     let rides: Vec<Ride<'_>> = judged.iter().map(|j| Ride::prepare(&j.trace, &j.campaign)).collect();
     let coin = engine.campaigns.coin(&engine.store, tenant_id).await?;
     // Per ride, once: the budget that pays it and the cells a copy of it would be indexed under.
     let budget_of: Vec<String> =
-        judged.iter().map(|j| ledger::account_id(AccountKind::Campaign, &j.trip.campaign_id, &coin)).collect();
+        judged.iter().map(|j| ledger::account_id(Owner::Campaign(&j.trip.campaign_id), &coin)).collect();
     let cells_of: Vec<Vec<i64>> = rides
         .iter()
         .map(|ride| ride.fingerprint().candidate_cells().into_iter().map(|cell| cell as i64).collect())
         .collect();
-    let mut participants: Vec<&str> = judged.iter().map(|j| j.trip.participant_id.as_str()).collect();
+    let mut participants: Vec<&ParticipantId> = judged.iter().map(|j| &j.trip.participant_id).collect();
     participants.sort_unstable();
     participants.dedup();
     let mut budgets: Vec<&str> = budget_of.iter().map(String::as_str).collect();
@@ -128,7 +129,7 @@ async fn decide_all(engine: &Engine, tenant_id: &str, judged: &[Judged]) -> Resu
     let mut records = Vec::with_capacity(judged.len());
     for ((judged, ride), (fingerprint, decision)) in judged.iter().zip(&rides).zip(&decisions) {
         records.push(DecisionRecord {
-            trip_id: judged.trip.id.as_str(),
+            trip_id: &judged.trip.id,
             decision,
             fingerprint: ride
                 .fingerprint()
@@ -141,12 +142,12 @@ async fn decide_all(engine: &Engine, tenant_id: &str, judged: &[Judged]) -> Resu
     if decided.is_empty() {
         return Ok(()); // decided by a concurrent delivery
     }
-    let event = TripEvent { tenant_id: tenant_id.to_owned(), trip_ids: decided.clone() };
+    let event = TripEvent { tenant_id: tenant_id.clone(), trip_ids: decided.clone() };
     outbox::enqueue(&mut tx, tenant_id, &engine.topics.decided, &serde_json::to_string(&event)?).await?;
     tx.commit().await.map_err(StoreError::from)?;
     engine.outbox_written.notify_one();
     for record in &records {
-        if decided.binary_search_by(|id| id.as_str().cmp(record.trip_id)).is_err() {
+        if decided.binary_search(record.trip_id).is_err() {
             continue;
         }
         let (decision, status) = (record.decision, TripStatus::from(record.decision.status));
@@ -161,7 +162,7 @@ async fn decide_all(engine: &Engine, tenant_id: &str, judged: &[Judged]) -> Resu
 
 /// An earlier ride's fingerprint, decoded once for the whole batch.
 struct KnownTrace {
-    participant_id: String,
+    participant_id: ParticipantId,
     area_cell: i64,
     fingerprint: Fingerprint,
 }
@@ -172,7 +173,7 @@ struct Known {
     /// Counted rides (accepted or under review) of the batch's participants.
     rides: Vec<CountedRide>,
     /// Accepted points per (participant, campaign).
-    points: HashMap<(String, String), i64>,
+    points: HashMap<(ParticipantId, CampaignId), i64>,
     /// What each campaign budget still holds, less what the batch accepted so far.
     budgets: HashMap<String, i64>,
     /// Earlier fingerprints, oldest first (the batch's own decisions join at the end).

@@ -10,6 +10,7 @@ use smartville_engine::ingest::{Ingest, Submitted, TraceFormat, Upload};
 use smartville_engine::{Engine, TripEvent, demo, ledger, scoring};
 use smartville_scoring::ReasonCode;
 use smartville_simulator::{Profile, Simulator};
+use smartville_store::ids::{ParticipantId, TripId};
 use smartville_store::lifecycle::TripStatus;
 use smartville_store::participants;
 use smartville_store::testing::TestDatabase;
@@ -45,7 +46,7 @@ async fn uploads_arriving_together_travel_as_batches(db: TestDatabase) {
         .unwrap()
     };
     // Every student rides once; the first also sends the same ride again under another key.
-    let mut uploads: Vec<(String, String, Vec<u8>)> =
+    let mut uploads: Vec<(ParticipantId, String, Vec<u8>)> =
         students.iter().zip(1..).map(|(student, seed)| (student.clone(), format!("ride-{seed}"), ride(seed))).collect();
     uploads.push((students[0].clone(), "again".into(), ride(1)));
 
@@ -75,7 +76,7 @@ async fn uploads_arriving_together_travel_as_batches(db: TestDatabase) {
 
     let events = take_events(&engine, &engine.topics.submitted).await;
     assert!(events.len() < trip_ids.len(), "uploads arriving together share an event: {events:?}");
-    let announced: BTreeSet<String> = events.iter().flat_map(|e| e.trip_ids.clone()).collect();
+    let announced: BTreeSet<TripId> = events.iter().flat_map(|e| e.trip_ids.clone()).collect();
     assert_eq!(announced, trip_ids, "every trip announced once");
     assert_eq!(events.iter().map(|e| e.trip_ids.len()).sum::<usize>(), trip_ids.len());
 

@@ -63,8 +63,8 @@ async fn a_participants_campaign_is_their_earliest_enrolment_remembered_once_kno
     assert_eq!(ingest.campaign_of(&tenant.id, &ann).await.unwrap(), None);
     let first = demo::apply_campaign(&engine, &tenant.id, demo::CAMPAIGN.as_bytes()).await.unwrap();
     assert_eq!(ingest.campaign_of(&tenant.id, &ann).await.unwrap(), Some(first.id.clone()));
-    assert_eq!(ingest.campaign_of(&tenant.id, "someone-else").await.unwrap(), None);
-    assert_eq!(ingest.campaign_of("another-tenant", &ann).await.unwrap(), None, "only within the tenant");
+    assert_eq!(ingest.campaign_of(&tenant.id, &"someone-else".into()).await.unwrap(), None);
+    assert_eq!(ingest.campaign_of(&"another-tenant".into(), &ann).await.unwrap(), None, "only within the tenant");
 
     // Remembered: even with the enrolment gone from the database, this engine still knows it
     // (enrolments are never removed; this only shows that the database is not asked again).

@@ -5,7 +5,8 @@
 use smartville_bus::{Bus, BusConfig};
 use smartville_engine::{Engine, TripEvent, demo, ledger};
 use smartville_scoring::{Decision, Status};
-use smartville_store::ledger::{self as accounts, AccountKind};
+use smartville_store::ids::{CampaignId, ParticipantId, TenantId, TripId};
+use smartville_store::ledger::{self as accounts, Owner};
 use smartville_store::testing::TestDatabase;
 use smartville_store::trips::{self, DecisionRecord, Inserted, NewTrip};
 use smartville_store::{new_id, tenancy, test_on_both_backends};
@@ -17,12 +18,18 @@ test_on_both_backends!(
 );
 
 /// An accepted trip of `participant` worth `points`, as the scoring worker leaves it.
-async fn accepted_trip(engine: &Engine, tenant_id: &str, campaign_id: &str, participant: &str, points: u64) -> String {
+async fn accepted_trip(
+    engine: &Engine,
+    tenant_id: &TenantId,
+    campaign_id: &CampaignId,
+    participant: &str,
+    points: u64,
+) -> TripId {
     let trip = NewTrip {
-        id: new_id(),
-        tenant_id: tenant_id.into(),
+        id: TripId::new(),
+        tenant_id: tenant_id.clone(),
         participant_id: participant.into(),
-        campaign_id: campaign_id.into(),
+        campaign_id: campaign_id.clone(),
         idempotency_key: new_id(),
         body_hash: "hash".into(),
         trace: Vec::new(),
@@ -52,13 +59,14 @@ async fn accepted_trip(engine: &Engine, tenant_id: &str, campaign_id: &str, part
 }
 
 /// A tenant with the demo campaign holding `budget` points and a wallet for each of `participants`.
-async fn town(db: &TestDatabase, budget: u64, participants: &[&str]) -> (Engine, tenancy::Tenant, String) {
+async fn town(db: &TestDatabase, budget: u64, participants: &[&str]) -> (Engine, tenancy::Tenant, CampaignId) {
     let engine = Engine::new(db.store().await, Bus::in_process(BusConfig::default()), "");
     let mut tx = engine.store.begin().await.unwrap();
     let tenant = tenancy::create_tenant(&mut tx, "Geel", "Geelcoins").await.unwrap();
     for participant in participants {
         // The wallet joining opens.
-        accounts::open_account(&mut tx, &tenant.id, AccountKind::Participant, participant, &tenant.coin).await.unwrap();
+        let participant = ParticipantId::from(*participant);
+        accounts::open_account(&mut tx, &tenant.id, Owner::Participant(&participant), &tenant.coin).await.unwrap();
     }
     tx.commit().await.unwrap();
     let mut file: serde_json::Value = serde_json::from_str(demo::CAMPAIGN).unwrap();
@@ -69,7 +77,7 @@ async fn town(db: &TestDatabase, budget: u64, participants: &[&str]) -> (Engine,
 
 /// Each trip's (points the ledger paid, points scoring decided), and that the decision is
 /// scoring's as written: the ledger records a shortfall beside it, never in it.
-async fn paid(engine: &Engine, tenant_id: &str, trip_ids: &[String]) -> Vec<(i64, i64)> {
+async fn paid(engine: &Engine, tenant_id: &TenantId, trip_ids: &[TripId]) -> Vec<(i64, i64)> {
     let mut paid = Vec::new();
     for trip_id in trip_ids {
         let trip = trips::get(&engine.store, tenant_id, trip_id).await.unwrap().unwrap();
@@ -81,8 +89,8 @@ async fn paid(engine: &Engine, tenant_id: &str, trip_ids: &[String]) -> Vec<(i64
     paid
 }
 
-async fn wallet(engine: &Engine, tenant_id: &str, participant: &str, coin: &str) -> i64 {
-    let account = accounts::account_id(AccountKind::Participant, participant, coin);
+async fn wallet(engine: &Engine, tenant_id: &TenantId, participant: &str, coin: &str) -> i64 {
+    let account = accounts::account_id(Owner::Participant(&participant.into()), coin);
     accounts::balance(&engine.store, tenant_id, &account).await.unwrap()
 }
 
@@ -98,7 +106,7 @@ async fn a_batch_is_credited_together_and_once(db: TestDatabase) {
     assert_eq!(paid(&engine, &tenant.id, &trip_ids).await, [(24, 24); 3]);
     assert_eq!(wallet(&engine, &tenant.id, "ann", &tenant.coin).await, 48, "two rides of ann in one batch");
     assert_eq!(wallet(&engine, &tenant.id, "bob", &tenant.coin).await, 24);
-    let budget = accounts::account_id(AccountKind::Campaign, &campaign, &tenant.coin);
+    let budget = accounts::account_id(Owner::Campaign(&campaign), &tenant.coin);
     assert_eq!(accounts::balance(&engine.store, &tenant.id, &budget).await.unwrap(), 1_000 - 72);
     assert_eq!(accounts::balance_sum(&engine.store, &tenant.id).await.unwrap(), 0);
 }

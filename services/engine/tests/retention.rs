@@ -5,6 +5,7 @@
 use smartville_bus::{Bus, BusConfig};
 use smartville_engine::{Engine, demo, retention};
 use smartville_scoring::{Decision, Status};
+use smartville_store::ids::{CampaignId, TenantId, TripId};
 use smartville_store::testing::TestDatabase;
 use smartville_store::trips::{self, DecisionRecord, Inserted, NewTrip, StoredFingerprint};
 use smartville_store::{new_id, tenancy, test_on_both_backends};
@@ -14,12 +15,12 @@ test_on_both_backends!(traces_are_forgotten_after_the_dispute_window);
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// A decided trip with a trace and a fingerprint, decided at `decided_at`.
-async fn decided_trip(engine: &Engine, tenant_id: &str, campaign_id: &str, decided_at: i64) -> String {
+async fn decided_trip(engine: &Engine, tenant_id: &TenantId, campaign_id: &CampaignId, decided_at: i64) -> TripId {
     let trip = NewTrip {
-        id: new_id(),
-        tenant_id: tenant_id.into(),
+        id: TripId::new(),
+        tenant_id: tenant_id.clone(),
         participant_id: "ann".into(),
-        campaign_id: campaign_id.into(),
+        campaign_id: campaign_id.clone(),
         idempotency_key: new_id(),
         body_hash: "hash".into(),
         trace: b"the raw trace".to_vec(),
@@ -72,7 +73,7 @@ async fn traces_are_forgotten_after_the_dispute_window(db: TestDatabase) {
     let all = [old.clone(), recent.clone(), short_old.clone(), short_recent.clone()];
 
     assert_eq!(retention::forget_old_traces(&engine, now).await.unwrap(), 2);
-    let mut held: Vec<String> =
+    let mut held: Vec<TripId> =
         trips::with_traces(&engine.store, &tenant.id, &all).await.unwrap().into_iter().map(|t| t.trip.id).collect();
     held.sort();
     let mut expected = vec![recent, short_recent];

@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use smartville_engine::demo;
+use smartville_store::ids::TenantId;
 use smartville_store::tenancy;
 
 use crate::config::Config;
@@ -30,7 +31,7 @@ pub async fn apply_campaign(config: &Config, file: &std::path::Path, tenant: Opt
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let engine = connect(config).await?;
     let tenant_id = match tenant {
-        Some(id) => id.to_owned(),
+        Some(id) => TenantId::from(id),
         None => {
             let tenants = tenancy::tenants(&engine.store).await?;
             match tenants.as_slice() {

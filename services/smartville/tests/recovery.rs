@@ -16,6 +16,7 @@ use smartville::component::Component;
 use smartville_bus::{Bus, BusConfig};
 use smartville_engine::{Engine, TripEvent, ledger, scoring};
 use smartville_store::Store;
+use smartville_store::ids::{TenantId, TripId};
 use smartville_store::testing::TestDatabase;
 
 /// How long a dependency stays down in these tests (the chaos run's PostgreSQL stop).
@@ -88,7 +89,7 @@ async fn waiting_uploads_survive_a_database_outage(redis: bool) {
     };
 
     let pending = || async {
-        let pending: Vec<(String, String)> = sqlx::query_as(
+        let pending: Vec<(TenantId, TripId)> = sqlx::query_as(
             "select tenant_id, id from trips where participant_id = $1 and status = 'pending' order by id",
         )
         .bind(&participant)
@@ -220,8 +221,9 @@ async fn events_lost_with_a_redis_restart_are_published_again_at_once() {
                 let entries: Vec<(String, Vec<(String, String)>)> =
                     redis::cmd("XRANGE").arg(&stream).arg("-").arg("+").query_async(&mut conn).await.unwrap();
                 let mut payloads = entries.into_iter().flat_map(|(_, fields)| fields).map(|(_, payload)| payload);
-                if payloads.any(|payload| serde_json::from_str::<TripEvent>(&payload).unwrap().trip_ids.contains(&trip))
-                {
+                if payloads.any(|payload| {
+                    serde_json::from_str::<TripEvent>(&payload).unwrap().trip_ids.contains(&trip.as_str().into())
+                }) {
                     return true;
                 }
             }

@@ -23,66 +23,77 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
+use crate::ids::{CampaignId, MerchantId, ParticipantId, TenantId};
 use crate::sql;
 use crate::{Store, StoreError, Tx, now_ms};
 
-/// Who owns an account.
+/// Who owns an account: the kind of owner with its id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountKind {
+pub enum Owner<'a> {
     /// The tenant's mint: the source of every coin it issues (may go negative).
-    Issuer,
+    Issuer(&'a TenantId),
     /// A campaign's budget.
-    Campaign,
+    Campaign(&'a CampaignId),
     /// A participant's wallet.
-    Participant,
+    Participant(&'a ParticipantId),
     /// A merchant's takings.
-    Merchant,
+    Merchant(&'a MerchantId),
 }
 
-impl AccountKind {
-    /// Place in the lock order: accounts shared by many transfers come last.
-    fn lock_rank(account_id: &str) -> u8 {
-        match account_id.split(':').next() {
-            Some("participant" | "merchant") => 0,
-            Some("campaign") => 1,
-            _ => 2,
+impl<'a> Owner<'a> {
+    /// The kind of owner, as stored (and as the account id starts).
+    fn kind(self) -> &'static str {
+        match self {
+            Self::Issuer(_) => "issuer",
+            Self::Campaign(_) => "campaign",
+            Self::Participant(_) => "participant",
+            Self::Merchant(_) => "merchant",
         }
     }
 
-    fn as_str(self) -> &'static str {
+    /// The owner's id.
+    fn id(self) -> &'a str {
         match self {
-            Self::Issuer => "issuer",
-            Self::Campaign => "campaign",
-            Self::Participant => "participant",
-            Self::Merchant => "merchant",
+            Self::Issuer(id) => id.as_str(),
+            Self::Campaign(id) => id.as_str(),
+            Self::Participant(id) => id.as_str(),
+            Self::Merchant(id) => id.as_str(),
         }
+    }
+}
+
+/// Place of an account in the lock order: accounts shared by many transfers come last.
+fn lock_rank(account_id: &str) -> u8 {
+    match account_id.split(':').next() {
+        Some("participant" | "merchant") => 0,
+        Some("campaign") => 1,
+        _ => 2,
     }
 }
 
 /// The id of the account of `owner` in `coin`: derived, so no lookup is needed.
-pub fn account_id(kind: AccountKind, owner_id: &str, coin: &str) -> String {
-    format!("{}:{owner_id}:{coin}", kind.as_str())
+pub fn account_id(owner: Owner<'_>, coin: &str) -> String {
+    format!("{}:{}:{coin}", owner.kind(), owner.id())
 }
 
 /// Creates the account if it does not exist yet and returns its id.
 pub async fn open_account(
     tx: &mut Tx,
-    tenant_id: &str,
-    kind: AccountKind,
-    owner_id: &str,
+    tenant_id: &TenantId,
+    owner: Owner<'_>,
     coin: &str,
 ) -> Result<String, StoreError> {
-    let id = account_id(kind, owner_id, coin);
+    let id = account_id(owner, coin);
     sqlx::query(
         "insert into accounts (tenant_id, id, kind, owner_id, coin, balance, allow_negative) values ($1, $2, $3, $4, $5, 0, $6) \
          on conflict (tenant_id, id) do nothing",
     )
     .bind(tenant_id)
     .bind(&id)
-    .bind(kind.as_str())
-    .bind(owner_id)
+    .bind(owner.kind())
+    .bind(owner.id())
     .bind(coin)
-    .bind(i64::from(kind == AccountKind::Issuer))
+    .bind(i64::from(matches!(owner, Owner::Issuer(_))))
     .execute(&mut **tx)
     .await?;
     Ok(id)
@@ -115,7 +126,7 @@ pub enum Posted {
 }
 
 /// Posts a transfer within `tx` (see [`post_all`]).
-pub async fn post(tx: &mut Tx, tenant_id: &str, transfer: &Transfer) -> Result<Posted, StoreError> {
+pub async fn post(tx: &mut Tx, tenant_id: &TenantId, transfer: &Transfer) -> Result<Posted, StoreError> {
     let mut posted = post_all(tx, tenant_id, std::slice::from_ref(transfer)).await?;
     posted.pop().ok_or(StoreError::NotFound("posted transfer"))
 }
@@ -124,7 +135,7 @@ pub async fn post(tx: &mut Tx, tenant_id: &str, transfer: &Transfer) -> Result<P
 /// and answers what it did with each, in order. A batch is one insert and one
 /// update of every account it moves (by the sum of its movements), whatever
 /// its size: crediting a batch of rides touches the shared budget row once.
-pub async fn post_all(tx: &mut Tx, tenant_id: &str, transfers: &[Transfer]) -> Result<Vec<Posted>, StoreError> {
+pub async fn post_all(tx: &mut Tx, tenant_id: &TenantId, transfers: &[Transfer]) -> Result<Vec<Posted>, StoreError> {
     if let Some(invalid) = transfers.iter().find(|t| t.amount <= 0 || t.debit_account == t.credit_account) {
         return Err(StoreError::Conflict(format!(
             "transfer {} must move a positive amount between two accounts",
@@ -162,7 +173,7 @@ pub async fn post_all(tx: &mut Tx, tenant_id: &str, transfers: &[Transfer]) -> R
             for (account, delta) in
                 [(&transfer.debit_account, -transfer.amount), (&transfer.credit_account, transfer.amount)]
             {
-                *moves.entry((AccountKind::lock_rank(account), account)).or_default() += delta;
+                *moves.entry((lock_rank(account), account)).or_default() += delta;
             }
             posted.push(Posted::New);
             continue;
@@ -186,7 +197,7 @@ pub async fn post_all(tx: &mut Tx, tenant_id: &str, transfers: &[Transfer]) -> R
 /// Moves each account's balance by its delta in one statement, unless that
 /// would take an account that may not go negative below zero: then the
 /// error names it, and the caller rolls back.
-async fn move_balances(tx: &mut Tx, tenant_id: &str, moves: &BTreeMap<(u8, &str), i64>) -> Result<(), StoreError> {
+async fn move_balances(tx: &mut Tx, tenant_id: &TenantId, moves: &BTreeMap<(u8, &str), i64>) -> Result<(), StoreError> {
     let moves: Vec<(&str, i64)> = moves.iter().filter(|(_, delta)| **delta != 0).map(|((_, a), d)| (*a, *d)).collect();
     if moves.is_empty() {
         return Ok(());
@@ -217,7 +228,7 @@ async fn move_balances(tx: &mut Tx, tenant_id: &str, moves: &BTreeMap<(u8, &str)
 }
 
 /// The balance of an account (0 when it does not exist yet).
-pub async fn balance(store: &Store, tenant_id: &str, account: &str) -> Result<i64, StoreError> {
+pub async fn balance(store: &Store, tenant_id: &TenantId, account: &str) -> Result<i64, StoreError> {
     let balance: Option<i64> = sqlx::query_scalar("select balance from accounts where tenant_id = $1 and id = $2")
         .bind(tenant_id)
         .bind(account)
@@ -236,28 +247,22 @@ pub struct Balance {
 }
 
 /// Every coin an owner holds.
-pub async fn balances_of(
-    store: &Store,
-    tenant_id: &str,
-    kind: AccountKind,
-    owner_id: &str,
-) -> Result<Vec<Balance>, StoreError> {
-    balances_of_with(store.reader(), tenant_id, kind, owner_id).await
+pub async fn balances_of(store: &Store, tenant_id: &TenantId, owner: Owner<'_>) -> Result<Vec<Balance>, StoreError> {
+    balances_of_with(store.reader(), tenant_id, owner).await
 }
 
 /// Every coin an owner holds, read by `executor` (a transaction of the store's own writes).
 pub(crate) async fn balances_of_with(
     executor: impl sqlx::AnyExecutor<'_>,
-    tenant_id: &str,
-    kind: AccountKind,
-    owner_id: &str,
+    tenant_id: &TenantId,
+    owner: Owner<'_>,
 ) -> Result<Vec<Balance>, StoreError> {
     Ok(sqlx::query_as(
         "select coin, balance as amount from accounts where tenant_id = $1 and kind = $2 and owner_id = $3 order by coin",
     )
     .bind(tenant_id)
-    .bind(kind.as_str())
-    .bind(owner_id)
+    .bind(owner.kind())
+    .bind(owner.id())
     .fetch_all(executor)
     .await?)
 }
@@ -282,9 +287,8 @@ pub struct Entry {
 /// The latest transfers into or out of an owner's accounts, newest first.
 pub async fn entries_of(
     store: &Store,
-    tenant_id: &str,
-    kind: AccountKind,
-    owner_id: &str,
+    tenant_id: &TenantId,
+    owner: Owner<'_>,
     limit: i64,
 ) -> Result<Vec<Entry>, StoreError> {
     Ok(sqlx::query_as(
@@ -304,15 +308,15 @@ pub async fn entries_of(
          ) as entries order by created_at desc, id desc limit $4",
     )
     .bind(tenant_id)
-    .bind(kind.as_str())
-    .bind(owner_id)
+    .bind(owner.kind())
+    .bind(owner.id())
     .bind(limit)
     .fetch_all(store.reader())
     .await?)
 }
 
 /// Sum of every balance of a tenant: zero unless the ledger is broken (for audits and tests).
-pub async fn balance_sum(store: &Store, tenant_id: &str) -> Result<i64, StoreError> {
+pub async fn balance_sum(store: &Store, tenant_id: &TenantId) -> Result<i64, StoreError> {
     let sum: Option<i64> = sqlx::query_scalar("select cast(sum(balance) as bigint) from accounts where tenant_id = $1")
         .bind(tenant_id)
         .fetch_one(store.reader())

@@ -25,13 +25,14 @@
 //! many trips per statement and per commit (see the engine's docs). SQL built
 //! at run time for a batch or a list of ids goes through one helper (`sql`).
 //!
-//! Modules follow the data: [`tenancy`] (tenants, schools, classes, campaigns,
+//! Modules follow the data: [`ids`] (one type per kind of id), [`tenancy`] (tenants, schools, classes, campaigns,
 //! merchants), [`participants`] (joining, refresh tokens), [`trips`]
 //! (submissions and decisions) with [`lifecycle`] (a trip's states and the
 //! rules on them), [`outbox`] (events to publish), [`ledger`]
 //! (double-entry transfers and balances with their invariants) and
 //! [`privacy`] (how long traces are kept, what an export reads).
 
+pub mod ids;
 pub mod ledger;
 pub mod lifecycle;
 pub mod outbox;

@@ -8,6 +8,7 @@
 //! keyed by the trip (a decision only for a pending trip, one reward transfer
 //! per trip id).
 
+use crate::ids::TenantId;
 use crate::sql::{self, BindAll};
 use crate::{Store, StoreError, Tx, new_id, now_ms};
 
@@ -15,7 +16,7 @@ use crate::{Store, StoreError, Tx, new_id, now_ms};
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OutboxEvent {
     /// Tenant the event belongs to.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// Event id (UUIDv7, so ids are in creation order).
     pub id: String,
     /// Bus topic.
@@ -25,7 +26,7 @@ pub struct OutboxEvent {
 }
 
 /// Writes an event in the caller's transaction and returns its id.
-pub async fn enqueue(tx: &mut Tx, tenant_id: &str, topic: &str, payload: &str) -> Result<String, StoreError> {
+pub async fn enqueue(tx: &mut Tx, tenant_id: &TenantId, topic: &str, payload: &str) -> Result<String, StoreError> {
     let id = new_id();
     sqlx::query("insert into outbox (tenant_id, id, topic, payload, created_at) values ($1, $2, $3, $4, $5)")
         .bind(tenant_id)

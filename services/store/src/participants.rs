@@ -1,7 +1,8 @@
 //! Participants: joining a class with its code, campaign enrolments, and the
 //! refresh tokens that keep a phone signed in.
 
-use crate::ledger::{self, AccountKind};
+use crate::ids::{CampaignId, ClassId, ParticipantId, TenantId};
+use crate::ledger::{self, Owner};
 use crate::sql::{self, BindAll};
 use crate::{Store, StoreError, Tx, new_id, now_ms, tenancy};
 
@@ -9,9 +10,9 @@ use crate::{Store, StoreError, Tx, new_id, now_ms, tenancy};
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct JoinTarget {
     /// The class's tenant.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// The class.
-    pub class_id: String,
+    pub class_id: ClassId,
 }
 
 /// Looks up a join code (case-sensitive, exact).
@@ -29,8 +30,8 @@ pub async fn create_participant(
     tx: &mut Tx,
     target: &JoinTarget,
     nickname: Option<&str>,
-) -> Result<String, StoreError> {
-    let id = new_id();
+) -> Result<ParticipantId, StoreError> {
+    let id = ParticipantId::new();
     let now = now_ms();
     sqlx::query("insert into participants (tenant_id, id, class_id, nickname, created_at) values ($1, $2, $3, $4, $5)")
         .bind(&target.tenant_id)
@@ -50,12 +51,12 @@ pub async fn create_participant(
     .execute(&mut **tx)
     .await?;
     let coin = tenancy::tenant_with(&mut **tx, &target.tenant_id).await?.coin;
-    ledger::open_account(tx, &target.tenant_id, AccountKind::Participant, &id, &coin).await?;
+    ledger::open_account(tx, &target.tenant_id, Owner::Participant(&id), &coin).await?;
     Ok(id)
 }
 
 /// Enrols every participant of the tenant in a (new) campaign.
-pub async fn enroll_all(tx: &mut Tx, tenant_id: &str, campaign_id: &str) -> Result<(), StoreError> {
+pub async fn enroll_all(tx: &mut Tx, tenant_id: &TenantId, campaign_id: &CampaignId) -> Result<(), StoreError> {
     sqlx::query(
         "insert into enrollments (tenant_id, participant_id, campaign_id, enrolled_at) \
          select tenant_id, id, $1, $2 from participants where tenant_id = $3 \
@@ -75,7 +76,11 @@ pub async fn enroll_all(tx: &mut Tx, tenant_id: &str, campaign_id: &str) -> Resu
 /// missed overlap). One statement for the batch; PostgreSQL walks the key's
 /// index in key order for an `in` list, so two batches lock shared
 /// participants in the same order and cannot deadlock.
-pub async fn lock_for_decisions(tx: &mut Tx, tenant_id: &str, participant_ids: &[&str]) -> Result<(), StoreError> {
+pub async fn lock_for_decisions(
+    tx: &mut Tx,
+    tenant_id: &TenantId,
+    participant_ids: &[&ParticipantId],
+) -> Result<(), StoreError> {
     if participant_ids.is_empty() {
         return Ok(());
     }
@@ -88,7 +93,11 @@ pub async fn lock_for_decisions(tx: &mut Tx, tenant_id: &str, participant_ids: &
 }
 
 /// The campaigns a participant is enrolled in, earliest enrolment first.
-pub async fn enrollments(store: &Store, tenant_id: &str, participant_id: &str) -> Result<Vec<String>, StoreError> {
+pub async fn enrollments(
+    store: &Store,
+    tenant_id: &TenantId,
+    participant_id: &ParticipantId,
+) -> Result<Vec<CampaignId>, StoreError> {
     Ok(sqlx::query_scalar(
         "select campaign_id from enrollments where tenant_id = $1 and participant_id = $2 order by enrolled_at, campaign_id",
     )
@@ -106,7 +115,7 @@ pub struct RefreshToken {
     /// The session it belongs to: the token a join handed out and every token rotated from it.
     pub family_id: String,
     /// Whose it is.
-    pub participant_id: String,
+    pub participant_id: ParticipantId,
     /// SHA-256 of the secret half, hex.
     pub secret_hash: String,
     /// Expiry (ms since epoch).
@@ -119,8 +128,8 @@ pub struct RefreshToken {
 /// (`family_id` `None`); a rotation passes the family of the token it replaces.
 pub async fn create_refresh_token(
     tx: &mut Tx,
-    tenant_id: &str,
-    participant_id: &str,
+    tenant_id: &TenantId,
+    participant_id: &ParticipantId,
     family_id: Option<&str>,
     secret_hash: &str,
     expires_at: i64,
@@ -142,7 +151,7 @@ pub async fn create_refresh_token(
 }
 
 /// A refresh token by id.
-pub async fn refresh_token(store: &Store, tenant_id: &str, id: &str) -> Result<Option<RefreshToken>, StoreError> {
+pub async fn refresh_token(store: &Store, tenant_id: &TenantId, id: &str) -> Result<Option<RefreshToken>, StoreError> {
     Ok(sqlx::query_as(
         "select id, family_id, participant_id, secret_hash, expires_at, revoked_at from refresh_tokens \
          where tenant_id = $1 and id = $2",
@@ -154,7 +163,7 @@ pub async fn refresh_token(store: &Store, tenant_id: &str, id: &str) -> Result<O
 }
 
 /// Marks a refresh token used; false when it already was (a replayed token).
-pub async fn revoke_refresh_token(tx: &mut Tx, tenant_id: &str, id: &str) -> Result<bool, StoreError> {
+pub async fn revoke_refresh_token(tx: &mut Tx, tenant_id: &TenantId, id: &str) -> Result<bool, StoreError> {
     let revoked = sqlx::query(
         "update refresh_tokens set revoked_at = $1 where tenant_id = $2 and id = $3 and revoked_at is null",
     )
@@ -169,7 +178,7 @@ pub async fn revoke_refresh_token(tx: &mut Tx, tenant_id: &str, id: &str) -> Res
 
 /// Revokes every live token of a family (a used token came back: whoever
 /// holds the family's live token may hold a stolen copy); returns how many.
-pub async fn revoke_refresh_family(store: &Store, tenant_id: &str, family_id: &str) -> Result<u64, StoreError> {
+pub async fn revoke_refresh_family(store: &Store, tenant_id: &TenantId, family_id: &str) -> Result<u64, StoreError> {
     Ok(sqlx::query(
         "update refresh_tokens set revoked_at = $1 where tenant_id = $2 and family_id = $3 and revoked_at is null",
     )

@@ -8,7 +8,8 @@
 //! besides the trips and the wallet; [`erase`] forgets a participant on
 //! request while the ledger stays balanced and the council's counts stay right.
 
-use crate::ledger::{self, AccountKind, Transfer};
+use crate::ids::{CampaignId, ClassId, ParticipantId, TenantId};
+use crate::ledger::{self, Owner, Transfer};
 use crate::{Store, StoreError, Tx, new_id, now_ms};
 
 /// Deletes the raw traces of a campaign's trips decided before
@@ -17,8 +18,8 @@ use crate::{Store, StoreError, Tx, new_id, now_ms};
 /// cost does not grow with the rides ever made.
 pub async fn forget_traces(
     store: &Store,
-    tenant_id: &str,
-    campaign_id: &str,
+    tenant_id: &TenantId,
+    campaign_id: &CampaignId,
     decided_before: i64,
     limit: i64,
 ) -> Result<u64, StoreError> {
@@ -40,9 +41,9 @@ pub async fn forget_traces(
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ParticipantRecord {
     /// Pseudonymous id.
-    pub id: String,
+    pub id: ParticipantId,
     /// The class joined.
-    pub class_id: String,
+    pub class_id: ClassId,
     /// The nickname chosen, if any.
     pub nickname: Option<String>,
     /// When they joined (ms since epoch).
@@ -54,8 +55,8 @@ pub struct ParticipantRecord {
 /// A participant of a tenant, with the number of live sessions.
 pub async fn participant(
     store: &Store,
-    tenant_id: &str,
-    participant_id: &str,
+    tenant_id: &TenantId,
+    participant_id: &ParticipantId,
     now: i64,
 ) -> Result<Option<ParticipantRecord>, StoreError> {
     Ok(sqlx::query_as(
@@ -90,8 +91,8 @@ pub struct Erased {
 /// erased already.
 pub async fn erase(
     tx: &mut Tx,
-    tenant_id: &str,
-    participant_id: &str,
+    tenant_id: &TenantId,
+    participant_id: &ParticipantId,
     return_to: impl Fn(&str) -> String,
 ) -> Result<Option<Erased>, StoreError> {
     let marked = sqlx::query(
@@ -107,17 +108,17 @@ pub async fn erase(
         return Ok(None);
     }
     let mut returned = Vec::new();
-    for balance in ledger::balances_of_with(&mut **tx, tenant_id, AccountKind::Participant, participant_id).await? {
+    for balance in ledger::balances_of_with(&mut **tx, tenant_id, Owner::Participant(participant_id)).await? {
         if balance.amount <= 0 {
             continue;
         }
         let transfer = Transfer {
             id: format!("erasure:{participant_id}:{}", balance.coin),
-            debit_account: ledger::account_id(AccountKind::Participant, participant_id, &balance.coin),
+            debit_account: ledger::account_id(Owner::Participant(participant_id), &balance.coin),
             credit_account: return_to(&balance.coin),
             amount: balance.amount,
             kind: "erasure".into(),
-            reference: participant_id.to_owned(),
+            reference: participant_id.to_string(),
         };
         ledger::post(tx, tenant_id, &transfer).await?;
         returned.push((balance.coin, balance.amount));

@@ -3,14 +3,15 @@
 
 use serde::Serialize;
 
-use crate::ledger::{self, AccountKind, Transfer};
+use crate::ids::{CampaignId, ClassId, MerchantId, SchoolId, TenantId};
+use crate::ledger::{self, Owner, Transfer};
 use crate::{Store, StoreError, Tx, new_id, now_ms};
 
 /// A tenant: a council or other issuer of a coin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Tenant {
     /// Public id.
-    pub id: String,
+    pub id: TenantId,
     /// Display name.
     pub name: String,
     /// The coin it pays in.
@@ -19,7 +20,7 @@ pub struct Tenant {
 
 /// Creates a tenant with its mint account.
 pub async fn create_tenant(tx: &mut Tx, name: &str, coin: &str) -> Result<Tenant, StoreError> {
-    let tenant = Tenant { id: new_id(), name: name.to_owned(), coin: coin.to_owned() };
+    let tenant = Tenant { id: TenantId::new(), name: name.to_owned(), coin: coin.to_owned() };
     sqlx::query("insert into tenants (id, name, coin, created_at) values ($1, $2, $3, $4)")
         .bind(&tenant.id)
         .bind(name)
@@ -27,7 +28,7 @@ pub async fn create_tenant(tx: &mut Tx, name: &str, coin: &str) -> Result<Tenant
         .bind(now_ms())
         .execute(&mut **tx)
         .await?;
-    ledger::open_account(tx, &tenant.id, AccountKind::Issuer, &tenant.id, coin).await?;
+    ledger::open_account(tx, &tenant.id, Owner::Issuer(&tenant.id), coin).await?;
     Ok(tenant)
 }
 
@@ -37,12 +38,12 @@ pub async fn tenants(store: &Store) -> Result<Vec<Tenant>, StoreError> {
 }
 
 /// One tenant.
-pub async fn tenant(store: &Store, id: &str) -> Result<Tenant, StoreError> {
+pub async fn tenant(store: &Store, id: &TenantId) -> Result<Tenant, StoreError> {
     tenant_with(store.reader(), id).await
 }
 
 /// One tenant, read by `executor` (a transaction of the store's own writes).
-pub(crate) async fn tenant_with(executor: impl sqlx::AnyExecutor<'_>, id: &str) -> Result<Tenant, StoreError> {
+pub(crate) async fn tenant_with(executor: impl sqlx::AnyExecutor<'_>, id: &TenantId) -> Result<Tenant, StoreError> {
     sqlx::query_as("select id, name, coin from tenants where id = $1")
         .bind(id)
         .fetch_optional(executor)
@@ -51,8 +52,8 @@ pub(crate) async fn tenant_with(executor: impl sqlx::AnyExecutor<'_>, id: &str) 
 }
 
 /// Creates a school and returns its id.
-pub async fn create_school(tx: &mut Tx, tenant_id: &str, name: &str) -> Result<String, StoreError> {
-    let id = new_id();
+pub async fn create_school(tx: &mut Tx, tenant_id: &TenantId, name: &str) -> Result<SchoolId, StoreError> {
+    let id = SchoolId::new();
     sqlx::query("insert into schools (tenant_id, id, name) values ($1, $2, $3)")
         .bind(tenant_id)
         .bind(&id)
@@ -66,12 +67,12 @@ pub async fn create_school(tx: &mut Tx, tenant_id: &str, name: &str) -> Result<S
 /// are unique across tenants: a student types one before anyone knows the tenant.
 pub async fn create_class(
     tx: &mut Tx,
-    tenant_id: &str,
-    school_id: &str,
+    tenant_id: &TenantId,
+    school_id: &SchoolId,
     name: &str,
     join_code: &str,
-) -> Result<String, StoreError> {
-    let id = new_id();
+) -> Result<ClassId, StoreError> {
+    let id = ClassId::new();
     sqlx::query("insert into classes (tenant_id, id, school_id, name) values ($1, $2, $3, $4)")
         .bind(tenant_id)
         .bind(&id)
@@ -95,8 +96,8 @@ pub async fn create_class(
 }
 
 /// Creates a merchant and returns its id.
-pub async fn create_merchant(tx: &mut Tx, tenant_id: &str, name: &str) -> Result<String, StoreError> {
-    let id = new_id();
+pub async fn create_merchant(tx: &mut Tx, tenant_id: &TenantId, name: &str) -> Result<MerchantId, StoreError> {
+    let id = MerchantId::new();
     sqlx::query("insert into merchants (tenant_id, id, name) values ($1, $2, $3)")
         .bind(tenant_id)
         .bind(&id)
@@ -109,8 +110,8 @@ pub async fn create_merchant(tx: &mut Tx, tenant_id: &str, name: &str) -> Result
 /// Adds an offer to a merchant's catalogue and returns its id.
 pub async fn create_offer(
     tx: &mut Tx,
-    tenant_id: &str,
-    merchant_id: &str,
+    tenant_id: &TenantId,
+    merchant_id: &MerchantId,
     title: &str,
     price_points: i64,
 ) -> Result<String, StoreError> {
@@ -130,9 +131,9 @@ pub async fn create_offer(
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Campaign {
     /// Owning tenant.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// Engine id.
-    pub id: String,
+    pub id: CampaignId,
     /// The council's identifier from the campaign file.
     pub slug: String,
     /// Display name.
@@ -157,7 +158,7 @@ macro_rules! select_campaigns {
 /// Lowering a budget below what was already paid out fails.
 pub async fn apply_campaign(
     tx: &mut Tx,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     slug: &str,
     name: &str,
     spec_json: &str,
@@ -169,7 +170,7 @@ pub async fn apply_campaign(
          on conflict (tenant_id, slug) do update set name = excluded.name, spec = excluded.spec, updated_at = excluded.updated_at",
     )
     .bind(tenant_id)
-    .bind(new_id())
+    .bind(CampaignId::new())
     .bind(slug)
     .bind(name)
     .bind(spec_json)
@@ -184,8 +185,8 @@ pub async fn apply_campaign(
     let change = budget_points - campaign.budget_funded;
     if change != 0 {
         let coin = tenant_with(&mut **tx, tenant_id).await?.coin;
-        let issuer = ledger::open_account(tx, tenant_id, AccountKind::Issuer, tenant_id, &coin).await?;
-        let budget = ledger::open_account(tx, tenant_id, AccountKind::Campaign, &campaign.id, &coin).await?;
+        let issuer = ledger::open_account(tx, tenant_id, Owner::Issuer(tenant_id), &coin).await?;
+        let budget = ledger::open_account(tx, tenant_id, Owner::Campaign(&campaign.id), &coin).await?;
         let (debit_account, credit_account) = if change > 0 { (issuer, budget) } else { (budget, issuer) };
         let transfer = Transfer {
             id: format!("funding:{}:{}", campaign.id, new_id()),
@@ -193,7 +194,7 @@ pub async fn apply_campaign(
             credit_account,
             amount: change.abs(),
             kind: "funding".into(),
-            reference: campaign.id.clone(),
+            reference: campaign.id.to_string(),
         };
         ledger::post(tx, tenant_id, &transfer).await?;
         sqlx::query("update campaigns set budget_funded = $1 where tenant_id = $2 and id = $3")
@@ -207,7 +208,7 @@ pub async fn apply_campaign(
 }
 
 /// One campaign.
-pub async fn campaign(store: &Store, tenant_id: &str, id: &str) -> Result<Campaign, StoreError> {
+pub async fn campaign(store: &Store, tenant_id: &TenantId, id: &CampaignId) -> Result<Campaign, StoreError> {
     sqlx::query_as(select_campaigns!("where tenant_id = $1 and id = $2"))
         .bind(tenant_id)
         .bind(id)
@@ -217,7 +218,7 @@ pub async fn campaign(store: &Store, tenant_id: &str, id: &str) -> Result<Campai
 }
 
 /// When a campaign was last changed (its `updated_at`): a cheap check of a cached copy.
-pub async fn campaign_version(store: &Store, tenant_id: &str, id: &str) -> Result<i64, StoreError> {
+pub async fn campaign_version(store: &Store, tenant_id: &TenantId, id: &CampaignId) -> Result<i64, StoreError> {
     sqlx::query_scalar("select updated_at from campaigns where tenant_id = $1 and id = $2")
         .bind(tenant_id)
         .bind(id)
@@ -227,7 +228,7 @@ pub async fn campaign_version(store: &Store, tenant_id: &str, id: &str) -> Resul
 }
 
 /// Every campaign of a tenant, oldest first.
-pub async fn campaigns(store: &Store, tenant_id: &str) -> Result<Vec<Campaign>, StoreError> {
+pub async fn campaigns(store: &Store, tenant_id: &TenantId) -> Result<Vec<Campaign>, StoreError> {
     Ok(sqlx::query_as(select_campaigns!("where tenant_id = $1 order by id"))
         .bind(tenant_id)
         .fetch_all(store.reader())

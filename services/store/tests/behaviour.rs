@@ -2,14 +2,15 @@
 #![allow(clippy::unwrap_used)]
 
 use smartville_scoring::{Decision, Status};
-use smartville_store::ledger::{self, AccountKind, Posted, Transfer};
+use smartville_store::ids::{CampaignId, ParticipantId, TenantId, TripId};
+use smartville_store::ledger::{self, Owner, Posted, Transfer};
 use smartville_store::lifecycle::TripStatus;
 use smartville_store::testing::TestDatabase;
 use smartville_store::trips::{
     self, CountedRide, DecisionInputs, DecisionRecord, EarlierFingerprint, Inserted, NewTrip, ReplaySearch,
     StoredFingerprint,
 };
-use smartville_store::{Store, StoreError, new_id, outbox, participants, tenancy, test_on_both_backends};
+use smartville_store::{Store, StoreError, outbox, participants, tenancy, test_on_both_backends};
 
 test_on_both_backends!(
     migrations_are_idempotent,
@@ -33,9 +34,9 @@ test_on_both_backends!(
 
 struct Town {
     store: Store,
-    tenant: String,
+    tenant: TenantId,
     coin: String,
-    campaign: String,
+    campaign: CampaignId,
 }
 
 async fn town(db: &TestDatabase, budget: i64) -> Town {
@@ -49,12 +50,12 @@ async fn town(db: &TestDatabase, budget: i64) -> Town {
 
 impl Town {
     fn budget_account(&self) -> String {
-        ledger::account_id(AccountKind::Campaign, &self.campaign, &self.coin)
+        ledger::account_id(Owner::Campaign(&self.campaign), &self.coin)
     }
 
     async fn wallet(&self, participant: &str) -> String {
         let mut tx = self.store.begin().await.unwrap();
-        let id = ledger::open_account(&mut tx, &self.tenant, AccountKind::Participant, participant, &self.coin)
+        let id = ledger::open_account(&mut tx, &self.tenant, Owner::Participant(&participant.into()), &self.coin)
             .await
             .unwrap();
         tx.commit().await.unwrap();
@@ -77,7 +78,7 @@ impl Town {
     }
 
     /// A search for the replay candidates of `participants` in no cell, up to ten of each kind.
-    fn replay_search<'a>(&'a self, participants: &'a [&'a str]) -> ReplaySearch<'a> {
+    fn replay_search<'a>(&'a self, participants: &'a [&'a ParticipantId]) -> ReplaySearch<'a> {
         ReplaySearch { tenant_id: &self.tenant, participants, cells: &[], own_limit: 10, cell_limit: 10 }
     }
 
@@ -108,7 +109,7 @@ async fn a_transfer_is_posted_once_per_id(db: TestDatabase) {
     assert_eq!(town.balance(&wallet).await, 30);
     assert_eq!(town.balance(&town.budget_account()).await, 970);
     assert_eq!(ledger::balance_sum(&town.store, &town.tenant).await.unwrap(), 0);
-    let entries = ledger::entries_of(&town.store, &town.tenant, AccountKind::Participant, "ann", 10).await.unwrap();
+    let entries = ledger::entries_of(&town.store, &town.tenant, Owner::Participant(&"ann".into()), 10).await.unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!((entries[0].amount, entries[0].coin.as_str()), (30, "Geelcoins"));
 }
@@ -228,7 +229,7 @@ async fn campaign_budgets_follow_the_campaign_file(db: TestDatabase) {
 
 fn new_trip(town: &Town, participant: &str, key: &str, body: &str) -> NewTrip {
     NewTrip {
-        id: new_id(),
+        id: TripId::new(),
         tenant_id: town.tenant.clone(),
         participant_id: participant.into(),
         campaign_id: town.campaign.clone(),
@@ -258,14 +259,14 @@ async fn trips_are_stored_once_per_idempotency_key(db: TestDatabase) {
     assert_eq!(again, Inserted::Existing(stored.clone()), "the retry finds the first trip, with its body hash");
     // Another participant may use the same key.
     assert!(matches!(insert(&town, &new_trip(&town, "bob", "k1", "body-a")).await, Inserted::New(_)));
-    let ids = [stored.id.clone(), "unknown".to_owned()];
+    let ids = [stored.id.clone(), "unknown".into()];
     let read = trips::with_traces(&town.store, &town.tenant, &ids).await.unwrap();
     assert_eq!(read.len(), 1, "unknown ids are left out");
     assert_eq!(
         (&read[0].trip, read[0].format.as_str(), read[0].trace.as_slice()),
         (&stored, "json", b"body-a".as_slice())
     );
-    assert!(trips::with_traces(&town.store, "another-tenant", &ids).await.unwrap().is_empty());
+    assert!(trips::with_traces(&town.store, &"another-tenant".into(), &ids).await.unwrap().is_empty());
 }
 
 async fn a_batch_of_submissions_gets_one_answer_each(db: TestDatabase) {
@@ -331,6 +332,7 @@ async fn a_batch_of_transfers_moves_each_account_once(db: TestDatabase) {
 
 async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
     let town = town(&db, 100).await;
+    let (ann, bob) = (ParticipantId::from("ann"), ParticipantId::from("bob"));
     let Inserted::New(trip) = insert(&town, &new_trip(&town, "ann", "k1", "b")).await else { panic!() };
     let Inserted::New(other) = insert(&town, &new_trip(&town, "ann", "k2", "b")).await else { panic!() };
     let (accepted, refused) = (verdict(Status::Accepted, 24), verdict(Status::Rejected, 0));
@@ -349,7 +351,7 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
     let more = verdict(Status::Accepted, 99);
     let again = DecisionRecord { decision: &more, ..decision.clone() };
     assert!(trips::record_decisions(&mut tx, &town.tenant, &[again]).await.unwrap().is_empty(), "decided once");
-    let inputs = trips::decision_inputs(&mut tx, &town.tenant, &["ann", "bob"], 0, &[&town.budget_account(), "none"])
+    let inputs = trips::decision_inputs(&mut tx, &town.tenant, &[&ann, &bob], 0, &[&town.budget_account(), "none"])
         .await
         .unwrap();
     let ride = CountedRide {
@@ -361,11 +363,11 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
     };
     let expected = DecisionInputs {
         recent_rides: vec![ride],
-        points_in_campaign: [(("ann".to_owned(), town.campaign.clone()), 24)].into(),
+        points_in_campaign: [((ann.clone(), town.campaign.clone()), 24)].into(),
         budgets: [(town.budget_account(), 100)].into(),
     };
     assert_eq!(inputs, expected, "the rejected ride does not count; unknown accounts are left out");
-    let later = trips::decision_inputs(&mut tx, &town.tenant, &["ann"], 901, &[]).await.unwrap();
+    let later = trips::decision_inputs(&mut tx, &town.tenant, &[&ann], 901, &[]).await.unwrap();
     assert!(later.recent_rides.is_empty(), "rides that ended before the window are left out");
     assert_eq!(later.points_in_campaign.len(), 1, "but count in the campaign total");
     let ids = [trip.id.clone(), other.id.clone()];
@@ -388,7 +390,7 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
     assert_eq!(stored.decision, claimed.decision, "the decision is scoring's, untouched");
     assert_eq!(stored.decision, Some(accepted), "and reads back as it was decided");
     let total =
-        trips::decision_inputs(&mut town.store.begin().await.unwrap(), &town.tenant, &["ann"], 0, &[]).await.unwrap();
+        trips::decision_inputs(&mut town.store.begin().await.unwrap(), &town.tenant, &[&ann], 0, &[]).await.unwrap();
     assert_eq!(total.points_in_campaign.values().sum::<i64>(), 20, "campaign totals count what was paid");
     let found = EarlierFingerprint {
         trip_id: trip.id.clone(),
@@ -396,8 +398,9 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
         area_cell: 42,
         fingerprint: b"fp".to_vec(),
     };
-    let by_cell = ReplaySearch { cells: &[41, 42], ..town.replay_search(&["bob"]) };
-    let by_participant = town.replay_search(&["ann"]);
+    let (only_bob, only_ann) = ([&bob], [&ann]);
+    let by_cell = ReplaySearch { cells: &[41, 42], ..town.replay_search(&only_bob) };
+    let by_participant = town.replay_search(&only_ann);
     let both_ways = ReplaySearch { cells: &[42], ..by_participant };
     for search in [by_cell, by_participant, both_ways] {
         let earlier = trips::earlier_fingerprints(&mut town.store.begin().await.unwrap(), &search).await.unwrap();
@@ -408,27 +411,27 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
         );
     }
     // Another tenant sees nothing of it.
-    assert!(trips::get(&town.store, "another-tenant", &trip.id).await.unwrap().is_none());
+    assert!(trips::get(&town.store, &"another-tenant".into(), &trip.id).await.unwrap().is_none());
 }
 
 async fn trips_page_newest_first(db: TestDatabase) {
     let town = town(&db, 100).await;
     let ids = trips_of(&town, "ann", 5).await;
     insert(&town, &new_trip(&town, "bob", "k0", "b")).await;
-    let page = trips::list(&town.store, &town.tenant, "ann", None, 2).await.unwrap();
+    let page = trips::list(&town.store, &town.tenant, &"ann".into(), None, 2).await.unwrap();
     assert_eq!(page.iter().map(|t| &t.id).collect::<Vec<_>>(), [&ids[4], &ids[3]]);
-    let next = trips::list(&town.store, &town.tenant, "ann", Some(&ids[3]), 10).await.unwrap();
+    let next = trips::list(&town.store, &town.tenant, &"ann".into(), Some(&ids[3]), 10).await.unwrap();
     assert_eq!(next.iter().map(|t| &t.id).collect::<Vec<_>>(), [&ids[2], &ids[1], &ids[0]]);
 }
 
 /// Stores a new trip of `participant` under idempotency key `key`; returns its id.
-async fn stored_trip(town: &Town, participant: &str, key: &str) -> String {
+async fn stored_trip(town: &Town, participant: &str, key: &str) -> TripId {
     let Inserted::New(trip) = insert(town, &new_trip(town, participant, key, "b")).await else { panic!("a new trip") };
     trip.id
 }
 
 /// Ids of `count` new trips of `participant`, oldest first.
-async fn trips_of(town: &Town, participant: &str, count: usize) -> Vec<String> {
+async fn trips_of(town: &Town, participant: &str, count: usize) -> Vec<TripId> {
     let mut ids = Vec::new();
     for i in 0..count {
         ids.push(stored_trip(town, participant, &format!("k{i}")).await);
@@ -452,7 +455,7 @@ fn verdict(status: Status, points: u64) -> Decision {
 }
 
 /// Decides a stored trip (at 2 000), indexing a fingerprint in `cell` when given.
-async fn decide(town: &Town, trip: &str, status: Status, cell: Option<i64>, bytes: &[u8]) {
+async fn decide(town: &Town, trip: &TripId, status: Status, cell: Option<i64>, bytes: &[u8]) {
     let decision = verdict(status, if status == Status::Accepted { 10 } else { 0 });
     let record = DecisionRecord {
         trip_id: trip,
@@ -461,7 +464,7 @@ async fn decide(town: &Town, trip: &str, status: Status, cell: Option<i64>, byte
         decided_at: 2_000,
     };
     let mut tx = town.store.begin().await.unwrap();
-    assert_eq!(trips::record_decisions(&mut tx, &town.tenant, &[record]).await.unwrap(), [trip]);
+    assert_eq!(trips::record_decisions(&mut tx, &town.tenant, &[record]).await.unwrap(), std::slice::from_ref(trip));
     tx.commit().await.unwrap();
 }
 
@@ -478,7 +481,10 @@ async fn replay_candidates_are_the_latest_rides_of_the_nearby_cells(db: TestData
         let trip = stored_trip(&town, participant, &format!("k{i}")).await;
         decide(&town, &trip, Status::Accepted, Some(cell), format!("fp{i}").as_bytes()).await;
     }
-    let all = ReplaySearch { cells: &[7, 8], ..town.replay_search(&["ann"]) };
+    let (ann, bob, another_tenant) =
+        (ParticipantId::from("ann"), ParticipantId::from("bob"), TenantId::from("another"));
+    let (only_ann, ann_and_bob) = ([&ann], [&ann, &bob]);
+    let all = ReplaySearch { cells: &[7, 8], ..town.replay_search(&only_ann) };
     assert_eq!(
         found(&town, all).await,
         ["ann:fp7", "ann:fp6", "cid:fp5", "cid:fp3", "bob:fp2", "bob:fp1", "ann:fp0"],
@@ -492,10 +498,10 @@ async fn replay_candidates_are_the_latest_rides_of_the_nearby_cells(db: TestData
     );
     assert_eq!(found(&town, ReplaySearch { cells: &[9], participants: &[], ..all }).await, ["ann:fp7", "bob:fp4"]);
     assert_eq!(
-        found(&town, ReplaySearch { cells: &[], participants: &["ann", "bob"], ..all }).await,
+        found(&town, ReplaySearch { cells: &[], participants: &ann_and_bob, ..all }).await,
         ["ann:fp7", "ann:fp6", "bob:fp4", "bob:fp2", "bob:fp1", "ann:fp0"]
     );
-    assert!(found(&town, ReplaySearch { tenant_id: "another-tenant", ..all }).await.is_empty());
+    assert!(found(&town, ReplaySearch { tenant_id: &another_tenant, ..all }).await.is_empty());
     assert!(found(&town, ReplaySearch { cells: &[], participants: &[], ..all }).await.is_empty());
 }
 
@@ -512,12 +518,12 @@ async fn settled_trips_are_found_in_batches_within_their_tenant(db: TestDatabase
     assert_eq!(claims.iter().map(|c| &c.id).collect::<Vec<_>>(), [&ids[2]], "not the pending or the rejected");
     tx.commit().await.unwrap();
     let mut wanted = ids.clone();
-    wanted.push("unknown".to_owned());
-    let mut found: Vec<String> =
+    wanted.push("unknown".into());
+    let mut found: Vec<TripId> =
         trips::settled_among(&town.store, &town.tenant, &wanted).await.unwrap().into_iter().map(|t| t.id).collect();
     found.sort();
     assert_eq!(found, [ids[2].clone(), ids[3].clone()]);
-    assert!(trips::settled_among(&town.store, "another-tenant", &wanted).await.unwrap().is_empty());
+    assert!(trips::settled_among(&town.store, &"another-tenant".into(), &wanted).await.unwrap().is_empty());
     assert!(trips::settled_among(&town.store, &town.tenant, &[]).await.unwrap().is_empty());
 }
 
@@ -533,7 +539,7 @@ async fn trips_waiting_for_their_next_step_are_found(db: TestDatabase) {
     let stuck = |cutoff| {
         let town = &town;
         async move {
-            let mut found: Vec<(String, TripStatus)> =
+            let mut found: Vec<(TripId, TripStatus)> =
                 trips::stuck(&town.store, cutoff, 10).await.unwrap().into_iter().map(|t| (t.id, t.status)).collect();
             found.sort();
             found
@@ -582,7 +588,7 @@ async fn joining_enrols_in_the_tenants_campaigns(db: TestDatabase) {
         participants::create_refresh_token(&mut tx, &town.tenant, &ann, Some(&token), "hash2", 9_999).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(participants::enrollments(&town.store, &town.tenant, &ann).await.unwrap(), vec![town.campaign.clone()]);
-    let wallets = ledger::balances_of(&town.store, &town.tenant, AccountKind::Participant, &ann).await.unwrap();
+    let wallets = ledger::balances_of(&town.store, &town.tenant, Owner::Participant(&ann)).await.unwrap();
     assert_eq!(wallets, [ledger::Balance { coin: town.coin.clone(), amount: 0 }], "an empty wallet from the start");
     let stored = participants::refresh_token(&town.store, &town.tenant, &token).await.unwrap().unwrap();
     assert_eq!((stored.participant_id.as_str(), stored.revoked_at), (ann.as_str(), None));
@@ -613,15 +619,16 @@ async fn participants_who_joined_before_wallets_were_opened_at_join_get_one(db: 
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    let wallets = || ledger::balances_of(&store, &tenant.id, AccountKind::Participant, "ann");
+    let ann = ParticipantId::from("ann");
+    let wallets = || ledger::balances_of(&store, &tenant.id, Owner::Participant(&ann));
     assert!(wallets().await.unwrap().is_empty());
     store.migrate().await.unwrap();
     assert_eq!(wallets().await.unwrap(), [ledger::Balance { coin: "Geelcoins".into(), amount: 0 }]);
     // Under the id the ledger derives: a reward reaches it.
-    let wallet = ledger::account_id(AccountKind::Participant, "ann", "Geelcoins");
+    let wallet = ledger::account_id(Owner::Participant(&ann), "Geelcoins");
     let transfer = Transfer {
         id: "gift".into(),
-        debit_account: ledger::account_id(AccountKind::Issuer, &tenant.id, "Geelcoins"),
+        debit_account: ledger::account_id(Owner::Issuer(&tenant.id), "Geelcoins"),
         credit_account: wallet.clone(),
         amount: 5,
         kind: "reward".into(),

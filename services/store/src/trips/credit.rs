@@ -1,5 +1,6 @@
 //! What the ledger claims: accepted trips not credited yet, each once, and what it paid for them.
 
+use crate::ids::{CampaignId, ParticipantId, TenantId, TripId};
 use crate::sql::{self, BindAll};
 use crate::{StoreError, Tx, status_sql};
 
@@ -7,11 +8,11 @@ use crate::{StoreError, Tx, status_sql};
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Claim {
     /// The trip.
-    pub id: String,
+    pub id: TripId,
     /// Who gets the reward.
-    pub participant_id: String,
+    pub participant_id: ParticipantId,
     /// Whose budget pays it.
-    pub campaign_id: String,
+    pub campaign_id: CampaignId,
     /// Points decided.
     pub points: i64,
 }
@@ -20,7 +21,12 @@ pub struct Claim {
 /// (at `at`) and returns what to pay for each, in id order, in one statement.
 /// Trips not accepted or credited already are left out. The caller posts the
 /// transfers in the same transaction.
-pub async fn claim_credits(tx: &mut Tx, tenant_id: &str, ids: &[String], at: i64) -> Result<Vec<Claim>, StoreError> {
+pub async fn claim_credits(
+    tx: &mut Tx,
+    tenant_id: &TenantId,
+    ids: &[TripId],
+    at: i64,
+) -> Result<Vec<Claim>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -41,7 +47,7 @@ pub async fn claim_credits(tx: &mut Tx, tenant_id: &str, ids: &[String], at: i64
 /// Records that the ledger paid a claimed trip `paid` points, less than it
 /// earned, because the campaign budget ran short. The decision stays as
 /// scoring wrote it: the shortfall is the ledger's fact.
-pub async fn pay_less(tx: &mut Tx, tenant_id: &str, id: &str, paid: i64) -> Result<(), StoreError> {
+pub async fn pay_less(tx: &mut Tx, tenant_id: &TenantId, id: &TripId, paid: i64) -> Result<(), StoreError> {
     sqlx::query("update trips set paid_points = $1 where tenant_id = $2 and id = $3")
         .bind(paid)
         .bind(tenant_id)

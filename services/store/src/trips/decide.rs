@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use smartville_scoring::Decision;
 
 use super::{Trip, trip_columns};
+use crate::ids::{CampaignId, ParticipantId, TenantId, TripId};
 use crate::lifecycle::TripStatus;
 use crate::sql::{self, BindAll};
 use crate::{Store, StoreError, Tx, status_sql};
@@ -24,7 +25,11 @@ pub struct TripWithTrace {
 }
 
 /// Trips of a tenant among `ids` with their traces, in id order (unknown ids are left out).
-pub async fn with_traces(store: &Store, tenant_id: &str, ids: &[String]) -> Result<Vec<TripWithTrace>, StoreError> {
+pub async fn with_traces(
+    store: &Store,
+    tenant_id: &TenantId,
+    ids: &[TripId],
+) -> Result<Vec<TripWithTrace>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -44,7 +49,7 @@ pub async fn with_traces(store: &Store, tenant_id: &str, ids: &[String]) -> Resu
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecisionRecord<'a> {
     /// The trip decided.
-    pub trip_id: &'a str,
+    pub trip_id: &'a TripId,
     /// Scoring's decision: the trip's new state, points, distance and
     /// duration are read from it, and it is stored whole.
     pub decision: &'a Decision,
@@ -69,9 +74,9 @@ pub struct StoredFingerprint<'a> {
 /// the trips it decided (a trip decided already is left as it was).
 pub async fn record_decisions(
     tx: &mut Tx,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     decisions: &[DecisionRecord<'_>],
-) -> Result<Vec<String>, StoreError> {
+) -> Result<Vec<TripId>, StoreError> {
     if decisions.is_empty() {
         return Ok(Vec::new());
     }
@@ -87,7 +92,7 @@ pub async fn record_decisions(
         sql::rows(2, decisions.len(), 7)
     );
     let number = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
-    let mut query = sql::query_as::<(String, String)>(sql).bind(tenant_id);
+    let mut query = sql::query_as::<(TripId, ParticipantId)>(sql).bind(tenant_id);
     for record in decisions {
         let decision = record.decision;
         query = query
@@ -99,8 +104,8 @@ pub async fn record_decisions(
             .bind(serde_json::to_string(decision)?)
             .bind(record.decided_at);
     }
-    let decided: HashMap<String, String> = query.fetch_all(&mut **tx).await?.into_iter().collect();
-    let fingerprints: Vec<(&DecisionRecord<'_>, &String, StoredFingerprint<'_>)> =
+    let decided: HashMap<TripId, ParticipantId> = query.fetch_all(&mut **tx).await?.into_iter().collect();
+    let fingerprints: Vec<(&DecisionRecord<'_>, &ParticipantId, StoredFingerprint<'_>)> =
         decisions.iter().filter_map(|d| Some((d, decided.get(d.trip_id)?, d.fingerprint?))).collect();
     if !fingerprints.is_empty() {
         let sql = format!(
@@ -118,7 +123,7 @@ pub async fn record_decisions(
         }
         query.execute(&mut **tx).await?;
     }
-    let mut ids: Vec<String> = decided.into_keys().collect();
+    let mut ids: Vec<TripId> = decided.into_keys().collect();
     ids.sort();
     Ok(ids)
 }
@@ -127,9 +132,9 @@ pub async fn record_decisions(
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CountedRide {
     /// Who rode.
-    pub participant_id: String,
+    pub participant_id: ParticipantId,
     /// The campaign it counts in.
-    pub campaign_id: String,
+    pub campaign_id: CampaignId,
     /// First fix (ms since epoch).
     pub started_at: i64,
     /// Last fix (ms since epoch).
@@ -144,7 +149,7 @@ pub struct DecisionInputs {
     /// The participants' counted rides that ended at or after the window start.
     pub recent_rides: Vec<CountedRide>,
     /// Points of each (participant, campaign)'s accepted rides.
-    pub points_in_campaign: HashMap<(String, String), i64>,
+    pub points_in_campaign: HashMap<(ParticipantId, CampaignId), i64>,
     /// Balance of each budget account asked for (left out when it does not exist).
     pub budgets: HashMap<String, i64>,
 }
@@ -154,8 +159,8 @@ pub struct DecisionInputs {
 struct InputRow {
     part: String,
     id: String,
-    participant_id: String,
-    campaign_id: String,
+    participant_id: ParticipantId,
+    campaign_id: CampaignId,
     started_at: i64,
     ended_at: i64,
     points: i64,
@@ -167,8 +172,8 @@ struct InputRow {
 /// the balances of `budget_accounts`.
 pub async fn decision_inputs(
     tx: &mut Tx,
-    tenant_id: &str,
-    participants: &[&str],
+    tenant_id: &TenantId,
+    participants: &[&ParticipantId],
     since: i64,
     budget_accounts: &[&str],
 ) -> Result<DecisionInputs, StoreError> {
@@ -201,7 +206,8 @@ pub async fn decision_inputs(
         ));
     }
     let query = sql::query_as::<InputRow>(sql).bind(tenant_id).bind(since);
-    for row in query.bind_all(participants.iter().chain(budget_accounts).copied()).fetch_all(&mut **tx).await? {
+    let query = query.bind_all(participants.iter().copied()).bind_all(budget_accounts.iter().copied());
+    for row in query.fetch_all(&mut **tx).await? {
         match row.part.as_str() {
             "ride" => inputs.recent_rides.push(CountedRide {
                 participant_id: row.participant_id,
@@ -225,9 +231,9 @@ pub async fn decision_inputs(
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct EarlierFingerprint {
     /// The trip it belongs to.
-    pub trip_id: String,
+    pub trip_id: TripId,
     /// Who submitted it.
-    pub participant_id: String,
+    pub participant_id: ParticipantId,
     /// The coarse area cell it is indexed under.
     pub area_cell: i64,
     /// The fingerprint in the scoring library's binary form.
@@ -238,9 +244,9 @@ pub struct EarlierFingerprint {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplaySearch<'a> {
     /// The rides' tenant.
-    pub tenant_id: &'a str,
+    pub tenant_id: &'a TenantId,
     /// Who rode them: each one's own latest rides are read, wherever they were made.
-    pub participants: &'a [&'a str],
+    pub participants: &'a [&'a ParticipantId],
     /// The area cells an earlier copy of any of the rides would be indexed under.
     pub cells: &'a [i64],
     /// Most of each participant's own latest rides.

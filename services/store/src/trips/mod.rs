@@ -34,19 +34,20 @@ use sqlx::any::AnyValueRef;
 use sqlx::error::BoxDynError;
 use sqlx::{Any, Decode, Type};
 
+use crate::ids::{CampaignId, ParticipantId, TenantId, TripId};
 use crate::lifecycle::TripStatus;
 
 /// A stored trip without its trace.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Trip {
     /// Owning tenant.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// Public id.
-    pub id: String,
+    pub id: TripId,
     /// Who rode.
-    pub participant_id: String,
+    pub participant_id: ParticipantId,
     /// The campaign it is judged under.
-    pub campaign_id: String,
+    pub campaign_id: CampaignId,
     /// SHA-256 of the request body.
     pub body_hash: String,
     /// Where it is in its lifecycle.

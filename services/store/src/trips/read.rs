@@ -1,11 +1,12 @@
 //! What the participant's app shows: one trip, a page of trips, the settled ones among a few.
 
 use super::{Trip, select_trips};
+use crate::ids::{ParticipantId, TenantId, TripId};
 use crate::sql::{self, BindAll};
 use crate::{Store, StoreError};
 
 /// One trip of a tenant.
-pub async fn get(store: &Store, tenant_id: &str, id: &str) -> Result<Option<Trip>, StoreError> {
+pub async fn get(store: &Store, tenant_id: &TenantId, id: &TripId) -> Result<Option<Trip>, StoreError> {
     Ok(sqlx::query_as(select_trips!("where tenant_id = $1 and id = $2"))
         .bind(tenant_id)
         .bind(id)
@@ -15,7 +16,7 @@ pub async fn get(store: &Store, tenant_id: &str, id: &str) -> Result<Option<Trip
 
 /// The trips among `ids` of a tenant that are settled ([`Trip::is_settled`];
 /// unknown and unsettled ids are left out, in no particular order).
-pub async fn settled_among(store: &Store, tenant_id: &str, ids: &[String]) -> Result<Vec<Trip>, StoreError> {
+pub async fn settled_among(store: &Store, tenant_id: &TenantId, ids: &[TripId]) -> Result<Vec<Trip>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -27,9 +28,9 @@ pub async fn settled_among(store: &Store, tenant_id: &str, ids: &[String]) -> Re
 /// A participant's trips, newest first, strictly older than `before_id` when given.
 pub async fn list(
     store: &Store,
-    tenant_id: &str,
-    participant_id: &str,
-    before_id: Option<&str>,
+    tenant_id: &TenantId,
+    participant_id: &ParticipantId,
+    before_id: Option<&TripId>,
     limit: i64,
 ) -> Result<Vec<Trip>, StoreError> {
     Ok(sqlx::query_as(select_trips!(

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use super::{Trip, select_trips, trip_columns};
+use crate::ids::{CampaignId, ParticipantId, TenantId, TripId};
 use crate::sql;
 use crate::{StoreError, Tx, status_sql};
 
@@ -10,13 +11,13 @@ use crate::{StoreError, Tx, status_sql};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTrip {
     /// Public id (UUIDv7).
-    pub id: String,
+    pub id: TripId,
     /// Owning tenant.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// Who rode.
-    pub participant_id: String,
+    pub participant_id: ParticipantId,
     /// The campaign it is judged under.
-    pub campaign_id: String,
+    pub campaign_id: CampaignId,
     /// The client's idempotency key.
     pub idempotency_key: String,
     /// SHA-256 of the request body, hex.
@@ -87,7 +88,7 @@ pub async fn insert_all(tx: &mut Tx, trips: &[NewTrip]) -> Result<Vec<Inserted>,
             .bind(trip.started_at)
             .bind(trip.ended_at);
     }
-    let mut stored: HashMap<String, Trip> =
+    let mut stored: HashMap<TripId, Trip> =
         query.fetch_all(&mut **tx).await?.into_iter().map(|trip| (trip.id.clone(), trip)).collect();
     let new: Vec<&NewTrip> = trips.iter().filter(|trip| stored.contains_key(&trip.id)).collect();
     if !new.is_empty() {

@@ -1,5 +1,6 @@
 //! Trips stuck before their next step, for the relay's sweep.
 
+use crate::ids::{TenantId, TripId};
 use crate::lifecycle::TripStatus;
 use crate::{Store, StoreError, status_sql};
 
@@ -8,9 +9,9 @@ use crate::{Store, StoreError, status_sql};
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StuckTrip {
     /// Owning tenant.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// The trip.
-    pub id: String,
+    pub id: TripId,
     /// `Pending` (waiting for scoring) or `Accepted` (waiting for the ledger).
     pub status: TripStatus,
 }
