@@ -62,6 +62,7 @@ impl<'a> Ride<'a> {
                 max_accuracy_m: thresholds.max_accuracy_m,
                 teleport_speed_mps: thresholds.teleport_speed_kmh / 3.6,
                 max_speed_mps: campaign.max_speed_mps,
+                max_gap_ms: thresholds.max_gap_s * 1000,
             },
         );
         let fingerprint = Fingerprint::compute(trace, &track);
@@ -185,14 +186,37 @@ fn check_motion(track: &Track, campaign: &CompiledCampaign, reasons: &mut Reason
             ),
         );
     }
-    if track.longest_gap_ms > t.max_gap_s * 1000 {
+    check_gaps(track, campaign, reasons);
+}
+
+/// Gaps (silences longer than the campaign's `max_gap_s`) are what a phone
+/// in the background produces, so a gap alone says nothing. It goes to
+/// review when the position moved across it faster than the campaign's modes
+/// go (a lift in a car fits in a gap), or when most of the ride went
+/// unrecorded (there is too little left to judge).
+fn check_gaps(track: &Track, campaign: &CompiledCampaign, reasons: &mut Reasons) {
+    let duration_ms = (track.ended_at_ms() - track.started_at_ms()).max(1);
+    if let Some(gap) = track.fastest_gap.filter(|gap| gap.speed_mps() > campaign.max_speed_mps) {
         reasons.push(
             ReasonCode::Gap,
             Effect::Review,
             format!(
-                "The recording stopped for {} s (at most {} s is expected); the ride will be checked by hand.",
-                track.longest_gap_ms / 1000,
-                t.max_gap_s
+                "The recording stopped for {} s while the position moved {:.1} km ({} km/h, faster than a bike); \
+                 the ride will be checked by hand. Keep the app open during the ride.",
+                gap.duration_ms / 1000,
+                gap.distance_m / 1000.0,
+                kmh(gap.speed_mps())
+            ),
+        );
+    } else if track.unobserved_ms * 2 > duration_ms {
+        reasons.push(
+            ReasonCode::Gap,
+            Effect::Review,
+            format!(
+                "The recording stopped for {} s of the ride's {} s, too much of it to judge; the ride will be \
+                 checked by hand. Keep the app open during the ride.",
+                track.unobserved_ms / 1000,
+                duration_ms / 1000
             ),
         );
     }

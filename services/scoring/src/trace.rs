@@ -248,7 +248,9 @@ impl RawTrace {
     }
 
     /// Applies the input limits at server time `now_ms` and returns a trace the
-    /// checks can rely on.
+    /// checks can rely on. A fix sent twice (the same time and place, as a
+    /// location provider handing out its cached fix again does) is kept once;
+    /// two different places at the same time are an error.
     pub fn validate(self, limits: &TraceLimits, now_ms: i64) -> Result<Trace, TraceError> {
         let count = self.fixes.len();
         if count < 2 {
@@ -257,25 +259,34 @@ impl RawTrace {
         if count > limits.max_points {
             return Err(TraceError::TooManyPoints { count, max: limits.max_points });
         }
-        let mut previous_t = i64::MIN;
+        let mut previous = (i64::MIN, f64::NAN, f64::NAN);
         // Collected in place: the raw fixes' buffer is reused for the valid ones.
         let fixes: Vec<Fix> = self
             .fixes
             .into_iter()
             .enumerate()
-            .map(|(index, raw)| {
-                let fix = validate_fix(index, raw)?;
-                if fix.t_ms <= previous_t {
-                    return Err(TraceError::NonIncreasingTimestamps { index });
+            .filter_map(|(index, raw)| {
+                let fix = match validate_fix(index, raw) {
+                    Ok(fix) => fix,
+                    Err(error) => return Some(Err(error)),
+                };
+                if (fix.t_ms, fix.lat, fix.lon) == previous {
+                    return None;
+                }
+                if fix.t_ms <= previous.0 {
+                    return Some(Err(TraceError::NonIncreasingTimestamps { index }));
                 }
                 if fix.t_ms > now_ms + limits.max_clock_skew_ms {
-                    return Err(TraceError::InFuture { index, ahead_s: (fix.t_ms - now_ms) / 1000 });
+                    return Some(Err(TraceError::InFuture { index, ahead_s: (fix.t_ms - now_ms) / 1000 }));
                 }
-                previous_t = fix.t_ms;
-                Ok(fix)
+                previous = (fix.t_ms, fix.lat, fix.lon);
+                Some(Ok(fix))
             })
             .collect::<Result<_, _>>()?;
-        let (start, end) = (fixes[0].t_ms, previous_t);
+        if fixes.len() < 2 {
+            return Err(TraceError::TooFewPoints { count: fixes.len() });
+        }
+        let (start, end) = (fixes[0].t_ms, previous.0);
         if end - start > limits.max_span_ms {
             return Err(TraceError::SpanTooLong { span_s: (end - start) / 1000, max_s: limits.max_span_ms / 1000 });
         }

@@ -76,6 +76,21 @@ impl TrackPoint<'_> {
     }
 }
 
+/// A silence in the recording: longer than the campaign expects between two
+/// fixes, with how far the position moved meanwhile.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Gap {
+    pub(crate) duration_ms: i64,
+    pub(crate) distance_m: f64,
+}
+
+impl Gap {
+    /// The straight-line speed across the gap: the least the rider went.
+    pub(crate) fn speed_mps(&self) -> f64 {
+        self.distance_m * 1000.0 / self.duration_ms as f64
+    }
+}
+
 /// The largest jump between consecutive kept fixes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Jump {
@@ -92,6 +107,10 @@ pub(crate) struct Track<'a> {
     pub(crate) distance_m: f64,
     pub(crate) moving_ms: i64,
     pub(crate) longest_gap_ms: i64,
+    /// Time spent in gaps longer than the campaign's maximum.
+    pub(crate) unobserved_ms: i64,
+    /// Of the gaps longer than the campaign's maximum, the one crossed fastest.
+    pub(crate) fastest_gap: Option<Gap>,
     pub(crate) teleport: Option<Jump>,
     /// Total time the sustained speed exceeded the limit.
     pub(crate) over_speed_ms: i64,
@@ -103,6 +122,8 @@ pub(crate) struct TrackLimits {
     pub(crate) max_accuracy_m: f64,
     pub(crate) teleport_speed_mps: f64,
     pub(crate) max_speed_mps: f64,
+    /// Silences longer than this are gaps (see [`Gap`]).
+    pub(crate) max_gap_ms: i64,
 }
 
 impl<'a> Track<'a> {
@@ -121,6 +142,8 @@ impl<'a> Track<'a> {
             distance_m: 0.0,
             moving_ms: 0,
             longest_gap_ms: 0,
+            unobserved_ms: 0,
+            fastest_gap: None,
             teleport: None,
             over_speed_ms: 0,
             top_sustained_mps: 0.0,
@@ -156,6 +179,13 @@ impl<'a> Track<'a> {
             }
 
             track.longest_gap_ms = track.longest_gap_ms.max(dt);
+            if dt > limits.max_gap_ms {
+                track.unobserved_ms += dt;
+                let gap = Gap { duration_ms: dt, distance_m: hop };
+                if track.fastest_gap.is_none_or(|fastest| gap.speed_mps() > fastest.speed_mps()) {
+                    track.fastest_gap = Some(gap);
+                }
+            }
             if hop > TELEPORT_MIN_M
                 && hop_speed > limits.teleport_speed_mps
                 && track.teleport.is_none_or(|j| hop > j.distance_m)

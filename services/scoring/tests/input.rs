@@ -117,6 +117,20 @@ fn every_input_limit_gives_a_typed_error() {
 }
 
 #[test]
+fn a_fix_sent_twice_is_kept_once() {
+    // Location providers hand out a cached fix again: the same time and place.
+    let twice =
+        points(&[(T0, 51.0, 4.0), (T0 + 1000, 51.0001, 4.0), (T0 + 1000, 51.0001, 4.0), (T0 + 2000, 51.0002, 4.0)]);
+    let trace = twice.validate(&limits(), T0 + HOUR).unwrap();
+    assert_eq!(trace.fixes().iter().map(|f| f.t_ms - T0).collect::<Vec<_>>(), [0, 1000, 2000]);
+    // Two places at one time are not a repeat, and a trace that is one fix sent twice is too short.
+    let moved = points(&[(T0, 51.0, 4.0), (T0, 51.0001, 4.0)]);
+    assert_eq!(moved.validate(&limits(), T0 + HOUR).unwrap_err(), TraceError::NonIncreasingTimestamps { index: 1 });
+    let once = points(&[(T0, 51.0, 4.0), (T0, 51.0, 4.0)]);
+    assert_eq!(once.validate(&limits(), T0 + HOUR).unwrap_err(), TraceError::TooFewPoints { count: 1 });
+}
+
+#[test]
 fn error_codes_are_distinct_and_messages_name_the_point() {
     let errors = [
         TraceError::Json("x".into()),

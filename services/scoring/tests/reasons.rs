@@ -112,25 +112,47 @@ fn too_slow_for_a_bike() {
     assert_accepted(&judge(&ending_at(&walk, at("2026-11-24T08:30:00+01:00")), &compile(spec)).decision);
 }
 
-/// The honest ride with the fixes between 40 % of the ride and `seconds` later removed.
-fn with_gap(seconds: i64) -> smartville_scoring::RawTrace {
+/// The honest ride with the fixes between 40 % of the ride and `ridden_s`
+/// later removed, and the fixes after them moved `ridden_s - silent_s`
+/// earlier: the recording stops for `silent_s` while the rider covers what
+/// takes `ridden_s` on a bike.
+fn with_gap(ridden_s: i64, silent_s: i64) -> smartville_scoring::RawTrace {
     let mut trace = honest();
     let from = trace.fixes[trace.fixes.len() * 2 / 5].t_ms.unwrap();
     trace.fixes.retain(|f| {
         let t = f.t_ms.unwrap();
-        t <= from || t >= from + seconds * 1000
+        t <= from || t >= from + ridden_s * 1000
     });
+    for fix in &mut trace.fixes {
+        fix.t_ms = fix.t_ms.map(|t| if t > from { t - (ridden_s - silent_s) * 1000 } else { t });
+    }
     trace
 }
 
 #[test]
-fn a_gap_sends_the_ride_to_review() {
+fn a_gap_goes_to_review_only_when_it_can_hide_a_lift_or_most_of_the_ride() {
     let campaign = compile(bike_campaign());
-    assert_accepted(&judge(&with_gap(110), &campaign).decision);
-    let decision = judge(&with_gap(130), &campaign).decision;
-    assert_eq!(decision.status, Status::Review, "{decision:#?}");
-    assert!(decision.has(Code::Gap));
-    assert!(decision.points > 0, "points are held for the reviewer");
+    // A phone in the background is silent for minutes; at a bike's pace that hides nothing.
+    assert_accepted(&judge(&with_gap(130, 130), &campaign).decision);
+    assert_accepted(&judge(&with_gap(200, 200), &campaign).decision);
+    // Two minutes of riding crossed in 50 silent seconds, in a campaign that expects a fix every 45 s
+    // and lets a bike sprint for two minutes: faster than a bike, too short to call the trip
+    // motorised, and a lift would fit in it.
+    let mut strict = bike_campaign();
+    strict.thresholds.max_gap_s = 45;
+    strict.thresholds.fast_tolerance_s = 120;
+    let lifted = judge(&with_gap(120, 50), &compile(strict)).decision;
+    assert_eq!(lifted.status, Status::Review, "{lifted:#?}");
+    assert!(lifted.has(Code::Gap) && !lifted.has(Code::TooFast), "{lifted:#?}");
+    assert!(lifted.points > 0, "points are held for the reviewer");
+    // Most of the ride unrecorded leaves too little to judge.
+    let duration_s = {
+        let trace = honest();
+        (trace.fixes.last().unwrap().t_ms.unwrap() - trace.fixes[0].t_ms.unwrap()) / 1000
+    };
+    let silent = judge(&with_gap(duration_s * 11 / 20, duration_s * 11 / 20), &campaign).decision;
+    assert_eq!(silent.status, Status::Review, "{silent:#?}");
+    assert!(silent.has(Code::Gap));
 }
 
 #[test]

@@ -10,9 +10,12 @@
 //! Everything is seeded: the same seed gives the same trace, on every machine
 //! (the generator is xoshiro256++, a fixed algorithm).
 //!
-//! [`demo`] holds the geography of the demo town used by the examples.
+//! [`demo`] holds the geography of the demo town used by the examples;
+//! [`phone`] thins and blurs any trace the way a phone in the background
+//! sends it.
 
 pub mod demo;
+pub mod phone;
 
 use chrono::{DateTime, Utc};
 use rand::rngs::Xoshiro256PlusPlus;
