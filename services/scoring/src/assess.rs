@@ -19,6 +19,11 @@ use crate::zones::ZoneRole;
 pub const AREA_SAMPLE_M: f64 = 25.0;
 /// How close to its end (or start) a school run must touch the school zone.
 pub const SCHOOL_REACH_M: f64 = 150.0;
+/// A ride's fastest tenth of minutes reaches at least this many times the
+/// modes' lowest average speed: a brisk walk that stops often has a moving
+/// average above a slow bike's, but never its pace (on the labelled set, walks
+/// peak below 9 km/h and bike rides above 9, whatever the sampling).
+pub const BRISK_PACE_FACTOR: f64 = 1.1;
 /// Two traces starting within this time of each other were recorded together.
 pub const SAME_TIME_MS: i64 = 120_000;
 
@@ -182,6 +187,18 @@ fn check_motion(track: &Track, campaign: &CompiledCampaign, reasons: &mut Reason
             format!(
                 "The average moving speed is {} km/h; at least {} km/h is expected for this campaign's modes.",
                 kmh(speed),
+                kmh(campaign.min_speed_mps)
+            ),
+        );
+    } else if track.brisk_pace_mps > 0.0 && track.brisk_pace_mps < campaign.min_speed_mps {
+        // A brisk walk that stops often, or whose fixes wander, can have a moving average
+        // above a slow bike's, but it never gets anywhere at a bike's pace: on the labelled
+        // set, walks keep their fastest minutes below 9 km/h whatever the sampling.
+        reasons.reject(
+            ReasonCode::TooSlow,
+            format!(
+                "The ride's fastest minutes got ahead at {} km/h; at least {} km/h is expected for this campaign's modes.",
+                kmh(track.brisk_pace_mps),
                 kmh(campaign.min_speed_mps)
             ),
         );

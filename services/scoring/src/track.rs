@@ -21,6 +21,10 @@ pub const STEP_M: f64 = 10.0;
 pub const STOP_SPEED_MPS: f64 = 0.8;
 /// Window over which sustained speed is measured.
 pub const SUSTAINED_WINDOW_MS: i64 = 30_000;
+/// Span over which a ride's pace is measured: long enough that the error of
+/// a phone's fixes (tens of metres) is small next to the distance covered,
+/// whatever the sampling.
+pub const PACE_SPAN_MS: i64 = 60_000;
 /// A single fix that jumps away and back further than this is a spike.
 pub const SPIKE_MIN_M: f64 = 30.0;
 /// A jump between consecutive fixes shorter than this is never a teleport.
@@ -115,6 +119,9 @@ pub(crate) struct Track<'a> {
     /// Total time the sustained speed exceeded the limit.
     pub(crate) over_speed_ms: i64,
     pub(crate) top_sustained_mps: f64,
+    /// The pace (straight-line speed over [`PACE_SPAN_MS`] spans) the ride
+    /// held for its fastest tenth of spans: a walk never reaches a bike's.
+    pub(crate) brisk_pace_mps: f64,
 }
 
 /// The campaign values the track is built against.
@@ -147,6 +154,7 @@ impl<'a> Track<'a> {
             teleport: None,
             over_speed_ms: 0,
             top_sustained_mps: 0.0,
+            brisk_pace_mps: 0.0,
         };
         let mut anchors: Vec<(i64, f64)> = Vec::new();
         let mut anchor = &fixes[0];
@@ -193,10 +201,12 @@ impl<'a> Track<'a> {
                 track.teleport = Some(Jump { distance_m: hop, speed_mps: hop_speed });
             }
             since_anchor_m += hop;
-            if since_anchor_m >= STEP_M {
+            // A move counts once it exceeds what the two fixes' reported errors could make up.
+            let step_m = STEP_M.max(0.5 * f64::from(anchor.accuracy_m.unwrap_or(0.0) + fix.accuracy_m.unwrap_or(0.0)));
+            if since_anchor_m >= step_m {
                 let moved = ruler.distance((anchor.lat, anchor.lon), (fix.lat, fix.lon));
                 since_anchor_m = moved;
-                if moved >= STEP_M {
+                if moved >= step_m {
                     let interval = fix.t_ms - anchor.t_ms;
                     if moved * 1000.0 >= STOP_SPEED_MPS * interval as f64 {
                         track.moving_ms += interval;
@@ -211,6 +221,7 @@ impl<'a> Track<'a> {
             track.points.push(TrackPoint { fix, along_m: track.distance_m });
         }
         track.dropped = fixes.len() - track.points.len();
+        track.brisk_pace_mps = track.pace_percentile(0.9);
         track
     }
 
@@ -230,6 +241,31 @@ impl<'a> Track<'a> {
         if speed > max_speed_mps {
             self.over_speed_ms += t - anchors[last - 1].0;
         }
+    }
+
+    /// The `share` percentile of the straight-line speeds over consecutive
+    /// spans of at least [`PACE_SPAN_MS`] (spans across a gap longer than
+    /// three of them say nothing about pace and are left out); 0 when the ride
+    /// is shorter than a span.
+    fn pace_percentile(&self, share: f64) -> f64 {
+        let mut paces: Vec<f64> = Vec::with_capacity(self.points.len().min(256));
+        let mut from = 0;
+        for (i, point) in self.points.iter().enumerate() {
+            let start = &self.points[from];
+            let span = point.t_ms - start.t_ms;
+            if span < PACE_SPAN_MS {
+                continue;
+            }
+            if span <= 3 * PACE_SPAN_MS {
+                paces.push(self.ruler.distance(start.position(), point.position()) * 1000.0 / span as f64);
+            }
+            from = i;
+        }
+        if paces.is_empty() {
+            return 0.0;
+        }
+        let rank = ((paces.len() - 1) as f64 * share).round() as usize;
+        *paces.select_nth_unstable_by(rank, f64::total_cmp).1
     }
 
     /// Start of the cleaned ride (ms since epoch).

@@ -98,6 +98,30 @@ fn a_car_ride_is_motorised() {
     assert_rejected_for(&judge(&car, &compile(example_campaign())).decision, Code::TooFast);
 }
 
+/// `trace` with its fixes swinging `metres` east and west every `every_s`
+/// seconds: a path much longer than the way it gets ahead.
+fn wandering(trace: &smartville_scoring::RawTrace, every_s: i64, metres: f64) -> smartville_scoring::RawTrace {
+    let mut out = trace.clone();
+    for fix in &mut out.fixes {
+        let side = if (fix.t_ms.unwrap() / 1000 / every_s) % 2 == 0 { metres } else { -metres };
+        (fix.lat, fix.lon) = smartville_simulator::offset((fix.lat, fix.lon), 0.0, side);
+    }
+    out
+}
+
+#[test]
+fn a_ride_that_never_gets_ahead_at_a_bikes_pace_is_too_slow() {
+    let campaign = compile(bike_campaign());
+    // A walker's pace, its path stretched by wandering fixes to a bike's moving average.
+    let walk = wandering(&exact_ride(6.5, school_morning()), 6, 7.0);
+    let decision = judge(&walk, &campaign).decision;
+    assert!(decision.average_speed_kmh >= 8.0, "{decision:#?}");
+    assert_rejected_for(&decision, Code::TooSlow);
+    assert!(decision.reasons.iter().any(|r| r.message.contains("fastest minutes")), "{decision:#?}");
+    // Wandering fixes do not slow an honest ride down.
+    assert_accepted(&judge(&wandering(&exact_ride(12.0, school_morning()), 6, 5.0), &campaign).decision);
+}
+
 #[test]
 fn too_slow_for_a_bike() {
     let campaign = compile(bike_campaign());
