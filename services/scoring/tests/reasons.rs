@@ -104,7 +104,7 @@ fn wandering(trace: &smartville_scoring::RawTrace, every_s: i64, metres: f64) ->
     let mut out = trace.clone();
     for fix in &mut out.fixes {
         let side = if (fix.t_ms.unwrap() / 1000 / every_s) % 2 == 0 { metres } else { -metres };
-        (fix.lat, fix.lon) = smartville_simulator::offset((fix.lat, fix.lon), 0.0, side);
+        (fix.lat, fix.lon) = offset((fix.lat, fix.lon), 0.0, side);
     }
     out
 }
