@@ -147,6 +147,27 @@ pub struct TraceUpload {
     /// Whether the phone reported a mock-location provider (default false).
     #[schema(required = false)]
     mock_location: bool,
+    /// The phone's own activity recognition during the ride (Android Activity
+    /// Recognition, iOS Core Motion), if the app has it: evidence weighed with
+    /// the motion, never alone. In GPX: `<activity time="…" type="…"
+    /// confidence="…"/>` elements in an `<extensions>` outside the points.
+    #[schema(required = false)]
+    activities: Vec<TraceActivity>,
+}
+
+/// One report of the phone's activity recognition; it holds until the next.
+#[derive(ToSchema)]
+#[allow(dead_code)] // read by the scoring library, not through this type
+pub struct TraceActivity {
+    /// When: RFC 3339 (or milliseconds since the epoch).
+    #[schema(format = DateTime, example = "2026-11-24T07:42:00Z")]
+    t: String,
+    /// What the phone recognised.
+    #[schema(rename = "type", value_type = String, pattern = "^(on_bicycle|on_foot|running|in_vehicle|still|unknown)$")]
+    activity: String,
+    /// How sure the phone was; reports below 50 are not counted.
+    #[schema(minimum = 0, maximum = 100)]
+    confidence: u8,
 }
 
 /// One fix of a JSON trace.
@@ -324,6 +345,21 @@ mod tests {
             decided_at: Some(1),
             credited_at: Some(2),
             paid_points: Some(paid),
+        }
+    }
+
+    #[test]
+    fn the_upload_schema_describes_the_phones_activity_reports() {
+        let document = serde_json::to_value(crate::openapi()).unwrap();
+        let schemas = &document["components"]["schemas"];
+        assert_eq!(
+            schemas["TraceUpload"]["properties"]["activities"]["items"]["$ref"],
+            "#/components/schemas/TraceActivity"
+        );
+        let kinds = schemas["TraceActivity"]["properties"]["type"]["pattern"].as_str().unwrap();
+        for kind in ["on_bicycle", "on_foot", "running", "in_vehicle", "still", "unknown"] {
+            let named: smartville_scoring::Activity = serde_json::from_value(kind.into()).unwrap();
+            assert!(kinds.contains(kind), "{kind} ({named:?}) in {kinds}");
         }
     }
 

@@ -4,7 +4,8 @@
 //!
 //! Run with `cargo bench -p smartville-scoring --bench hot_path`. Criterion
 //! prints time per ride; the throughput line (elements = fixes) gives the
-//! cost per fix.
+//! cost per fix. The parse group reads the same ride as GPX and JSON, with
+//! and without the phone's activity reports.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::collections::HashSet;
@@ -14,7 +15,7 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use geo::{Distance, Haversine, Point};
 use h3o::geom::{ContainmentMode, TilerBuilder};
 use h3o::{CellIndex, LatLng, Resolution};
-use smartville_scoring::{CampaignSpec, History, RawTrace, Status, assess};
+use smartville_scoring::{Activity, CampaignSpec, History, RawActivity, RawTrace, Status, assess};
 use smartville_simulator::{Profile, Simulator, demo};
 
 const FIXES: usize = 1_800;
@@ -89,12 +90,27 @@ fn hot_path(c: &mut Criterion) {
     group.bench_function("naive_baseline_to_cell_every_fix", |b| b.iter(|| naive_geofence(black_box(&raw), &zones)));
     group.finish();
 
-    let gpx = smartville_simulator::to_gpx(&raw);
+    // The same ride with the phone's activity recognition, a report every 10 s (Android
+    // delivers one every 10–60 s while moving): what reading them adds to a parse.
+    let reported = RawTrace {
+        activities: raw
+            .fixes
+            .iter()
+            .step_by(10)
+            .map(|fix| RawActivity { t_ms: fix.t_ms, activity: Activity::OnBicycle, confidence: 80 })
+            .collect(),
+        ..raw.clone()
+    };
     let mut group = c.benchmark_group("parse_1800_fixes");
     group.throughput(Throughput::Elements(FIXES as u64));
-    group.bench_function("gpx", |b| b.iter(|| RawTrace::from_gpx(black_box(gpx.as_bytes())).unwrap()));
-    let json = serde_json::to_vec(&raw).unwrap();
-    group.bench_function("json", |b| b.iter(|| RawTrace::from_json(black_box(&json)).unwrap()));
+    for (name, trace) in [("", &raw), ("_with_activities", &reported)] {
+        let gpx = smartville_simulator::to_gpx(trace);
+        group.bench_function(format!("gpx{name}"), |b| {
+            b.iter(|| RawTrace::from_gpx(black_box(gpx.as_bytes())).unwrap())
+        });
+        let json = serde_json::to_vec(trace).unwrap();
+        group.bench_function(format!("json{name}"), |b| b.iter(|| RawTrace::from_json(black_box(&json)).unwrap()));
+    }
     group.finish();
 }
 

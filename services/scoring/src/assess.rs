@@ -10,7 +10,7 @@ use crate::campaign::CompiledCampaign;
 use crate::decision::{Decision, Effect, Reason, ReasonCode, Status};
 use crate::fingerprint::Fingerprint;
 use crate::history::History;
-use crate::trace::Trace;
+use crate::trace::{Activity, Trace};
 use crate::track::{Track, TrackLimits, TrackPoint};
 use crate::zones::ZoneRole;
 
@@ -86,7 +86,7 @@ impl<'a> Ride<'a> {
         if trace.mock_location() {
             reasons.reject(ReasonCode::MockLocation, "The phone reported simulated (mock) locations.".into());
         }
-        check_motion(track, campaign, &mut reasons);
+        check_motion(track, campaign, &Evidence::of(trace, campaign), &mut reasons);
         let day = check_calendar_and_places(trace, track, campaign, &mut reasons);
         check_history(trace, &self.fingerprint, history, &mut reasons);
 
@@ -133,7 +133,81 @@ fn kmh(mps: f64) -> f64 {
     (mps * 36.0).round() / 10.0
 }
 
-fn check_motion(track: &Track, campaign: &CompiledCampaign, reasons: &mut Reasons) {
+/// What the phone's activity recognition says about the ride, for the
+/// campaign's modes (see `trace::activity`).
+struct Evidence {
+    /// Share of the ride recognised as one of the campaign's modes.
+    supports: f64,
+    /// Share of the ride recognised as something else, and the commonest such activity.
+    against: f64,
+    against_activity: Activity,
+}
+
+impl Evidence {
+    fn of(trace: &Trace, campaign: &CompiledCampaign) -> Self {
+        let shares = trace.activity_shares();
+        let fits = |activity: Activity| campaign.spec.modes.iter().any(|m| m.recognised_as().contains(&activity));
+        let moving = [Activity::OnBicycle, Activity::OnFoot, Activity::Running, Activity::InVehicle];
+        let supports = moving.iter().filter(|a| fits(**a)).map(|a| shares.of(*a)).sum();
+        let against_each = moving.iter().filter(|a| !fits(**a)).map(|a| (*a, shares.of(*a)));
+        let against = against_each.clone().map(|(_, share)| share).sum();
+        let against_activity =
+            against_each.max_by(|a, b| a.1.total_cmp(&b.1)).map_or(Activity::Unknown, |(activity, _)| activity);
+        Self { supports, against, against_activity }
+    }
+
+    /// The speed below which a ride is too slow: the modes' minimum, or less
+    /// when the phone recognised the campaign's mode for most of the ride (a
+    /// child pushing uphill). The motion still has to show a ride.
+    fn slowest_mps(&self, campaign: &CompiledCampaign) -> f64 {
+        if self.supports >= MOST_OF_THE_RIDE {
+            SUPPORTED_SLOW_FACTOR * campaign.min_speed_mps
+        } else {
+            campaign.min_speed_mps
+        }
+    }
+}
+
+/// Share of a ride that is "most of it" for the phone's activity recognition.
+pub const MOST_OF_THE_RIDE: f64 = 0.5;
+/// Share of a ride recognised as another activity that sends it to review.
+pub const DOUBTFUL_SHARE: f64 = 0.25;
+/// How much slower than the modes' minimum a ride may be when the phone
+/// recognised the campaign's mode for most of it.
+pub const SUPPORTED_SLOW_FACTOR: f64 = 0.75;
+
+fn activity_name(activity: Activity) -> &'static str {
+    match activity {
+        Activity::OnBicycle => "cycling",
+        Activity::OnFoot => "walking",
+        Activity::Running => "running",
+        Activity::InVehicle => "in a vehicle",
+        Activity::Still => "standing still",
+        Activity::Unknown => "unknown",
+    }
+}
+
+/// The phone's activity recognition against the campaign's modes: most of
+/// the ride recognised as something else rejects it, a good part sends it to
+/// review. Evidence that can only hurt its sender is safe to trust; evidence
+/// that helps (see [`Evidence::slowest_mps`]) only ever relaxes a limit.
+fn check_activity(evidence: &Evidence, reasons: &mut Reasons) {
+    let message = |verdict: &str| {
+        format!(
+            "The phone recognised {} for {:.0} % of the ride, not a mode of this campaign; {verdict}",
+            activity_name(evidence.against_activity),
+            evidence.against * 100.0
+        )
+    };
+    if evidence.against >= MOST_OF_THE_RIDE {
+        reasons.reject(ReasonCode::ActivityMismatch, message("the ride does not count."));
+    } else if evidence.against >= DOUBTFUL_SHARE {
+        reasons.push(ReasonCode::ActivityMismatch, Effect::Review, message("the ride will be checked by hand."));
+    }
+}
+
+fn check_motion(track: &Track, campaign: &CompiledCampaign, evidence: &Evidence, reasons: &mut Reasons) {
+    check_activity(evidence, reasons);
     let t = &campaign.spec.thresholds;
     if track.points.len() < 2 {
         reasons.reject(
@@ -181,16 +255,17 @@ fn check_motion(track: &Track, campaign: &CompiledCampaign, reasons: &mut Reason
         );
     }
     let speed = track.moving_speed_mps();
-    if speed < campaign.min_speed_mps && track.distance_m > 0.0 {
+    let slowest = evidence.slowest_mps(campaign);
+    if speed < slowest && track.distance_m > 0.0 {
         reasons.reject(
             ReasonCode::TooSlow,
             format!(
                 "The average moving speed is {} km/h; at least {} km/h is expected for this campaign's modes.",
                 kmh(speed),
-                kmh(campaign.min_speed_mps)
+                kmh(slowest)
             ),
         );
-    } else if track.brisk_pace_mps > 0.0 && track.brisk_pace_mps < campaign.min_speed_mps {
+    } else if track.brisk_pace_mps > 0.0 && track.brisk_pace_mps < slowest {
         // A brisk walk that stops often, or whose fixes wander, can have a moving average
         // above a slow bike's, but it never gets anywhere at a bike's pace: on the labelled
         // set, walks keep their fastest minutes below 9 km/h whatever the sampling.
@@ -199,7 +274,7 @@ fn check_motion(track: &Track, campaign: &CompiledCampaign, reasons: &mut Reason
             format!(
                 "The ride's fastest minutes got ahead at {} km/h; at least {} km/h is expected for this campaign's modes.",
                 kmh(track.brisk_pace_mps),
-                kmh(campaign.min_speed_mps)
+                kmh(slowest)
             ),
         );
     }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::{Calendar, Schedule};
 use crate::campaign_error::CampaignError;
-use crate::trace::TraceLimits;
+use crate::trace::{Activity, TraceLimits};
 use crate::zones::{ZoneRole, Zones};
 
 /// A campaign's rules as configured by a council (OSLO: *Stimulansaanbod* with
@@ -81,6 +81,14 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// What a phone's activity recognition reports for a trip in this mode.
+    pub fn recognised_as(self) -> &'static [Activity] {
+        match self {
+            Self::Walk => &[Activity::OnFoot, Activity::Running],
+            Self::Bike | Self::Pedelec | Self::SpeedPedelec => &[Activity::OnBicycle],
+        }
+    }
+
     /// Average moving speed (km/h) below which a ride is too slow for this mode.
     pub fn min_speed_kmh(self) -> f64 {
         match self {

@@ -57,6 +57,9 @@ pub enum ReasonCode {
     BudgetExhausted,
     /// Only part of the distance earns points (`max_km_per_ride`).
     DistanceCapped,
+    /// The phone's own activity recognition saw another way of travelling
+    /// (a vehicle, or walking in a bike campaign) for a good part of the ride.
+    ActivityMismatch,
 }
 
 impl ReasonCode {
@@ -82,6 +85,7 @@ impl ReasonCode {
             Self::CampaignCapReached => "CAMPAIGN_CAP_REACHED",
             Self::BudgetExhausted => "BUDGET_EXHAUSTED",
             Self::DistanceCapped => "DISTANCE_CAPPED",
+            Self::ActivityMismatch => "ACTIVITY_MISMATCH",
         }
     }
 }
@@ -146,7 +150,7 @@ mod tests {
 
     #[test]
     fn reason_names_are_their_serialised_names() {
-        let all: [ReasonCode; 19] = [
+        let all: [ReasonCode; 20] = [
             MockLocation,
             TooShort,
             TooFast,
@@ -166,6 +170,7 @@ mod tests {
             CampaignCapReached,
             BudgetExhausted,
             DistanceCapped,
+            ActivityMismatch,
         ];
         for code in all {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());

@@ -46,6 +46,8 @@ pub use campaign_error::CampaignError;
 pub use decision::{Decision, Effect, Reason, ReasonCode, Status};
 pub use fingerprint::Fingerprint;
 pub use history::{History, PriorRide, PriorTrace};
-pub use trace::{Fix, RawFix, RawTrace, Trace, TraceError, TraceLimits};
+pub use trace::{
+    Activity, ActivityReport, ActivityShares, Fix, RawActivity, RawFix, RawTrace, Trace, TraceError, TraceLimits,
+};
 pub use track::TELEPORT_MIN_M;
 pub use zones::ZoneRole;

@@ -11,10 +11,12 @@
 //! stored form of a trace (compact, [`RawTrace::from_stored`]) is owned here
 //! too: the engine stores and reads traces only through it.
 
+mod activity;
 mod compact;
 mod gpx;
 mod json;
 
+pub use activity::{Activity, ActivityReport, ActivityShares, MIN_CONFIDENCE, RawActivity};
 pub use compact::STORED_FORMAT;
 
 use chrono::{DateTime, Utc};
@@ -72,6 +74,9 @@ pub struct RawTrace {
     pub fixes: Vec<RawFix>,
     /// Whether the phone flagged the fixes as coming from a mock-location provider.
     pub mock_location: bool,
+    /// The phone's own activity recognition during the ride, if it sent any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub activities: Vec<RawActivity>,
 }
 
 /// The bounds an upload must respect before any check runs.
@@ -199,6 +204,14 @@ pub enum TraceError {
     /// A trace stored by the engine in compact form could not be read back (damaged storage).
     #[error("the stored trace could not be read: {0}")]
     Stored(String),
+    /// An activity report without a time, or with a confidence above 100.
+    #[error("activity report {index} {why}")]
+    InvalidActivity {
+        /// Zero-based position of the report in the upload.
+        index: usize,
+        /// What is wrong with it.
+        why: &'static str,
+    },
     /// The ride ended longer ago than the campaign accepts.
     #[error("the ride ended {age_h} h ago; rides must be uploaded within {max_h} h")]
     TooOld {
@@ -228,6 +241,7 @@ impl TraceError {
             Self::SpanTooLong { .. } => "SPAN_TOO_LONG",
             Self::InFuture { .. } => "IN_FUTURE",
             Self::TooOld { .. } => "TOO_OLD",
+            Self::InvalidActivity { .. } => "INVALID_ACTIVITY",
             Self::Stored(_) => "UNREADABLE_STORED_TRACE",
         }
     }
@@ -295,8 +309,33 @@ impl RawTrace {
         {
             return Err(TraceError::TooOld { age_h: (now_ms - end) / 3_600_000, max_h: max_age / 3_600_000 });
         }
-        Ok(Trace { fixes, mock_location: self.mock_location })
+        Ok(Trace {
+            fixes,
+            mock_location: self.mock_location,
+            activities: validate_activities(self.activities, limits)?,
+        })
     }
+}
+
+/// Activity reports in time order (phones may deliver them late, so their
+/// order is not an error), each with a time and a confidence of at most 100.
+fn validate_activities(raw: Vec<RawActivity>, limits: &TraceLimits) -> Result<Vec<ActivityReport>, TraceError> {
+    if raw.len() > limits.max_points {
+        return Err(TraceError::TooManyPoints { count: raw.len(), max: limits.max_points });
+    }
+    let mut reports = raw
+        .into_iter()
+        .enumerate()
+        .map(|(index, report)| {
+            let t_ms = report.t_ms.ok_or(TraceError::InvalidActivity { index, why: "has no time" })?;
+            if report.confidence > 100 {
+                return Err(TraceError::InvalidActivity { index, why: "has a confidence above 100" });
+            }
+            Ok(ActivityReport { t_ms, activity: report.activity, confidence: report.confidence })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    reports.sort_by_key(|report| report.t_ms);
+    Ok(reports)
 }
 
 fn validate_fix(index: usize, raw: RawFix) -> Result<Fix, TraceError> {
@@ -328,6 +367,7 @@ fn validate_fix(index: usize, raw: RawFix) -> Result<Fix, TraceError> {
 pub struct Trace {
     fixes: Vec<Fix>,
     mock_location: bool,
+    activities: Vec<ActivityReport>,
 }
 
 impl Trace {
@@ -339,6 +379,16 @@ impl Trace {
     /// Whether the phone reported a mock-location provider.
     pub fn mock_location(&self) -> bool {
         self.mock_location
+    }
+
+    /// The phone's activity reports, in time order (empty when it sent none).
+    pub fn activities(&self) -> &[ActivityReport] {
+        &self.activities
+    }
+
+    /// How much of the ride the phone recognised each activity.
+    pub fn activity_shares(&self) -> ActivityShares {
+        ActivityShares::over(&self.activities, self.started_at_ms(), self.ended_at_ms())
     }
 
     /// Time of the first fix (ms since epoch).

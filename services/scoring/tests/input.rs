@@ -1,7 +1,7 @@
 //! Reading uploads: JSON and GPX variants, and every input limit.
 #![allow(clippy::unwrap_used)]
 
-use smartville_scoring::{RawTrace, TraceError, TraceLimits};
+use smartville_scoring::{Activity, ActivityReport, RawTrace, TraceError, TraceLimits};
 
 /// 2026-11-24T07:00:00Z in epoch milliseconds.
 const T0: i64 = 1_795_503_600_000;
@@ -34,6 +34,66 @@ fn json_with_rfc3339_and_epoch_times() {
 }
 
 #[test]
+fn the_phones_activity_reports_read_from_json_and_gpx_in_time_order() {
+    let json = json_ok(
+        r#"{"points":[{"t":1795503600000,"lat":51.15,"lon":4.97},{"t":1795503660000,"lat":51.152,"lon":4.972}],
+            "activities":[{"t":"2026-11-24T07:00:30Z","type":"in_vehicle","confidence":40},
+                          {"t":1795503600000,"type":"on_bicycle","confidence":90}]}"#,
+    );
+    let gpx = RawTrace::from_gpx(
+        br#"<?xml version="1.0"?>
+        <gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1" xmlns:sv="https://smartville.example/gpx/1">
+          <trk><extensions>
+            <sv:activity time="2026-11-24T07:00:30Z" type="in_vehicle" confidence="40"/>
+            <sv:activity time="2026-11-24T07:00:00Z" type="on_bicycle" confidence="90"/>
+          </extensions>
+          <trkseg><trkpt lat="51.15" lon="4.97"><time>2026-11-24T07:00:00Z</time></trkpt>
+                  <trkpt lat="51.152" lon="4.972"><time>2026-11-24T07:01:00Z</time></trkpt></trkseg></trk>
+        </gpx>"#,
+    )
+    .unwrap();
+    let expected = [
+        ActivityReport { t_ms: T0, activity: Activity::OnBicycle, confidence: 90 },
+        ActivityReport { t_ms: T0 + 30_000, activity: Activity::InVehicle, confidence: 40 },
+    ];
+    for raw in [json, gpx] {
+        let trace = raw.validate(&limits(), T0 + HOUR).unwrap();
+        assert_eq!(trace.activities(), expected);
+        // The vehicle report is not confident enough to count: the phone saw cycling half the ride.
+        let shares = trace.activity_shares();
+        assert_eq!((shares.of(Activity::OnBicycle), shares.of(Activity::InVehicle)), (0.5, 0.0));
+    }
+}
+
+#[test]
+fn a_bad_activity_report_is_a_typed_error() {
+    let with = |activities: &str| {
+        let text = format!(
+            r#"{{"points":[{{"t":1795503600000,"lat":51,"lon":4}},{{"t":1795503601000,"lat":51.001,"lon":4}}],"activities":[{activities}]}}"#
+        );
+        RawTrace::from_json(text.as_bytes()).and_then(|r| r.validate(&limits(), T0 + HOUR))
+    };
+    assert!(with(r#"{"t":1795503600000,"type":"on_bicycle","confidence":100}"#).is_ok());
+    let too_sure = with(r#"{"t":1795503600000,"type":"on_bicycle","confidence":101}"#).unwrap_err();
+    assert_eq!(too_sure, TraceError::InvalidActivity { index: 0, why: "has a confidence above 100" });
+    assert_eq!(too_sure.code(), "INVALID_ACTIVITY");
+    let untimed = with(r#"{"t":1795503600000,"type":"still","confidence":9},{"type":"still","confidence":9}"#);
+    assert_eq!(untimed.unwrap_err(), TraceError::InvalidActivity { index: 1, why: "has no time" });
+    let unknown = with(r#"{"t":1795503600000,"type":"skateboarding","confidence":9}"#).unwrap_err();
+    assert!(matches!(unknown, TraceError::Json(_)), "{unknown}");
+    let gpx = |activity: &str| {
+        let text = format!(
+            r#"<gpx><trk><extensions>{activity}</extensions><trkseg><trkpt lat="51" lon="4"/></trkseg></trk></gpx>"#
+        );
+        RawTrace::from_gpx(text.as_bytes()).unwrap_err()
+    };
+    let unknown_gpx = gpx(r#"<activity time="2026-11-24T07:00:00Z" type="skateboarding" confidence="9"/>"#);
+    assert_eq!(unknown_gpx, TraceError::InvalidActivity { index: 0, why: "has an unknown type" });
+    let no_confidence = gpx(r#"<activity time="2026-11-24T07:00:00Z" type="still"/>"#);
+    assert_eq!(no_confidence, TraceError::InvalidActivity { index: 0, why: "has no confidence" });
+}
+
+#[test]
 fn json_errors_are_typed() {
     let err =
         |text: &str| RawTrace::from_json(text.as_bytes()).and_then(|r| r.validate(&limits(), T0 + HOUR)).unwrap_err();
@@ -60,7 +120,7 @@ fn points(fixes: &[(i64, f64, f64)]) -> RawTrace {
                 speed_mps: None,
             })
             .collect(),
-        mock_location: false,
+        ..RawTrace::default()
     }
 }
 
@@ -148,6 +208,7 @@ fn error_codes_are_distinct_and_messages_name_the_point() {
         TraceError::SpanTooLong { span_s: 0, max_s: 0 },
         TraceError::InFuture { index: 0, ahead_s: 0 },
         TraceError::TooOld { age_h: 0, max_h: 0 },
+        TraceError::InvalidActivity { index: 0, why: "has no time" },
     ];
     let mut codes: Vec<_> = errors.iter().map(TraceError::code).collect();
     codes.sort_unstable();

@@ -5,12 +5,14 @@ mod common;
 
 use chrono::Duration;
 use common::*;
-use smartville_scoring::{Effect, History, Mode, PriorRide, PriorTrace, ReasonCode as Code, Status};
+use smartville_scoring::{
+    Activity, Effect, History, Mode, PriorRide, PriorTrace, RawActivity, RawTrace, ReasonCode as Code, Status,
+};
 use smartville_simulator::{Profile, Route, Simulator, demo, mock_location, offset, replay, teleport};
 
 const BIKE_KMH: f64 = 16.0;
 
-fn honest() -> smartville_scoring::RawTrace {
+fn honest() -> RawTrace {
     exact_ride(BIKE_KMH, school_morning())
 }
 
@@ -100,7 +102,7 @@ fn a_car_ride_is_motorised() {
 
 /// `trace` with its fixes swinging `metres` east and west every `every_s`
 /// seconds: a path much longer than the way it gets ahead.
-fn wandering(trace: &smartville_scoring::RawTrace, every_s: i64, metres: f64) -> smartville_scoring::RawTrace {
+fn wandering(trace: &RawTrace, every_s: i64, metres: f64) -> RawTrace {
     let mut out = trace.clone();
     for fix in &mut out.fixes {
         let side = if (fix.t_ms.unwrap() / 1000 / every_s) % 2 == 0 { metres } else { -metres };
@@ -122,6 +124,48 @@ fn a_ride_that_never_gets_ahead_at_a_bikes_pace_is_too_slow() {
     assert_accepted(&judge(&wandering(&exact_ride(12.0, school_morning()), 6, 5.0), &campaign).decision);
 }
 
+/// `trace` with the phone reporting `activity` (80 % sure) for the first
+/// `share` of the ride, and not knowing after that.
+fn saying(trace: &RawTrace, activity: Activity, share: f64) -> RawTrace {
+    let (start, end) = (trace.fixes[0].t_ms.unwrap(), trace.fixes.last().unwrap().t_ms.unwrap());
+    let switch = start + ((end - start) as f64 * share) as i64;
+    let report = |t_ms, activity| RawActivity { t_ms: Some(t_ms), activity, confidence: 80 };
+    RawTrace { activities: vec![report(start, activity), report(switch, Activity::Unknown)], ..trace.clone() }
+}
+
+#[test]
+fn the_phones_activity_recognition_helps_an_honest_slow_ride() {
+    let campaign = compile(bike_campaign());
+    let slow = exact_ride(7.0, school_morning());
+    assert_rejected_for(&judge(&slow, &campaign).decision, Code::TooSlow);
+    assert_accepted(&judge(&saying(&slow, Activity::OnBicycle, 0.8), &campaign).decision);
+    // Never on its own: a walk that claims to be cycling is still a walk.
+    let walk = exact_ride(5.0, school_morning());
+    assert_rejected_for(&judge(&saying(&walk, Activity::OnBicycle, 1.0), &campaign).decision, Code::TooSlow);
+}
+
+#[test]
+fn the_phones_activity_recognition_sinks_a_car_that_moves_like_a_bike() {
+    let campaign = compile(bike_campaign());
+    // A car in town traffic, at a bike's pace all the way: the motion alone accepts it.
+    let car = honest();
+    assert_accepted(&judge(&car, &campaign).decision);
+    assert_rejected_for(&judge(&saying(&car, Activity::InVehicle, 0.8), &campaign).decision, Code::ActivityMismatch);
+    // A third of the ride in a vehicle is doubtful: a person decides.
+    let part = judge(&saying(&car, Activity::InVehicle, 0.35), &campaign).decision;
+    assert_eq!(part.status, Status::Review, "{part:#?}");
+    assert!(part.has(Code::ActivityMismatch));
+    // Walking is not a mode of a bike campaign either.
+    assert_rejected_for(&judge(&saying(&car, Activity::OnFoot, 0.8), &campaign).decision, Code::ActivityMismatch);
+}
+
+#[test]
+fn a_forged_cycling_stream_does_not_carry_a_car() {
+    let car = Simulator::new(3).ride(&demo::home_to_school(), school_morning(), &Profile::car());
+    let decision = judge(&saying(&car, Activity::OnBicycle, 1.0), &compile(example_campaign())).decision;
+    assert_rejected_for(&decision, Code::TooFast);
+}
+
 #[test]
 fn too_slow_for_a_bike() {
     let campaign = compile(bike_campaign());
@@ -140,7 +184,7 @@ fn too_slow_for_a_bike() {
 /// later removed, and the fixes after them moved `ridden_s - silent_s`
 /// earlier: the recording stops for `silent_s` while the rider covers what
 /// takes `ridden_s` on a bike.
-fn with_gap(ridden_s: i64, silent_s: i64) -> smartville_scoring::RawTrace {
+fn with_gap(ridden_s: i64, silent_s: i64) -> RawTrace {
     let mut trace = honest();
     let from = trace.fixes[trace.fixes.len() * 2 / 5].t_ms.unwrap();
     trace.fixes.retain(|f| {
@@ -347,7 +391,7 @@ fn outside_the_campaign_period() {
     assert_rejected_for(&on("2027-07-01"), Code::OutsideCampaignPeriod);
 }
 
-fn prior(raw: &smartville_scoring::RawTrace, campaign: &smartville_scoring::CompiledCampaign, own: bool) -> PriorTrace {
+fn prior(raw: &RawTrace, campaign: &smartville_scoring::CompiledCampaign, own: bool) -> PriorTrace {
     PriorTrace { own, fingerprint: judge(raw, campaign).fingerprint }
 }
 

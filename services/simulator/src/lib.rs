@@ -238,7 +238,7 @@ impl Simulator {
             speed = (speed + profile.acceleration * step_s).min(target);
             along = (along + speed * step_s).min(length);
         }
-        RawTrace { fixes, mock_location: false }
+        RawTrace { fixes, mock_location: false, activities: Vec::new() }
     }
 
     /// One recorded fix: the true position plus correlated GPS error.
@@ -298,9 +298,28 @@ pub fn mock_location(trace: &RawTrace) -> RawTrace {
 pub fn to_gpx(trace: &RawTrace) -> String {
     let mut gpx = String::from(concat!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
-        "<gpx version=\"1.1\" creator=\"smartville-simulator\" xmlns=\"http://www.topografix.com/GPX/1/1\">\n",
-        "  <trk>\n    <name>Simulated ride</name>\n    <trkseg>\n"
+        "<gpx version=\"1.1\" creator=\"smartville-simulator\" xmlns=\"http://www.topografix.com/GPX/1/1\" ",
+        "xmlns:sv=\"https://smartville.example/gpx/1\">\n",
+        "  <trk>\n    <name>Simulated ride</name>\n"
     ));
+    // The phone's activity recognition, as the engine reads it from a GPX upload.
+    if !trace.activities.is_empty() {
+        gpx.push_str("    <extensions>\n");
+        for report in &trace.activities {
+            let time = report
+                .t_ms
+                .and_then(DateTime::<Utc>::from_timestamp_millis)
+                .map(|t| format!(" time=\"{}\"", t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)));
+            gpx.push_str(&format!(
+                "      <sv:activity{} type=\"{}\" confidence=\"{}\"/>\n",
+                time.unwrap_or_default(),
+                report.activity.as_str(),
+                report.confidence
+            ));
+        }
+        gpx.push_str("    </extensions>\n");
+    }
+    gpx.push_str("    <trkseg>\n");
     for fix in &trace.fixes {
         gpx.push_str(&format!("      <trkpt lat=\"{:.7}\" lon=\"{:.7}\">", fix.lat, fix.lon));
         if let Some(t) = fix.t_ms.and_then(DateTime::<Utc>::from_timestamp_millis) {

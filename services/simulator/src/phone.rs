@@ -94,7 +94,7 @@ pub fn sample(trace: &RawTrace, sampling: &PhoneSampling, seed: u64) -> RawTrace
             t_ms + ((interval_s + gap_s) * 1000.0) as i64
         };
     }
-    RawTrace { fixes, mock_location: trace.mock_location }
+    RawTrace { fixes, mock_location: trace.mock_location, activities: trace.activities.clone() }
 }
 
 /// The error a phone adds to a fix: an accuracy drawn as phones report it,
@@ -142,7 +142,7 @@ mod tests {
                 RawFix { t_ms: Some(1_000 * s), lat, lon, accuracy_m: Some(5.0), speed_mps: None }
             })
             .collect();
-        RawTrace { fixes, mock_location: false }
+        RawTrace { fixes, ..RawTrace::default() }
     }
 
     fn intervals_s(trace: &RawTrace) -> Vec<i64> {

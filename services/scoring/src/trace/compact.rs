@@ -7,20 +7,36 @@
 //! coordinates keep every bit of their `f64` (the content hash depends on
 //! them), times are exact milliseconds stored as differences from the
 //! previous timed fix (small numbers, one or two bytes as varints). It is
-//! [postcard](https://docs.rs/postcard) behind a version byte, so a later
-//! layout can be added next to this one.
+//! [postcard](https://docs.rs/postcard) behind a version byte: version 2 adds
+//! the phone's activity reports; version 1 (without them) still reads.
 
 use serde::{Deserialize, Serialize};
 
-use super::{RawFix, RawTrace, TraceError};
+use super::{Activity, RawActivity, RawFix, RawTrace, TraceError};
 
 /// Layout version written first.
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
+/// The layout before activity reports, still read.
+const VERSION_WITHOUT_ACTIVITIES: u8 = 1;
 
 #[derive(Serialize, Deserialize)]
 struct Compact {
     mock_location: bool,
     fixes: Vec<CompactFix>,
+    activities: Vec<CompactActivity>,
+}
+
+#[derive(Deserialize)]
+struct CompactWithoutActivities {
+    mock_location: bool,
+    fixes: Vec<CompactFix>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CompactActivity {
+    t_ms: Option<i64>,
+    activity: Activity,
+    confidence: u8,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -66,7 +82,12 @@ impl RawTrace {
                 speed_mps: fix.speed_mps,
             })
             .collect();
-        let compact = Compact { mock_location: self.mock_location, fixes };
+        let activities = self
+            .activities
+            .iter()
+            .map(|a| CompactActivity { t_ms: a.t_ms, activity: a.activity, confidence: a.confidence })
+            .collect();
+        let compact = Compact { mock_location: self.mock_location, fixes, activities };
         let mut bytes = vec![VERSION];
         // Encoding into a Vec cannot fail: every field has a fixed serde shape.
         bytes.extend(postcard::to_stdvec(&compact).unwrap_or_default());
@@ -77,10 +98,15 @@ impl RawTrace {
     pub fn from_compact(bytes: &[u8]) -> Result<Self, TraceError> {
         let unreadable = |why: String| TraceError::Stored(why);
         let (&version, body) = bytes.split_first().ok_or_else(|| unreadable("empty".into()))?;
-        if version != VERSION {
-            return Err(unreadable(format!("unknown layout version {version}")));
-        }
-        let compact: Compact = postcard::from_bytes(body).map_err(|e| unreadable(e.to_string()))?;
+        let compact: Compact = match version {
+            VERSION => postcard::from_bytes(body).map_err(|e| unreadable(e.to_string()))?,
+            VERSION_WITHOUT_ACTIVITIES => {
+                let old: CompactWithoutActivities =
+                    postcard::from_bytes(body).map_err(|e| unreadable(e.to_string()))?;
+                Compact { mock_location: old.mock_location, fixes: old.fixes, activities: Vec::new() }
+            }
+            _ => return Err(unreadable(format!("unknown layout version {version}"))),
+        };
         let mut previous_t = 0i64;
         let fixes = compact
             .fixes
@@ -96,7 +122,12 @@ impl RawTrace {
                 speed_mps: fix.speed_mps,
             })
             .collect();
-        Ok(Self { fixes, mock_location: compact.mock_location })
+        let activities = compact
+            .activities
+            .into_iter()
+            .map(|a| RawActivity { t_ms: a.t_ms, activity: a.activity, confidence: a.confidence })
+            .collect();
+        Ok(Self { fixes, mock_location: compact.mock_location, activities })
     }
 }
 
@@ -119,6 +150,10 @@ mod tests {
                 RawFix { t_ms: Some(i64::MIN), lat: f64::NAN, lon: 0.0, accuracy_m: None, speed_mps: Some(7.25) },
             ],
             mock_location: true,
+            activities: vec![
+                RawActivity { t_ms: Some(1_764_000_000_000), activity: Activity::OnBicycle, confidence: 90 },
+                RawActivity { t_ms: None, activity: Activity::InVehicle, confidence: 0 },
+            ],
         };
         let decoded = RawTrace::from_compact(&trace.to_compact()).expect("decodes");
         assert_eq!(decoded.mock_location, trace.mock_location);
@@ -130,6 +165,22 @@ mod tests {
             assert_eq!(a.accuracy_m, b.accuracy_m);
             assert_eq!(a.speed_mps, b.speed_mps);
         }
+        assert_eq!(decoded.activities, trace.activities);
+    }
+
+    #[test]
+    fn traces_stored_before_activity_reports_still_read() {
+        #[derive(Serialize)]
+        struct Version1 {
+            mock_location: bool,
+            fixes: Vec<CompactFix>,
+        }
+        let fix = CompactFix { dt_ms: Some(1_000), lat: 51.0, lon: 4.0, accuracy_m: None, speed_mps: None };
+        let mut bytes = vec![VERSION_WITHOUT_ACTIVITIES];
+        bytes.extend(postcard::to_stdvec(&Version1 { mock_location: true, fixes: vec![fix] }).expect("encodes"));
+        let decoded = RawTrace::from_compact(&bytes).expect("decodes");
+        assert_eq!((decoded.fixes.len(), decoded.fixes[0].t_ms, decoded.mock_location), (1, Some(1_000), true));
+        assert!(decoded.activities.is_empty());
     }
 
     #[test]
@@ -137,7 +188,7 @@ mod tests {
         let fixes = (0..600)
             .map(|i| fix(Some(1_764_000_000_000 + i * 1000), 51.16 + i as f64 * 1e-5, 4.99 + i as f64 * 1e-5))
             .collect();
-        let trace = RawTrace { fixes, mock_location: false };
+        let trace = RawTrace { fixes, ..RawTrace::default() };
         let json = serde_json::to_vec(&trace).expect("serialises");
         let compact = trace.to_compact();
         assert!(compact.len() * 3 < json.len(), "compact {} bytes, JSON {} bytes", compact.len(), json.len());
@@ -145,7 +196,7 @@ mod tests {
 
     #[test]
     fn damaged_bytes_are_an_error_not_a_panic() {
-        let bytes = RawTrace { fixes: vec![fix(Some(1), 1.0, 1.0)], mock_location: false }.to_compact();
+        let bytes = RawTrace { fixes: vec![fix(Some(1), 1.0, 1.0)], ..RawTrace::default() }.to_compact();
         for cut in 0..bytes.len() {
             assert!(RawTrace::from_compact(&bytes[..cut]).is_err(), "cut at {cut}");
         }

@@ -3,13 +3,15 @@
 //! A streaming reader (quick-xml) rather than a full GPX object model: we need
 //! four values per point and must accept what real loggers write (namespaced
 //! extensions, a byte-order mark, GPX 1.0's inline `<speed>`), so elements are
-//! matched by local name and everything else is skipped.
+//! matched by local name and everything else is skipped. The phone's activity
+//! recognition travels as `<activity time="…" type="on_bicycle" confidence="80"/>`
+//! elements in any `<extensions>` outside the points (any namespace prefix).
 
 use chrono::{DateTime, NaiveDateTime};
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use super::{RawFix, RawTrace, TraceError};
+use super::{Activity, RawActivity, RawFix, RawTrace, TraceError};
 
 /// The child element of a `trkpt` whose text we are reading.
 #[derive(Clone, Copy)]
@@ -26,6 +28,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<RawTrace, TraceError> {
     reader.config_mut().trim_text(true);
 
     let mut fixes = Vec::new();
+    let mut activities = Vec::new();
     let mut current: Option<RawFix> = None;
     let mut field: Option<Field> = None;
     let mut saw_gpx_root = false;
@@ -45,6 +48,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<RawTrace, TraceError> {
                 depth += 1;
                 match element.local_name().as_ref() {
                     "trkpt" => current = Some(start_point(fixes.len(), &element)?),
+                    "activity" if current.is_none() => activities.push(activity(activities.len(), &element)?),
                     "time" if current.is_some() => field = Some(Field::Time),
                     "speed" if current.is_some() => field = Some(Field::Speed),
                     "accuracy" if current.is_some() => field = Some(Field::Accuracy),
@@ -53,6 +57,9 @@ pub(super) fn parse(bytes: &[u8]) -> Result<RawTrace, TraceError> {
             }
             Event::Empty(element) if element.local_name().as_ref() == "trkpt" => {
                 fixes.push(start_point(fixes.len(), &element)?);
+            }
+            Event::Empty(element) if element.local_name().as_ref() == "activity" && current.is_none() => {
+                activities.push(activity(activities.len(), &element)?);
             }
             Event::Text(content) => {
                 if let (Some(fix), Some(which)) = (current.as_mut(), field) {
@@ -82,7 +89,28 @@ pub(super) fn parse(bytes: &[u8]) -> Result<RawTrace, TraceError> {
     if fixes.is_empty() {
         return Err(TraceError::NoTrackPoints);
     }
-    Ok(RawTrace { fixes, mock_location: false })
+    Ok(RawTrace { fixes, mock_location: false, activities })
+}
+
+/// An `<activity time="…" type="…" confidence="…"/>` element.
+fn activity(index: usize, element: &BytesStart<'_>) -> Result<RawActivity, TraceError> {
+    let invalid = |why| TraceError::InvalidActivity { index, why };
+    let (mut t_ms, mut kind, mut confidence) = (None, None, None);
+    for attribute in element.attributes() {
+        let attribute = attribute.map_err(|_| invalid("has an unreadable attribute"))?;
+        let value = attribute.value.trim();
+        match attribute.key.local_name().as_ref() {
+            "time" => t_ms = Some(parse_time(index, value).map_err(|_| invalid("has an unreadable time"))?),
+            "type" => kind = Some(Activity::from_name(value).ok_or_else(|| invalid("has an unknown type"))?),
+            "confidence" => confidence = Some(value.parse().map_err(|_| invalid("has an unreadable confidence"))?),
+            _ => {}
+        }
+    }
+    Ok(RawActivity {
+        t_ms,
+        activity: kind.ok_or_else(|| invalid("has no type"))?,
+        confidence: confidence.ok_or_else(|| invalid("has no confidence"))?,
+    })
 }
 
 fn start_point(index: usize, element: &BytesStart<'_>) -> Result<RawFix, TraceError> {

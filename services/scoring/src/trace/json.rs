@@ -1,11 +1,12 @@
-//! The JSON upload format: `{"points": [{"t", "lat", "lon", "acc"?, "speed"?}], "mock_location"?}`.
+//! The JSON upload format: `{"points": [{"t", "lat", "lon", "acc"?, "speed"?}], "mock_location"?,
+//! "activities"?: [{"t", "type", "confidence"}]}`.
 
 use std::borrow::Cow;
 
 use chrono::DateTime;
 use serde::Deserialize;
 
-use super::{RawFix, RawTrace, TraceError};
+use super::{Activity, RawActivity, RawFix, RawTrace, TraceError};
 
 #[derive(Deserialize)]
 struct JsonTrace<'a> {
@@ -13,6 +14,17 @@ struct JsonTrace<'a> {
     points: Vec<JsonFix<'a>>,
     #[serde(default)]
     mock_location: bool,
+    #[serde(default, borrow)]
+    activities: Vec<JsonActivity<'a>>,
+}
+
+#[derive(Deserialize)]
+struct JsonActivity<'a> {
+    #[serde(borrow)]
+    t: Option<JsonTime<'a>>,
+    #[serde(rename = "type")]
+    activity: Activity,
+    confidence: u8,
 }
 
 #[derive(Deserialize)]
@@ -72,7 +84,20 @@ pub(super) fn parse(bytes: &[u8]) -> Result<RawTrace, TraceError> {
             Ok(RawFix { t_ms, lat: fix.lat, lon: fix.lon, accuracy_m: fix.acc, speed_mps: fix.speed })
         })
         .collect::<Result<_, TraceError>>()?;
-    Ok(RawTrace { fixes, mock_location: trace.mock_location })
+    let activities = trace
+        .activities
+        .into_iter()
+        .enumerate()
+        .map(|(index, report)| {
+            let t_ms = report
+                .t
+                .map(|t| parse_time(index, t))
+                .transpose()
+                .map_err(|_| TraceError::InvalidActivity { index, why: "has an unreadable time" })?;
+            Ok(RawActivity { t_ms, activity: report.activity, confidence: report.confidence })
+        })
+        .collect::<Result<_, TraceError>>()?;
+    Ok(RawTrace { fixes, mock_location: trace.mock_location, activities })
 }
 
 fn parse_time(index: usize, time: JsonTime) -> Result<i64, TraceError> {

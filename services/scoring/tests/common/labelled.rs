@@ -101,7 +101,7 @@ fn read_trip(file: &str) -> RawTrace {
             }
         })
         .collect();
-    RawTrace { fixes, mock_location: false }
+    RawTrace { fixes, ..RawTrace::default() }
 }
 
 /// How a trip is sent.
