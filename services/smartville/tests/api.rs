@@ -17,6 +17,7 @@ on_both_stacks!(
     another_participants_trip_is_not_found,
     refresh_tokens_rotate,
     a_car_ride_is_rejected_and_pays_nothing,
+    a_ride_the_phone_saw_in_a_vehicle_is_rejected,
     trips_are_listed_with_a_cursor,
 );
 
@@ -242,6 +243,31 @@ async fn a_car_ride_is_rejected_and_pays_nothing(app: &TestApp) {
     assert_eq!((trip["status"].as_str(), trip["points"].as_i64()), (Some("rejected"), Some(0)));
     assert_eq!(trip["reasons"][0]["code"], "TOO_FAST");
     assert_eq!(app.balance(&token).await, 0);
+}
+
+/// The phone's activity reports travel with a GPX upload, through storage, to scoring.
+async fn a_ride_the_phone_saw_in_a_vehicle_is_rejected(app: &TestApp) {
+    use smartville_scoring::{Activity, RawActivity};
+    use smartville_simulator::{Profile, Simulator, demo, to_gpx};
+    let (_, token, _) = app.join().await;
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-24T07:50:00+01:00").unwrap().to_utc();
+    let mut ride = Simulator::new(11).ride(&demo::home_to_school(), start, &Profile::bike());
+    let report = RawActivity { t_ms: ride.fixes[0].t_ms, activity: Activity::InVehicle, confidence: 90 };
+    ride.activities = vec![report];
+    let response = app
+        .client
+        .post(app.url("/v1/trips?wait=10"))
+        .bearer_auth(&token)
+        .header("content-type", "application/gpx+xml")
+        .header("idempotency-key", "in-a-vehicle")
+        .body(to_gpx(&ride))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let trip: Value = response.json().await.unwrap();
+    assert_eq!((trip["status"].as_str(), trip["points"].as_i64()), (Some("rejected"), Some(0)), "{trip}");
+    assert_eq!(trip["reasons"][0]["code"], "ACTIVITY_MISMATCH", "{trip}");
 }
 
 async fn trips_are_listed_with_a_cursor(app: &TestApp) {
