@@ -53,6 +53,10 @@ enum Command {
         /// Share of uploads sent twice.
         #[arg(long, default_value_t = 0.05)]
         retry_share: f64,
+        /// Share of honest rides sent as a phone in the background sends them (a fix every
+        /// 15 s, gaps, noise); the others are 1 Hz.
+        #[arg(long, default_value_t = 0.5)]
+        phone_share: f64,
         /// Share of uploads followed by a wallet read.
         #[arg(long, default_value_t = 0.2)]
         wallet_share: f64,
@@ -103,6 +107,7 @@ async fn main() -> Result<()> {
             duration,
             cheat_share,
             retry_share,
+            phone_share,
             wallet_share,
             max_in_flight,
             join_code,
@@ -116,6 +121,7 @@ async fn main() -> Result<()> {
                 duration: Duration::from_secs(duration),
                 cheat_share,
                 retry_share,
+                phone_share,
                 wallet_share,
                 max_in_flight,
                 join_code,

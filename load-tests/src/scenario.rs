@@ -1,7 +1,8 @@
-//! The school-morning rush: students join, then upload 10-minute 1 Hz rides
-//! at a fixed rate (open loop: arrivals do not wait for answers), with a
-//! share of cheats (car rides) and of retries (the same upload again), and
-//! a look at the wallet now and then.
+//! The school-morning rush: students join, then upload 10-minute rides at a
+//! fixed rate (open loop: arrivals do not wait for answers) — recorded at
+//! 1 Hz, or as a phone in the background sends them (a fix every 15 s, with
+//! gaps and noise) — with a share of cheats (car rides) and of retries (the
+//! same upload again), and a look at the wallet now and then.
 //!
 //! Every request is sent as a phone app sends it: when the engine cannot be
 //! reached or answers 502, 503 or 504, the same request (same idempotency
@@ -17,6 +18,7 @@ use anyhow::{Context, Result, bail};
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use smartville_scoring::RawTrace;
+use smartville_simulator::phone::{self, PhoneSampling};
 use smartville_simulator::{Profile, Simulator, demo, shifted};
 use tokio::sync::Semaphore;
 
@@ -44,6 +46,8 @@ pub struct Plan {
     pub cheat_share: f64,
     /// Share of uploads sent a second time (a phone retrying).
     pub retry_share: f64,
+    /// Share of the honest rides in the pool sampled as a backgrounded phone sends them.
+    pub phone_share: f64,
     /// Share of uploads followed by a wallet read.
     pub wallet_share: f64,
     /// Most requests in flight.
@@ -64,13 +68,22 @@ struct Rides {
 }
 
 impl Rides {
-    fn generate() -> Self {
+    /// The pool: `phone_share` of the honest rides (spread through it) as a phone sends them.
+    fn generate(phone_share: f64) -> Self {
         let start =
             chrono::DateTime::parse_from_rfc3339("2026-11-24T07:45:00+01:00").map(|t| t.to_utc()).unwrap_or_default();
         let route = demo::home_to_school();
         let ride = |seed: u64, profile: &Profile| Simulator::new(seed).ride(&route, start, profile);
+        let honest = |seed: u64| {
+            let recorded = ride(seed, &Profile::bike());
+            if fraction(seed, 3) < phone_share {
+                phone::sample(&recorded, &PhoneSampling::every(15.0), seed)
+            } else {
+                recorded
+            }
+        };
         Self {
-            honest: (0..RIDE_POOL as u64).map(|seed| ride(seed, &Profile::bike())).collect(),
+            honest: (0..RIDE_POOL as u64).map(honest).collect(),
             car: (0..16).map(|seed| ride(10_000 + seed, &Profile::car())).collect(),
         }
     }
@@ -107,7 +120,7 @@ pub async fn run(plan: &Plan, recorder: Arc<Recorder>) -> Result<(UploadPhase, V
     let client =
         Client::builder().pool_max_idle_per_host(plan.max_in_flight).timeout(Duration::from_secs(30)).build()?;
     let uploads = (plan.rate * plan.duration.as_secs_f64()).ceil() as u64;
-    let rides = Arc::new(Rides::generate());
+    let rides = Arc::new(Rides::generate(plan.phone_share));
 
     // Phase 1: one student per upload joins (as a class does on its first morning).
     let in_flight = Arc::new(Semaphore::new(plan.max_in_flight));

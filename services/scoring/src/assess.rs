@@ -6,7 +6,7 @@
 use chrono::{Datelike, IsoWeek, NaiveDate};
 
 use crate::calendar::{CalendarVerdict, Direction, Window};
-use crate::campaign::CompiledCampaign;
+use crate::campaign::{CompiledCampaign, Strictness};
 use crate::decision::{Decision, Effect, Reason, ReasonCode, Status};
 use crate::fingerprint::Fingerprint;
 use crate::history::History;
@@ -170,8 +170,6 @@ impl Evidence {
 
 /// Share of a ride that is "most of it" for the phone's activity recognition.
 pub const MOST_OF_THE_RIDE: f64 = 0.5;
-/// Share of a ride recognised as another activity that sends it to review.
-pub const DOUBTFUL_SHARE: f64 = 0.25;
 /// How much slower than the modes' minimum a ride may be when the phone
 /// recognised the campaign's mode for most of it.
 pub const SUPPORTED_SLOW_FACTOR: f64 = 0.75;
@@ -191,7 +189,7 @@ fn activity_name(activity: Activity) -> &'static str {
 /// the ride recognised as something else rejects it, a good part sends it to
 /// review. Evidence that can only hurt its sender is safe to trust; evidence
 /// that helps (see [`Evidence::slowest_mps`]) only ever relaxes a limit.
-fn check_activity(evidence: &Evidence, reasons: &mut Reasons) {
+fn check_activity(evidence: &Evidence, strictness: Strictness, reasons: &mut Reasons) {
     let message = |verdict: &str| {
         format!(
             "The phone recognised {} for {:.0} % of the ride, not a mode of this campaign; {verdict}",
@@ -199,20 +197,24 @@ fn check_activity(evidence: &Evidence, reasons: &mut Reasons) {
             evidence.against * 100.0
         )
     };
-    if evidence.against >= MOST_OF_THE_RIDE {
+    if evidence.against >= strictness.activity_reject_share() {
         reasons.reject(ReasonCode::ActivityMismatch, message("the ride does not count."));
-    } else if evidence.against >= DOUBTFUL_SHARE {
+    } else if evidence.against >= strictness.activity_review_share() {
         reasons.push(ReasonCode::ActivityMismatch, Effect::Review, message("the ride will be checked by hand."));
     }
 }
 
 fn check_motion(track: &Track, campaign: &CompiledCampaign, evidence: &Evidence, reasons: &mut Reasons) {
-    check_activity(evidence, reasons);
-    let t = &campaign.spec.thresholds;
+    let (t, strictness) = (&campaign.spec.thresholds, campaign.spec.strictness);
+    check_activity(evidence, strictness, reasons);
     if track.points.len() < 2 {
         reasons.reject(
             ReasonCode::TooShort,
-            format!("Only {} usable GPS fixes remain after dropping inaccurate ones.", track.points.len()),
+            format!(
+                "Only {} usable GPS fixes remain after dropping inaccurate ones: location accuracy was poor. \
+                 Next time keep the phone where it sees the sky, not deep in a bag.",
+                track.points.len()
+            ),
         );
         return;
     }
@@ -240,19 +242,26 @@ fn check_motion(track: &Track, campaign: &CompiledCampaign, evidence: &Evidence,
     }
     let allowed_fast_ms = (t.fast_tolerance_s * 1000).max((t.fast_tolerance_share * track.moving_ms as f64) as i64);
     if track.over_speed_ms > allowed_fast_ms {
-        reasons.reject(
-            ReasonCode::TooFast,
-            format!(
-                "The ride went faster than {} km/h for {} s of {} s moving (up to {} km/h); at most {} s or {:.0} % \
-                 is expected of a bike: that is a motorised trip.",
-                kmh(campaign.max_speed_mps),
-                track.over_speed_ms / 1000,
-                track.moving_ms / 1000,
-                kmh(track.top_sustained_mps),
-                t.fast_tolerance_s,
-                t.fast_tolerance_share * 100.0
-            ),
+        let figures = format!(
+            "The ride went faster than {} km/h for {} s of {} s moving (up to {} km/h); at most {} s or {:.0} % \
+             is expected of a bike",
+            kmh(campaign.max_speed_mps),
+            track.over_speed_ms / 1000,
+            track.moving_ms / 1000,
+            kmh(track.top_sustained_mps),
+            t.fast_tolerance_s,
+            t.fast_tolerance_share * 100.0
         );
+        // A little over the allowance is ambiguous (a long descent, a fast rider); far over it is not.
+        if (track.over_speed_ms as f64) <= strictness.fast_review_up_to() * allowed_fast_ms as f64 {
+            reasons.push(
+                ReasonCode::TooFast,
+                Effect::Review,
+                format!("{figures}: a little more, so a person will check whether it was a bike."),
+            );
+        } else {
+            reasons.reject(ReasonCode::TooFast, format!("{figures}: that is a motorised trip."));
+        }
     }
     let speed = track.moving_speed_mps();
     let slowest = evidence.slowest_mps(campaign);
@@ -300,7 +309,7 @@ fn check_gaps(track: &Track, campaign: &CompiledCampaign, reasons: &mut Reasons)
                 kmh(gap.speed_mps())
             ),
         );
-    } else if track.unobserved_ms * 2 > duration_ms {
+    } else if track.unobserved_ms as f64 > campaign.spec.strictness.unobserved_review_share() * duration_ms as f64 {
         reasons.push(
             ReasonCode::Gap,
             Effect::Review,

@@ -55,6 +55,66 @@ pub struct CampaignSpec {
     /// and review; afterwards only its fingerprint (without the ride's ends) remains.
     #[serde(default = "default_trace_retention_days")]
     pub trace_retention_days: u32,
+    /// How much doubt goes to a person rather than to a verdict (see [`Strictness`]).
+    #[serde(default)]
+    pub strictness: Strictness,
+}
+
+/// How strict a campaign is with rides the checks find doubtful. What is
+/// clearly a ride of the campaign's modes is accepted and what clearly is not
+/// is rejected at every level; the level moves the band in between, which
+/// goes to review: a lenient campaign gives more rides the benefit of the
+/// doubt (and its reviewers more work), a strict one rejects sooner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strictness {
+    /// Doubtful rides are reviewed, and only strong doubt is doubtful.
+    Lenient,
+    /// The defaults of the reason-code table.
+    #[default]
+    Normal,
+    /// Doubt rejects sooner and reaches review sooner.
+    Strict,
+}
+
+impl Strictness {
+    /// Time over the modes' top speed, as a multiple of the allowed time,
+    /// up to which a ride goes to review instead of being rejected as
+    /// motorised (1: none does; the allowance itself is the campaign's
+    /// `fast_tolerance_s` and `fast_tolerance_share`).
+    pub fn fast_review_up_to(self) -> f64 {
+        match self {
+            Self::Lenient => 2.0,
+            Self::Normal | Self::Strict => 1.0,
+        }
+    }
+
+    /// Share of the ride the phone recognised as another way of travelling that rejects it.
+    pub fn activity_reject_share(self) -> f64 {
+        match self {
+            Self::Lenient => 0.6,
+            Self::Normal => 0.5,
+            Self::Strict => 0.4,
+        }
+    }
+
+    /// Share of the ride the phone recognised as another way of travelling that sends it to review.
+    pub fn activity_review_share(self) -> f64 {
+        match self {
+            Self::Lenient => 0.35,
+            Self::Normal => 0.25,
+            Self::Strict => 0.15,
+        }
+    }
+
+    /// Share of the ride's time in gaps beyond which it goes to review.
+    pub fn unobserved_review_share(self) -> f64 {
+        match self {
+            Self::Lenient => 0.6,
+            Self::Normal => 0.5,
+            Self::Strict => 0.35,
+        }
+    }
 }
 
 fn default_modes() -> Vec<Mode> {

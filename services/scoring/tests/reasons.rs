@@ -7,6 +7,7 @@ use chrono::Duration;
 use common::*;
 use smartville_scoring::{
     Activity, Effect, History, Mode, PriorRide, PriorTrace, RawActivity, RawTrace, ReasonCode as Code, Status,
+    Strictness,
 };
 use smartville_simulator::{Profile, Route, Simulator, demo, mock_location, offset, replay, teleport};
 
@@ -164,6 +165,43 @@ fn a_forged_cycling_stream_does_not_carry_a_car() {
     let car = Simulator::new(3).ride(&demo::home_to_school(), school_morning(), &Profile::car());
     let decision = judge(&saying(&car, Activity::OnBicycle, 1.0), &compile(example_campaign())).decision;
     assert_rejected_for(&decision, Code::TooFast);
+}
+
+#[test]
+fn strictness_moves_only_the_doubtful_band() {
+    let at = |strictness: Strictness, tolerance_s: i64| {
+        let mut spec = bike_campaign();
+        spec.strictness = strictness;
+        spec.thresholds.fast_tolerance_s = tolerance_s;
+        spec.thresholds.fast_tolerance_share = 0.0;
+        compile(spec)
+    };
+    let status = |trace: &RawTrace, campaign| judge(trace, &campaign).decision.status;
+    // Over a bike's speed a quarter longer than allowed: a lenient campaign asks a person.
+    let fast = exact_ride(35.0, school_morning());
+    let over_s = judge(&fast, &at(Strictness::Normal, 0)).decision.duration_s as i64 - 30;
+    let allowance_s = over_s * 4 / 5;
+    assert_eq!(status(&fast, at(Strictness::Lenient, allowance_s)), Status::Review);
+    assert_eq!(status(&fast, at(Strictness::Normal, allowance_s)), Status::Rejected);
+    assert_eq!(status(&fast, at(Strictness::Strict, allowance_s)), Status::Rejected);
+    // A phone that saw a vehicle for 30 % or 45 % of the ride.
+    let honest = honest();
+    let third = saying(&honest, Activity::InVehicle, 0.3);
+    let close_to_half = saying(&honest, Activity::InVehicle, 0.45);
+    assert_eq!(status(&third, at(Strictness::Lenient, 60)), Status::Accepted);
+    assert_eq!(status(&third, at(Strictness::Normal, 60)), Status::Review);
+    assert_eq!(status(&close_to_half, at(Strictness::Normal, 60)), Status::Review);
+    assert_eq!(status(&close_to_half, at(Strictness::Strict, 60)), Status::Rejected);
+    // Four minutes of a ten-minute ride unrecorded, at a bike's pace.
+    let quiet = with_gap(240, 240);
+    assert_eq!(status(&quiet, at(Strictness::Normal, 60)), Status::Accepted);
+    assert_eq!(status(&quiet, at(Strictness::Strict, 60)), Status::Review);
+    // What is clear stays clear at every level.
+    for strictness in [Strictness::Lenient, Strictness::Normal, Strictness::Strict] {
+        assert_eq!(status(&honest, at(strictness, 60)), Status::Accepted);
+        assert_eq!(status(&exact_ride(60.0, school_morning()), at(strictness, 60)), Status::Rejected);
+        assert_eq!(status(&saying(&honest, Activity::InVehicle, 0.9), at(strictness, 60)), Status::Rejected);
+    }
 }
 
 #[test]
