@@ -4,7 +4,7 @@
 //! gaps, bursts, duplicates and accuracy noise, seeded per trip), under the
 //! example campaign with its calendar and places opened, so that only the
 //! motion decides. Shared by the `judgement` bench, which prints the
-//! confusion matrix, and the `judgement` test, which holds the targets.
+//! confusion matrix, and the `judgement` test, which holds today's floors.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::collections::BTreeMap;

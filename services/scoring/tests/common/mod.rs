@@ -1,6 +1,8 @@
 //! Shared fixtures: the example campaign, exact and realistic rides in the demo town.
 #![allow(dead_code, clippy::unwrap_used)] // each test file uses its own subset
 
+pub mod labelled;
+
 use chrono::{DateTime, Utc};
 use smartville_scoring::{Assessment, CampaignSpec, CompiledCampaign, History, RawTrace, Trace, TraceLimits, assess};
 use smartville_simulator::{Profile, Route, Simulator, demo, shifted};
