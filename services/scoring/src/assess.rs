@@ -179,7 +179,7 @@ fn activity_name(activity: Activity) -> &'static str {
         Activity::OnBicycle => "cycling",
         Activity::OnFoot => "walking",
         Activity::Running => "running",
-        Activity::InVehicle => "in a vehicle",
+        Activity::InVehicle => "travel in a vehicle",
         Activity::Still => "standing still",
         Activity::Unknown => "unknown",
     }
