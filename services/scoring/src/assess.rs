@@ -19,11 +19,6 @@ use crate::zones::ZoneRole;
 pub const AREA_SAMPLE_M: f64 = 25.0;
 /// How close to its end (or start) a school run must touch the school zone.
 pub const SCHOOL_REACH_M: f64 = 150.0;
-/// A ride's fastest tenth of minutes reaches at least this many times the
-/// modes' lowest average speed: a brisk walk that stops often has a moving
-/// average above a slow bike's, but never its pace (on the labelled set, walks
-/// peak below 9 km/h and bike rides above 9, whatever the sampling).
-pub const BRISK_PACE_FACTOR: f64 = 1.1;
 /// Two traces starting within this time of each other were recorded together.
 pub const SAME_TIME_MS: i64 = 120_000;
 

@@ -110,7 +110,6 @@ pub(crate) struct Track<'a> {
     pub(crate) dropped: usize,
     pub(crate) distance_m: f64,
     pub(crate) moving_ms: i64,
-    pub(crate) longest_gap_ms: i64,
     /// Time spent in gaps longer than the campaign's maximum.
     pub(crate) unobserved_ms: i64,
     /// Of the gaps longer than the campaign's maximum, the one crossed fastest.
@@ -148,7 +147,6 @@ impl<'a> Track<'a> {
             dropped: 0,
             distance_m: 0.0,
             moving_ms: 0,
-            longest_gap_ms: 0,
             unobserved_ms: 0,
             fastest_gap: None,
             teleport: None,
@@ -186,7 +184,6 @@ impl<'a> Track<'a> {
                 }
             }
 
-            track.longest_gap_ms = track.longest_gap_ms.max(dt);
             if dt > limits.max_gap_ms {
                 track.unobserved_ms += dt;
                 let gap = Gap { duration_ms: dt, distance_m: hop };
