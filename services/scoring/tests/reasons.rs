@@ -9,6 +9,7 @@ use smartville_scoring::{
     Activity, Effect, History, Mode, PriorRide, PriorTrace, RawActivity, RawTrace, ReasonCode as Code, Status,
     Strictness,
 };
+use smartville_simulator::phone::{self, PhoneSampling};
 use smartville_simulator::{Profile, Route, Simulator, demo, mock_location, offset, replay, teleport};
 
 const BIKE_KMH: f64 = 16.0;
@@ -202,6 +203,27 @@ fn strictness_moves_only_the_doubtful_band() {
         assert_eq!(status(&exact_ride(60.0, school_morning()), at(strictness, 60)), Status::Rejected);
         assert_eq!(status(&saying(&honest, Activity::InVehicle, 0.9), at(strictness, 60)), Status::Rejected);
     }
+}
+
+#[test]
+fn at_a_phones_sampling_one_bad_fix_makes_no_car_and_a_car_stays_a_car() {
+    let campaign = compile(bike_campaign());
+    let every_30_s = PhoneSampling {
+        gap_chance: 0.0,
+        burst_chance: 0.0,
+        duplicate_chance: 0.0,
+        accuracy_noise: false,
+        ..PhoneSampling::every(30.0)
+    };
+    let mut bike = phone::sample(&honest(), &every_30_s, 1);
+    assert_accepted(&judge(&bike, &campaign).decision);
+    // One fix 250 m off the road (as a phone between tall buildings reports it), within the accuracy filter.
+    let middle = &mut bike.fixes[10];
+    (middle.lat, middle.lon) = offset((middle.lat, middle.lon), 250.0, 0.0);
+    middle.accuracy_m = Some(45.0);
+    assert_accepted(&judge(&bike, &campaign).decision);
+    let car = Simulator::new(3).ride(&demo::home_to_school(), school_morning(), &Profile::car());
+    assert_rejected_for(&judge(&phone::sample(&car, &every_30_s, 1), &campaign).decision, Code::TooFast);
 }
 
 #[test]
