@@ -3,6 +3,7 @@
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use clap::ValueEnum;
+use smartville_simulator::phone::{self, PhoneSampling};
 use smartville_simulator::{Profile, Simulator, demo, to_gpx};
 
 /// Who is moving.
@@ -52,6 +53,11 @@ pub struct SimulateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "gpx")]
     format: Format,
+    /// Send the ride as a phone app in the background does, asking for a fix
+    /// every this many seconds (with gaps, bursts, repeated fixes and accuracy
+    /// noise); without it, the ride is 1 Hz.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(1..=300))]
+    phone_every: Option<u32>,
 }
 
 /// Writes the simulated ride to standard output.
@@ -65,7 +71,10 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
         Kind::Car => Profile::car(),
         Kind::Walk => Profile::walk(),
     };
-    let trace = Simulator::new(args.seed).ride(&route, args.start.unwrap_or_else(Utc::now), &profile);
+    let mut trace = Simulator::new(args.seed).ride(&route, args.start.unwrap_or_else(Utc::now), &profile);
+    if let Some(interval_s) = args.phone_every {
+        trace = phone::sample(&trace, &PhoneSampling::every(f64::from(interval_s)), args.seed);
+    }
     match args.format {
         Format::Gpx => print!("{}", to_gpx(&trace)),
         Format::Json => println!("{}", serde_json::to_string(&trace)?),

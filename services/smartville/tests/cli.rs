@@ -47,6 +47,23 @@ fn a_simulated_car_ride_is_rejected_with_its_reason() {
 }
 
 #[test]
+fn a_simulated_ride_sent_as_a_phone_does_is_still_accepted() {
+    let dir = std::env::temp_dir().join(format!("smartville-cli-phone-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ride = dir.join("phone.gpx");
+    let start = "2026-11-24T07:50:00+01:00";
+    let output = smartville(&["simulate", "--route", "long", "--phone-every", "30", "--seed", "4", "--start", start]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let gpx = String::from_utf8(output.stdout).unwrap();
+    let fixes = gpx.matches("<trkpt").count();
+    assert!((40..200).contains(&fixes), "a fix about every 30 s of a half-hour ride, not 1 Hz: {fixes}");
+    std::fs::write(&ride, gpx).unwrap();
+    let decision = decision(&smartville(&["score", "--campaign", "examples/campaign.json", ride.to_str().unwrap()]));
+    assert_eq!(decision["status"], "accepted", "{decision:#}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn bad_input_is_a_clear_error_with_exit_code_2() {
     let no_time = "services/scoring/tests/data/real/no_time.gpx";
     let output = smartville(&["score", "--campaign", "examples/campaign.json", no_time]);
