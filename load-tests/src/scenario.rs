@@ -1,7 +1,7 @@
 //! The school-morning rush: students join, then upload 10-minute rides at a
 //! fixed rate (open loop: arrivals do not wait for answers) — recorded at
 //! 1 Hz, or as a phone in the background sends them (a fix every 15 s, with
-//! gaps and noise) — with a share of cheats (car rides) and of retries (the
+//! gaps and noise, and its activity recognition) — with a share of cheats (car rides) and of retries (the
 //! same upload again), and a look at the wallet now and then.
 //!
 //! Every request is sent as a phone app sends it: when the engine cannot be
@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{Context, Result, bail};
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
-use smartville_scoring::RawTrace;
+use smartville_scoring::{Activity, RawActivity, RawTrace};
 use smartville_simulator::phone::{self, PhoneSampling};
 use smartville_simulator::{Profile, Simulator, demo, shifted};
 use tokio::sync::Semaphore;
@@ -77,7 +77,15 @@ impl Rides {
         let honest = |seed: u64| {
             let recorded = ride(seed, &Profile::bike());
             if fraction(seed, 3) < phone_share {
-                phone::sample(&recorded, &PhoneSampling::every(15.0), seed)
+                // A phone app also sends what its activity recognition saw, every half minute.
+                let mut sent = phone::sample(&recorded, &PhoneSampling::every(15.0), seed);
+                sent.activities = sent
+                    .fixes
+                    .iter()
+                    .step_by(2)
+                    .map(|fix| RawActivity { t_ms: fix.t_ms, activity: Activity::OnBicycle, confidence: 75 })
+                    .collect();
+                sent
             } else {
                 recorded
             }
