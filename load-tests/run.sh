@@ -6,8 +6,9 @@
 #   load-tests/run.sh            full run: 60 s at 200 uploads/s (embedded) and 500/s (PostgreSQL + Redis)
 #   load-tests/run.sh --smoke    a few seconds at a low rate, for CI
 #
-# Rates and length can be changed with EMBEDDED_RATE, POSTGRES_RATE and DURATION (seconds);
-# STACKS="embedded" or STACKS="postgres" runs one of the two.
+# Rates and length can be changed with EMBEDDED_RATE, POSTGRES_RATE and DURATION (seconds),
+# the share of phone-like uploads with PHONE_SHARE (default 0.5; 0 for the 1 Hz rush of the
+# figures measured before it); STACKS="embedded" or STACKS="postgres" runs one of the two.
 # Needs PostgreSQL (user postgres, trust auth) on 127.0.0.1:5432 and Redis on 127.0.0.1:6379.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,7 @@ if [ "${1:-}" = "--smoke" ]; then
 else
     embedded_rate=${EMBEDDED_RATE:-200} postgres_rate=${POSTGRES_RATE:-500} duration=${DURATION:-60}
 fi
+phone_share=${PHONE_SHARE:-0.5}
 
 cargo build --release --quiet -p smartville -p smartville-load
 bin=$PWD/target/release
@@ -73,7 +75,8 @@ run_embedded() {
     serve 18180 all DATABASE_URL="sqlite://$work/embedded/smartville.db"
     fund DATABASE_URL="sqlite://$work/embedded/smartville.db"
     "$bin/smartville-load" run --base http://127.0.0.1:18180 --stack "embedded: SQLite, in-process bus, 1 process" \
-        --rate "$embedded_rate" --duration "$duration" --report "$work/embedded.json" >"$work/embedded.out" || status=1
+        --rate "$embedded_rate" --duration "$duration" --phone-share "$phone_share" --report "$work/embedded.json" \
+        >"$work/embedded.out" || status=1
     reports+=("$work/embedded.json")
     stop_all
 }
@@ -87,7 +90,8 @@ run_postgres() {
     serve 18183 ledger "${shared[@]}"
     fund "${shared[0]}"
     "$bin/smartville-load" run --base http://127.0.0.1:18181 --stack "PostgreSQL + Redis Streams, 3 processes" \
-        --rate "$postgres_rate" --duration "$duration" --report "$work/postgres.json" >"$work/postgres.out" || status=1
+        --rate "$postgres_rate" --duration "$duration" --phone-share "$phone_share" --report "$work/postgres.json" \
+        >"$work/postgres.out" || status=1
     reports+=("$work/postgres.json")
     stop_all
 }
