@@ -1,15 +1,18 @@
-//! From fixes to a cleaned track and its motion figures, in two linear passes.
+//! From fixes to a cleaned track and its motion figures, in linear passes.
 //!
 //! Distances use a local flat-earth approximation with a first-order
 //! correction of the longitude scale (`cos φ ≈ cos φ₀ − sin φ₀·Δφ`): a few
 //! multiplications per segment instead of a haversine's trigonometry, with a
 //! relative error far below GPS noise over any ride's extent.
 //!
-//! *Distance* only grows when the position has moved [`STEP_M`] from the last
-//! counted position (the anchor), so GPS jitter while waiting at a traffic
-//! light does not add metres. *Moving time* is the time between anchors that
-//! were reached faster than [`STOP_SPEED_MPS`]. *Sustained speed* is the speed
-//! over the trailing [`SUSTAINED_WINDOW_MS`] at each anchor.
+//! *Distance* only grows when the position has moved [`STEP_M`] (or the two
+//! fixes' reported accuracy, if larger) from the last counted position (the
+//! anchor), so GPS jitter while waiting at a traffic light does not add
+//! metres. *Moving time* is the time between anchors that were reached faster
+//! than [`STOP_SPEED_MPS`]. *Sustained speed* is the speed over the trailing
+//! [`SUSTAINED_WINDOW_MS`] at each anchor. *Pace* is the straight-line speed
+//! over spans of [`PACE_SPAN_MS`], long enough for any phone's sampling.
+//! *Gaps* are silences longer than the campaign's `max_gap_s`.
 
 use crate::trace::{Fix, Trace};
 
