@@ -208,13 +208,7 @@ fn strictness_moves_only_the_doubtful_band() {
 #[test]
 fn at_a_phones_sampling_one_bad_fix_makes_no_car_and_a_car_stays_a_car() {
     let campaign = compile(bike_campaign());
-    let every_30_s = PhoneSampling {
-        gap_chance: 0.0,
-        burst_chance: 0.0,
-        duplicate_chance: 0.0,
-        accuracy_noise: false,
-        ..PhoneSampling::every(30.0)
-    };
+    let every_30_s = PhoneSampling::steady(30.0);
     let mut bike = phone::sample(&honest(), &every_30_s, 1);
     assert_accepted(&judge(&bike, &campaign).decision);
     // One fix 250 m off the road (as a phone between tall buildings reports it), within the accuracy filter.

@@ -50,6 +50,19 @@ impl PhoneSampling {
             accuracy_noise: true,
         }
     }
+
+    /// A fix every `interval_s` seconds (±30 %) and nothing else: no
+    /// suspensions, bursts, duplicates or added noise, for tests that probe
+    /// one effect of sparse sampling at a time.
+    pub fn steady(interval_s: f64) -> Self {
+        Self {
+            gap_chance: 0.0,
+            burst_chance: 0.0,
+            duplicate_chance: 0.0,
+            accuracy_noise: false,
+            ..Self::every(interval_s)
+        }
+    }
 }
 
 /// How long GPS error stays correlated: fixes this far apart have nearly independent errors.
@@ -152,14 +165,7 @@ mod tests {
     #[test]
     fn a_phone_sends_a_fix_every_interval_with_its_first_and_last() {
         let trace = one_hertz(1_800);
-        let plain = PhoneSampling {
-            gap_chance: 0.0,
-            burst_chance: 0.0,
-            duplicate_chance: 0.0,
-            accuracy_noise: false,
-            ..PhoneSampling::every(30.0)
-        };
-        let sent = sample(&trace, &plain, 7);
+        let sent = sample(&trace, &PhoneSampling::steady(30.0), 7);
         assert_eq!(sent.fixes.first(), trace.fixes.first());
         assert_eq!(sent.fixes.last(), trace.fixes.last());
         let intervals = intervals_s(&sent);
