@@ -107,6 +107,12 @@ impl Strictness {
         }
     }
 
+    /// Whether a ride that goes in bursts like a vehicle between stops
+    /// (`STOP_AND_GO`) is rejected rather than reviewed.
+    pub fn rejects_stop_and_go(self) -> bool {
+        self == Self::Strict
+    }
+
     /// Share of the ride's time in gaps beyond which it goes to review.
     pub fn unobserved_review_share(self) -> f64 {
         match self {

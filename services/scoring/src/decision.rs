@@ -60,6 +60,9 @@ pub enum ReasonCode {
     /// The phone's own activity recognition saw another way of travelling
     /// (a vehicle, or walking in a bike campaign) for a good part of the ride.
     ActivityMismatch,
+    /// The ride went in bursts well above its usual pace, reaching a bike's
+    /// top speed: how a bus or a car moves between stops and lights.
+    StopAndGo,
 }
 
 impl ReasonCode {
@@ -86,6 +89,7 @@ impl ReasonCode {
             Self::BudgetExhausted => "BUDGET_EXHAUSTED",
             Self::DistanceCapped => "DISTANCE_CAPPED",
             Self::ActivityMismatch => "ACTIVITY_MISMATCH",
+            Self::StopAndGo => "STOP_AND_GO",
         }
     }
 }

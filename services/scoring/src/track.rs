@@ -11,7 +11,8 @@
 //! metres. *Moving time* is the time between anchors that were reached faster
 //! than [`STOP_SPEED_MPS`]. *Sustained speed* is the speed over the trailing
 //! [`SUSTAINED_WINDOW_MS`] at each anchor. *Pace* is the straight-line speed
-//! over spans of [`PACE_SPAN_MS`], long enough for any phone's sampling.
+//! over spans of [`PACE_SPAN_MS`], long enough for any phone's sampling: its
+//! brisk (90th percentile) and typical (median while moving) values.
 //! *Gaps* are silences longer than the campaign's `max_gap_s`.
 
 use crate::trace::{Fix, Trace};
@@ -124,6 +125,10 @@ pub(crate) struct Track<'a> {
     /// The pace (straight-line speed over [`PACE_SPAN_MS`] spans) the ride
     /// held for its fastest tenth of spans: a walk never reaches a bike's.
     pub(crate) brisk_pace_mps: f64,
+    /// The median pace of the spans in which the ride moved: with the brisk
+    /// pace, how even the ride was (a bus or a car in town goes in bursts
+    /// between stops; a rider keeps a pace).
+    pub(crate) typical_pace_mps: f64,
 }
 
 /// The campaign values the track is built against.
@@ -156,6 +161,7 @@ impl<'a> Track<'a> {
             over_speed_ms: 0,
             top_sustained_mps: 0.0,
             brisk_pace_mps: 0.0,
+            typical_pace_mps: 0.0,
         };
         let mut anchors: Vec<(i64, f64)> = Vec::new();
         let mut anchor = &fixes[0];
@@ -221,7 +227,7 @@ impl<'a> Track<'a> {
             track.points.push(TrackPoint { fix, along_m: track.distance_m });
         }
         track.dropped = fixes.len() - track.points.len();
-        track.brisk_pace_mps = track.pace_percentile(0.9);
+        (track.brisk_pace_mps, track.typical_pace_mps) = track.paces();
         track
     }
 
@@ -243,11 +249,12 @@ impl<'a> Track<'a> {
         }
     }
 
-    /// The `share` percentile of the straight-line speeds over consecutive
-    /// spans of at least [`PACE_SPAN_MS`] (spans across a gap longer than
-    /// three of them say nothing about pace and are left out); 0 when the ride
-    /// is shorter than a span.
-    fn pace_percentile(&self, share: f64) -> f64 {
+    /// The brisk and the typical pace: the 90th percentile of the
+    /// straight-line speeds over consecutive spans of at least
+    /// [`PACE_SPAN_MS`], and the median of those faster than
+    /// [`STOP_SPEED_MPS`] (spans across a gap longer than three of them say
+    /// nothing about pace and are left out); 0 when the ride is shorter than a span.
+    fn paces(&self) -> (f64, f64) {
         let mut paces: Vec<f64> = Vec::with_capacity(self.points.len().min(256));
         let mut from = 0;
         for (i, point) in self.points.iter().enumerate() {
@@ -262,10 +269,14 @@ impl<'a> Track<'a> {
             from = i;
         }
         if paces.is_empty() {
-            return 0.0;
+            return (0.0, 0.0);
         }
-        let rank = ((paces.len() - 1) as f64 * share).round() as usize;
-        *paces.select_nth_unstable_by(rank, f64::total_cmp).1
+        paces.sort_unstable_by(f64::total_cmp);
+        let percentile = |paces: &[f64], share: f64| paces[((paces.len() - 1) as f64 * share).round() as usize];
+        let brisk = percentile(&paces, 0.9);
+        let moving = &paces[paces.partition_point(|&pace| pace <= STOP_SPEED_MPS)..];
+        let typical = if moving.is_empty() { 0.0 } else { percentile(moving, 0.5) };
+        (brisk, typical)
     }
 
     /// Start of the cleaned ride (ms since epoch).

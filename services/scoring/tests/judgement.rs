@@ -22,7 +22,7 @@ fn real_trips_are_judged_as_they_travelled_at_every_sampling() {
         assert!(matrix.share(Mode::Bike, Status::Accepted) >= 0.6, "{name}: bike rides refused\n{table}");
         assert!(matrix.share(Mode::Bike, Status::Review) <= 0.2, "{name}: bike rides sent to review\n{table}");
         assert!(matrix.share(Mode::Walk, Status::Accepted) <= 0.05, "{name}: walks accepted\n{table}");
-        assert!(matrix.share(Mode::Motor, Status::Accepted) <= 0.35, "{name}: motor trips accepted\n{table}");
+        assert!(matrix.share(Mode::Motor, Status::Accepted) <= 0.25, "{name}: motor trips accepted\n{table}");
     }
 }
 
@@ -33,8 +33,8 @@ fn a_phone_sending_a_fix_every_30_s_is_judged_like_a_1_hz_logger() {
     let recorded = labelled::evaluate(&trips, Sampling::Native, &campaign);
     let phone = labelled::evaluate(&trips, Sampling::Phone(30.0), &campaign);
     let table = phone.to_markdown();
-    assert!(phone.share(Mode::Bike, Status::Accepted) >= 0.78, "{table}");
-    assert!(phone.share(Mode::Bike, Status::Review) <= 0.05, "{table}");
+    assert!(phone.share(Mode::Bike, Status::Accepted) >= 0.75, "{table}");
+    assert!(phone.share(Mode::Bike, Status::Review) <= 0.07, "{table}");
     for mode in Mode::ALL {
         let (at_1_hz, at_30_s) = (recorded.share(mode, Status::Accepted), phone.share(mode, Status::Accepted));
         assert!((at_1_hz - at_30_s).abs() <= 0.1, "{mode:?}: {at_1_hz} as recorded, {at_30_s} every 30 s\n{table}");

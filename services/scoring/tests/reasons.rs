@@ -6,7 +6,7 @@ mod common;
 use chrono::Duration;
 use common::*;
 use smartville_scoring::{
-    Activity, Effect, History, Mode, PriorRide, PriorTrace, RawActivity, RawTrace, ReasonCode as Code, Status,
+    Activity, Effect, History, Mode, PriorRide, PriorTrace, RawActivity, RawFix, RawTrace, ReasonCode as Code, Status,
     Strictness,
 };
 use smartville_simulator::phone::{self, PhoneSampling};
@@ -203,6 +203,45 @@ fn strictness_moves_only_the_doubtful_band() {
         assert_eq!(status(&exact_ride(60.0, school_morning()), at(strictness, 60)), Status::Rejected);
         assert_eq!(status(&saying(&honest, Activity::InVehicle, 0.9), at(strictness, 60)), Status::Rejected);
     }
+}
+
+/// A fix a second along the demo route, moving at each `(seconds, km/h)`
+/// leg of `legs` in turn and repeating them to the school.
+fn paced(legs: &[(i64, f64)]) -> RawTrace {
+    let route = demo::home_to_school();
+    let mut trace = exact_ride(BIKE_KMH, school_morning());
+    let start_ms = trace.fixes[0].t_ms.unwrap();
+    trace.fixes.clear();
+    let mut along = 0.0_f64;
+    for (second, kmh) in legs.iter().flat_map(|&(seconds, kmh)| (0..seconds).map(move |_| kmh)).cycle().enumerate() {
+        let (lat, lon) = route.at(along.min(route.length_m()));
+        let t_ms = Some(start_ms + second as i64 * 1000);
+        trace.fixes.push(RawFix { t_ms, lat, lon, accuracy_m: Some(5.0), speed_mps: None });
+        if along >= route.length_m() {
+            return trace;
+        }
+        along += kmh / 3.6;
+    }
+    unreachable!("the legs cover the route")
+}
+
+#[test]
+fn a_ride_in_bursts_between_stops_goes_to_review() {
+    let campaign = compile(bike_campaign());
+    // A bus in town: half a minute at a stop, a burst of a minute and a half to near a bike's top speed,
+    // two and a half minutes in traffic.
+    let bus = paced(&[(30, 0.0), (90, 28.0), (150, 12.0)]);
+    let decision = judge(&bus, &campaign).decision;
+    assert!(decision.average_speed_kmh < 30.0, "{decision:#?}");
+    assert_eq!(decision.status, Status::Review, "{decision:#?}");
+    assert!(decision.has(Code::StopAndGo), "{decision:#?}");
+    // A rider keeps a pace: the same stops, a brisk minute and an even ride pass.
+    assert_accepted(&judge(&paced(&[(30, 0.0), (90, 24.0), (150, 16.0)]), &campaign).decision);
+    assert_accepted(&judge(&paced(&[(20, 0.0), (180, 18.0)]), &campaign).decision);
+    // A strict campaign rejects the bursts.
+    let mut strict = bike_campaign();
+    strict.strictness = Strictness::Strict;
+    assert_rejected_for(&judge(&bus, &compile(strict)).decision, Code::StopAndGo);
 }
 
 #[test]
