@@ -13,8 +13,9 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
-use smartville_auth::{Role, refresh};
+use smartville_auth::{Claims, Grant, Role, refresh};
 use smartville_store::ids::{ParticipantId, TenantId};
+use smartville_store::sessions::{self, Holder};
 use smartville_store::{StoreError, participants};
 use utoipa::ToSchema;
 
@@ -100,36 +101,52 @@ pub async fn refresh(
     request: Result<Json<RefreshRequest>, JsonRejection>,
 ) -> Result<Json<Session>, Problem> {
     let Json(request) = request?;
-    let invalid = || Problem::unauthorized("the refresh token is invalid, expired or already used");
-    let token =
-        input::plain_text(&request.refresh_token, 256, "UNAUTHORIZED", "refresh_token").map_err(|_| invalid())?;
-    let (tenant_id, token_id, secret) = refresh::parse(token).ok_or_else(invalid)?;
-    let tenant_id: TenantId = input::public_id(tenant_id).ok_or_else(invalid)?;
-    let token_id: &str = input::public_id(token_id).ok_or_else(invalid)?;
+    let (tenant_id, stored, mut tx) = rotate(&state, &request.refresh_token).await?;
+    let Holder::Participant(participant_id) = stored.holder else {
+        return Err(invalid_refresh_token());
+    };
+    let session = new_session(&state, &mut tx, &tenant_id, participant_id, Some(&stored.family_id)).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(Json(session))
+}
+
+pub(crate) fn invalid_refresh_token() -> Problem {
+    Problem::unauthorized("the refresh token is invalid, expired or already used")
+}
+
+/// Checks a presented refresh token and marks it used, in the returned
+/// transaction, in which the caller stores its successor. A token used
+/// before ends its whole family (see the module's documentation).
+pub(crate) async fn rotate(
+    state: &ApiState,
+    token: &str,
+) -> Result<(TenantId, sessions::RefreshToken, smartville_store::Tx), Problem> {
+    let token = input::plain_text(token, 256, "UNAUTHORIZED", "refresh_token").map_err(|_| invalid_refresh_token())?;
+    let (tenant_id, token_id, secret) = refresh::parse(token).ok_or_else(invalid_refresh_token)?;
+    let tenant_id: TenantId = input::public_id(tenant_id).ok_or_else(invalid_refresh_token)?;
+    let token_id: &str = input::public_id(token_id).ok_or_else(invalid_refresh_token)?;
     let store = &state.engine.store;
-    let stored = participants::refresh_token(store, &tenant_id, token_id).await?.ok_or_else(invalid)?;
+    let stored = sessions::refresh_token(store, &tenant_id, token_id).await?.ok_or_else(invalid_refresh_token)?;
     if !refresh::matches(secret, &stored.secret_hash) || stored.expires_at < smartville_store::now_ms() {
-        return Err(invalid());
+        return Err(invalid_refresh_token());
     }
     state.limiter.check(Limit::RefreshesPerSession, &stored.family_id).await?;
     let mut tx = store.begin().await?;
-    if stored.revoked_at.is_some() || !participants::revoke_refresh_token(&mut tx, &tenant_id, token_id).await? {
+    if stored.revoked_at.is_some() || !sessions::revoke_refresh_token(&mut tx, &tenant_id, token_id).await? {
         drop(tx);
         // Only the holder of the secret can present it, and it was used before: two parties hold
         // it, one of them a thief. Which one is unknown, so the whole session ends.
-        let revoked = participants::revoke_refresh_family(store, &tenant_id, &stored.family_id).await?;
+        let revoked = sessions::revoke_refresh_family(store, &tenant_id, &stored.family_id).await?;
         tracing::warn!(
             security_event = "refresh_token_reuse",
-            participant = %stored.participant_id,
+            holder = ?stored.holder,
             family = %stored.family_id,
             revoked,
             "a used refresh token was presented again; its whole family is revoked"
         );
-        return Err(invalid());
+        return Err(invalid_refresh_token());
     }
-    let session = new_session(&state, &mut tx, &tenant_id, stored.participant_id, Some(&stored.family_id)).await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok(Json(session))
+    Ok((tenant_id, stored, tx))
 }
 
 async fn new_session(
@@ -139,31 +156,58 @@ async fn new_session(
     participant_id: ParticipantId,
     family_id: Option<&str>,
 ) -> Result<Session, Problem> {
+    let grant =
+        Grant { subject: participant_id.as_str(), tenant: tenant_id.as_str(), role: Role::Student, school: None };
+    let tokens = issue_tokens(state, tx, grant, &Holder::Participant(participant_id.clone()), family_id).await?;
+    Ok(Session {
+        access_token: tokens.access_token,
+        refresh_token: tokens.refresh_token,
+        expires_in: tokens.expires_in,
+        participant_id,
+    })
+}
+
+/// A new access token and refresh token.
+pub(crate) struct Tokens {
+    pub(crate) access_token: String,
+    pub(crate) refresh_token: String,
+    pub(crate) expires_in: u64,
+}
+
+/// Signs an access token for `grant` and stores a refresh token for
+/// `holder` in `tx`, starting a family or continuing `family_id`.
+pub(crate) async fn issue_tokens(
+    state: &ApiState,
+    tx: &mut smartville_store::Tx,
+    grant: Grant<'_>,
+    holder: &Holder,
+    family_id: Option<&str>,
+) -> Result<Tokens, Problem> {
     let settings = &state.settings;
     let minted = refresh::mint().map_err(|e| Problem::internal(&e))?;
     let now_ms = smartville_store::now_ms();
     let refresh_ttl_ms = i64::try_from(settings.refresh_token_ttl.as_millis()).unwrap_or(i64::MAX);
-    let token_id = participants::create_refresh_token(
-        tx,
-        tenant_id,
-        &participant_id,
-        family_id,
-        &minted.secret_hash,
-        now_ms + refresh_ttl_ms,
-    )
-    .await?;
+    let tenant_id = TenantId::from(grant.tenant);
+    let token_id =
+        sessions::create_refresh_token(tx, &tenant_id, holder, family_id, &minted.secret_hash, now_ms + refresh_ttl_ms)
+            .await?;
     let expires_in = settings.access_token_ttl.as_secs();
     let now_s = u64::try_from(now_ms / 1000).unwrap_or(0);
-    let access_token = state
-        .signer
-        .issue(participant_id.as_str(), tenant_id.as_str(), Role::Student, now_s, expires_in)
-        .map_err(|e| Problem::internal(&e))?;
-    Ok(Session {
-        access_token,
-        refresh_token: refresh::compose(tenant_id.as_str(), &token_id, &minted.secret),
-        expires_in,
-        participant_id,
-    })
+    let access_token = state.signer.issue(grant, now_s, expires_in).map_err(|e| Problem::internal(&e))?;
+    Ok(Tokens { access_token, refresh_token: refresh::compose(grant.tenant, &token_id, &minted.secret), expires_in })
+}
+
+/// The claims of the `Authorization: Bearer` access token.
+pub(crate) fn bearer_claims(parts: &Parts, state: &ApiState) -> Result<Claims, Problem> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| Problem::unauthorized("send Authorization: Bearer <access token>"))?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .ok_or_else(|| Problem::unauthorized("the Authorization header must use the Bearer scheme"))?;
+    state.verifier.verify(token.trim()).map_err(|e| Problem::unauthorized(e.to_string()))
 }
 
 /// A signed-in participant, from the `Authorization: Bearer` header.
@@ -189,15 +233,7 @@ impl FromRequestParts<ApiState> for Participant {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Problem> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| Problem::unauthorized("send Authorization: Bearer <access token>"))?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .ok_or_else(|| Problem::unauthorized("the Authorization header must use the Bearer scheme"))?;
-        let claims = state.verifier.verify(token.trim()).map_err(|e| Problem::unauthorized(e.to_string()))?;
+        let claims = bearer_claims(parts, state)?;
         if claims.role != Role::Student {
             return Err(Problem::new(StatusCode::FORBIDDEN, "FORBIDDEN", "this endpoint is for participants"));
         }

@@ -32,6 +32,29 @@ pub fn public_id<'a, Id: From<&'a str>>(value: &'a str) -> Option<Id> {
     uuid::Uuid::try_parse(value).is_ok().then(|| Id::from(value))
 }
 
+/// An e-mail address, as a login, lower-cased: at most 254 characters, one
+/// `@` between a non-empty local part and a domain of dot-separated
+/// non-empty labels (at least two), no spaces or control characters (the
+/// `pattern` of `InviteRequest.email` in the OpenAPI document says the same;
+/// the contract test holds the two together). Whether it receives mail is
+/// not checked here.
+pub fn email(value: &str) -> Result<String, Problem> {
+    let email = value.to_lowercase();
+    let well_formed = email.chars().count() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.split('.').count() >= 2
+                && !domain.split('.').any(str::is_empty)
+        });
+    if well_formed {
+        Ok(email)
+    } else {
+        Err(Problem::bad_request("INVALID_EMAIL", "email must be an e-mail address such as name@council.be"))
+    }
+}
+
 /// A nickname as shown to teachers: NFC-normalised, at most
 /// [`NICKNAME_GRAPHEMES`] graphemes, without control characters, bidi
 /// overrides or invisible characters (with which "ann" and "ann\u{200B}", or a

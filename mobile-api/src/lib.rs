@@ -13,8 +13,12 @@
 //! - [`problem`]: every error as `application/problem+json` (RFC 9457) with a
 //!   stable `code`; client mistakes are 4xx, never 5xx.
 //!
+//! - [`admin`]: the administration API (`/v1/admin/...`) for councils and
+//!   schools, with its own sign-in and one place that decides who may do what.
+//!
 //! [`openapi`] describes all of it (OpenAPI 3.1).
 
+pub mod admin;
 pub mod auth;
 pub mod input;
 pub mod limits;
@@ -99,6 +103,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/wallet", get(wallet::get))
         .route("/v1/me", axum::routing::delete(me::erase))
         .route("/v1/me/export", get(me::export))
+        .merge(admin::routes())
         .with_state(state)
         .route("/openapi.json", get(move || async move { axum::Json(document.clone()) }))
         .merge(Scalar::with_url("/docs", openapi()))
@@ -110,10 +115,13 @@ pub fn router(state: ApiState) -> Router {
 /// The OpenAPI 3.1 description of the routes above.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Smartville mobile API", description = "Rides to school, decisions and wallets for the participants' app."),
-    paths(auth::join, auth::refresh, trips::submit, trips::list, trips::get, wallet::get, me::export, me::erase),
+    info(title = "Smartville API", description = "Rides to school, decisions and wallets for the participants' app; the administration of a town for its council and schools."),
+    paths(auth::join, auth::refresh, trips::submit, trips::list, trips::get, wallet::get, me::export, me::erase,
+        admin::auth::setup, admin::auth::login, admin::auth::refresh, admin::staff::me, admin::staff::list,
+        admin::staff::invite, admin::staff::change, admin::staff::remove, admin::audit::list),
     modifiers(&BearerAuth, &SharedAnswers),
-    tags((name = "auth", description = "Joining and tokens"), (name = "trips", description = "Rides"), (name = "wallet", description = "Points"), (name = "me", description = "One's own data"))
+    tags((name = "auth", description = "Joining and tokens"), (name = "trips", description = "Rides"), (name = "wallet", description = "Points"), (name = "me", description = "One's own data"),
+        (name = "admin", description = "Running a town: staff, and (coming) schools, campaigns, reviews and reports"))
 )]
 pub struct MobileApiDoc;
 
@@ -163,7 +171,7 @@ impl utoipa::Modify for SharedAnswers {
                 ];
                 if operation.security.is_some() {
                     shared.push(("401", problem("No, an invalid or an expired access token", false)));
-                    shared.push(("403", problem("The token is not a participant's", false)));
+                    shared.push(("403", problem("The token is not for this route: a participant's on a staff route, staff on a participant's, or a role without the permission", false)));
                 }
                 if operation.request_body.is_some() {
                     shared.push(("400", problem("The body does not parse, or a field is invalid", false)));

@@ -1,5 +1,6 @@
-//! Rate limits against abuse: join-code enumeration, wallet farming,
-//! refresh-token hammering and upload floods answer 429 with `Retry-After`.
+//! Rate limits against abuse: join-code enumeration, password guessing,
+//! wallet farming, refresh-token hammering and upload floods answer 429 with
+//! `Retry-After`.
 //!
 //! Each limit is a GCRA (generic cell rate algorithm: a token bucket kept as
 //! one timestamp per key) with a burst and a sustained rate. On the embedded
@@ -94,6 +95,10 @@ pub struct LimitSettings {
     pub refreshes_per_session: Rate,
     /// Uploads by one participant: a student rides a few times a day, not hundreds.
     pub uploads_per_participant: Rate,
+    /// Staff logins to one account: a person mistypes a few times; a guesser tries thousands.
+    pub logins_per_account: Rate,
+    /// Staff logins from one client address: a school's staff share its network.
+    pub logins_per_address: Rate,
     /// The first lock-out of an address out of wrong-code attempts; doubled each time after.
     pub wrong_code_penalty: Duration,
 }
@@ -107,6 +112,8 @@ impl Default for LimitSettings {
             wrong_codes_per_address: Rate::new(10, 10 * MINUTE),
             refreshes_per_session: Rate::new(20, 60 * MINUTE),
             uploads_per_participant: Rate::new(50, 24 * 60 * MINUTE),
+            logins_per_account: Rate::new(10, 15 * MINUTE),
+            logins_per_address: Rate::new(30, 15 * MINUTE),
             wrong_code_penalty: MINUTE,
         }
     }
@@ -125,15 +132,21 @@ pub enum Limit {
     RefreshesPerSession,
     /// See [`LimitSettings::uploads_per_participant`].
     UploadsPerParticipant,
+    /// See [`LimitSettings::logins_per_account`].
+    LoginsPerAccount,
+    /// See [`LimitSettings::logins_per_address`].
+    LoginsPerAddress,
 }
 
 impl Limit {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 7] = [
         Self::JoinsPerAddress,
         Self::JoinsPerCode,
         Self::WrongCodesPerAddress,
         Self::RefreshesPerSession,
         Self::UploadsPerParticipant,
+        Self::LoginsPerAccount,
+        Self::LoginsPerAddress,
     ];
 
     /// The name in keys, logs and metrics.
@@ -144,6 +157,8 @@ impl Limit {
             Self::WrongCodesPerAddress => "wrong_codes_per_address",
             Self::RefreshesPerSession => "refreshes_per_session",
             Self::UploadsPerParticipant => "uploads_per_participant",
+            Self::LoginsPerAccount => "logins_per_account",
+            Self::LoginsPerAddress => "logins_per_address",
         }
     }
 
@@ -154,6 +169,8 @@ impl Limit {
             Self::WrongCodesPerAddress => settings.wrong_codes_per_address,
             Self::RefreshesPerSession => settings.refreshes_per_session,
             Self::UploadsPerParticipant => settings.uploads_per_participant,
+            Self::LoginsPerAccount => settings.logins_per_account,
+            Self::LoginsPerAddress => settings.logins_per_address,
         }
     }
 }

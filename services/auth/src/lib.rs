@@ -13,6 +13,7 @@
 //! in the data folder ([`Signer::load_or_create`]); in production the private
 //! key comes from configuration as PKCS#8 PEM.
 
+pub mod password;
 pub mod refresh;
 
 use std::path::Path;
@@ -41,6 +42,8 @@ pub enum Role {
     SchoolAdmin,
     /// Staff of a council.
     CouncilAdmin,
+    /// Reads everything of a council, changes nothing.
+    Auditor,
     /// A shop redeeming vouchers.
     Merchant,
     /// A sensor integration.
@@ -57,6 +60,9 @@ pub struct Claims {
     pub tid: String,
     /// Role.
     pub role: Role,
+    /// The school a school admin or a teacher works for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sch: Option<String>,
     /// Issuer, always [`ISSUER`].
     pub iss: String,
     /// Audience, always [`AUDIENCE`].
@@ -70,6 +76,19 @@ pub struct Claims {
     pub nbf: Option<u64>,
     /// Unique token id.
     pub jti: String,
+}
+
+/// Who a token is for: the claims that say who and what, without the times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grant<'a> {
+    /// The participant, staff member, merchant or device id.
+    pub subject: &'a str,
+    /// Their tenant.
+    pub tenant: &'a str,
+    /// What they may do.
+    pub role: Role,
+    /// The school of a school admin or a teacher.
+    pub school: Option<&'a str>,
 }
 
 /// Why a key or a token was refused.
@@ -175,12 +194,14 @@ impl Signer {
         &self.public_pem
     }
 
-    /// A signed access token for `subject` in `tenant`, valid for `ttl_s` seconds from `now_s`.
-    pub fn issue(&self, subject: &str, tenant: &str, role: Role, now_s: u64, ttl_s: u64) -> Result<String, AuthError> {
+    /// A signed access token for `subject` in `tenant` (and `school`, for
+    /// school staff), valid for `ttl_s` seconds from `now_s`.
+    pub fn issue(&self, grant: Grant<'_>, now_s: u64, ttl_s: u64) -> Result<String, AuthError> {
         let claims = Claims {
-            sub: subject.to_owned(),
-            tid: tenant.to_owned(),
-            role,
+            sub: grant.subject.to_owned(),
+            tid: grant.tenant.to_owned(),
+            role: grant.role,
+            sch: grant.school.map(str::to_owned),
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
             exp: now_s + ttl_s,

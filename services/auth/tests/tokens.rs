@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use smartville_auth::{AUDIENCE, Claims, ISSUER, Role, Signer, refresh};
+use smartville_auth::{AUDIENCE, Claims, Grant, ISSUER, Role, Signer, refresh};
 
 /// The access-token lifetime the verifiers of these tests allow.
 const TTL: Duration = Duration::from_secs(900);
@@ -20,7 +20,9 @@ fn signer() -> Signer {
 #[test]
 fn a_token_round_trips_with_its_claims() {
     let signer = signer();
-    let token = signer.issue("participant-1", "tenant-1", Role::Student, now_s(), 900).unwrap();
+    let token = signer
+        .issue(Grant { subject: "participant-1", tenant: "tenant-1", role: Role::Student, school: None }, now_s(), 900)
+        .unwrap();
     let claims = signer.verifier(TTL).unwrap().verify(&token).unwrap();
     assert_eq!((claims.sub.as_str(), claims.tid.as_str(), claims.role), ("participant-1", "tenant-1", Role::Student));
     assert_eq!((claims.iss.as_str(), claims.aud.as_str()), (ISSUER, AUDIENCE));
@@ -30,11 +32,16 @@ fn a_token_round_trips_with_its_claims() {
 fn expired_forged_and_foreign_tokens_are_refused() {
     let signer = signer();
     let verifier = signer.verifier(TTL).unwrap();
-    let expired = signer.issue("p", "t", Role::Student, now_s() - 10_000, 900).unwrap();
+    let expired = signer
+        .issue(Grant { subject: "p", tenant: "t", role: Role::Student, school: None }, now_s() - 10_000, 900)
+        .unwrap();
     assert!(verifier.verify(&expired).is_err());
-    let other_key = signer_with_other_key().issue("p", "t", Role::Student, now_s(), 900).unwrap();
+    let other_key = signer_with_other_key()
+        .issue(Grant { subject: "p", tenant: "t", role: Role::Student, school: None }, now_s(), 900)
+        .unwrap();
     assert!(verifier.verify(&other_key).is_err());
-    let mut tampered = signer.issue("p", "t", Role::Student, now_s(), 900).unwrap();
+    let mut tampered =
+        signer.issue(Grant { subject: "p", tenant: "t", role: Role::Student, school: None }, now_s(), 900).unwrap();
     tampered.insert(tampered.len() - 5, 'x');
     assert!(verifier.verify(&tampered).is_err());
     assert!(verifier.verify("not a token").is_err());
@@ -49,6 +56,7 @@ fn claims(aud: &str, iss: &str) -> Claims {
         sub: "p".into(),
         tid: "t".into(),
         role: Role::Student,
+        sch: None,
         iss: iss.into(),
         aud: aud.into(),
         exp: now_s() + 900,
@@ -112,7 +120,8 @@ fn keys_are_created_once_and_kept_private() {
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     }
-    let token = first.issue("p", "t", Role::Student, now_s(), 60).unwrap();
+    let token =
+        first.issue(Grant { subject: "p", tenant: "t", role: Role::Student, school: None }, now_s(), 60).unwrap();
     assert!(again.verifier(TTL).unwrap().verify(&token).is_ok());
     std::fs::remove_dir_all(dir).unwrap();
 }

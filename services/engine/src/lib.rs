@@ -33,7 +33,7 @@
 //! to a pending trip, a reward transfer's id is the trip's — so the bus's
 //! at-least-once delivery yields exactly-once effects. [`campaigns`] caches
 //! compiled campaigns and their coins; [`demo`] seeds the demo town and
-//! applies campaign files.
+//! applies campaign files; [`staff`] creates councils and invites their staff.
 
 pub mod campaigns;
 pub mod demo;
@@ -42,6 +42,7 @@ pub mod ledger;
 pub mod relay;
 pub mod retention;
 pub mod scoring;
+pub mod staff;
 
 use std::sync::Arc;
 

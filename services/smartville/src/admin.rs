@@ -1,7 +1,7 @@
-//! Operator commands: `migrate`, `demo`, `campaign apply`.
+//! Operator commands: `migrate`, `demo`, `tenant create`, `campaign apply`.
 
 use anyhow::{Context, Result, bail};
-use smartville_engine::demo;
+use smartville_engine::{demo, staff};
 use smartville_store::ids::TenantId;
 use smartville_store::tenancy;
 
@@ -23,6 +23,27 @@ pub async fn seed_demo(config: &Config) -> Result<()> {
         "demo town seeded: tenant {}, campaign {}, join code {}",
         town.tenant_id, town.campaign_id, town.join_code
     );
+    Ok(())
+}
+
+/// `smartville tenant create --name NAME --coin COIN --admin EMAIL`: a new
+/// council and its first council admin, who sets a password with the
+/// printed one-time token (there are no default passwords).
+pub async fn create_tenant(config: &Config, name: &str, coin: &str, admin_email: &str) -> Result<()> {
+    let (name, coin) = (name.trim(), coin.trim());
+    if name.is_empty() || coin.is_empty() {
+        bail!("--name and --coin must not be empty");
+    }
+    let email = smartville_mobile_api::input::email(admin_email)
+        .map_err(|_| anyhow::anyhow!("--admin must be an e-mail address, not {admin_email:?}"))?;
+    let engine = connect(config).await?;
+    let (tenant, invitation) = staff::create_tenant(&engine.store, name, coin, &email)
+        .await
+        .with_context(|| format!("creating {name} (does {email} already have a staff account?)"))?;
+    let days = staff::SETUP_LINK_TTL.as_secs() / 86_400;
+    println!("tenant {} created: {} ({})", tenant.id, tenant.name, tenant.coin);
+    println!("council admin {email}: set a password within {days} days (POST /v1/admin/auth/setup) with");
+    println!("setup token: {}", invitation.setup_token);
     Ok(())
 }
 

@@ -67,6 +67,8 @@ impl Config {
                 "SMARTVILLE_LIMIT_UPLOADS_PER_PARTICIPANT",
                 defaults.uploads_per_participant,
             )?,
+            logins_per_account: rate("SMARTVILLE_LIMIT_LOGINS_PER_ACCOUNT", defaults.logins_per_account)?,
+            logins_per_address: rate("SMARTVILLE_LIMIT_LOGINS_PER_ADDRESS", defaults.logins_per_address)?,
             wrong_code_penalty: Duration::from_secs(number(
                 "SMARTVILLE_LIMIT_WRONG_CODE_PENALTY_S",
                 defaults.wrong_code_penalty.as_secs(),

@@ -4,7 +4,7 @@
 //!   (all of them by default) on the embedded default (SQLite file, in-process
 //!   bus, demo town) or on PostgreSQL and Redis (`DATABASE_URL`, `REDIS_URL`);
 //! - `targets`: list the components;
-//! - `migrate`, `demo`, `campaign apply FILE`: operator commands;
+//! - `migrate`, `demo`, `tenant create`, `campaign apply FILE`: operator commands;
 //! - `score`: judge one ride file against a campaign file, offline;
 //! - `simulate`: write a synthetic ride (honest or a cheat).
 //!
@@ -46,6 +46,11 @@ enum Command {
     Migrate,
     /// Seed the demo town (a council, a school, a campaign, a class, a shop).
     Demo,
+    /// Manage tenants (councils).
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
     /// Manage campaigns.
     Campaign {
         #[command(subcommand)]
@@ -55,6 +60,22 @@ enum Command {
     Score(score::ScoreArgs),
     /// Write a simulated ride to standard output.
     Simulate(simulate::SimulateArgs),
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a council with its coin and its first council admin; prints the admin's one-time set-up token.
+    Create {
+        /// The council's name, e.g. "Stad Mol".
+        #[arg(long)]
+        name: String,
+        /// The coin it issues, e.g. "Molcoins".
+        #[arg(long)]
+        coin: String,
+        /// The e-mail address of its first council admin.
+        #[arg(long)]
+        admin: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -101,6 +122,9 @@ fn run_service_command(command: Command) -> anyhow::Result<()> {
             Command::Serve { target } => serve::serve(config, &target).await,
             Command::Migrate => admin::migrate(&config).await,
             Command::Demo => admin::seed_demo(&config).await,
+            Command::Tenant { command: TenantCommand::Create { name, coin, admin } } => {
+                admin::create_tenant(&config, &name, &coin, &admin).await
+            }
             Command::Campaign { command: CampaignCommand::Apply { file, tenant } } => {
                 admin::apply_campaign(&config, &file, tenant.as_deref()).await
             }

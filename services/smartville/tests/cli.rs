@@ -120,3 +120,43 @@ fn operators_migrate_seed_and_apply_campaigns() {
     assert!(String::from_utf8_lossy(&bad_url.stderr).contains("unsupported database URL scheme"));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn tenant_create_makes_a_council_whose_admin_has_only_a_set_up_token() {
+    let dir = std::env::temp_dir().join(format!("smartville-cli-tenant-{}", std::process::id()));
+    let database = format!("sqlite:{}", dir.join("town.db").display());
+    let create = |admin: &str| {
+        Command::new(env!("CARGO_BIN_EXE_smartville"))
+            .env("DATABASE_URL", &database)
+            .args(["tenant", "create", "--name", "Stad Mol", "--coin", "Molcoins", "--admin", admin])
+            .output()
+            .unwrap()
+    };
+    let output = create("Schepen@Mol.be");
+    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let printed = String::from_utf8(output.stdout).unwrap();
+    let token = printed.lines().find_map(|line| line.strip_prefix("setup token: ")).unwrap();
+    assert_eq!(token.split('.').count(), 3, "{printed}");
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let store = smartville_store::Store::connect(&database).await.unwrap();
+        let (admin, password) = smartville_store::staff::login(&store, "schepen@mol.be").await.unwrap().unwrap();
+        assert_eq!(admin.role, smartville_store::staff::StaffRole::CouncilAdmin);
+        assert!(password.is_none(), "no password until the admin sets one");
+        let tenant = smartville_store::tenancy::tenant(&store, &admin.tenant_id).await.unwrap();
+        assert_eq!((tenant.name.as_str(), tenant.coin.as_str()), ("Stad Mol", "Molcoins"));
+    });
+    // One account per e-mail address: a second council with the same admin is refused, and not made.
+    let again = create("schepen@mol.be");
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already"), "{}", String::from_utf8_lossy(&again.stderr));
+    let refused = create("not an address");
+    assert_eq!(refused.status.code(), Some(2));
+    let tenants = runtime.block_on(async {
+        let store = smartville_store::Store::connect(&database).await.unwrap();
+        smartville_store::tenancy::tenants(&store).await.unwrap().len()
+    });
+    assert_eq!(tenants, 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -78,7 +78,7 @@ async fn an_erased_participant_is_forgotten_and_the_ledger_stays_balanced(app: &
     assert_eq!(app.balance(token).await, 0);
     // Nothing personal is left; the trip stays as an anonymous count.
     assert_eq!(count(app, "select count(*) from participants where id = $1 and nickname is not null", id).await, 0);
-    assert_eq!(count(app, "select count(*) from refresh_tokens where participant_id = $1", id).await, 0);
+    assert_eq!(count(app, "select count(*) from refresh_tokens where holder_id = $1", id).await, 0);
     assert_eq!(count(app, "select count(*) from trip_fingerprints where participant_id = $1", id).await, 0);
     assert_eq!(count(app, "select count(*) from trips where participant_id = $1", id).await, 0);
     let trip_id = trip["trip_id"].as_str().unwrap();

@@ -82,6 +82,10 @@ id_type!(
     /// A merchant where points are spent.
     MerchantId
 );
+id_type!(
+    /// A staff member of a council or a school.
+    StaffId
+);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -26,19 +26,23 @@
 //! at run time for a batch or a list of ids goes through one helper (`sql`).
 //!
 //! Modules follow the data: [`ids`] (one type per kind of id), [`tenancy`] (tenants, schools, classes, campaigns,
-//! merchants), [`participants`] (joining, refresh tokens), [`trips`]
+//! merchants), [`staff`] (the people who run a tenant) with [`audit`] (what they did),
+//! [`participants`] (joining), [`sessions`] (refresh tokens of both), [`trips`]
 //! (submissions and decisions) with [`lifecycle`] (a trip's states and the
 //! rules on them), [`outbox`] (events to publish), [`ledger`]
 //! (double-entry transfers and balances with their invariants) and
 //! [`privacy`] (how long traces are kept, what an export reads).
 
+pub mod audit;
 pub mod ids;
 pub mod ledger;
 pub mod lifecycle;
 pub mod outbox;
 pub mod participants;
 pub mod privacy;
+pub mod sessions;
 mod sql;
+pub mod staff;
 pub mod tenancy;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -1,10 +1,10 @@
-//! Participants: joining a class with its code, campaign enrolments, and the
-//! refresh tokens that keep a phone signed in.
+//! Participants: joining a class with its code, and campaign enrolments
+//! (their sessions are in [`crate::sessions`]).
 
 use crate::ids::{CampaignId, ClassId, ParticipantId, TenantId};
 use crate::ledger::{self, Owner};
 use crate::sql::{self, BindAll};
-use crate::{Store, StoreError, Tx, new_id, now_ms, tenancy};
+use crate::{Store, StoreError, Tx, now_ms, tenancy};
 
 /// Where a join code leads.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -105,87 +105,4 @@ pub async fn enrollments(
     .bind(participant_id)
     .fetch_all(store.reader())
     .await?)
-}
-
-/// A stored refresh token (its secret only as a hash).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct RefreshToken {
-    /// Token id (the public half of the token).
-    pub id: String,
-    /// The session it belongs to: the token a join handed out and every token rotated from it.
-    pub family_id: String,
-    /// Whose it is.
-    pub participant_id: ParticipantId,
-    /// SHA-256 of the secret half, hex.
-    pub secret_hash: String,
-    /// Expiry (ms since epoch).
-    pub expires_at: i64,
-    /// When it was used or revoked, if it was.
-    pub revoked_at: Option<i64>,
-}
-
-/// Stores a new refresh token and returns its id. A join starts a family
-/// (`family_id` `None`); a rotation passes the family of the token it replaces.
-pub async fn create_refresh_token(
-    tx: &mut Tx,
-    tenant_id: &TenantId,
-    participant_id: &ParticipantId,
-    family_id: Option<&str>,
-    secret_hash: &str,
-    expires_at: i64,
-) -> Result<String, StoreError> {
-    let id = new_id();
-    sqlx::query(
-        "insert into refresh_tokens (tenant_id, id, family_id, participant_id, secret_hash, expires_at) \
-         values ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(tenant_id)
-    .bind(&id)
-    .bind(family_id.unwrap_or(&id))
-    .bind(participant_id)
-    .bind(secret_hash)
-    .bind(expires_at)
-    .execute(&mut **tx)
-    .await?;
-    Ok(id)
-}
-
-/// A refresh token by id.
-pub async fn refresh_token(store: &Store, tenant_id: &TenantId, id: &str) -> Result<Option<RefreshToken>, StoreError> {
-    Ok(sqlx::query_as(
-        "select id, family_id, participant_id, secret_hash, expires_at, revoked_at from refresh_tokens \
-         where tenant_id = $1 and id = $2",
-    )
-    .bind(tenant_id)
-    .bind(id)
-    .fetch_optional(store.reader())
-    .await?)
-}
-
-/// Marks a refresh token used; false when it already was (a replayed token).
-pub async fn revoke_refresh_token(tx: &mut Tx, tenant_id: &TenantId, id: &str) -> Result<bool, StoreError> {
-    let revoked = sqlx::query(
-        "update refresh_tokens set revoked_at = $1 where tenant_id = $2 and id = $3 and revoked_at is null",
-    )
-    .bind(now_ms())
-    .bind(tenant_id)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    Ok(revoked == 1)
-}
-
-/// Revokes every live token of a family (a used token came back: whoever
-/// holds the family's live token may hold a stolen copy); returns how many.
-pub async fn revoke_refresh_family(store: &Store, tenant_id: &TenantId, family_id: &str) -> Result<u64, StoreError> {
-    Ok(sqlx::query(
-        "update refresh_tokens set revoked_at = $1 where tenant_id = $2 and family_id = $3 and revoked_at is null",
-    )
-    .bind(now_ms())
-    .bind(tenant_id)
-    .bind(family_id)
-    .execute(store.writer())
-    .await?
-    .rows_affected())
 }

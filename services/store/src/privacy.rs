@@ -62,7 +62,7 @@ pub async fn participant(
     Ok(sqlx::query_as(
         "select p.id, p.class_id, p.nickname, p.created_at, \
              (select count(distinct r.family_id) from refresh_tokens as r \
-              where r.tenant_id = p.tenant_id and r.participant_id = p.id and r.revoked_at is null and r.expires_at > $3) \
+              where r.tenant_id = p.tenant_id and r.holder = 'participant' and r.holder_id = p.id and r.revoked_at is null and r.expires_at > $3) \
              as live_sessions \
          from participants as p where p.tenant_id = $1 and p.id = $2",
     )
@@ -127,7 +127,7 @@ pub async fn erase(
         "delete from trip_traces where tenant_id = $1 and trip_id in \
              (select id from trips where tenant_id = $1 and participant_id = $2)",
         "delete from trip_fingerprints where tenant_id = $1 and participant_id = $2",
-        "delete from refresh_tokens where tenant_id = $1 and participant_id = $2",
+        "delete from refresh_tokens where tenant_id = $1 and holder = 'participant' and holder_id = $2",
         "delete from enrollments where tenant_id = $1 and participant_id = $2",
     ] {
         sqlx::query(statement).bind(tenant_id).bind(participant_id).execute(&mut **tx).await?;

@@ -63,6 +63,16 @@ pub async fn create_school(tx: &mut Tx, tenant_id: &TenantId, name: &str) -> Res
     Ok(id)
 }
 
+/// Whether a tenant has this school.
+pub async fn school_exists(store: &Store, tenant_id: &TenantId, school_id: &SchoolId) -> Result<bool, StoreError> {
+    let found: Option<i32> = sqlx::query_scalar("select 1 from schools where tenant_id = $1 and id = $2")
+        .bind(tenant_id)
+        .bind(school_id)
+        .fetch_optional(store.reader())
+        .await?;
+    Ok(found.is_some())
+}
+
 /// Creates a class with its join code and returns the class id. Join codes
 /// are unique across tenants: a student types one before anyone knows the tenant.
 pub async fn create_class(

@@ -10,7 +10,7 @@ use smartville_store::trips::{
     self, CountedRide, DecisionInputs, DecisionRecord, EarlierFingerprint, Inserted, NewTrip, ReplaySearch,
     StoredFingerprint,
 };
-use smartville_store::{Store, StoreError, outbox, participants, tenancy, test_on_both_backends};
+use smartville_store::{Store, StoreError, outbox, participants, sessions, tenancy, test_on_both_backends};
 
 test_on_both_backends!(
     migrations_are_idempotent,
@@ -583,23 +583,24 @@ async fn joining_enrols_in_the_tenants_campaigns(db: TestDatabase) {
     assert!(participants::find_join_code(&town.store, "bike-5a").await.unwrap().is_none());
     let mut tx = town.store.begin().await.unwrap();
     let ann = participants::create_participant(&mut tx, &target, Some("ann")).await.unwrap();
-    let token = participants::create_refresh_token(&mut tx, &town.tenant, &ann, None, "hash", 9_999).await.unwrap();
+    let holder = sessions::Holder::Participant(ann.clone());
+    let token = sessions::create_refresh_token(&mut tx, &town.tenant, &holder, None, "hash", 9_999).await.unwrap();
     let rotated =
-        participants::create_refresh_token(&mut tx, &town.tenant, &ann, Some(&token), "hash2", 9_999).await.unwrap();
+        sessions::create_refresh_token(&mut tx, &town.tenant, &holder, Some(&token), "hash2", 9_999).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(participants::enrollments(&town.store, &town.tenant, &ann).await.unwrap(), vec![town.campaign.clone()]);
     let wallets = ledger::balances_of(&town.store, &town.tenant, Owner::Participant(&ann)).await.unwrap();
     assert_eq!(wallets, [ledger::Balance { coin: town.coin.clone(), amount: 0 }], "an empty wallet from the start");
-    let stored = participants::refresh_token(&town.store, &town.tenant, &token).await.unwrap().unwrap();
-    assert_eq!((stored.participant_id.as_str(), stored.revoked_at), (ann.as_str(), None));
+    let stored = sessions::refresh_token(&town.store, &town.tenant, &token).await.unwrap().unwrap();
+    assert_eq!((&stored.holder, stored.revoked_at), (&holder, None));
     assert_eq!(stored.family_id, token, "a join starts a family named after its first token");
     let mut tx = town.store.begin().await.unwrap();
-    assert!(participants::revoke_refresh_token(&mut tx, &town.tenant, &token).await.unwrap());
-    assert!(!participants::revoke_refresh_token(&mut tx, &town.tenant, &token).await.unwrap());
+    assert!(sessions::revoke_refresh_token(&mut tx, &town.tenant, &token).await.unwrap());
+    assert!(!sessions::revoke_refresh_token(&mut tx, &town.tenant, &token).await.unwrap());
     tx.commit().await.unwrap();
-    let family = participants::revoke_refresh_family(&town.store, &town.tenant, &token).await.unwrap();
+    let family = sessions::revoke_refresh_family(&town.store, &town.tenant, &token).await.unwrap();
     assert_eq!(family, 1, "the live token rotated from it is revoked with its family");
-    let rotated = participants::refresh_token(&town.store, &town.tenant, &rotated).await.unwrap().unwrap();
+    let rotated = sessions::refresh_token(&town.store, &town.tenant, &rotated).await.unwrap().unwrap();
     assert!(rotated.revoked_at.is_some());
 }
 

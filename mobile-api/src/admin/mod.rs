@@ -1,0 +1,29 @@
+//! The administration API, `/v1/admin/...`: how a council and its schools
+//! run their town without anyone touching the server.
+//!
+//! - [`access`]: who may do what, checked by the extractor every handler takes.
+//! - [`auth`]: set-up links, login with e-mail and password, refresh.
+//! - [`staff`]: the tenant's staff, invited, changed and removed by its council admins.
+//! - [`audit`]: what every staff member did, with the state before and after.
+
+pub mod access;
+pub mod audit;
+pub mod auth;
+pub mod staff;
+
+use axum::Router;
+use axum::routing::{get, patch, post};
+
+use crate::ApiState;
+
+/// The administration routes.
+pub fn routes() -> Router<ApiState> {
+    Router::new()
+        .route("/v1/admin/auth/setup", post(auth::setup))
+        .route("/v1/admin/auth/login", post(auth::login))
+        .route("/v1/admin/auth/refresh", post(auth::refresh))
+        .route("/v1/admin/me", get(staff::me))
+        .route("/v1/admin/staff", get(staff::list).post(staff::invite))
+        .route("/v1/admin/staff/{staff_id}", patch(staff::change).delete(staff::remove))
+        .route("/v1/admin/audit", get(audit::list))
+}

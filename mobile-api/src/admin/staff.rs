@@ -1,0 +1,250 @@
+//! The staff of a tenant: who they are, and the council admins' invitations,
+//! changes and removals, each recorded in the audit log with the state
+//! before and after.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use smartville_engine::EngineError;
+use smartville_engine::staff::invite as invite_staff;
+use smartville_store::audit::{self, Actor};
+use smartville_store::ids::{SchoolId, StaffId, TenantId};
+use smartville_store::sessions::{self, Holder};
+use smartville_store::staff::{self, StaffMember, StaffRole};
+use smartville_store::{StoreError, Tx, tenancy};
+use utoipa::ToSchema;
+
+use super::access::{AnyStaff, ManageStaff, ReadStaff, Staff};
+use crate::problem::Problem;
+use crate::{ApiState, input};
+
+/// A staff member as the API shows them.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StaffView {
+    /// Their id.
+    #[schema(value_type = String, format = Uuid)]
+    pub id: StaffId,
+    /// Login e-mail, lower case.
+    pub email: String,
+    /// `council_admin`, `school_admin`, `teacher` or `auditor`.
+    pub role: StaffRole,
+    /// The school of a school admin or a teacher.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub school_id: Option<SchoolId>,
+    /// Whether they have set a password (an invitation not yet taken up has not).
+    pub active: bool,
+}
+
+impl From<StaffMember> for StaffView {
+    fn from(member: StaffMember) -> Self {
+        Self {
+            id: member.id,
+            email: member.email,
+            role: member.role,
+            school_id: member.school_id,
+            active: member.active,
+        }
+    }
+}
+
+/// What a staff member may do and where: the body of a change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffScope {
+    /// `council_admin`, `school_admin`, `teacher` or `auditor`.
+    pub role: StaffRole,
+    /// The school, for a school admin or a teacher (and only for them).
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub school_id: Option<String>,
+}
+
+/// `POST /v1/admin/staff`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InviteRequest {
+    /// Their e-mail address: their login.
+    #[schema(
+        example = "juf.an@school.be",
+        max_length = 254,
+        pattern = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@.\s\x00-\x1f\x7f-\x9f]+(\.[^@.\s\x00-\x1f\x7f-\x9f]+)+$"
+    )]
+    pub email: String,
+    /// `council_admin`, `school_admin`, `teacher` or `auditor`.
+    pub role: StaffRole,
+    /// The school, for a school admin or a teacher (and only for them).
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub school_id: Option<String>,
+}
+
+/// A new account and its one-time set-up link.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Invitation {
+    /// The account, not active until its owner sets a password.
+    pub staff: StaffView,
+    /// Give it to the person invited (it is shown only now): they set a
+    /// password with it at `POST /v1/admin/auth/setup`.
+    pub setup_token: String,
+    /// When the set-up token stops working (ms since the epoch).
+    pub setup_expires_at: i64,
+}
+
+/// The signed-in staff member.
+#[utoipa::path(get, path = "/v1/admin/me", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = StaffView)))]
+pub async fn me(staff: Staff<AnyStaff>) -> Json<StaffView> {
+    Json(staff.member().clone().into())
+}
+
+/// The tenant's current staff (council admins and auditors).
+#[utoipa::path(get, path = "/v1/admin/staff", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = Vec<StaffView>)))]
+pub async fn list(State(state): State<ApiState>, staff: Staff<ReadStaff>) -> Result<Json<Vec<StaffView>>, Problem> {
+    let members = staff::members(&state.engine.store, staff.tenant_id()).await?;
+    Ok(Json(members.into_iter().map(StaffView::from).collect()))
+}
+
+/// Invite a staff member (council admins).
+#[utoipa::path(post, path = "/v1/admin/staff", tag = "admin", request_body = InviteRequest, security(("bearer" = [])),
+    responses((status = 201, body = Invitation), (status = 409, body = Problem, description = "The e-mail address already has an account (`EMAIL_TAKEN`)"),
+        (status = 422, body = Problem, description = "A school role without a school of this council, or a council role with one")))]
+pub async fn invite(
+    State(state): State<ApiState>,
+    staff: Staff<ManageStaff>,
+    request: Result<Json<InviteRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<Invitation>), Problem> {
+    let Json(request) = request?;
+    let email = input::email(&request.email)?;
+    let role = request.role;
+    let school_id = checked_scope(&state, staff.tenant_id(), role, request.school_id.as_deref()).await?;
+    let mut tx = state.engine.store.begin().await?;
+    let invitation =
+        invite_staff(&mut tx, staff.tenant_id(), Actor::Staff(staff.id()), &email, role, school_id.as_ref())
+            .await
+            .map_err(|error| match error {
+                EngineError::Store(StoreError::Conflict(_)) => {
+                    Problem::new(StatusCode::CONFLICT, "EMAIL_TAKEN", "this e-mail address already has a staff account")
+                }
+                other => other.into(),
+            })?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Invitation {
+            staff: invitation.member.into(),
+            setup_token: invitation.setup_token,
+            setup_expires_at: invitation.expires_at,
+        }),
+    ))
+}
+
+/// Change a staff member's role or school (council admins). They sign in again.
+#[utoipa::path(patch, path = "/v1/admin/staff/{staff_id}", tag = "admin", request_body = StaffScope, security(("bearer" = [])),
+    params(("staff_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = StaffView), (status = 404, body = Problem, description = "No such staff member of this council"),
+        (status = 409, body = Problem, description = "It would leave the council without a council admin (`LAST_COUNCIL_ADMIN`)"),
+        (status = 422, body = Problem, description = "A school role without a school of this council, or a council role with one")))]
+pub async fn change(
+    State(state): State<ApiState>,
+    staff: Staff<ManageStaff>,
+    Path(staff_id): Path<String>,
+    request: Result<Json<StaffScope>, JsonRejection>,
+) -> Result<Json<StaffView>, Problem> {
+    let Json(scope) = request?;
+    let target = staff_id_of(&staff_id)?;
+    let school_id = checked_scope(&state, staff.tenant_id(), scope.role, scope.school_id.as_deref()).await?;
+    let mut tx = state.engine.store.begin().await?;
+    let before = current(&mut tx, staff.tenant_id(), &target).await?;
+    staff::update(&mut tx, staff.tenant_id(), &target, scope.role, school_id.as_ref()).await?;
+    keep_a_council_admin(&mut tx, staff.tenant_id()).await?;
+    sessions::revoke_all(&mut tx, staff.tenant_id(), &Holder::Staff(target.clone())).await?;
+    let after = current(&mut tx, staff.tenant_id(), &target).await?;
+    audit::record(
+        &mut tx,
+        staff.tenant_id(),
+        Actor::Staff(staff.id()),
+        "staff.change",
+        target.as_str(),
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(Json(after.into()))
+}
+
+/// Remove a staff member (council admins): they can no longer sign in.
+#[utoipa::path(delete, path = "/v1/admin/staff/{staff_id}", tag = "admin", security(("bearer" = [])),
+    params(("staff_id" = String, Path, format = Uuid)),
+    responses((status = 204, description = "Removed"), (status = 404, body = Problem, description = "No such staff member of this council"),
+        (status = 409, body = Problem, description = "It would leave the council without a council admin (`LAST_COUNCIL_ADMIN`)")))]
+pub async fn remove(
+    State(state): State<ApiState>,
+    staff: Staff<ManageStaff>,
+    Path(staff_id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    let target = staff_id_of(&staff_id)?;
+    let mut tx = state.engine.store.begin().await?;
+    let before = current(&mut tx, staff.tenant_id(), &target).await?;
+    staff::remove(&mut tx, staff.tenant_id(), &target).await?;
+    keep_a_council_admin(&mut tx, staff.tenant_id()).await?;
+    sessions::revoke_all(&mut tx, staff.tenant_id(), &Holder::Staff(target.clone())).await?;
+    audit::record(
+        &mut tx,
+        staff.tenant_id(),
+        Actor::Staff(staff.id()),
+        "staff.remove",
+        target.as_str(),
+        Some(&before),
+        None,
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn staff_id_of(text: &str) -> Result<StaffId, Problem> {
+    input::public_id(text).ok_or_else(|| Problem::not_found("staff member"))
+}
+
+async fn current(tx: &mut Tx, tenant_id: &TenantId, id: &StaffId) -> Result<StaffMember, Problem> {
+    staff::member_in(tx, tenant_id, id).await?.ok_or_else(|| Problem::not_found("staff member"))
+}
+
+/// Refuses a change that leaves the tenant without a council admin: nobody could manage its staff any more.
+async fn keep_a_council_admin(tx: &mut Tx, tenant_id: &TenantId) -> Result<(), Problem> {
+    if staff::council_admins_in(tx, tenant_id).await? == 0 {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "LAST_COUNCIL_ADMIN",
+            "the council would be left without a council admin; make someone else one first",
+        ));
+    }
+    Ok(())
+}
+
+/// The school of a scope, checked: school roles name a school of the tenant, council roles none.
+async fn checked_scope(
+    state: &ApiState,
+    tenant_id: &TenantId,
+    role: StaffRole,
+    school_id: Option<&str>,
+) -> Result<Option<SchoolId>, Problem> {
+    let unprocessable = |code: &str, detail: &str| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail);
+    match (role.is_school_staff(), school_id) {
+        (true, None) => Err(unprocessable("SCHOOL_REQUIRED", "a school admin or a teacher needs a school_id")),
+        (false, Some(_)) => Err(unprocessable(
+            "SCHOOL_NOT_ALLOWED",
+            "council admins and auditors work for the whole council, not a school",
+        )),
+        (false, None) => Ok(None),
+        (true, Some(text)) => {
+            let school_id: Option<SchoolId> = input::public_id(text);
+            match school_id {
+                Some(id) if tenancy::school_exists(&state.engine.store, tenant_id, &id).await? => Ok(Some(id)),
+                _ => Err(unprocessable("UNKNOWN_SCHOOL", "this council has no school with that school_id")),
+            }
+        }
+    }
+}
