@@ -15,6 +15,7 @@ use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use smartville_auth::{Claims, Grant, Role, refresh};
 use smartville_store::ids::{ParticipantId, TenantId};
+use smartville_store::schools::{self, JoinRefusal};
 use smartville_store::sessions::{self, Holder};
 use smartville_store::{StoreError, participants};
 use utoipa::ToSchema;
@@ -67,6 +68,7 @@ pub struct Session {
 /// Join a class.
 #[utoipa::path(post, path = "/v1/auth/join", tag = "auth", request_body = JoinRequest,
     responses((status = 201, body = Session), (status = 404, body = Problem, description = "No class has this join code"),
+        (status = 410, body = Problem, description = "The code was revoked (`JOIN_CODE_REVOKED`), has expired (`JOIN_CODE_EXPIRED`) or was used as often as it allows (`JOIN_CODE_EXHAUSTED`)"),
         (status = 429, body = Problem, description = "Too many joins or wrong codes from this address, or joins with this code")))]
 pub async fn join(
     State(state): State<ApiState>,
@@ -80,12 +82,35 @@ pub async fn join(
     limiter.penalty(&address).await?;
     limiter.check(Limit::JoinsPerAddress, &address).await?;
     let store = &state.engine.store;
-    let Some(target) = participants::find_join_code(store, code).await? else {
-        limiter.wrong_code(&address).await?;
-        return Err(Problem::new(StatusCode::NOT_FOUND, "UNKNOWN_JOIN_CODE", "no class has this join code"));
+    let mut tx = store.begin().await?;
+    let target = match schools::use_join_code(&mut tx, code).await? {
+        Ok(target) => target,
+        Err(refusal) => {
+            drop(tx);
+            return Err(match refusal {
+                JoinRefusal::Unknown => {
+                    limiter.wrong_code(&address).await?;
+                    Problem::new(StatusCode::NOT_FOUND, "UNKNOWN_JOIN_CODE", "no class has this join code")
+                }
+                JoinRefusal::Revoked => Problem::new(
+                    StatusCode::GONE,
+                    "JOIN_CODE_REVOKED",
+                    "this join code was withdrawn; ask your teacher for the new one",
+                ),
+                JoinRefusal::Expired => Problem::new(
+                    StatusCode::GONE,
+                    "JOIN_CODE_EXPIRED",
+                    "this join code has expired; ask your teacher for a new one",
+                ),
+                JoinRefusal::Exhausted => Problem::new(
+                    StatusCode::GONE,
+                    "JOIN_CODE_EXHAUSTED",
+                    "as many students joined with this code as it allows; ask your teacher for a new one",
+                ),
+            });
+        }
     };
     limiter.check(Limit::JoinsPerCode, code).await?;
-    let mut tx = store.begin().await?;
     let participant_id = participants::create_participant(&mut tx, &target, nickname.as_deref()).await?;
     let session = new_session(&state, &mut tx, &target.tenant_id, participant_id, None).await?;
     tx.commit().await.map_err(StoreError::from)?;

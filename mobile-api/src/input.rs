@@ -88,6 +88,43 @@ fn is_invisible_or_bidi(c: char) -> bool {
         | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
+/// A JSON request body that must be an object: serde also reads a struct
+/// from an array of its fields in order (`[null, null]`), which no client
+/// means and the OpenAPI document does not allow. Errors are the same
+/// problems as for `Json` bodies.
+pub struct JsonObject<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for JsonObject<T> {
+    type Rejection = Problem;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Problem> {
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(request, state).await?;
+        if !value.is_object() {
+            return Err(Problem::bad_request("MALFORMED_JSON", "the body must be a JSON object"));
+        }
+        serde_json::from_value(value).map(Self).map_err(|e| Problem::bad_request("MALFORMED_JSON", e.to_string()))
+    }
+}
+
+/// Reads an optional whole number written either way JSON allows (`3` or
+/// `3.0`: JSON Schema's `integer` admits both), up to 2^53 so that none is
+/// rounded.
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    use serde::Deserialize;
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    let value: Option<f64> = Option::deserialize(deserializer)?;
+    value
+        .map(|v| {
+            if v.fract() == 0.0 && v.abs() <= EXACT {
+                #[allow(clippy::cast_possible_truncation, reason = "whole and within 2^53: exact")]
+                Ok(v as i64)
+            } else {
+                Err(serde::de::Error::custom("must be a whole number"))
+            }
+        })
+        .transpose()
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -118,7 +118,10 @@ pub fn router(state: ApiState) -> Router {
     info(title = "Smartville API", description = "Rides to school, decisions and wallets for the participants' app; the administration of a town for its council and schools."),
     paths(auth::join, auth::refresh, trips::submit, trips::list, trips::get, wallet::get, me::export, me::erase,
         admin::auth::setup, admin::auth::login, admin::auth::refresh, admin::staff::me, admin::staff::list,
-        admin::staff::invite, admin::staff::change, admin::staff::remove, admin::audit::list),
+        admin::staff::invite, admin::staff::change, admin::staff::remove, admin::audit::list,
+        admin::schools::list, admin::schools::create, admin::schools::update, admin::schools::classes,
+        admin::schools::create_class, admin::schools::update_class, admin::schools::participants,
+        admin::schools::join_codes, admin::schools::create_join_code, admin::schools::revoke_join_code),
     modifiers(&BearerAuth, &SharedAnswers),
     tags((name = "auth", description = "Joining and tokens"), (name = "trips", description = "Rides"), (name = "wallet", description = "Points"), (name = "me", description = "One's own data"),
         (name = "admin", description = "Running a town: staff, and (coming) schools, campaigns, reviews and reports"))

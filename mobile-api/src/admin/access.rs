@@ -7,7 +7,7 @@
 //! checks the permission before the handler runs, so a route cannot forget
 //! the check, and the tenant always comes from the token. What a school
 //! admin or a teacher may touch inside the tenant is checked on the thing
-//! itself with [`Staff::school_scope`].
+//! itself with [`Staff::school_scope`] and [`Staff::class_scope`].
 
 use std::marker::PhantomData;
 
@@ -16,6 +16,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use smartville_auth::Role;
 use smartville_store::ids::{SchoolId, StaffId, TenantId};
+use smartville_store::schools::Class;
 use smartville_store::staff::{self, StaffMember, StaffRole};
 
 use crate::ApiState;
@@ -55,6 +56,42 @@ impl Permission for ReadAudit {
         matches!(role, StaffRole::CouncilAdmin | StaffRole::Auditor)
     }
     const DOES: &'static str = "read the audit log";
+}
+
+/// Reading schools and classes (school staff: their own school; teachers: their own classes).
+pub struct ReadSchools;
+impl Permission for ReadSchools {
+    fn allows(_: StaffRole) -> bool {
+        true
+    }
+    const DOES: &'static str = "read schools";
+}
+
+/// Creating schools.
+pub struct CreateSchools;
+impl Permission for CreateSchools {
+    fn allows(role: StaffRole) -> bool {
+        role == StaffRole::CouncilAdmin
+    }
+    const DOES: &'static str = "create schools";
+}
+
+/// Editing a school and its classes (school admins: their own school).
+pub struct ManageSchool;
+impl Permission for ManageSchool {
+    fn allows(role: StaffRole) -> bool {
+        matches!(role, StaffRole::CouncilAdmin | StaffRole::SchoolAdmin)
+    }
+    const DOES: &'static str = "change schools or classes";
+}
+
+/// Making and revoking a class's join codes (teachers: their own classes).
+pub struct ManageJoinCodes;
+impl Permission for ManageJoinCodes {
+    fn allows(role: StaffRole) -> bool {
+        role != StaffRole::Auditor
+    }
+    const DOES: &'static str = "change join codes";
 }
 
 /// Anything any staff member may do (their own account).
@@ -107,6 +144,17 @@ impl<P> Staff<P> {
             }
             _ => Ok(()),
         }
+    }
+}
+
+impl<P> Staff<P> {
+    /// Refuses staff of another school, and a teacher who does not teach the class.
+    pub fn class_scope(&self, class: &Class) -> Result<(), Problem> {
+        self.school_scope(&class.school_id)?;
+        if self.member.role == StaffRole::Teacher && !class.teacher_ids.contains(&self.member.id) {
+            return Err(Problem::new(StatusCode::FORBIDDEN, "FORBIDDEN", "this class has other teachers"));
+        }
+        Ok(())
     }
 }
 

@@ -5,7 +5,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use smartville_auth::{Grant, password, refresh};
@@ -19,6 +18,7 @@ use utoipa::ToSchema;
 use super::access::token_role;
 use super::staff::StaffView;
 use crate::auth::{RefreshRequest, invalid_refresh_token, issue_tokens, rotate};
+use crate::input::JsonObject;
 use crate::limits::{ClientAddress, Limit};
 use crate::problem::Problem;
 use crate::{ApiState, input};
@@ -68,9 +68,8 @@ fn invalid_setup_token() -> Problem {
         (status = 401, body = Problem, description = "Invalid, expired or used set-up token (`INVALID_SETUP_TOKEN`)")))]
 pub async fn setup(
     State(state): State<ApiState>,
-    request: Result<Json<SetupRequest>, JsonRejection>,
+    JsonObject(request): JsonObject<SetupRequest>,
 ) -> Result<Json<StaffSession>, Problem> {
-    let Json(request) = request?;
     let token =
         input::plain_text(&request.token, 256, "INVALID_SETUP_TOKEN", "token").map_err(|_| invalid_setup_token())?;
     let (tenant_id, token_id, secret) = refresh::parse(token).ok_or_else(invalid_setup_token)?;
@@ -109,9 +108,8 @@ pub async fn setup(
 pub async fn login(
     State(state): State<ApiState>,
     ClientAddress(address): ClientAddress,
-    request: Result<Json<LoginRequest>, JsonRejection>,
+    JsonObject(request): JsonObject<LoginRequest>,
 ) -> Result<Json<StaffSession>, Problem> {
-    let Json(request) = request?;
     let refused = || Problem::new(StatusCode::UNAUTHORIZED, "INVALID_CREDENTIALS", "wrong e-mail address or password");
     let email = input::email(&request.email).map_err(|_| refused())?;
     state.limiter.check(Limit::LoginsPerAddress, &address).await?;
@@ -139,9 +137,8 @@ pub async fn login(
         (status = 429, body = Problem, description = "Too many refreshes of this session")))]
 pub async fn refresh(
     State(state): State<ApiState>,
-    request: Result<Json<RefreshRequest>, JsonRejection>,
+    JsonObject(request): JsonObject<RefreshRequest>,
 ) -> Result<Json<StaffSession>, Problem> {
-    let Json(request) = request?;
     let (tenant_id, stored, mut tx) = rotate(&state, &request.refresh_token).await?;
     let Holder::Staff(staff_id) = stored.holder else {
         return Err(invalid_refresh_token());

@@ -4,15 +4,17 @@
 //! - [`access`]: who may do what, checked by the extractor every handler takes.
 //! - [`auth`]: set-up links, login with e-mail and password, refresh.
 //! - [`staff`]: the tenant's staff, invited, changed and removed by its council admins.
+//! - [`schools`]: schools and their zones, classes and their teachers, class lists, join codes.
 //! - [`audit`]: what every staff member did, with the state before and after.
 
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod schools;
 pub mod staff;
 
 use axum::Router;
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 
 use crate::ApiState;
 
@@ -26,4 +28,11 @@ pub fn routes() -> Router<ApiState> {
         .route("/v1/admin/staff", get(staff::list).post(staff::invite))
         .route("/v1/admin/staff/{staff_id}", patch(staff::change).delete(staff::remove))
         .route("/v1/admin/audit", get(audit::list))
+        .route("/v1/admin/schools", get(schools::list).post(schools::create))
+        .route("/v1/admin/schools/{school_id}", patch(schools::update))
+        .route("/v1/admin/schools/{school_id}/classes", get(schools::classes).post(schools::create_class))
+        .route("/v1/admin/classes/{class_id}", patch(schools::update_class))
+        .route("/v1/admin/classes/{class_id}/participants", get(schools::participants))
+        .route("/v1/admin/classes/{class_id}/join-codes", get(schools::join_codes).post(schools::create_join_code))
+        .route("/v1/admin/classes/{class_id}/join-codes/{code}", delete(schools::revoke_join_code))
 }

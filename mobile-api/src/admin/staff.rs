@@ -3,7 +3,6 @@
 //! before and after.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -13,10 +12,11 @@ use smartville_store::audit::{self, Actor};
 use smartville_store::ids::{SchoolId, StaffId, TenantId};
 use smartville_store::sessions::{self, Holder};
 use smartville_store::staff::{self, StaffMember, StaffRole};
-use smartville_store::{StoreError, Tx, tenancy};
+use smartville_store::{StoreError, Tx, schools};
 use utoipa::ToSchema;
 
 use super::access::{AnyStaff, ManageStaff, ReadStaff, Staff};
+use crate::input::JsonObject;
 use crate::problem::Problem;
 use crate::{ApiState, input};
 
@@ -112,9 +112,8 @@ pub async fn list(State(state): State<ApiState>, staff: Staff<ReadStaff>) -> Res
 pub async fn invite(
     State(state): State<ApiState>,
     staff: Staff<ManageStaff>,
-    request: Result<Json<InviteRequest>, JsonRejection>,
+    JsonObject(request): JsonObject<InviteRequest>,
 ) -> Result<(StatusCode, Json<Invitation>), Problem> {
-    let Json(request) = request?;
     let email = input::email(&request.email)?;
     let role = request.role;
     let school_id = checked_scope(&state, staff.tenant_id(), role, request.school_id.as_deref()).await?;
@@ -149,9 +148,8 @@ pub async fn change(
     State(state): State<ApiState>,
     staff: Staff<ManageStaff>,
     Path(staff_id): Path<String>,
-    request: Result<Json<StaffScope>, JsonRejection>,
+    JsonObject(scope): JsonObject<StaffScope>,
 ) -> Result<Json<StaffView>, Problem> {
-    let Json(scope) = request?;
     let target = staff_id_of(&staff_id)?;
     let school_id = checked_scope(&state, staff.tenant_id(), scope.role, scope.school_id.as_deref()).await?;
     let mut tx = state.engine.store.begin().await?;
@@ -242,7 +240,9 @@ async fn checked_scope(
         (true, Some(text)) => {
             let school_id: Option<SchoolId> = input::public_id(text);
             match school_id {
-                Some(id) if tenancy::school_exists(&state.engine.store, tenant_id, &id).await? => Ok(Some(id)),
+                Some(id) if !schools::schools(&state.engine.store, tenant_id, Some(&id)).await?.is_empty() => {
+                    Ok(Some(id))
+                }
                 _ => Err(unprocessable("UNKNOWN_SCHOOL", "this council has no school with that school_id")),
             }
         }

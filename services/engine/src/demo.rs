@@ -8,7 +8,7 @@
 
 use smartville_scoring::CampaignSpec;
 use smartville_store::ids::{CampaignId, TenantId};
-use smartville_store::{StoreError, participants, tenancy};
+use smartville_store::{StoreError, participants, schools, tenancy};
 
 use crate::{Engine, EngineError};
 
@@ -37,8 +37,8 @@ pub async fn seed_if_empty(engine: &Engine) -> Result<Option<DemoTown>, EngineEr
 pub async fn seed(engine: &Engine) -> Result<DemoTown, EngineError> {
     let mut tx = engine.store.begin().await?;
     let tenant = tenancy::create_tenant(&mut tx, "Stad Geel", "Geelcoins").await?;
-    let school = tenancy::create_school(&mut tx, &tenant.id, "Demo school").await?;
-    tenancy::create_class(&mut tx, &tenant.id, &school, "5A", JOIN_CODE).await?;
+    let school = schools::create_school(&mut tx, &tenant.id, "Demo school", None).await?.id;
+    schools::create_class(&mut tx, &tenant.id, &school, "5A", JOIN_CODE).await?;
     let merchant = tenancy::create_merchant(&mut tx, &tenant.id, "Fietsen Geel").await?;
     tenancy::create_offer(&mut tx, &tenant.id, &merchant, "Bike bell", 50).await?;
     tx.commit().await.map_err(StoreError::from)?;

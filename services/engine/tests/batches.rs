@@ -12,9 +12,9 @@ use smartville_scoring::ReasonCode;
 use smartville_simulator::{Profile, Simulator};
 use smartville_store::ids::{ParticipantId, TripId};
 use smartville_store::lifecycle::TripStatus;
-use smartville_store::participants;
 use smartville_store::testing::TestDatabase;
 use smartville_store::{outbox, test_on_both_backends, trips};
+use smartville_store::{participants, schools};
 
 test_on_both_backends!(uploads_arriving_together_travel_as_batches);
 
@@ -29,7 +29,7 @@ async fn uploads_arriving_together_travel_as_batches(db: TestDatabase) {
     let engine = Engine::new(db.store().await, Bus::in_process(BusConfig::default()), "");
     let town = demo::seed(&engine).await.unwrap();
     let ingest = Ingest::start(&engine);
-    let target = participants::find_join_code(&engine.store, &town.join_code).await.unwrap().unwrap();
+    let target = schools::find_join_code(&engine.store, &town.join_code).await.unwrap().unwrap();
     let mut students = Vec::new();
     let mut tx = engine.store.begin().await.unwrap();
     for _ in 0..6 {

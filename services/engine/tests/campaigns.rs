@@ -8,7 +8,7 @@ use smartville_engine::campaigns::RECHECK_AFTER;
 use smartville_engine::ingest::Ingest;
 use smartville_engine::{Engine, demo};
 use smartville_store::testing::TestDatabase;
-use smartville_store::{participants, tenancy, test_on_both_backends};
+use smartville_store::{participants, schools, tenancy, test_on_both_backends};
 
 test_on_both_backends!(
     a_burst_compiles_a_campaign_once_and_a_change_is_picked_up,
@@ -52,10 +52,10 @@ async fn a_participants_campaign_is_their_earliest_enrolment_remembered_once_kno
     let ingest = Ingest::start(&engine);
     let mut tx = store.begin().await.unwrap();
     let tenant = tenancy::create_tenant(&mut tx, "Geel", "Geelcoins").await.unwrap();
-    let school = tenancy::create_school(&mut tx, &tenant.id, "Demo school").await.unwrap();
-    tenancy::create_class(&mut tx, &tenant.id, &school, "5A", "BIKE-5A").await.unwrap();
+    let school = schools::create_school(&mut tx, &tenant.id, "Demo school", None).await.unwrap().id;
+    schools::create_class(&mut tx, &tenant.id, &school, "5A", "BIKE-5A").await.unwrap();
     tx.commit().await.unwrap();
-    let class = participants::find_join_code(&store, "BIKE-5A").await.unwrap().unwrap();
+    let class = schools::find_join_code(&store, "BIKE-5A").await.unwrap().unwrap();
     let mut tx = store.begin().await.unwrap();
     let ann = participants::create_participant(&mut tx, &class, None).await.unwrap();
     tx.commit().await.unwrap();

@@ -50,4 +50,4 @@ pub use trace::{
     Activity, ActivityReport, ActivityShares, Fix, RawActivity, RawFix, RawTrace, Trace, TraceError, TraceLimits,
 };
 pub use track::TELEPORT_MIN_M;
-pub use zones::ZoneRole;
+pub use zones::{ZoneRole, area, area_of_json};

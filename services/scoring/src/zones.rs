@@ -17,7 +17,7 @@
 //!    blocks are indexed. The raster never changes an answer, it only skips
 //!    work (a unit test checks both paths agree).
 
-use geo::{BoundingRect, Contains, Intersects, MultiPolygon, Rect, coord};
+use geo::{BoundingRect, Contains, Intersects, MultiPolygon, Rect, Validation, coord};
 use h3o::geom::{ContainmentMode, TilerBuilder};
 use h3o::{CellIndex, LatLng, Resolution};
 use rustc_hash::FxHashSet;
@@ -83,11 +83,7 @@ impl Zones {
                 }
             };
             let geometry = feature.geometry.as_ref().ok_or_else(|| zone_error("has no geometry".into()))?;
-            let area: MultiPolygon = match geo::Geometry::<f64>::try_from(&geometry.value) {
-                Ok(geo::Geometry::Polygon(polygon)) => polygon.into(),
-                Ok(geo::Geometry::MultiPolygon(polygons)) => polygons,
-                _ => return Err(zone_error("geometry must be a Polygon or MultiPolygon".into())),
-            };
+            let area = area(&geometry.value).map_err(zone_error)?;
             let zone = Zone::compile(name.clone(), area, resolution).map_err(zone_error)?;
             match role {
                 ZoneRole::School => zones.school.push(zone),
@@ -111,6 +107,50 @@ impl Zones {
     pub(crate) fn find(&self, role: ZoneRole, lat: f64, lon: f64) -> Option<&Zone> {
         self.of(role).iter().find(|zone| zone.contains(lat, lon))
     }
+}
+
+/// The area a GeoJSON geometry draws: a Polygon or a MultiPolygon whose
+/// rings are closed (first position repeated last), have at least three
+/// distinct corners, do not cross themselves or each other, and whose holes
+/// lie inside their polygon. Every problem is named, with the polygon and ring.
+pub fn area(geometry: &geojson::GeometryValue) -> Result<MultiPolygon, String> {
+    let polygons: Vec<&geojson::PolygonType> = match geometry {
+        geojson::GeometryValue::Polygon { coordinates } => vec![coordinates],
+        geojson::GeometryValue::MultiPolygon { coordinates } => coordinates.iter().collect(),
+        _ => return Err("geometry must be a Polygon or MultiPolygon".into()),
+    };
+    if polygons.is_empty() || polygons.iter().any(|rings| rings.is_empty()) {
+        return Err("the geometry is empty: a polygon needs an outer ring".into());
+    }
+    for (p, rings) in polygons.iter().enumerate() {
+        for (r, ring) in rings.iter().enumerate() {
+            let which = format!("polygon {p}, ring {r}");
+            if ring.len() < 4 {
+                return Err(format!("{which} has {} positions; a ring needs at least 4", ring.len()));
+            }
+            if ring.first() != ring.last() {
+                return Err(format!("{which} is not closed: its last position must repeat its first"));
+            }
+        }
+    }
+    let area = match geo::Geometry::<f64>::try_from(geometry) {
+        Ok(geo::Geometry::Polygon(polygon)) => MultiPolygon::from(polygon),
+        Ok(geo::Geometry::MultiPolygon(polygons)) => polygons,
+        _ => return Err("geometry must be a Polygon or MultiPolygon".into()),
+    };
+    let problems = area.validation_errors();
+    if problems.is_empty() {
+        Ok(area)
+    } else {
+        Err(problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
+    }
+}
+
+/// [`area`] of a GeoJSON geometry given as JSON, as an API receives it.
+pub fn area_of_json(json: &serde_json::Value) -> Result<MultiPolygon, String> {
+    let geometry: geojson::Geometry =
+        serde_json::from_value(json.clone()).map_err(|e| format!("not a GeoJSON geometry: {e}"))?;
+    area(&geometry.value)
 }
 
 /// How a raster block relates to the zone.

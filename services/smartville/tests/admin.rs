@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use smartville_engine::staff::create_tenant;
 use smartville_store::ids::SchoolId;
-use smartville_store::tenancy;
+use smartville_store::schools;
 
 on_both_stacks!(
     a_council_admin_sets_a_password_logs_in_and_invites_staff,
@@ -17,6 +17,9 @@ on_both_stacks!(
     logins_are_refused_alike_and_limited,
     roles_and_tenants_bound_every_staff_route,
     staff_changes_and_removals_take_effect_at_once,
+    schools_classes_and_join_codes_are_run_by_their_own_staff,
+    zones_are_checked_and_every_problem_named,
+    a_class_list_shows_nicknames_rides_and_points_only,
 );
 
 const PASSWORD: &str = "fietsen naar school";
@@ -53,7 +56,7 @@ impl TestApp {
 
     async fn school(&self, tenant: &str, name: &str) -> SchoolId {
         let mut tx = self.app_engine.store.begin().await.unwrap();
-        let school = tenancy::create_school(&mut tx, &tenant.into(), name).await.unwrap();
+        let school = schools::create_school(&mut tx, &tenant.into(), name, None).await.unwrap().id;
         tx.commit().await.unwrap();
         school
     }
@@ -296,4 +299,230 @@ async fn staff_changes_and_removals_take_effect_at_once(app: &TestApp) {
     let reinvited =
         app.post(Some(admin), "/v1/admin/staff", json!({"email": "tweede@hasselt.be", "role": "auditor"})).await;
     assert_eq!(reinvited.status(), StatusCode::CREATED);
+}
+
+/// A square of about 200 m around the demo school, as a GeoJSON Polygon.
+fn square() -> Value {
+    json!({"type": "Polygon", "coordinates": [[[4.990, 51.160], [4.993, 51.160], [4.993, 51.162], [4.990, 51.162], [4.990, 51.160]]]})
+}
+
+impl TestApp {
+    async fn request(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let request = self.client.request(method, self.url(path)).bearer_auth(token);
+        let request = if let Some(body) = body { request.json(&body) } else { request };
+        request.send().await.unwrap()
+    }
+
+    async fn join_with(&self, code: &str, nickname: &str) -> reqwest::Response {
+        self.post(None, "/v1/auth/join", json!({"join_code": code, "nickname": nickname})).await
+    }
+}
+
+async fn schools_classes_and_join_codes_are_run_by_their_own_staff(app: &TestApp) {
+    use reqwest::Method;
+    let (_, setup_token) = new_council(app, "Stad Mechelen", "admin@mechelen.be").await;
+    let admin_session = app.set_up(&setup_token).await;
+    let admin = admin_session["access_token"].as_str().unwrap();
+    let created = app.post(Some(admin), "/v1/admin/schools", json!({"name": "Sint-Ursula", "zone": square()})).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let ursula: Value = created.json().await.unwrap();
+    assert_eq!(ursula["zone"], square());
+    let ursula = ursula["id"].as_str().unwrap().to_owned();
+    let other: Value =
+        app.post(Some(admin), "/v1/admin/schools", json!({"name": "De Regenboog"})).await.json().await.unwrap();
+    let regenboog = other["id"].as_str().unwrap().to_owned();
+
+    let school_admin = app.staff_member(admin, "directie@ursula.be", "school_admin", Some(&ursula)).await;
+    let an = app.staff_member(admin, "an@ursula.be", "teacher", Some(&ursula)).await;
+    let bert = app.staff_member(admin, "bert@ursula.be", "teacher", Some(&ursula)).await;
+    let cas = app.staff_member(admin, "cas@regenboog.be", "teacher", Some(&regenboog)).await;
+    let auditor = app.staff_member(admin, "audit@mechelen.be", "auditor", None).await;
+    let id_of =
+        |token: String| async move { app.get_json(&token, "/v1/admin/me").await.1["id"].as_str().unwrap().to_owned() };
+    let (an_id, bert_id, cas_id) = (id_of(an.clone()).await, id_of(bert.clone()).await, id_of(cas.clone()).await);
+
+    // The school admin makes the classes of their own school, and only there.
+    let classes = format!("/v1/admin/schools/{ursula}/classes");
+    let made = app.post(Some(&school_admin), &classes, json!({"name": "5A", "teacher_ids": [an_id]})).await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let five_a: Value = made.json().await.unwrap();
+    let first_code = five_a["join_code"]["code"].as_str().unwrap().to_owned();
+    assert!(five_a["join_code"]["live"].as_bool().unwrap());
+    let five_a = five_a["class"]["id"].as_str().unwrap().to_owned();
+    let five_b: Value = app
+        .post(Some(&school_admin), &classes, json!({"name": "5B", "teacher_ids": [bert_id]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let five_b = five_b["class"]["id"].as_str().unwrap().to_owned();
+    let foreign_teacher = app.post(Some(&school_admin), &classes, json!({"name": "5C", "teacher_ids": [cas_id]})).await;
+    assert_eq!(client_error(foreign_teacher).await, "UNKNOWN_TEACHER");
+    let elsewhere =
+        app.post(Some(&school_admin), &format!("/v1/admin/schools/{regenboog}/classes"), json!({"name": "1A"})).await;
+    assert_eq!(elsewhere.status(), StatusCode::FORBIDDEN);
+    let rename_other = app
+        .request(Method::PATCH, &school_admin, &format!("/v1/admin/schools/{regenboog}"), Some(json!({"name": "X"})))
+        .await;
+    assert_eq!(rename_other.status(), StatusCode::FORBIDDEN);
+    let rename_own = app
+        .request(
+            Method::PATCH,
+            &school_admin,
+            &format!("/v1/admin/schools/{ursula}"),
+            Some(json!({"name": "Sint-Ursula Lier"})),
+        )
+        .await;
+    assert_eq!(rename_own.status(), StatusCode::OK);
+    // School staff see their own school only; a teacher their own classes only.
+    let (_, seen) = app.get_json(&school_admin, "/v1/admin/schools").await;
+    assert_eq!(seen.as_array().unwrap().len(), 1);
+    let (_, an_sees) = app.get_json(&an, &classes).await;
+    let names: Vec<&str> = an_sees.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["5A"]);
+    let (status, _) = app.get_json(&an, &format!("/v1/admin/classes/{five_b}/participants")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another teacher's class");
+    let (status, _) = app.get_json(&cas, &format!("/v1/admin/classes/{five_a}/participants")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another school's class");
+    let changed_by_teacher =
+        app.request(Method::PATCH, &an, &format!("/v1/admin/classes/{five_a}"), Some(json!({"name": "5A!"}))).await;
+    assert_eq!(changed_by_teacher.status(), StatusCode::FORBIDDEN);
+    // An auditor reads, and changes nothing.
+    let (status, _) = app.get_json(&auditor, &format!("/v1/admin/classes/{five_a}/join-codes")).await;
+    assert_eq!(status, StatusCode::OK);
+    let codes = format!("/v1/admin/classes/{five_a}/join-codes");
+    assert_eq!(app.post(Some(&auditor), &codes, json!({})).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.post(Some(&auditor), &classes, json!({"name": "6A"})).await.status(), StatusCode::FORBIDDEN);
+
+    // Students join with the code; the teacher sees them by nickname.
+    assert_eq!(app.join_with(&first_code, "ann").await.status(), StatusCode::CREATED);
+    let (_, list) = app.get_json(&an, &format!("/v1/admin/classes/{five_a}/participants")).await;
+    assert_eq!(list[0]["nickname"], "ann");
+    assert_eq!((list[0]["rides_accepted"].as_i64(), list[0]["points"].as_i64()), (Some(0), Some(0)));
+    // The teacher rotates the code, for one more student: the old code is refused, the new one works once.
+    let rotated = app.post(Some(&an), &codes, json!({"max_uses": 1})).await;
+    assert_eq!(rotated.status(), StatusCode::CREATED);
+    let rotated: Value = rotated.json().await.unwrap();
+    let new_code = rotated["code"].as_str().unwrap();
+    let old = app.join_with(&first_code, "bo").await;
+    assert_eq!((old.status(), problem_code(old).await.as_str()), (StatusCode::GONE, "JOIN_CODE_REVOKED"));
+    assert_eq!(app.join_with(new_code, "bo").await.status(), StatusCode::CREATED);
+    let used_up = app.join_with(new_code, "cor").await;
+    assert_eq!((used_up.status(), problem_code(used_up).await.as_str()), (StatusCode::GONE, "JOIN_CODE_EXHAUSTED"));
+    // A code with an expiry stops by itself; a revoked one at once; students who joined stay.
+    let in_a_second = smartville_store::now_ms() + 1_000;
+    let brief: Value = app
+        .post(Some(&an), &codes, json!({"expires_at": in_a_second, "keep_others": true}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    let late = app.join_with(brief["code"].as_str().unwrap(), "dina").await;
+    assert_eq!(problem_code(late).await, "JOIN_CODE_EXPIRED");
+    let past = app.post(Some(&an), &codes, json!({"expires_at": 1_000})).await;
+    assert_eq!(client_error(past).await, "INVALID_JOIN_CODE_LIMITS");
+    let fresh: Value = app.post(Some(&an), &codes, json!({})).await.json().await.unwrap();
+    let fresh = fresh["code"].as_str().unwrap();
+    let revoke = app.request(Method::DELETE, &an, &format!("{codes}/{fresh}"), None).await;
+    assert_eq!(revoke.status(), StatusCode::NO_CONTENT);
+    assert_eq!(problem_code(app.join_with(fresh, "eva").await).await, "JOIN_CODE_REVOKED");
+    assert_eq!(
+        app.request(Method::DELETE, &an, &format!("{codes}/{fresh}"), None).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let (_, list) = app.get_json(&an, &format!("/v1/admin/classes/{five_a}/participants")).await;
+    let nicknames: Vec<&str> = list.as_array().unwrap().iter().map(|m| m["nickname"].as_str().unwrap()).collect();
+    assert_eq!(nicknames, ["ann", "bo"]);
+    let (_, all_codes) = app.get_json(&an, &codes).await;
+    assert_eq!(all_codes.as_array().unwrap().iter().filter(|c| c["live"] == true).count(), 0);
+
+    // Another council reaches none of it.
+    let (_, other_setup) = new_council(app, "Stad Aalst", "admin@aalst.be").await;
+    let outsider_session = app.set_up(&other_setup).await;
+    let outsider = outsider_session["access_token"].as_str().unwrap();
+    for path in [classes.clone(), format!("/v1/admin/classes/{five_a}/participants"), codes.clone()] {
+        assert_eq!(app.get_json(outsider, &path).await.0, StatusCode::NOT_FOUND, "{path}");
+    }
+    assert_eq!(app.post(Some(outsider), &codes, json!({})).await.status(), StatusCode::NOT_FOUND);
+    let (_, their_schools) = app.get_json(outsider, "/v1/admin/schools").await;
+    assert!(their_schools.as_array().unwrap().is_empty());
+    // And the log tells who made what.
+    let (_, audit) = app.get_json(admin, "/v1/admin/audit?limit=500").await;
+    let actions: Vec<&str> =
+        audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for action in ["school.create", "school.change", "class.create", "join_code.create", "join_code.revoke"] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+}
+
+async fn zones_are_checked_and_every_problem_named(app: &TestApp) {
+    let (_, setup_token) = new_council(app, "Stad Genk", "admin@genk.be").await;
+    let session = app.set_up(&setup_token).await;
+    let admin = session["access_token"].as_str().unwrap();
+    let bowtie =
+        json!({"type": "Polygon", "coordinates": [[[0.0, 50.0], [1.0, 51.0], [1.0, 50.0], [0.0, 51.0], [0.0, 50.0]]]});
+    let unclosed = json!({"type": "Polygon", "coordinates": [[[0.0, 50.0], [1.0, 50.0], [1.0, 51.0], [0.0, 51.0]]]});
+    let empty = json!({"type": "MultiPolygon", "coordinates": []});
+    let point = json!({"type": "Point", "coordinates": [4.99, 51.16]});
+    for (zone, says) in [
+        (bowtie, "self-intersection"),
+        (unclosed, "polygon 0, ring 0 is not closed"),
+        (empty, "empty"),
+        (point, "Polygon or MultiPolygon"),
+        (json!({"type": "Polygon"}), "not a GeoJSON geometry"),
+    ] {
+        let response = app.post(Some(admin), "/v1/admin/schools", json!({"name": "X", "zone": zone})).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["code"], "INVALID_ZONE");
+        assert!(problem["detail"].as_str().unwrap().contains(says), "{problem}");
+    }
+    let (_, schools) = app.get_json(admin, "/v1/admin/schools").await;
+    assert!(schools.as_array().unwrap().is_empty(), "nothing stored");
+}
+
+async fn a_class_list_shows_nicknames_rides_and_points_only(app: &TestApp) {
+    // The demo town's class, with a council admin invited the way `tenant create` invites one.
+    let store = &app.app_engine.store;
+    let class = schools::find_join_code(store, "GEEL-5A").await.unwrap().unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let admin_role = smartville_store::staff::StaffRole::CouncilAdmin;
+    let invitation = smartville_engine::staff::invite(
+        &mut tx,
+        &class.tenant_id,
+        smartville_store::audit::Actor::System,
+        "admin@geel.be",
+        admin_role,
+        None,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let session = app.set_up(&invitation.setup_token).await;
+    let admin = session["access_token"].as_str().unwrap();
+    let joined = app.join_with("GEEL-5A", "ann").await;
+    let ann: Value = joined.json().await.unwrap();
+    let ride = app.upload_example(ann["access_token"].as_str().unwrap(), "ride-1").await;
+    let ride: Value = ride.json().await.unwrap();
+    assert_eq!(ride["status"], "accepted", "{ride}");
+    app.join_with("GEEL-5A", "bo").await;
+
+    let (status, list) = app.get_json(admin, &format!("/v1/admin/classes/{}/participants", class.class_id)).await;
+    assert_eq!(status, StatusCode::OK);
+    let members = list.as_array().unwrap();
+    assert_eq!(members.len(), 2);
+    let ann_row = &members[0];
+    assert_eq!((ann_row["nickname"].as_str(), ann_row["rides_accepted"].as_i64()), (Some("ann"), Some(1)));
+    assert_eq!(ann_row["points"], ride["points"]);
+    assert_eq!((members[1]["nickname"].as_str(), members[1]["rides_accepted"].as_i64()), (Some("bo"), Some(0)));
+    // Nicknames and counts only: nothing of where anyone rode.
+    let keys: Vec<&String> = ann_row.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["nickname", "participant_id", "points", "rides_accepted", "rides_in_review"]);
 }

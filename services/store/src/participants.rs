@@ -15,14 +15,6 @@ pub struct JoinTarget {
     pub class_id: ClassId,
 }
 
-/// Looks up a join code (case-sensitive, exact).
-pub async fn find_join_code(store: &Store, code: &str) -> Result<Option<JoinTarget>, StoreError> {
-    Ok(sqlx::query_as("select tenant_id, class_id from join_codes where code = $1")
-        .bind(code)
-        .fetch_optional(store.reader())
-        .await?)
-}
-
 /// Creates a pseudonymous participant in a class, with an empty wallet in
 /// the tenant's coin, enrolled in every campaign of the tenant, and returns
 /// its id.

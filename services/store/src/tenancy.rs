@@ -1,9 +1,9 @@
-//! Who runs campaigns and where: tenants (councils), schools, classes with
-//! their join codes, campaigns with their funded budgets, merchants and offers.
+//! Who runs campaigns: tenants (councils), campaigns with their funded
+//! budgets, merchants and offers (schools and classes are in [`crate::schools`]).
 
 use serde::Serialize;
 
-use crate::ids::{CampaignId, ClassId, MerchantId, SchoolId, TenantId};
+use crate::ids::{CampaignId, MerchantId, TenantId};
 use crate::ledger::{self, Owner, Transfer};
 use crate::{Store, StoreError, Tx, new_id, now_ms};
 
@@ -49,60 +49,6 @@ pub(crate) async fn tenant_with(executor: impl sqlx::AnyExecutor<'_>, id: &Tenan
         .fetch_optional(executor)
         .await?
         .ok_or(StoreError::NotFound("tenant"))
-}
-
-/// Creates a school and returns its id.
-pub async fn create_school(tx: &mut Tx, tenant_id: &TenantId, name: &str) -> Result<SchoolId, StoreError> {
-    let id = SchoolId::new();
-    sqlx::query("insert into schools (tenant_id, id, name) values ($1, $2, $3)")
-        .bind(tenant_id)
-        .bind(&id)
-        .bind(name)
-        .execute(&mut **tx)
-        .await?;
-    Ok(id)
-}
-
-/// Whether a tenant has this school.
-pub async fn school_exists(store: &Store, tenant_id: &TenantId, school_id: &SchoolId) -> Result<bool, StoreError> {
-    let found: Option<i32> = sqlx::query_scalar("select 1 from schools where tenant_id = $1 and id = $2")
-        .bind(tenant_id)
-        .bind(school_id)
-        .fetch_optional(store.reader())
-        .await?;
-    Ok(found.is_some())
-}
-
-/// Creates a class with its join code and returns the class id. Join codes
-/// are unique across tenants: a student types one before anyone knows the tenant.
-pub async fn create_class(
-    tx: &mut Tx,
-    tenant_id: &TenantId,
-    school_id: &SchoolId,
-    name: &str,
-    join_code: &str,
-) -> Result<ClassId, StoreError> {
-    let id = ClassId::new();
-    sqlx::query("insert into classes (tenant_id, id, school_id, name) values ($1, $2, $3, $4)")
-        .bind(tenant_id)
-        .bind(&id)
-        .bind(school_id)
-        .bind(name)
-        .execute(&mut **tx)
-        .await?;
-    let inserted = sqlx::query(
-        "insert into join_codes (code, tenant_id, class_id) values ($1, $2, $3) on conflict (code) do nothing",
-    )
-    .bind(join_code)
-    .bind(tenant_id)
-    .bind(&id)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
-        return Err(StoreError::Conflict(format!("join code {join_code} is taken")));
-    }
-    Ok(id)
 }
 
 /// Creates a merchant and returns its id.

@@ -10,7 +10,7 @@ use smartville_store::trips::{
     self, CountedRide, DecisionInputs, DecisionRecord, EarlierFingerprint, Inserted, NewTrip, ReplaySearch,
     StoredFingerprint,
 };
-use smartville_store::{Store, StoreError, outbox, participants, sessions, tenancy, test_on_both_backends};
+use smartville_store::{Store, StoreError, outbox, participants, schools, sessions, tenancy, test_on_both_backends};
 
 test_on_both_backends!(
     migrations_are_idempotent,
@@ -570,17 +570,17 @@ async fn the_outbox_hands_out_events_in_order_until_published(db: TestDatabase) 
 async fn joining_enrols_in_the_tenants_campaigns(db: TestDatabase) {
     let town = town(&db, 100).await;
     let mut tx = town.store.begin().await.unwrap();
-    let school = tenancy::create_school(&mut tx, &town.tenant, "Demo school").await.unwrap();
-    tenancy::create_class(&mut tx, &town.tenant, &school, "5A", "BIKE-5A").await.unwrap();
+    let school = schools::create_school(&mut tx, &town.tenant, "Demo school", None).await.unwrap().id;
+    schools::create_class(&mut tx, &town.tenant, &school, "5A", "BIKE-5A").await.unwrap();
     tx.commit().await.unwrap();
     let mut tx = town.store.begin().await.unwrap();
     assert!(matches!(
-        tenancy::create_class(&mut tx, &town.tenant, &school, "5B", "BIKE-5A").await,
+        schools::create_class(&mut tx, &town.tenant, &school, "5B", "BIKE-5A").await,
         Err(StoreError::Conflict(_))
     ));
     drop(tx);
-    let target = participants::find_join_code(&town.store, "BIKE-5A").await.unwrap().unwrap();
-    assert!(participants::find_join_code(&town.store, "bike-5a").await.unwrap().is_none());
+    let target = schools::find_join_code(&town.store, "BIKE-5A").await.unwrap().unwrap();
+    assert!(schools::find_join_code(&town.store, "bike-5a").await.unwrap().is_none());
     let mut tx = town.store.begin().await.unwrap();
     let ann = participants::create_participant(&mut tx, &target, Some("ann")).await.unwrap();
     let holder = sessions::Holder::Participant(ann.clone());
@@ -608,17 +608,14 @@ async fn participants_who_joined_before_wallets_were_opened_at_join_get_one(db: 
     let store = db.store_at_version(20261128000002).await;
     let mut tx = store.begin().await.unwrap();
     let tenant = tenancy::create_tenant(&mut tx, "Geel", "Geelcoins").await.unwrap();
-    let school = tenancy::create_school(&mut tx, &tenant.id, "Demo school").await.unwrap();
-    let class = tenancy::create_class(&mut tx, &tenant.id, &school, "5A", "BIKE-5A").await.unwrap();
-    // A participant as joining stored one before: no wallet.
-    sqlx::query(
-        "insert into participants (tenant_id, id, class_id, nickname, created_at) values ($1, 'ann', $2, null, 0)",
-    )
-    .bind(&tenant.id)
-    .bind(&class)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
+    // A school, a class and a participant as that schema stored them: no wallet.
+    for statement in [
+        "insert into schools (tenant_id, id, name) values ($1, 'school', 'Demo school')",
+        "insert into classes (tenant_id, id, school_id, name) values ($1, '5a', 'school', '5A')",
+        "insert into participants (tenant_id, id, class_id, nickname, created_at) values ($1, 'ann', '5a', null, 0)",
+    ] {
+        sqlx::query(statement).bind(&tenant.id).execute(&mut *tx).await.unwrap();
+    }
     tx.commit().await.unwrap();
     let ann = ParticipantId::from("ann");
     let wallets = || ledger::balances_of(&store, &tenant.id, Owner::Participant(&ann));
