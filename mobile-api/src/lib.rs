@@ -121,7 +121,8 @@ pub fn router(state: ApiState) -> Router {
         admin::staff::invite, admin::staff::change, admin::staff::remove, admin::audit::list,
         admin::schools::list, admin::schools::create, admin::schools::update, admin::schools::classes,
         admin::schools::create_class, admin::schools::update_class, admin::schools::participants,
-        admin::schools::join_codes, admin::schools::create_join_code, admin::schools::revoke_join_code),
+        admin::schools::join_codes, admin::schools::create_join_code, admin::schools::revoke_join_code,
+        admin::campaigns::validate),
     modifiers(&BearerAuth, &SharedAnswers),
     tags((name = "auth", description = "Joining and tokens"), (name = "trips", description = "Rides"), (name = "wallet", description = "Points"), (name = "me", description = "One's own data"),
         (name = "admin", description = "Running a town: staff, and (coming) schools, campaigns, reviews and reports"))

@@ -94,6 +94,15 @@ impl Permission for ManageJoinCodes {
     const DOES: &'static str = "change join codes";
 }
 
+/// Creating, checking and changing campaigns.
+pub struct ManageCampaigns;
+impl Permission for ManageCampaigns {
+    fn allows(role: StaffRole) -> bool {
+        role == StaffRole::CouncilAdmin
+    }
+    const DOES: &'static str = "manage campaigns";
+}
+
 /// Anything any staff member may do (their own account).
 pub struct AnyStaff;
 impl Permission for AnyStaff {

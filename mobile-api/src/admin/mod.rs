@@ -4,12 +4,14 @@
 //! - [`access`]: who may do what, checked by the extractor every handler takes.
 //! - [`auth`]: set-up links, login with e-mail and password, refresh.
 //! - [`staff`]: the tenant's staff, invited, changed and removed by its council admins.
+//! - [`campaigns`]: campaign files checked before use.
 //! - [`schools`]: schools and their zones, classes and their teachers, class lists, join codes.
 //! - [`audit`]: what every staff member did, with the state before and after.
 
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod campaigns;
 pub mod schools;
 pub mod staff;
 
@@ -28,6 +30,7 @@ pub fn routes() -> Router<ApiState> {
         .route("/v1/admin/staff", get(staff::list).post(staff::invite))
         .route("/v1/admin/staff/{staff_id}", patch(staff::change).delete(staff::remove))
         .route("/v1/admin/audit", get(audit::list))
+        .route("/v1/admin/campaigns/validate", post(campaigns::validate))
         .route("/v1/admin/schools", get(schools::list).post(schools::create))
         .route("/v1/admin/schools/{school_id}", patch(schools::update))
         .route("/v1/admin/schools/{school_id}/classes", get(schools::classes).post(schools::create_class))

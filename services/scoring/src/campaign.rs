@@ -278,13 +278,25 @@ impl CampaignSpec {
         serde_json::from_slice(bytes).map_err(|e| CampaignError::Json(e.to_string()))
     }
 
-    /// Checks the rules and builds the structures every ride is judged with.
+    /// Checks the rules and builds the structures every ride is judged with;
+    /// the first problem when it cannot (see [`Self::compile_or_list`]).
     pub fn compile(self) -> Result<CompiledCampaign, CampaignError> {
-        self.check_values()?;
-        let calendar = Calendar::new(&self.time_zone, &self.schedule)?;
-        let zones = Zones::compile(&self.zones, self.thresholds.h3_resolution, self.thresholds.max_accuracy_m)?;
-        if calendar.requires_school() && zones.of(ZoneRole::School).is_empty() {
-            return Err(CampaignError::invalid(
+        self.compile_or_list().map_err(|mut problems| problems.swap_remove(0))
+    }
+
+    /// As [`Self::compile`], but naming every problem, each with the path of
+    /// its field (a council fixes a file in one go, not one error at a time).
+    pub fn compile_or_list(self) -> Result<CompiledCampaign, Vec<CampaignError>> {
+        let mut problems = self.value_problems();
+        let calendar = Calendar::new(&self.time_zone, &self.schedule).map_err(|e| problems.push(e)).ok();
+        let zones = Zones::compile(&self.zones, self.thresholds.h3_resolution, self.thresholds.max_accuracy_m)
+            .map_err(|e| problems.extend(e))
+            .ok();
+        if let (Some(calendar), Some(zones)) = (&calendar, &zones)
+            && calendar.requires_school()
+            && zones.of(ZoneRole::School).is_empty()
+        {
+            problems.push(CampaignError::invalid(
                 "schedule",
                 "windows require a school but the zones contain no feature with role \"school\"",
             ));
@@ -295,21 +307,25 @@ impl CampaignSpec {
             .unwrap_or_else(|| self.modes.iter().map(|m| m.min_speed_kmh()).fold(f64::INFINITY, f64::min));
         let max_speed_kmh =
             t.max_speed_kmh.unwrap_or_else(|| self.modes.iter().map(|m| m.max_speed_kmh()).fold(0.0, f64::max));
-        if min_speed_kmh >= max_speed_kmh {
-            return Err(CampaignError::invalid("thresholds", "min_speed_kmh must be below max_speed_kmh"));
+        if !self.modes.is_empty() && min_speed_kmh >= max_speed_kmh {
+            problems.push(CampaignError::invalid("thresholds", "min_speed_kmh must be below max_speed_kmh"));
         }
-        Ok(CompiledCampaign {
-            calendar,
-            zones,
-            min_speed_mps: min_speed_kmh / 3.6,
-            max_speed_mps: max_speed_kmh / 3.6,
-            spec: self,
-        })
+        match (calendar, zones) {
+            (Some(calendar), Some(zones)) if problems.is_empty() => Ok(CompiledCampaign {
+                calendar,
+                zones,
+                min_speed_mps: min_speed_kmh / 3.6,
+                max_speed_mps: max_speed_kmh / 3.6,
+                spec: self,
+            }),
+            _ => Err(problems),
+        }
     }
 
-    fn check_values(&self) -> Result<(), CampaignError> {
+    /// Every field whose value is out of its meaningful range.
+    fn value_problems(&self) -> Vec<CampaignError> {
         let t = &self.thresholds;
-        let positive = [
+        let in_range = [
             ("thresholds.min_distance_m", t.min_distance_m >= 0.0),
             ("thresholds.min_duration_s", t.min_duration_s >= 0),
             ("thresholds.fast_tolerance_s", t.fast_tolerance_s >= 0),
@@ -324,21 +340,42 @@ impl CampaignSpec {
             ("thresholds.max_speed_kmh", t.max_speed_kmh.is_none_or(|v| v > 0.0)),
             ("reward.max_km_per_ride", self.reward.max_km_per_ride.is_none_or(|km| km >= 0.0)),
         ];
-        if let Some((field, _)) = positive.iter().find(|(_, ok)| !ok) {
-            return Err(CampaignError::invalid(*field, "value out of range"));
-        }
+        let mut problems: Vec<CampaignError> = in_range
+            .iter()
+            .filter(|(_, ok)| !ok)
+            .map(|(field, _)| CampaignError::invalid(*field, "value out of range"))
+            .collect();
         let finite =
             [t.min_distance_m, t.max_accuracy_m, t.teleport_speed_kmh, t.max_outside_fraction, t.max_detour_ratio];
         if finite.iter().any(|v| !v.is_finite()) {
-            return Err(CampaignError::invalid("thresholds", "values must be finite numbers"));
+            problems.push(CampaignError::invalid("thresholds", "values must be finite numbers"));
         }
         if self.valid_from > self.valid_until {
-            return Err(CampaignError::invalid("valid_until", "must not be before valid_from"));
+            problems.push(CampaignError::invalid("valid_until", "must not be before valid_from"));
         }
         if self.modes.is_empty() {
-            return Err(CampaignError::invalid("modes", "at least one mode is needed"));
+            problems.push(CampaignError::invalid("modes", "at least one mode is needed"));
         }
-        Ok(())
+        problems
+    }
+
+    /// Reads a campaign file and names every problem it has, each with its
+    /// field's path; empty when it compiles. A file that is not of the
+    /// campaign's shape has one problem, at the path where reading stopped.
+    pub fn problems_of(bytes: &[u8]) -> Vec<CampaignError> {
+        let value: serde_json::Value = match serde_json::from_slice(bytes) {
+            Ok(value @ serde_json::Value::Object(_)) => value,
+            Ok(_) => return vec![CampaignError::Json("a campaign is a JSON object".into())],
+            Err(error) => return vec![CampaignError::Json(error.to_string())],
+        };
+        match serde_path_to_error::deserialize::<_, Self>(value) {
+            Ok(spec) => spec.compile_or_list().err().unwrap_or_default(),
+            Err(error) => {
+                let path = error.path().to_string();
+                let problem = error.into_inner().to_string();
+                vec![if path == "." { CampaignError::Json(problem) } else { CampaignError::invalid(path, problem) }]
+            }
+        }
     }
 }
 

@@ -19,9 +19,11 @@ pub enum CampaignError {
         problem: String,
     },
     /// A zone could not be compiled.
-    #[error("zone {name:?}: {problem}")]
+    #[error("zones.features[{index}] ({name:?}): {problem}")]
     Zone {
-        /// The zone's name or index.
+        /// The feature's index in `zones.features`.
+        index: usize,
+        /// The zone's name, or "zone N" (counting from 1) when it has none.
         name: String,
         /// What is wrong with it.
         problem: String,
@@ -29,6 +31,17 @@ pub enum CampaignError {
 }
 
 impl CampaignError {
+    /// The path of the field the problem concerns (`thresholds.max_gap_s`,
+    /// `zones.features[2]`), or `""` for the whole file.
+    pub fn field(&self) -> String {
+        match self {
+            Self::Json(_) => String::new(),
+            Self::TimeZone(_) => "time_zone".into(),
+            Self::Invalid { field, .. } => field.clone(),
+            Self::Zone { index, .. } => format!("zones.features[{index}]"),
+        }
+    }
+
     pub(crate) fn invalid(field: impl Into<String>, problem: impl Into<String>) -> Self {
         Self::Invalid { field: field.into(), problem: problem.into() }
     }

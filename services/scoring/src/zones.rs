@@ -51,47 +51,60 @@ pub(crate) struct Zones {
 }
 
 impl Zones {
+    /// Compiles every feature, or names the problem of each one that cannot be.
     pub(crate) fn compile(
         collection: &geojson::FeatureCollection,
         resolution: u8,
         max_accuracy_m: f64,
-    ) -> Result<Self, CampaignError> {
+    ) -> Result<Self, Vec<CampaignError>> {
         let resolution = Resolution::try_from(resolution)
-            .map_err(|_| CampaignError::invalid("thresholds.h3_resolution", "must be between 0 and 15"))?;
+            .map_err(|_| vec![CampaignError::invalid("thresholds.h3_resolution", "must be between 0 and 15")])?;
         if resolution.edge_length_m() < max_accuracy_m {
-            return Err(CampaignError::invalid(
+            return Err(vec![CampaignError::invalid(
                 "thresholds.h3_resolution",
                 format!(
                     "cells at resolution {resolution} ({:.0} m edge) are smaller than the accuracy filter ({max_accuracy_m} m)",
                     resolution.edge_length_m()
                 ),
-            ));
+            )]);
         }
         let mut zones = Self::default();
+        let mut problems = Vec::new();
         for (index, feature) in collection.features.iter().enumerate() {
-            let text = |key: &str| feature.property(key).and_then(|v| v.as_str()).map(str::to_owned);
-            let name = text("name").unwrap_or_else(|| format!("zone {}", index + 1));
-            let zone_error = |problem: String| CampaignError::Zone { name: name.clone(), problem };
-            let role = match text("role").as_deref() {
-                Some("school") => ZoneRole::School,
-                Some("campaign_area") => ZoneRole::CampaignArea,
-                Some("excluded") => ZoneRole::Excluded,
-                other => {
-                    return Err(zone_error(format!(
-                        "properties.role is {other:?}; expected \"school\", \"campaign_area\" or \"excluded\""
-                    )));
-                }
-            };
-            let geometry = feature.geometry.as_ref().ok_or_else(|| zone_error("has no geometry".into()))?;
-            let area = area(&geometry.value).map_err(zone_error)?;
-            let zone = Zone::compile(name.clone(), area, resolution).map_err(zone_error)?;
-            match role {
-                ZoneRole::School => zones.school.push(zone),
-                ZoneRole::CampaignArea => zones.campaign_area.push(zone),
-                ZoneRole::Excluded => zones.excluded.push(zone),
+            match Self::compile_feature(index, feature, resolution) {
+                Ok((role, zone)) => match role {
+                    ZoneRole::School => zones.school.push(zone),
+                    ZoneRole::CampaignArea => zones.campaign_area.push(zone),
+                    ZoneRole::Excluded => zones.excluded.push(zone),
+                },
+                Err(problem) => problems.push(problem),
             }
         }
-        Ok(zones)
+        if problems.is_empty() { Ok(zones) } else { Err(problems) }
+    }
+
+    fn compile_feature(
+        index: usize,
+        feature: &geojson::Feature,
+        resolution: Resolution,
+    ) -> Result<(ZoneRole, Zone), CampaignError> {
+        let text = |key: &str| feature.property(key).and_then(|v| v.as_str()).map(str::to_owned);
+        let name = text("name").unwrap_or_else(|| format!("zone {}", index + 1));
+        let zone_error = |problem: String| CampaignError::Zone { index, name: name.clone(), problem };
+        let role = match text("role").as_deref() {
+            Some("school") => ZoneRole::School,
+            Some("campaign_area") => ZoneRole::CampaignArea,
+            Some("excluded") => ZoneRole::Excluded,
+            other => {
+                return Err(zone_error(format!(
+                    "properties.role is {other:?}; expected \"school\", \"campaign_area\" or \"excluded\""
+                )));
+            }
+        };
+        let geometry = feature.geometry.as_ref().ok_or_else(|| zone_error("has no geometry".into()))?;
+        let area = area(&geometry.value).map_err(zone_error)?;
+        let zone = Zone::compile(name.clone(), area, resolution).map_err(zone_error)?;
+        Ok((role, zone))
     }
 
     /// The zones with this role.

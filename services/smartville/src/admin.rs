@@ -50,6 +50,16 @@ pub async fn create_tenant(config: &Config, name: &str, coin: &str, admin_email:
 /// `smartville campaign apply FILE [--tenant ID]`: loads or updates a campaign.
 pub async fn apply_campaign(config: &Config, file: &std::path::Path, tenant: Option<&str>) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let problems = smartville_scoring::CampaignSpec::problems_of(&bytes);
+    if !problems.is_empty() {
+        let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+        bail!(
+            "campaign {} has {} problem(s); nothing was changed:\n{}",
+            file.display(),
+            problems.len(),
+            list.join("\n")
+        );
+    }
     let engine = connect(config).await?;
     let tenant_id = match tenant {
         Some(id) => TenantId::from(id),

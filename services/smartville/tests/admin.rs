@@ -20,6 +20,7 @@ on_both_stacks!(
     schools_classes_and_join_codes_are_run_by_their_own_staff,
     zones_are_checked_and_every_problem_named,
     a_class_list_shows_nicknames_rides_and_points_only,
+    a_campaign_file_is_checked_with_every_problem_named,
 );
 
 const PASSWORD: &str = "fietsen naar school";
@@ -525,4 +526,37 @@ async fn a_class_list_shows_nicknames_rides_and_points_only(app: &TestApp) {
     // Nicknames and counts only: nothing of where anyone rode.
     let keys: Vec<&String> = ann_row.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["nickname", "participant_id", "points", "rides_accepted", "rides_in_review"]);
+}
+
+async fn a_campaign_file_is_checked_with_every_problem_named(app: &TestApp) {
+    let (_, setup_token) = new_council(app, "Stad Leuven", "admin@leuven.be").await;
+    let session = app.set_up(&setup_token).await;
+    let admin = session["access_token"].as_str().unwrap();
+    let auditor = app.staff_member(admin, "audit@leuven.be", "auditor", None).await;
+    let mut file: Value = serde_json::from_slice(include_bytes!("../../../examples/campaign.json")).unwrap();
+    let check = |token: String, body: Value| async move {
+        let response = app.post(Some(&token), "/v1/admin/campaigns/validate", body).await;
+        let status = response.status();
+        (status, response.json::<Value>().await.unwrap())
+    };
+    let (status, report) = check(admin.to_owned(), file.clone()).await;
+    assert_eq!((status, &report), (StatusCode::OK, &json!({"valid": true, "problems": []})));
+
+    // Impossible rules, a window ending before it starts and a crossed zone: all named at once.
+    file["thresholds"] = json!({"min_speed_kmh": 40.0});
+    file["schedule"]["windows"]["tue"][0]["until"] = json!("06:30");
+    file["zones"]["features"][0]["geometry"]["coordinates"] =
+        json!([[[4.9, 51.1], [5.0, 51.2], [5.0, 51.1], [4.9, 51.2], [4.9, 51.1]]]);
+    let (_, report) = check(admin.to_owned(), file.clone()).await;
+    assert_eq!(report["valid"], false);
+    let fields: Vec<&str> =
+        report["problems"].as_array().unwrap().iter().map(|p| p["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["schedule.windows", "zones.features[0]", "thresholds"], "{report:#}");
+    // Negative points: the field where reading stopped.
+    let mut negative = file.clone();
+    negative["reward"]["points_per_ride"] = json!(-10);
+    let (_, report) = check(admin.to_owned(), negative).await;
+    assert_eq!(report["problems"][0]["field"], "reward.points_per_ride", "{report:#}");
+    // Only council admins manage campaigns.
+    assert_eq!(check(auditor, file).await.0, StatusCode::FORBIDDEN);
 }

@@ -160,3 +160,29 @@ fn tenant_create_makes_a_council_whose_admin_has_only_a_set_up_token() {
     assert_eq!(tenants, 1);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn campaign_apply_names_every_problem_of_a_file_and_changes_nothing() {
+    let dir = std::env::temp_dir().join(format!("smartville-cli-campaign-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(repo().join("examples/campaign.json")).unwrap()).unwrap();
+    file["valid_until"] = "2020-01-01".into();
+    file["zones"]["features"][2]["properties"]["role"] = "car_park".into();
+    let path = dir.join("broken.json");
+    std::fs::write(&path, file.to_string()).unwrap();
+    let database = format!("sqlite:{}", dir.join("never.db").display());
+    let output = Command::new(env!("CARGO_BIN_EXE_smartville"))
+        .env("DATABASE_URL", &database)
+        .args(["campaign", "apply", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("2 problem(s)") && stderr.contains("valid_until") && stderr.contains("zones.features[2]"),
+        "{stderr}"
+    );
+    assert!(!dir.join("never.db").exists(), "nothing touched");
+    std::fs::remove_dir_all(dir).unwrap();
+}
