@@ -15,6 +15,8 @@ use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use smartville_auth::Role;
+use smartville_store::Tx;
+use smartville_store::audit::{self, Actor};
 use smartville_store::ids::{SchoolId, StaffId, TenantId};
 use smartville_store::schools::Class;
 use smartville_store::staff::{self, StaffMember, StaffRole};
@@ -31,86 +33,56 @@ pub trait Permission: Send + Sync + 'static {
     const DOES: &'static str;
 }
 
-/// Reading the tenant's staff list.
-pub struct ReadStaff;
-impl Permission for ReadStaff {
-    fn allows(role: StaffRole) -> bool {
-        matches!(role, StaffRole::CouncilAdmin | StaffRole::Auditor)
-    }
-    const DOES: &'static str = "read the staff list";
+/// Declares a [`Permission`]: the type, what it is for (the 403's message) and the roles that have it.
+macro_rules! permission {
+    ($(#[$doc:meta])* $name:ident: $does:literal, $roles:pat) => {
+        $(#[$doc])*
+        pub struct $name;
+        impl Permission for $name {
+            fn allows(role: StaffRole) -> bool {
+                matches!(role, $roles)
+            }
+            const DOES: &'static str = $does;
+        }
+    };
 }
 
-/// Inviting, changing and removing staff.
-pub struct ManageStaff;
-impl Permission for ManageStaff {
-    fn allows(role: StaffRole) -> bool {
-        role == StaffRole::CouncilAdmin
-    }
-    const DOES: &'static str = "manage staff";
-}
-
-/// Reading the audit log.
-pub struct ReadAudit;
-impl Permission for ReadAudit {
-    fn allows(role: StaffRole) -> bool {
-        matches!(role, StaffRole::CouncilAdmin | StaffRole::Auditor)
-    }
-    const DOES: &'static str = "read the audit log";
-}
-
-/// Reading schools and classes (school staff: their own school; teachers: their own classes).
-pub struct ReadSchools;
-impl Permission for ReadSchools {
-    fn allows(_: StaffRole) -> bool {
-        true
-    }
-    const DOES: &'static str = "read schools";
-}
-
-/// Creating schools.
-pub struct CreateSchools;
-impl Permission for CreateSchools {
-    fn allows(role: StaffRole) -> bool {
-        role == StaffRole::CouncilAdmin
-    }
-    const DOES: &'static str = "create schools";
-}
-
-/// Editing a school and its classes (school admins: their own school).
-pub struct ManageSchool;
-impl Permission for ManageSchool {
-    fn allows(role: StaffRole) -> bool {
-        matches!(role, StaffRole::CouncilAdmin | StaffRole::SchoolAdmin)
-    }
-    const DOES: &'static str = "change schools or classes";
-}
-
-/// Making and revoking a class's join codes (teachers: their own classes).
-pub struct ManageJoinCodes;
-impl Permission for ManageJoinCodes {
-    fn allows(role: StaffRole) -> bool {
-        role != StaffRole::Auditor
-    }
-    const DOES: &'static str = "change join codes";
-}
-
-/// Creating, checking and changing campaigns.
-pub struct ManageCampaigns;
-impl Permission for ManageCampaigns {
-    fn allows(role: StaffRole) -> bool {
-        role == StaffRole::CouncilAdmin
-    }
-    const DOES: &'static str = "manage campaigns";
-}
-
-/// Anything any staff member may do (their own account).
-pub struct AnyStaff;
-impl Permission for AnyStaff {
-    fn allows(_: StaffRole) -> bool {
-        true
-    }
-    const DOES: &'static str = "sign in";
-}
+permission!(
+    /// Anything any staff member may do (their own account).
+    AnyStaff: "sign in", _
+);
+permission!(
+    /// Reading the tenant's staff list.
+    ReadStaff: "read the staff list", StaffRole::CouncilAdmin | StaffRole::Auditor
+);
+permission!(
+    /// Inviting, changing and removing staff.
+    ManageStaff: "manage staff", StaffRole::CouncilAdmin
+);
+permission!(
+    /// Reading the audit log.
+    ReadAudit: "read the audit log", StaffRole::CouncilAdmin | StaffRole::Auditor
+);
+permission!(
+    /// Reading schools and classes (school staff: their own school; teachers: their own classes).
+    ReadSchools: "read schools", _
+);
+permission!(
+    /// Creating schools.
+    CreateSchools: "create schools", StaffRole::CouncilAdmin
+);
+permission!(
+    /// Editing a school and its classes (school admins: their own school).
+    ManageSchool: "change schools or classes", StaffRole::CouncilAdmin | StaffRole::SchoolAdmin
+);
+permission!(
+    /// Making and revoking a class's join codes (teachers: their own classes).
+    ManageJoinCodes: "change join codes", StaffRole::CouncilAdmin | StaffRole::SchoolAdmin | StaffRole::Teacher
+);
+permission!(
+    /// Creating, checking and changing campaigns.
+    ManageCampaigns: "manage campaigns", StaffRole::CouncilAdmin
+);
 
 /// The token's role for a staff role.
 pub fn token_role(role: StaffRole) -> Role {
@@ -157,6 +129,20 @@ impl<P> Staff<P> {
 }
 
 impl<P> Staff<P> {
+    /// Records in the audit log what this staff member does, in the
+    /// transaction that does it, with the state before and after.
+    pub async fn record<T: serde::Serialize>(
+        &self,
+        tx: &mut Tx,
+        action: &str,
+        subject: &str,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) -> Result<(), Problem> {
+        audit::record(tx, self.tenant_id(), Actor::Staff(self.id()), action, subject, before, after).await?;
+        Ok(())
+    }
+
     /// Refuses staff of another school, and a teacher who does not teach the class.
     pub fn class_scope(&self, class: &Class) -> Result<(), Problem> {
         self.school_scope(&class.school_id)?;

@@ -28,44 +28,11 @@ pub struct AuditQuery {
     pub limit: Option<i64>,
 }
 
-/// One recorded action.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct AuditView {
-    /// Entry id.
-    pub id: String,
-    /// When (ms since the epoch).
-    pub at: i64,
-    /// Who: a staff member's id, or `system` for an operator's command.
-    pub actor_id: String,
-    /// What: `tenant.create`, `staff.invite`, `staff.set_password`, `staff.change`, `staff.remove`, …
-    pub action: String,
-    /// What it was done to (an id).
-    pub subject: String,
-    /// The state before, for a change or a removal.
-    pub before: Option<serde_json::Value>,
-    /// The state after, for a creation or a change.
-    pub after: Option<serde_json::Value>,
-}
-
-impl From<AuditEntry> for AuditView {
-    fn from(entry: AuditEntry) -> Self {
-        Self {
-            id: entry.id,
-            at: entry.at,
-            actor_id: entry.actor_id,
-            action: entry.action,
-            subject: entry.subject,
-            before: entry.before,
-            after: entry.after,
-        }
-    }
-}
-
 /// A page of the audit log.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AuditPage {
     /// Newest first.
-    pub entries: Vec<AuditView>,
+    pub entries: Vec<AuditEntry>,
     /// Pass as `cursor` for the next (older) page; absent on the last page.
     pub next_cursor: Option<String>,
 }
@@ -96,8 +63,5 @@ pub async fn list(
         entries.truncate(page);
         entries.last().map(|e| e.id.clone())
     });
-    Ok(Json(AuditPage {
-        entries: entries.into_iter().map(AuditView::from).collect(),
-        next_cursor: next_cursor.flatten(),
-    }))
+    Ok(Json(AuditPage { entries, next_cursor: next_cursor.flatten() }))
 }

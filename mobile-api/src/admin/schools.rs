@@ -7,8 +7,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use smartville_store::audit::{self, Actor};
-use smartville_store::ids::{ClassId, ParticipantId, SchoolId, StaffId};
+use smartville_store::ids::{ClassId, SchoolId, StaffId};
 use smartville_store::schools::{self, Class, ClassMember, JoinCode, School};
 use smartville_store::{StoreError, now_ms};
 use utoipa::ToSchema;
@@ -55,28 +54,6 @@ pub struct SchoolRequest {
     pub zone: Option<serde_json::Value>,
 }
 
-/// A class as the API shows it.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ClassView {
-    /// Its id.
-    #[schema(value_type = String, format = Uuid)]
-    pub id: ClassId,
-    /// Its school.
-    #[schema(value_type = String, format = Uuid)]
-    pub school_id: SchoolId,
-    /// Display name.
-    pub name: String,
-    /// Who teaches it.
-    #[schema(value_type = Vec<String>)]
-    pub teacher_ids: Vec<StaffId>,
-}
-
-impl From<Class> for ClassView {
-    fn from(class: Class) -> Self {
-        Self { id: class.id, school_id: class.school_id, name: class.name, teacher_ids: class.teacher_ids }
-    }
-}
-
 /// `POST /v1/admin/schools/{school_id}/classes`, `PATCH /v1/admin/classes/{class_id}`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -96,10 +73,10 @@ pub struct ClassRequest {
 }
 
 /// A new class and the code its students join with.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct NewClass {
     /// The class.
-    pub class: ClassView,
+    pub class: Class,
     /// Its first join code.
     pub join_code: JoinCodeView,
 }
@@ -154,34 +131,6 @@ pub struct JoinCodeRequest {
     pub keep_others: bool,
 }
 
-/// A student on a class list: nickname only.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ClassMemberView {
-    /// Pseudonymous id.
-    #[schema(value_type = String, format = Uuid)]
-    pub participant_id: ParticipantId,
-    /// The nickname they chose, if any.
-    pub nickname: Option<String>,
-    /// Rides accepted.
-    pub rides_accepted: i64,
-    /// Rides waiting for a person's review.
-    pub rides_in_review: i64,
-    /// Points earned by accepted rides.
-    pub points: i64,
-}
-
-impl From<ClassMember> for ClassMemberView {
-    fn from(member: ClassMember) -> Self {
-        Self {
-            participant_id: member.participant_id,
-            nickname: member.nickname,
-            rides_accepted: member.rides_accepted,
-            rides_in_review: member.rides_in_review,
-            points: member.points,
-        }
-    }
-}
-
 /// The council's schools (a school's own staff: their school).
 #[utoipa::path(get, path = "/v1/admin/schools", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = Vec<SchoolView>)))]
@@ -202,16 +151,7 @@ pub async fn create(
     let (name, zone) = checked_school(&request)?;
     let mut tx = state.engine.store.begin().await?;
     let school = schools::create_school(&mut tx, staff.tenant_id(), name, zone.as_deref()).await?;
-    audit::record(
-        &mut tx,
-        staff.tenant_id(),
-        Actor::Staff(staff.id()),
-        "school.create",
-        school.id.as_str(),
-        None,
-        Some(&school),
-    )
-    .await?;
+    staff.record(&mut tx, "school.create", school.id.as_str(), None, Some(&school)).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok((StatusCode::CREATED, Json(school.into())))
 }
@@ -236,17 +176,7 @@ pub async fn update(
     staff.school_scope(&school_id)?;
     schools::update_school(&mut tx, staff.tenant_id(), &school_id, name, zone.as_deref()).await?;
     let after = School { name: name.to_owned(), zone, ..before.clone() };
-    let subject = school_id.as_str();
-    audit::record(
-        &mut tx,
-        staff.tenant_id(),
-        Actor::Staff(staff.id()),
-        "school.change",
-        subject,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
+    staff.record(&mut tx, "school.change", school_id.as_str(), Some(&before), Some(&after)).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(Json(after.into()))
 }
@@ -254,17 +184,17 @@ pub async fn update(
 /// The classes of a school (a teacher: the classes they teach).
 #[utoipa::path(get, path = "/v1/admin/schools/{school_id}/classes", tag = "admin", security(("bearer" = [])),
     params(("school_id" = String, Path, format = Uuid)),
-    responses((status = 200, body = Vec<ClassView>), (status = 404, body = Problem, description = "No such school of this council")))]
+    responses((status = 200, body = Vec<Class>), (status = 404, body = Problem, description = "No such school of this council")))]
 pub async fn classes(
     State(state): State<ApiState>,
     staff: Staff<ReadSchools>,
     Path(school_id): Path<String>,
-) -> Result<Json<Vec<ClassView>>, Problem> {
+) -> Result<Json<Vec<Class>>, Problem> {
     let school_id = existing_school(&state, &staff, &school_id).await?;
     staff.school_scope(&school_id)?;
     let classes = schools::classes(&state.engine.store, staff.tenant_id(), &school_id).await?;
     let visible = classes.into_iter().filter(|class| staff.class_scope(class).is_ok());
-    Ok(Json(visible.map(ClassView::from).collect()))
+    Ok(Json(visible.collect()))
 }
 
 /// Add a class to a school, with its first join code (council admins; a school admin their own school).
@@ -287,36 +217,27 @@ pub async fn create_class(
     let class_id = schools::create_class(&mut tx, staff.tenant_id(), &school_id, name, &code).await?;
     schools::update_class(&mut tx, staff.tenant_id(), &class_id, name, &teacher_ids).await?;
     let class = Class { id: class_id, school_id, name: name.to_owned(), teacher_ids };
-    audit::record(
-        &mut tx,
-        staff.tenant_id(),
-        Actor::Staff(staff.id()),
-        "class.create",
-        class.id.as_str(),
-        None,
-        Some(&class),
-    )
-    .await?;
+    staff.record(&mut tx, "class.create", class.id.as_str(), None, Some(&class)).await?;
     tx.commit().await.map_err(StoreError::from)?;
     let join_code = schools::join_codes(&state.engine.store, staff.tenant_id(), &class.id)
         .await?
         .into_iter()
         .next()
         .ok_or_else(|| Problem::internal(&"the new class has no join code"))?;
-    Ok((StatusCode::CREATED, Json(NewClass { class: class.into(), join_code: join_code.into() })))
+    Ok((StatusCode::CREATED, Json(NewClass { class, join_code: join_code.into() })))
 }
 
 /// Rename a class or change who teaches it (council admins; a school admin their own school).
 #[utoipa::path(patch, path = "/v1/admin/classes/{class_id}", tag = "admin", request_body = ClassRequest, security(("bearer" = [])),
     params(("class_id" = String, Path, format = Uuid)),
-    responses((status = 200, body = ClassView), (status = 404, body = Problem, description = "No such class of this council"),
+    responses((status = 200, body = Class), (status = 404, body = Problem, description = "No such class of this council"),
         (status = 422, body = Problem, description = "A teacher id that is not a teacher of this school (`UNKNOWN_TEACHER`)")))]
 pub async fn update_class(
     State(state): State<ApiState>,
     staff: Staff<ManageSchool>,
     Path(class_id): Path<String>,
     JsonObject(request): JsonObject<ClassRequest>,
-) -> Result<Json<ClassView>, Problem> {
+) -> Result<Json<Class>, Problem> {
     let before = existing_class(&state, &staff, &class_id).await?;
     staff.school_scope(&before.school_id)?;
     let name = input::plain_text(&request.name, 120, "INVALID_NAME", "name")?;
@@ -324,34 +245,24 @@ pub async fn update_class(
     let mut tx = state.engine.store.begin().await?;
     schools::update_class(&mut tx, staff.tenant_id(), &before.id, name, &teacher_ids).await?;
     let after = Class { name: name.to_owned(), teacher_ids, ..before.clone() };
-    let subject = before.id.as_str();
-    audit::record(
-        &mut tx,
-        staff.tenant_id(),
-        Actor::Staff(staff.id()),
-        "class.change",
-        subject,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
+    staff.record(&mut tx, "class.change", before.id.as_str(), Some(&before), Some(&after)).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(Json(after.into()))
+    Ok(Json(after))
 }
 
 /// The class list: nicknames with rides and points, never traces.
 #[utoipa::path(get, path = "/v1/admin/classes/{class_id}/participants", tag = "admin", security(("bearer" = [])),
     params(("class_id" = String, Path, format = Uuid)),
-    responses((status = 200, body = Vec<ClassMemberView>), (status = 404, body = Problem, description = "No such class of this council")))]
+    responses((status = 200, body = Vec<ClassMember>), (status = 404, body = Problem, description = "No such class of this council")))]
 pub async fn participants(
     State(state): State<ApiState>,
     staff: Staff<ReadSchools>,
     Path(class_id): Path<String>,
-) -> Result<Json<Vec<ClassMemberView>>, Problem> {
+) -> Result<Json<Vec<ClassMember>>, Problem> {
     let class = existing_class(&state, &staff, &class_id).await?;
     staff.class_scope(&class)?;
     let members = schools::class_members(&state.engine.store, staff.tenant_id(), &class.id).await?;
-    Ok(Json(members.into_iter().map(ClassMemberView::from).collect()))
+    Ok(Json(members))
 }
 
 /// The join codes of a class, newest first.
@@ -409,16 +320,7 @@ pub async fn create_join_code(
         max_uses: request.max_uses,
         uses: 0,
     };
-    audit::record(
-        &mut tx,
-        staff.tenant_id(),
-        Actor::Staff(staff.id()),
-        "join_code.create",
-        class.id.as_str(),
-        None,
-        Some(&created),
-    )
-    .await?;
+    staff.record(&mut tx, "join_code.create", class.id.as_str(), None, Some(&created)).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
@@ -438,16 +340,7 @@ pub async fn revoke_join_code(
     if schools::revoke_join_codes(&mut tx, staff.tenant_id(), &class.id, Some(&code)).await? == 0 {
         return Err(Problem::not_found("live join code of this class"));
     }
-    audit::record(
-        &mut tx,
-        staff.tenant_id(),
-        Actor::Staff(staff.id()),
-        "join_code.revoke",
-        class.id.as_str(),
-        Some(&code),
-        None,
-    )
-    .await?;
+    staff.record(&mut tx, "join_code.revoke", class.id.as_str(), Some(&code), None).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use smartville_engine::EngineError;
 use smartville_engine::staff::invite as invite_staff;
-use smartville_store::audit::{self, Actor};
+use smartville_store::audit::Actor;
 use smartville_store::ids::{SchoolId, StaffId, TenantId};
 use smartville_store::sessions::{self, Holder};
 use smartville_store::staff::{self, StaffMember, StaffRole};
@@ -158,16 +158,7 @@ pub async fn change(
     keep_a_council_admin(&mut tx, staff.tenant_id()).await?;
     sessions::revoke_all(&mut tx, staff.tenant_id(), &Holder::Staff(target.clone())).await?;
     let after = current(&mut tx, staff.tenant_id(), &target).await?;
-    audit::record(
-        &mut tx,
-        staff.tenant_id(),
-        Actor::Staff(staff.id()),
-        "staff.change",
-        target.as_str(),
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
+    staff.record(&mut tx, "staff.change", target.as_str(), Some(&before), Some(&after)).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(Json(after.into()))
 }
@@ -188,16 +179,7 @@ pub async fn remove(
     staff::remove(&mut tx, staff.tenant_id(), &target).await?;
     keep_a_council_admin(&mut tx, staff.tenant_id()).await?;
     sessions::revoke_all(&mut tx, staff.tenant_id(), &Holder::Staff(target.clone())).await?;
-    audit::record(
-        &mut tx,
-        staff.tenant_id(),
-        Actor::Staff(staff.id()),
-        "staff.remove",
-        target.as_str(),
-        Some(&before),
-        None,
-    )
-    .await?;
+    staff.record(&mut tx, "staff.remove", target.as_str(), Some(&before), None).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }

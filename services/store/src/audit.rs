@@ -10,6 +10,7 @@ use crate::{Store, StoreError, Tx, new_id, now_ms};
 
 /// One recorded action.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// Entry id (time-ordered).
     pub id: String,
@@ -17,13 +18,16 @@ pub struct AuditEntry {
     pub at: i64,
     /// Who: a staff member's id, or `system` for the engine itself.
     pub actor_id: String,
-    /// What, as a stable name (`staff.invite`, `campaign.activate`, …).
+    /// What, as a stable name: `tenant.create`, `staff.invite`, `staff.set_password`,
+    /// `staff.change`, `staff.remove`, `school.create`, `class.create`, `join_code.create`, ….
     pub action: String,
     /// What it was done to (an id).
     pub subject: String,
     /// The state before (JSON), for a change or a removal.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub before: Option<serde_json::Value>,
     /// The state after (JSON), for a creation or a change.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub after: Option<serde_json::Value>,
 }
 

@@ -76,14 +76,18 @@ pub async fn update_school(
 
 /// A class of a school, with its teachers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Class {
     /// Its id.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub id: ClassId,
     /// Its school.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub school_id: SchoolId,
     /// Display name, e.g. "5A".
     pub name: String,
     /// The staff members who teach it.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub teacher_ids: Vec<StaffId>,
 }
 
@@ -329,8 +333,10 @@ pub async fn use_join_code(tx: &mut Tx, code: &str) -> Result<Result<JoinTarget,
 
 /// A participant on a class list: nickname only, with what they achieved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClassMember {
     /// Pseudonymous id.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub participant_id: ParticipantId,
     /// The nickname they chose, if any.
     pub nickname: Option<String>,
