@@ -80,6 +80,10 @@ permission!(
     ManageJoinCodes: "change join codes", StaffRole::CouncilAdmin | StaffRole::SchoolAdmin | StaffRole::Teacher
 );
 permission!(
+    /// Reading campaigns and their zones.
+    ReadCampaigns: "read campaigns", StaffRole::CouncilAdmin | StaffRole::Auditor
+);
+permission!(
     /// Creating, checking and changing campaigns.
     ManageCampaigns: "manage campaigns", StaffRole::CouncilAdmin
 );

@@ -4,7 +4,7 @@
 //! - [`access`]: who may do what, checked by the extractor every handler takes.
 //! - [`auth`]: set-up links, login with e-mail and password, refresh.
 //! - [`staff`]: the tenant's staff, invited, changed and removed by its council admins.
-//! - [`campaigns`]: campaign files checked before use.
+//! - [`campaigns`]: the council's campaigns, their zones' H3 coverage, campaign files checked before use.
 //! - [`schools`]: schools and their zones, classes and their teachers, class lists, join codes.
 //! - [`audit`]: what every staff member did, with the state before and after.
 
@@ -30,7 +30,9 @@ pub fn routes() -> Router<ApiState> {
         .route("/v1/admin/staff", get(staff::list).post(staff::invite))
         .route("/v1/admin/staff/{staff_id}", patch(staff::change).delete(staff::remove))
         .route("/v1/admin/audit", get(audit::list))
+        .route("/v1/admin/campaigns", get(campaigns::list))
         .route("/v1/admin/campaigns/validate", post(campaigns::validate))
+        .route("/v1/admin/campaigns/{campaign_id}/coverage", get(campaigns::coverage))
         .route("/v1/admin/schools", get(schools::list).post(schools::create))
         .route("/v1/admin/schools/{school_id}", patch(schools::update))
         .route("/v1/admin/schools/{school_id}/classes", get(schools::classes).post(schools::create_class))

@@ -380,6 +380,12 @@ impl CampaignSpec {
 }
 
 impl CompiledCampaign {
+    /// The H3 coverage of every zone as GeoJSON (see `Zones::coverage`): what
+    /// the engine counts as inside, to check on a map.
+    pub fn coverage(&self) -> serde_json::Value {
+        self.zones.coverage()
+    }
+
     /// The rules this campaign was compiled from.
     pub fn spec(&self) -> &CampaignSpec {
         &self.spec

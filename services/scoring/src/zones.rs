@@ -116,6 +116,38 @@ impl Zones {
         }
     }
 
+    /// The H3 cells that decide what is inside each zone, as a GeoJSON
+    /// FeatureCollection: one Feature per zone (its name, role and number of
+    /// cells in the properties) whose MultiPolygon holds one polygon per cell
+    /// (cells of several resolutions, compacted), to check on a map what
+    /// the engine counts as inside.
+    pub(crate) fn coverage(&self) -> serde_json::Value {
+        let roles = [ZoneRole::CampaignArea, ZoneRole::School, ZoneRole::Excluded];
+        let features: Vec<serde_json::Value> = roles
+            .into_iter()
+            .flat_map(|role| self.of(role).iter().map(move |zone| (role, zone)))
+            .map(|(role, zone)| {
+                let mut cells: Vec<CellIndex> = zone.cells.iter().copied().collect();
+                cells.sort_unstable();
+                let polygons: Vec<serde_json::Value> = cells
+                    .iter()
+                    .map(|cell| {
+                        let boundary = cell.boundary();
+                        let mut ring: Vec<[f64; 2]> = boundary.iter().map(|v| [v.lng(), v.lat()]).collect();
+                        ring.extend(ring.first().copied());
+                        serde_json::json!([ring])
+                    })
+                    .collect();
+                serde_json::json!({
+                    "type": "Feature",
+                    "properties": {"name": zone.name, "role": role, "cells": cells.len()},
+                    "geometry": {"type": "MultiPolygon", "coordinates": polygons},
+                })
+            })
+            .collect();
+        serde_json::json!({"type": "FeatureCollection", "features": features})
+    }
+
     /// The first zone with this role that contains the point.
     pub(crate) fn find(&self, role: ZoneRole, lat: f64, lon: f64) -> Option<&Zone> {
         self.of(role).iter().find(|zone| zone.contains(lat, lon))

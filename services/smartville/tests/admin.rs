@@ -21,7 +21,27 @@ on_both_stacks!(
     zones_are_checked_and_every_problem_named,
     a_class_list_shows_nicknames_rides_and_points_only,
     a_campaign_file_is_checked_with_every_problem_named,
+    a_campaigns_zones_come_back_as_the_h3_cells_that_decide,
 );
+
+/// A council admin of the demo town, invited the way `tenant create` invites one; their access token.
+async fn demo_council_admin(app: &TestApp) -> String {
+    let store = &app.app_engine.store;
+    let class = schools::find_join_code(store, "GEEL-5A").await.unwrap().unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let invitation = smartville_engine::staff::invite(
+        &mut tx,
+        &class.tenant_id,
+        smartville_store::audit::Actor::System,
+        "admin@geel.be",
+        smartville_store::staff::StaffRole::CouncilAdmin,
+        None,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    app.set_up(&invitation.setup_token).await["access_token"].as_str().unwrap().to_owned()
+}
 
 const PASSWORD: &str = "fietsen naar school";
 
@@ -490,24 +510,8 @@ async fn zones_are_checked_and_every_problem_named(app: &TestApp) {
 }
 
 async fn a_class_list_shows_nicknames_rides_and_points_only(app: &TestApp) {
-    // The demo town's class, with a council admin invited the way `tenant create` invites one.
-    let store = &app.app_engine.store;
-    let class = schools::find_join_code(store, "GEEL-5A").await.unwrap().unwrap();
-    let mut tx = store.begin().await.unwrap();
-    let admin_role = smartville_store::staff::StaffRole::CouncilAdmin;
-    let invitation = smartville_engine::staff::invite(
-        &mut tx,
-        &class.tenant_id,
-        smartville_store::audit::Actor::System,
-        "admin@geel.be",
-        admin_role,
-        None,
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    let session = app.set_up(&invitation.setup_token).await;
-    let admin = session["access_token"].as_str().unwrap();
+    let class = schools::find_join_code(&app.app_engine.store, "GEEL-5A").await.unwrap().unwrap();
+    let admin = &demo_council_admin(app).await;
     let joined = app.join_with("GEEL-5A", "ann").await;
     let ann: Value = joined.json().await.unwrap();
     let ride = app.upload_example(ann["access_token"].as_str().unwrap(), "ride-1").await;
@@ -559,4 +563,39 @@ async fn a_campaign_file_is_checked_with_every_problem_named(app: &TestApp) {
     assert_eq!(report["problems"][0]["field"], "reward.points_per_ride", "{report:#}");
     // Only council admins manage campaigns.
     assert_eq!(check(auditor, file).await.0, StatusCode::FORBIDDEN);
+}
+
+async fn a_campaigns_zones_come_back_as_the_h3_cells_that_decide(app: &TestApp) {
+    let admin = demo_council_admin(app).await;
+    let (status, campaigns) = app.get_json(&admin, "/v1/admin/campaigns").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(campaigns.as_array().unwrap().len(), 1);
+    let coverage_path = format!("/v1/admin/campaigns/{}/coverage", campaigns[0]["id"].as_str().unwrap());
+    let (status, coverage) = app.get_json(&admin, &coverage_path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(coverage["type"], "FeatureCollection");
+    let features = coverage["features"].as_array().unwrap();
+    let roles: Vec<&str> = features.iter().map(|f| f["properties"]["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["campaign_area", "school", "excluded"]);
+    let school = &features[1];
+    assert_eq!(school["properties"]["name"], "Demo school");
+    let cells = school["geometry"]["coordinates"].as_array().unwrap();
+    assert_eq!(cells.len() as u64, school["properties"]["cells"].as_u64().unwrap());
+    // Every cell a closed hexagon (or pentagon), and together they cover the school's polygon.
+    let (mut west, mut south, mut east, mut north) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for cell in cells {
+        let ring = cell[0].as_array().unwrap();
+        assert!(ring.len() >= 6, "five or more corners and the first again: {ring:?}");
+        assert_eq!(ring.first(), ring.last());
+        for corner in ring {
+            let (lon, lat) = (corner[0].as_f64().unwrap(), corner[1].as_f64().unwrap());
+            (west, south, east, north) = (west.min(lon), south.min(lat), east.max(lon), north.max(lat));
+        }
+    }
+    assert!(west <= 4.9891 && east >= 4.9919 && south <= 51.1616 && north >= 51.1634, "{west} {south} {east} {north}");
+    // Another council does not find it.
+    let (_, other_setup) = new_council(app, "Stad Dilbeek", "admin@dilbeek.be").await;
+    let outsider = app.set_up(&other_setup).await;
+    let (status, _) = app.get_json(outsider["access_token"].as_str().unwrap(), &coverage_path).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
