@@ -8,7 +8,6 @@
 //! alike instead of living on for the token's 30 days.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -20,6 +19,7 @@ use smartville_store::sessions::{self, Holder};
 use smartville_store::{StoreError, participants};
 use utoipa::ToSchema;
 
+use crate::input::JsonObject;
 use crate::limits::{ClientAddress, Limit};
 use crate::problem::Problem;
 use crate::{ApiState, input};
@@ -73,9 +73,8 @@ pub struct Session {
 pub async fn join(
     State(state): State<ApiState>,
     ClientAddress(address): ClientAddress,
-    request: Result<Json<JoinRequest>, JsonRejection>,
+    JsonObject(request): JsonObject<JoinRequest>,
 ) -> Result<(StatusCode, Json<Session>), Problem> {
-    let Json(request) = request?;
     let code = input::plain_text(&request.join_code, 64, "INVALID_JOIN_CODE", "join_code")?;
     let nickname = input::nickname(request.nickname.as_deref().unwrap_or_default())?;
     let limiter = &state.limiter;
@@ -123,9 +122,8 @@ pub async fn join(
         (status = 429, body = Problem, description = "Too many refreshes of this session")))]
 pub async fn refresh(
     State(state): State<ApiState>,
-    request: Result<Json<RefreshRequest>, JsonRejection>,
+    JsonObject(request): JsonObject<RefreshRequest>,
 ) -> Result<Json<Session>, Problem> {
-    let Json(request) = request?;
     let (tenant_id, stored, mut tx) = rotate(&state, &request.refresh_token).await?;
     let Holder::Participant(participant_id) = stored.holder else {
         return Err(invalid_refresh_token());

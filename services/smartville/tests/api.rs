@@ -144,6 +144,9 @@ async fn bad_uploads_are_4xx_problems_and_change_nothing(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(client_error(response).await, "MALFORMED_JSON");
+    // A body must be an object, not the fields in a list (which serde would read as the struct).
+    let response = app.client.post(app.url("/v1/auth/join")).json(&json!(["GEEL-5A", "ann"])).send().await.unwrap();
+    assert_eq!(client_error(response).await, "MALFORMED_JSON");
     let response = app.client.post(app.url("/v1/auth/join")).json(&json!({"join_code": "NOPE"})).send().await.unwrap();
     assert_eq!(client_error(response).await, "UNKNOWN_JOIN_CODE");
     assert_eq!(
