@@ -213,7 +213,7 @@ pub async fn create_class(
     let name = input::plain_text(&request.name, 120, "INVALID_NAME", "name")?;
     let teacher_ids = checked_teachers(&state, &staff, &school_id, &request.teacher_ids).await?;
     let mut tx = state.engine.store.begin().await?;
-    let code = new_join_code();
+    let code = new_join_code()?;
     let class_id = schools::create_class(&mut tx, staff.tenant_id(), &school_id, name, &code).await?;
     schools::update_class(&mut tx, staff.tenant_id(), &class_id, name, &teacher_ids).await?;
     let class = Class { id: class_id, school_id, name: name.to_owned(), teacher_ids };
@@ -308,7 +308,7 @@ pub async fn create_join_code(
     if !request.keep_others {
         schools::revoke_join_codes(&mut tx, staff.tenant_id(), &class.id, None).await?;
     }
-    let code = new_join_code();
+    let code = new_join_code()?;
     schools::create_join_code(&mut tx, staff.tenant_id(), &class.id, &code, request.expires_at, request.max_uses)
         .await?;
     let created = JoinCode {
@@ -353,17 +353,23 @@ const MOST_USES: i64 = 1_000_000;
 /// Characters of a join code: no 0/O, 1/I/L, which children mistype.
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
-/// A new join code, `XXXX-XXXX`: 40 bits, beyond guessing under the
-/// wrong-code lock-outs, short enough to copy from a poster.
-fn new_join_code() -> String {
-    let mut bytes = [0u8; 8];
-    // Without randomness the engine cannot run at all (tokens need it too); fall back to the clock.
-    if getrandom::fill(&mut bytes).is_err() {
-        bytes = now_ms().to_le_bytes();
+/// A new join code, `XXXX-XXXX` from the operating system's randomness:
+/// about 40 bits, beyond guessing under the wrong-code lock-outs, short
+/// enough to copy from a poster.
+fn new_join_code() -> Result<String, Problem> {
+    // Bytes from this limit up would favour the alphabet's first characters: drawn again.
+    let limit = 256 - 256 % CODE_ALPHABET.len();
+    let mut chars = Vec::with_capacity(8);
+    let mut byte = [0u8; 1];
+    while chars.len() < 8 {
+        getrandom::fill(&mut byte).map_err(|e| Problem::internal(&e))?;
+        let drawn = usize::from(byte[0]);
+        if drawn < limit {
+            chars.push(char::from(CODE_ALPHABET[drawn % CODE_ALPHABET.len()]));
+        }
     }
-    let chars: String =
-        bytes.iter().map(|b| char::from(CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()])).collect();
-    format!("{}-{}", &chars[..4], &chars[4..])
+    let (first, second) = chars.split_at(4);
+    Ok(format!("{}-{}", first.iter().collect::<String>(), second.iter().collect::<String>()))
 }
 
 fn checked_school(request: &SchoolRequest) -> Result<(&str, Option<String>), Problem> {
@@ -416,4 +422,22 @@ async fn checked_teachers<P>(
         }
     }
     Ok(ids)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_codes_are_two_groups_of_four_unmistakable_characters() {
+        let codes: Vec<String> = (0..500).map(|_| new_join_code().unwrap()).collect();
+        for code in &codes {
+            let (first, second) = code.split_once('-').unwrap();
+            assert_eq!((first.len(), second.len()), (4, 4), "{code}");
+            assert!(first.bytes().chain(second.bytes()).all(|b| CODE_ALPHABET.contains(&b)), "{code}");
+        }
+        let distinct: std::collections::HashSet<&String> = codes.iter().collect();
+        assert_eq!(distinct.len(), codes.len());
+    }
 }
