@@ -14,11 +14,14 @@ use crate::problem::Problem;
 /// Most user-perceived characters in a nickname.
 pub const NICKNAME_GRAPHEMES: usize = 40;
 
-/// A short token-like text (a join code, a key): trimmed, 1 to `max_chars`
-/// characters, without control characters. `code` names the problem for the client.
+/// A short token-like text (a join code, a name): without control
+/// characters anywhere (a tab or a newline at the end included, as the
+/// OpenAPI patterns say), then trimmed of spaces to 1 to `max_chars`
+/// characters. `code` names the problem for the client.
 pub fn plain_text<'a>(value: &'a str, max_chars: usize, code: &str, field: &str) -> Result<&'a str, Problem> {
+    let has_control = value.chars().any(char::is_control);
     let value = value.trim();
-    if value.is_empty() || value.chars().count() > max_chars || value.chars().any(char::is_control) {
+    if has_control || value.is_empty() || value.chars().count() > max_chars {
         return Err(Problem::bad_request(
             code,
             format!("{field} must be 1 to {max_chars} characters without control characters"),
@@ -60,18 +63,19 @@ pub fn email(value: &str) -> Result<String, Problem> {
 /// overrides or invisible characters (with which "ann" and "ann\u{200B}", or a
 /// name written backwards, would look alike). Empty means none.
 pub fn nickname(value: &str) -> Result<Option<String>, Problem> {
-    let normalized: String = value.trim().nfc().collect();
-    if normalized.is_empty() {
-        return Ok(None);
-    }
     let refused = |reason: &str| {
         Problem::bad_request(
             "INVALID_NICKNAME",
             format!("nickname must be at most {NICKNAME_GRAPHEMES} visible characters; {reason}"),
         )
     };
-    if let Some(bad) = normalized.chars().find(|&c| c.is_control() || is_invisible_or_bidi(c)) {
+    // Anywhere, a trailing tab or newline included, as the OpenAPI pattern says.
+    if let Some(bad) = value.chars().find(|&c| c.is_control() || is_invisible_or_bidi(c)) {
         return Err(refused(&format!("U+{:04X} is not allowed", u32::from(bad))));
+    }
+    let normalized: String = value.trim().nfc().collect();
+    if normalized.is_empty() {
+        return Ok(None);
     }
     if normalized.graphemes(true).count() > NICKNAME_GRAPHEMES {
         return Err(refused("this one is longer"));
@@ -133,7 +137,7 @@ mod tests {
     #[test]
     fn control_characters_are_refused_in_plain_text() {
         assert_eq!(plain_text(" GEEL-5A ", 64, "X", "code").ok(), Some("GEEL-5A"));
-        for bad in ["GEEL\0-5A", "a\u{7}b", "a\u{85}b", "", "   "] {
+        for bad in ["GEEL\0-5A", "a\u{7}b", "a\u{85}b", "", "   ", "GEEL-5A\t", "\nGEEL-5A"] {
             assert!(plain_text(bad, 64, "X", "code").is_err(), "{bad:?}");
         }
         assert!(plain_text(&"a".repeat(65), 64, "X", "code").is_err());
@@ -152,7 +156,7 @@ mod tests {
         // "é" as e + combining acute becomes the single code point.
         assert_eq!(nickname(" Re\u{301}mi ").unwrap().as_deref(), Some("R\u{e9}mi"));
         assert_eq!(nickname("  ").unwrap(), None);
-        for bad in ["ann\u{200B}", "\u{202E}nna", "a\u{2066}b", "\u{FEFF}ann", "an\0n", "a\nb"] {
+        for bad in ["ann\t", "\nann", "ann\u{200B}", "\u{202E}nna", "a\u{2066}b", "\u{FEFF}ann", "an\0n", "a\nb"] {
             assert!(nickname(bad).is_err(), "{bad:?}");
         }
         // Graphemes, not bytes or code points: 40 flags are 80 code points.
