@@ -24,7 +24,8 @@ fi
 pg_port=15432 redis_port=16379 api_port=18191
 
 cargo build --release --quiet -p smartville -p smartville-load
-bin=$PWD/target/release
+# Where cargo put the binaries: its target folder, or CARGO_TARGET_DIR when set.
+bin=${CARGO_TARGET_DIR:-$PWD/target}/release
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 pg_bin=${PG_BIN:-$pg_bin}
 work=$(mktemp -d)

@@ -21,7 +21,8 @@ fi
 phone_share=${PHONE_SHARE:-0.5}
 
 cargo build --release --quiet -p smartville -p smartville-load
-bin=$PWD/target/release
+# Where cargo put the binaries: its target folder, or CARGO_TARGET_DIR when set.
+bin=${CARGO_TARGET_DIR:-$PWD/target}/release
 work=$(mktemp -d)
 database="smartville_load_$$"
 pids=()
