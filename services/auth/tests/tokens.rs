@@ -32,16 +32,11 @@ fn a_token_round_trips_with_its_claims() {
 fn expired_forged_and_foreign_tokens_are_refused() {
     let signer = signer();
     let verifier = signer.verifier(TTL).unwrap();
-    let expired = signer
-        .issue(Grant { subject: "p", tenant: "t", role: Role::Student, school: None }, now_s() - 10_000, 900)
-        .unwrap();
+    let expired = signer.issue(STUDENT, now_s() - 10_000, 900).unwrap();
     assert!(verifier.verify(&expired).is_err());
-    let other_key = signer_with_other_key()
-        .issue(Grant { subject: "p", tenant: "t", role: Role::Student, school: None }, now_s(), 900)
-        .unwrap();
+    let other_key = signer_with_other_key().issue(STUDENT, now_s(), 900).unwrap();
     assert!(verifier.verify(&other_key).is_err());
-    let mut tampered =
-        signer.issue(Grant { subject: "p", tenant: "t", role: Role::Student, school: None }, now_s(), 900).unwrap();
+    let mut tampered = signer.issue(STUDENT, now_s(), 900).unwrap();
     tampered.insert(tampered.len() - 5, 'x');
     assert!(verifier.verify(&tampered).is_err());
     assert!(verifier.verify("not a token").is_err());
@@ -50,6 +45,9 @@ fn expired_forged_and_foreign_tokens_are_refused() {
 fn signer_with_other_key() -> Signer {
     signer()
 }
+
+/// A participant of a tenant, as most tests here sign one.
+const STUDENT: Grant<'static> = Grant { subject: "p", tenant: "t", role: Role::Student, school: None };
 
 fn claims(aud: &str, iss: &str) -> Claims {
     Claims {
@@ -120,8 +118,7 @@ fn keys_are_created_once_and_kept_private() {
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     }
-    let token =
-        first.issue(Grant { subject: "p", tenant: "t", role: Role::Student, school: None }, now_s(), 60).unwrap();
+    let token = first.issue(STUDENT, now_s(), 60).unwrap();
     assert!(again.verifier(TTL).unwrap().verify(&token).is_ok());
     std::fs::remove_dir_all(dir).unwrap();
 }

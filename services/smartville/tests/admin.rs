@@ -241,6 +241,13 @@ async fn roles_and_tenants_bound_every_staff_route(app: &TestApp) {
         let auditor_status = status(auditor.clone(), route.clone()).await;
         assert_eq!(auditor_status, if i < 2 { StatusCode::OK } else { StatusCode::FORBIDDEN }, "{route:?}");
     }
+    // Nor does a participant's token open the school and campaign routes.
+    let school_classes = format!("/v1/admin/schools/{school}/classes");
+    for path in ["/v1/admin/me", "/v1/admin/schools", "/v1/admin/campaigns", school_classes.as_str()] {
+        assert_eq!(app.get_json(&participant, path).await.0, StatusCode::FORBIDDEN, "{path}");
+    }
+    let validate = app.post(Some(&participant), "/v1/admin/campaigns/validate", json!({})).await;
+    assert_eq!(validate.status(), StatusCode::FORBIDDEN);
     // Another council's admin sees only their own council, and cannot touch this one's staff.
     let (_, their_staff) = app.get_json(other_admin, "/v1/admin/staff").await;
     assert_eq!(their_staff.as_array().unwrap().len(), 1);

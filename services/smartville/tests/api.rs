@@ -178,30 +178,14 @@ async fn bad_tokens_are_refused(app: &TestApp) {
     let other_key =
         smartville_auth::Signer::from_private_pem(&smartville_auth::Signer::generate_pem().unwrap()).unwrap();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let foreign = other_key
-        .issue(
-            smartville_auth::Grant {
-                subject: "someone",
-                tenant: "tenant",
-                role: smartville_auth::Role::Student,
-                school: None,
-            },
-            now,
-            600,
-        )
-        .unwrap();
-    let expired = other_key
-        .issue(
-            smartville_auth::Grant {
-                subject: "someone",
-                tenant: "tenant",
-                role: smartville_auth::Role::Student,
-                school: None,
-            },
-            now - 7_200,
-            600,
-        )
-        .unwrap();
+    let grant = smartville_auth::Grant {
+        subject: "someone",
+        tenant: "tenant",
+        role: smartville_auth::Role::Student,
+        school: None,
+    };
+    let foreign = other_key.issue(grant, now, 600).unwrap();
+    let expired = other_key.issue(grant, now - 7_200, 600).unwrap();
     let claims = json!({"sub": "x", "tid": "y", "role": "student", "iss": "smartville", "aud": "smartville-api", "exp": now + 600, "iat": now, "jti": "j"});
     let hs256 = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
