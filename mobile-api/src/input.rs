@@ -129,6 +129,11 @@ pub fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result
         .transpose()
 }
 
+/// As [`whole_number`], for a field that must be there.
+pub fn required_whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    whole_number(deserializer)?.ok_or_else(|| serde::de::Error::custom("must be a whole number"))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

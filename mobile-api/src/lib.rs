@@ -122,10 +122,12 @@ pub fn router(state: ApiState) -> Router {
         admin::schools::list, admin::schools::create, admin::schools::update, admin::schools::classes,
         admin::schools::create_class, admin::schools::update_class, admin::schools::participants,
         admin::schools::join_codes, admin::schools::create_join_code, admin::schools::revoke_join_code,
-        admin::campaigns::list, admin::campaigns::validate, admin::campaigns::coverage),
+        admin::campaigns::list, admin::campaigns::validate, admin::campaigns::coverage, admin::campaigns::create,
+        admin::campaigns::get, admin::campaigns::change_rules, admin::campaigns::set_audience,
+        admin::campaigns::activate, admin::campaigns::pause, admin::campaigns::close, admin::campaigns::fund),
     modifiers(&BearerAuth, &SharedAnswers),
     tags((name = "auth", description = "Joining and tokens"), (name = "trips", description = "Rides"), (name = "wallet", description = "Points"), (name = "me", description = "One's own data"),
-        (name = "admin", description = "Running a town: staff, and (coming) schools, campaigns, reviews and reports"))
+        (name = "admin", description = "Running a town: staff, schools, classes, join codes, campaigns and the audit log"))
 )]
 pub struct MobileApiDoc;
 

@@ -4,6 +4,7 @@ use axum::extract::rejection::{BytesRejection, FailedToBufferBody, JsonRejection
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use smartville_engine::campaigns::CampaignRefusal;
 use smartville_engine::ingest::IngestError;
 use smartville_scoring::TraceError;
 use tower_http::timeout::TimeoutError;
@@ -20,17 +21,33 @@ pub struct Problem {
     #[serde(rename = "type")]
     pub kind: &'static str,
     /// The HTTP status phrase.
-    pub title: String,
+    pub title: &'static str,
     /// The HTTP status.
     pub status: u16,
     /// What went wrong, for a person.
     pub detail: String,
     /// Stable machine-readable code, e.g. `MISSING_TIMESTAMP`.
     pub code: String,
+    /// Every problem of the input, each at its field, when there are several
+    /// to fix at once (a campaign file).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    #[schema(value_type = Option<Vec<FieldProblem>>)]
+    pub problems: Box<[FieldProblem]>,
     /// Seconds after which a retry may succeed, sent as the `Retry-After`
     /// header (429 and 503 answers).
     #[serde(skip)]
     pub retry_after: Option<u64>,
+}
+
+/// One problem of an input, at its field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+pub struct FieldProblem {
+    /// The path of the field (`thresholds.max_gap_s`, `zones.features[2]`), empty for the whole input.
+    #[schema(example = "zones.features[1]")]
+    pub field: String,
+    /// What is wrong, with the measured value and the rule.
+    #[schema(example = "zones.features[1] (\"Sint-Jan\"): exterior ring has a self-intersection")]
+    pub problem: String,
 }
 
 impl Problem {
@@ -38,12 +55,19 @@ impl Problem {
     pub fn new(status: StatusCode, code: impl Into<String>, detail: impl Into<String>) -> Self {
         Self {
             kind: "about:blank",
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            title: status.canonical_reason().unwrap_or("Error"),
             status: status.as_u16(),
             detail: detail.into(),
             code: code.into(),
+            problems: Box::default(),
             retry_after: None,
         }
+    }
+
+    /// This problem with the list of every problem of the input.
+    pub fn with_problems(mut self, problems: Vec<FieldProblem>) -> Self {
+        self.problems = problems.into_boxed_slice();
+        self
     }
 
     /// This problem with a `Retry-After` of `seconds`.
@@ -106,6 +130,28 @@ impl From<smartville_store::StoreError> for Problem {
             return Self::unavailable();
         }
         Self::internal(&error)
+    }
+}
+
+impl From<CampaignRefusal> for Problem {
+    fn from(refusal: CampaignRefusal) -> Self {
+        if let CampaignRefusal::Engine(error) = refusal {
+            return error.into();
+        }
+        let status = match &refusal {
+            CampaignRefusal::NotFound => return Self::not_found("campaign"),
+            CampaignRefusal::SlugTaken(_) | CampaignRefusal::State { .. } | CampaignRefusal::VersionOverlap { .. } => {
+                StatusCode::CONFLICT
+            }
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        let problem = Self::new(status, refusal.code(), refusal.to_string());
+        match refusal {
+            CampaignRefusal::Invalid(problems) => problem.with_problems(
+                problems.iter().map(|p| FieldProblem { field: p.field(), problem: p.to_string() }).collect(),
+            ),
+            _ => problem,
+        }
     }
 }
 

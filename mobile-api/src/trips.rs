@@ -45,6 +45,8 @@ pub struct TripView {
     pub decided_at: Option<String>,
     /// When the points reached the wallet.
     pub credited_at: Option<String>,
+    /// The version of the campaign's rules the decision used (the one in force when the ride started).
+    pub campaign_version: Option<i64>,
 }
 
 /// One reason of a decision.
@@ -123,6 +125,7 @@ impl TripView {
             submitted_at: rfc3339(trip.submitted_at),
             decided_at: trip.decided_at.map(rfc3339),
             credited_at: trip.credited_at.map(rfc3339),
+            campaign_version: trip.campaign_version,
         }
     }
 }
@@ -345,6 +348,7 @@ mod tests {
             decided_at: Some(1),
             credited_at: Some(2),
             paid_points: Some(paid),
+            campaign_version: Some(1),
         }
     }
 

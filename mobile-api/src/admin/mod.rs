@@ -4,7 +4,8 @@
 //! - [`access`]: who may do what, checked by the extractor every handler takes.
 //! - [`auth`]: set-up links, login with e-mail and password, refresh.
 //! - [`staff`]: the tenant's staff, invited, changed and removed by its council admins.
-//! - [`campaigns`]: the council's campaigns, their zones' H3 coverage, campaign files checked before use.
+//! - [`campaigns`]: the council's campaigns: drafts, audience, lifecycle, versions of the rules, their
+//!   zones' H3 coverage, campaign files checked before use.
 //! - [`schools`]: schools and their zones, classes and their teachers, class lists, join codes.
 //! - [`audit`]: what every staff member did, with the state before and after.
 
@@ -16,7 +17,7 @@ pub mod schools;
 pub mod staff;
 
 use axum::Router;
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 
 use crate::ApiState;
 
@@ -30,8 +31,15 @@ pub fn routes() -> Router<ApiState> {
         .route("/v1/admin/staff", get(staff::list).post(staff::invite))
         .route("/v1/admin/staff/{staff_id}", patch(staff::change).delete(staff::remove))
         .route("/v1/admin/audit", get(audit::list))
-        .route("/v1/admin/campaigns", get(campaigns::list))
+        .route("/v1/admin/campaigns", get(campaigns::list).post(campaigns::create))
         .route("/v1/admin/campaigns/validate", post(campaigns::validate))
+        .route("/v1/admin/campaigns/{campaign_id}", get(campaigns::get))
+        .route("/v1/admin/campaigns/{campaign_id}/rules", put(campaigns::change_rules))
+        .route("/v1/admin/campaigns/{campaign_id}/audience", put(campaigns::set_audience))
+        .route("/v1/admin/campaigns/{campaign_id}/activate", post(campaigns::activate))
+        .route("/v1/admin/campaigns/{campaign_id}/pause", post(campaigns::pause))
+        .route("/v1/admin/campaigns/{campaign_id}/close", post(campaigns::close))
+        .route("/v1/admin/campaigns/{campaign_id}/funding", post(campaigns::fund))
         .route("/v1/admin/campaigns/{campaign_id}/coverage", get(campaigns::coverage))
         .route("/v1/admin/schools", get(schools::list).post(schools::create))
         .route("/v1/admin/schools/{school_id}", patch(schools::update))

@@ -1,4 +1,4 @@
-//! The demo town, and campaign files applied to a tenant.
+//! The demo town.
 //!
 //! An empty database gets the demo town on first start (and from
 //! `smartville demo`): the council of Geel with its Geelcoins, a school with
@@ -6,10 +6,10 @@
 //! funded budget, a class with the fixed join code [`JOIN_CODE`] (so the
 //! README's walkthrough works verbatim), and a bike shop with an offer.
 
-use smartville_scoring::CampaignSpec;
 use smartville_store::ids::{CampaignId, TenantId};
-use smartville_store::{StoreError, participants, schools, tenancy};
+use smartville_store::{StoreError, schools, tenancy};
 
+use crate::campaigns::{self, CampaignRefusal};
 use crate::{Engine, EngineError};
 
 /// The demo class's join code.
@@ -42,25 +42,10 @@ pub async fn seed(engine: &Engine) -> Result<DemoTown, EngineError> {
     let merchant = tenancy::create_merchant(&mut tx, &tenant.id, "Fietsen Geel").await?;
     tenancy::create_offer(&mut tx, &tenant.id, &merchant, "Bike bell", 50).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    let campaign = apply_campaign(engine, &tenant.id, CAMPAIGN.as_bytes()).await?;
+    let applied = async { campaigns::apply_file(engine, &tenant.id, &campaigns::check(CAMPAIGN.into()).await?).await };
+    let campaign = applied.await.map_err(|refusal| match refusal {
+        CampaignRefusal::Engine(error) => error,
+        other => EngineError::Task(format!("the demo campaign: {other}")),
+    })?;
     Ok(DemoTown { tenant_id: tenant.id, campaign_id: campaign.id, join_code: JOIN_CODE.to_owned() })
-}
-
-/// Loads or updates a campaign file into a tenant: the file is compiled first
-/// (a bad file changes nothing), its budget funded, every participant enrolled.
-pub async fn apply_campaign(
-    engine: &Engine,
-    tenant_id: &TenantId,
-    file: &[u8],
-) -> Result<tenancy::Campaign, EngineError> {
-    let spec = CampaignSpec::from_json(file)?;
-    let budget = i64::try_from(spec.budget_points).unwrap_or(i64::MAX);
-    let (slug, name) = (spec.id.clone(), spec.name.clone());
-    let json = String::from_utf8_lossy(file).into_owned();
-    tokio::task::spawn_blocking(move || spec.compile()).await.map_err(|e| EngineError::Task(e.to_string()))??;
-    let mut tx = engine.store.begin().await?;
-    let campaign = tenancy::apply_campaign(&mut tx, tenant_id, &slug, &name, &json, budget).await?;
-    participants::enroll_all(&mut tx, tenant_id, &campaign.id).await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok(campaign)
 }

@@ -27,7 +27,7 @@ use smartville_scoring::trace::STORED_FORMAT;
 use smartville_scoring::{RawTrace, TraceError};
 use smartville_store::ids::{CampaignId, ParticipantId, TenantId, TripId};
 use smartville_store::trips::{self, Inserted, NewTrip, Trip};
-use smartville_store::{Backend, Store, StoreError, outbox, participants};
+use smartville_store::{Backend, Store, StoreError, campaigns, outbox};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::time::Instant;
 
@@ -81,8 +81,8 @@ pub enum IngestError {
     /// The body is not a usable trace.
     #[error(transparent)]
     Trace(#[from] TraceError),
-    /// The participant is in no campaign.
-    #[error("you are not enrolled in any campaign")]
+    /// No campaign the participant is in is running (none covers their class, or it is paused or over).
+    #[error("none of your class's campaigns is running now")]
     NotEnrolled,
     /// The idempotency key was used before with another body.
     #[error("this idempotency key was already used for a different trip")]
@@ -108,13 +108,19 @@ impl From<StoreError> for IngestError {
 pub struct Ingest {
     engine: Engine,
     queue: mpsc::Sender<Queued>,
-    /// Each participant's (tenant, campaign), see [`Ingest::campaign_of`].
-    campaigns_of: Arc<RwLock<HashMap<ParticipantId, (TenantId, CampaignId)>>>,
+    /// Each participant's campaign, see [`Ingest::campaign_of`].
+    campaigns_of: Arc<RwLock<HashMap<ParticipantId, Remembered>>>,
 }
+
+/// A participant's tenant and campaign, and when they were looked up.
+type Remembered = (TenantId, CampaignId, Instant);
 
 /// Most participants [`Ingest::campaign_of`] remembers (about 150 bytes
 /// each); when full, it forgets them all at once and starts again.
 const CAMPAIGNS_REMEMBERED: usize = 200_000;
+/// How long [`Ingest::campaign_of`] trusts what it looked up: a campaign
+/// paused, closed or activated reaches uploads within this time.
+const CAMPAIGN_REMEMBERED_FOR: Duration = Duration::from_secs(5);
 
 impl Ingest {
     /// Starts the writer tasks on the current runtime. SQLite has one writer
@@ -144,10 +150,10 @@ impl Ingest {
         let raw = upload.format.parse(upload.body)?;
         let campaign_id =
             self.campaign_of(upload.tenant_id, upload.participant_id).await?.ok_or(IngestError::NotEnrolled)?;
-        let campaign = self.engine.campaigns.get(&self.engine.store, upload.tenant_id, &campaign_id).await?;
+        let rules = self.engine.campaigns.get(&self.engine.store, upload.tenant_id, &campaign_id).await?;
         let now = now_ms();
         let stored_trace = raw.to_compact();
-        let trace = raw.validate(&campaign.trace_limits(), now)?;
+        let trace = raw.validate(&rules.in_force_at(now).compiled.trace_limits(), now)?;
         let body_hash: String = Sha256::digest(upload.body).iter().map(|b| format!("{b:02x}")).collect();
         let trip = NewTrip {
             id: TripId::new(),
@@ -177,12 +183,12 @@ impl Ingest {
         }
     }
 
-    /// The campaign a participant's rides are judged under: their earliest
-    /// enrolment; `None` when they are in none. Remembered once known (a
-    /// query less per upload): a new enrolment is always later than the
-    /// earliest, so the answer cannot change. Only an erasure removes
-    /// enrolments, and then storing refuses the participant's uploads
-    /// whatever is remembered here.
+    /// The campaign a participant's rides go to: of the running campaigns
+    /// they are enrolled in, the earliest enrolment (see
+    /// `smartville_store::campaigns::running_for`); `None` when none runs.
+    /// Remembered for [`CAMPAIGN_REMEMBERED_FOR`] (a query less per upload in
+    /// a rush). An erasure removes enrolments, and then storing refuses the
+    /// participant's uploads whatever is remembered here.
     pub async fn campaign_of(
         &self,
         tenant_id: &TenantId,
@@ -192,22 +198,20 @@ impl Ingest {
             let remembered = self.campaigns_of.read().unwrap_or_else(PoisonError::into_inner);
             remembered
                 .get(participant_id)
-                .filter(|(tenant, _)| tenant == tenant_id)
-                .map(|(_, campaign)| campaign.clone())
+                .filter(|(tenant, _, at)| tenant == tenant_id && at.elapsed() < CAMPAIGN_REMEMBERED_FOR)
+                .map(|(_, campaign, _)| campaign.clone())
         };
         if remembered.is_some() {
             return Ok(remembered);
         }
-        let Some(campaign) =
-            participants::enrollments(&self.engine.store, tenant_id, participant_id).await?.into_iter().next()
-        else {
+        let Some(campaign) = campaigns::running_for(&self.engine.store, tenant_id, participant_id).await? else {
             return Ok(None);
         };
         let mut remembered = self.campaigns_of.write().unwrap_or_else(PoisonError::into_inner);
         if remembered.len() >= CAMPAIGNS_REMEMBERED {
             remembered.clear();
         }
-        remembered.insert(participant_id.clone(), (tenant_id.clone(), campaign.clone()));
+        remembered.insert(participant_id.clone(), (tenant_id.clone(), campaign.clone(), Instant::now()));
         Ok(Some(campaign))
     }
 }

@@ -31,9 +31,10 @@
 //!
 //! Every consumer is idempotent by construction — a decision is only written
 //! to a pending trip, a reward transfer's id is the trip's — so the bus's
-//! at-least-once delivery yields exactly-once effects. [`campaigns`] caches
-//! compiled campaigns and their coins; [`demo`] seeds the demo town and
-//! applies campaign files; [`staff`] creates councils and invites their staff.
+//! at-least-once delivery yields exactly-once effects. [`campaigns`] holds
+//! what may change in a campaign when (drafts, audience, lifecycle, versions
+//! of the rules, funding) and caches every version compiled; [`demo`] seeds
+//! the demo town; [`staff`] creates councils and invites their staff.
 
 pub mod campaigns;
 pub mod demo;

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use smartville_scoring::CampaignSpec;
-use smartville_store::{privacy, tenancy};
+use smartville_store::{campaigns, privacy, tenancy};
 
 use crate::{Engine, EngineError, Shutdown, now_ms};
 
@@ -42,8 +42,11 @@ pub async fn forget_old_traces(engine: &Engine, now: i64) -> Result<u64, EngineE
     let store = &engine.store;
     let mut forgotten = 0;
     for tenant in tenancy::tenants(store).await? {
-        for campaign in tenancy::campaigns(store, &tenant.id).await? {
-            let window = i64::from(CampaignSpec::from_json(campaign.spec.as_bytes())?.trace_retention_days) * DAY_MS;
+        for campaign in campaigns::campaigns(store, &tenant.id).await? {
+            // The newest rules say how long the council keeps traces now, for rides of any version.
+            let versions = campaigns::versions(store, &tenant.id, &campaign.id).await?;
+            let Some(newest) = versions.last() else { continue };
+            let window = i64::from(CampaignSpec::from_json(newest.spec.as_bytes())?.trace_retention_days) * DAY_MS;
             loop {
                 let deleted = privacy::forget_traces(store, &tenant.id, &campaign.id, now - window, BATCH).await?;
                 forgotten += deleted;

@@ -14,9 +14,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use smartville_scoring::history::RECENT_RIDES_WINDOW_MS;
-use smartville_scoring::{
-    CompiledCampaign, Decision, Fingerprint, History, PriorRide, PriorTrace, RawTrace, Ride, Trace,
-};
+use smartville_scoring::{Decision, Fingerprint, History, PriorRide, PriorTrace, RawTrace, Ride, Trace};
 use smartville_store::ids::{CampaignId, ParticipantId, TenantId};
 use smartville_store::ledger::{self, Owner};
 use smartville_store::lifecycle::TripStatus;
@@ -25,6 +23,7 @@ use smartville_store::trips::{
 };
 use smartville_store::{StoreError, outbox, participants};
 
+use crate::campaigns::{CampaignRules, RulesVersion};
 use crate::{Engine, EngineError, Shutdown, TripEvent, now_ms};
 
 /// Bus group of the scoring workers.
@@ -45,11 +44,18 @@ pub async fn run(engine: Engine, consumer: String, shutdown: Shutdown) -> Result
     .await
 }
 
-/// A pending trip ready to be judged: its campaign and its validated trace.
+/// A pending trip ready to be judged: its campaign's rules and its validated trace.
 struct Judged {
     trip: Trip,
-    campaign: Arc<CompiledCampaign>,
+    rules: Arc<CampaignRules>,
     trace: Trace,
+}
+
+impl Judged {
+    /// The version of the rules that judges the ride: the one in force when it started.
+    fn rules(&self) -> &RulesVersion {
+        self.rules.in_force_at(self.trip.started_at)
+    }
 }
 
 /// Decides the trips of one event (idempotent). A trip whose stored trace no
@@ -65,12 +71,13 @@ pub async fn decide(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
         if !stored.trip.status.awaits_decision() {
             continue;
         }
-        let campaign = engine.campaigns.get(store, &stored.trip.tenant_id, &stored.trip.campaign_id).await?;
+        let rules = engine.campaigns.get(store, &stored.trip.tenant_id, &stored.trip.campaign_id).await?;
         // The limits as they were when the trip was accepted: its age is judged at upload time.
+        let limits = rules.in_force_at(stored.trip.submitted_at).compiled.trace_limits();
         let trace = RawTrace::from_stored(&stored.format, &stored.trace)
-            .and_then(|raw| raw.validate(&campaign.trace_limits(), stored.trip.submitted_at));
+            .and_then(|raw| raw.validate(&limits, stored.trip.submitted_at));
         match trace {
-            Ok(trace) => judged.push(Judged { trip: stored.trip, campaign, trace }),
+            Ok(trace) => judged.push(Judged { trip: stored.trip, rules, trace }),
             Err(error) => {
                 tracing::error!(trip = %stored.trip.id, %error, "a stored trace no longer reads");
                 failure = Some(error.into());
@@ -86,7 +93,7 @@ pub async fn decide(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
 /// Judges `judged` (pending trips of one tenant, oldest first) in one transaction.
 async fn decide_all(engine: &Engine, tenant_id: &TenantId, judged: &[Judged]) -> Result<(), EngineError> {
     metrics::histogram!("smartville_batch_trips", "step" => "scoring").record(judged.len() as f64);
-    let rides: Vec<Ride<'_>> = judged.iter().map(|j| Ride::prepare(&j.trace, &j.campaign)).collect();
+    let rides: Vec<Ride<'_>> = judged.iter().map(|j| Ride::prepare(&j.trace, &j.rules().compiled)).collect();
     let coin = engine.campaigns.coin(&engine.store, tenant_id).await?;
     // Per ride, once: the budget that pays it and the cells a copy of it would be indexed under.
     let budget_of: Vec<String> =
@@ -131,6 +138,7 @@ async fn decide_all(engine: &Engine, tenant_id: &TenantId, judged: &[Judged]) ->
         records.push(DecisionRecord {
             trip_id: &judged.trip.id,
             decision,
+            campaign_version: judged.rules().number,
             fingerprint: ride
                 .fingerprint()
                 .area_cell

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use smartville_bus::{Bus, BusConfig};
 use smartville_engine::campaigns::RECHECK_AFTER;
 use smartville_engine::ingest::Ingest;
-use smartville_engine::{Engine, demo};
+use smartville_engine::{Engine, campaigns, demo};
 use smartville_store::testing::TestDatabase;
 use smartville_store::{participants, schools, tenancy, test_on_both_backends};
 
@@ -20,7 +20,13 @@ async fn a_burst_compiles_a_campaign_once_and_a_change_is_picked_up(db: TestData
     let mut tx = engine.store.begin().await.unwrap();
     let tenant = tenancy::create_tenant(&mut tx, "Geel", "Geelcoins").await.unwrap();
     tx.commit().await.unwrap();
-    let campaign = demo::apply_campaign(&engine, &tenant.id, demo::CAMPAIGN.as_bytes()).await.unwrap();
+    let campaign = campaigns::apply_file(
+        &engine,
+        &tenant.id,
+        &campaigns::check(demo::CAMPAIGN.as_bytes().to_vec()).await.unwrap(),
+    )
+    .await
+    .unwrap();
 
     // Fifty uploads arrive at once on a cold cache: they all get the one compiled campaign.
     let burst: Vec<_> = (0..50)
@@ -40,7 +46,9 @@ async fn a_burst_compiles_a_campaign_once_and_a_change_is_picked_up(db: TestData
     file["budget_points"] = 5.into();
     file["name"] = "Changed".into();
     tokio::time::sleep(std::time::Duration::from_millis(5)).await; // a later updated_at
-    demo::apply_campaign(&engine, &tenant.id, file.to_string().as_bytes()).await.unwrap();
+    campaigns::apply_file(&engine, &tenant.id, &campaigns::check(file.to_string().as_bytes().to_vec()).await.unwrap())
+        .await
+        .unwrap();
     tokio::time::sleep(RECHECK_AFTER).await;
     let changed = engine.campaigns.get(&engine.store, &tenant.id, &campaign.id).await.unwrap();
     assert!(!Arc::ptr_eq(&changed, &compiled[0]), "the change was not picked up");
@@ -61,13 +69,19 @@ async fn a_participants_campaign_is_their_earliest_enrolment_remembered_once_kno
     tx.commit().await.unwrap();
     // Not enrolled yet: not remembered either, so the campaign applied next is found.
     assert_eq!(ingest.campaign_of(&tenant.id, &ann).await.unwrap(), None);
-    let first = demo::apply_campaign(&engine, &tenant.id, demo::CAMPAIGN.as_bytes()).await.unwrap();
+    let first = campaigns::apply_file(
+        &engine,
+        &tenant.id,
+        &campaigns::check(demo::CAMPAIGN.as_bytes().to_vec()).await.unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(ingest.campaign_of(&tenant.id, &ann).await.unwrap(), Some(first.id.clone()));
     assert_eq!(ingest.campaign_of(&tenant.id, &"someone-else".into()).await.unwrap(), None);
     assert_eq!(ingest.campaign_of(&"another-tenant".into(), &ann).await.unwrap(), None, "only within the tenant");
 
-    // Remembered: even with the enrolment gone from the database, this engine still knows it
-    // (enrolments are never removed; this only shows that the database is not asked again).
+    // Remembered for a few seconds: with the enrolment gone from the database, this engine
+    // still knows it (this only shows that the database is not asked again at once).
     sqlx::query("delete from enrollments").execute(store.pool_for_tests()).await.unwrap();
     assert_eq!(ingest.campaign_of(&tenant.id, &ann).await.unwrap(), Some(first.id));
     let fresh = Ingest::start(&Engine::new(store, Bus::in_process(BusConfig::default()), ""));

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use smartville_bus::{Bus, BusConfig};
-use smartville_engine::{Engine, TripEvent, demo, ledger};
+use smartville_engine::{Engine, TripEvent, campaigns, demo, ledger};
 use smartville_scoring::{Decision, Status};
 use smartville_store::ids::{CampaignId, ParticipantId, TenantId, TripId};
 use smartville_store::ledger::{self as accounts, Owner};
@@ -51,7 +51,13 @@ async fn accepted_trip(
     };
     let mut tx = engine.store.begin().await.unwrap();
     let Inserted::New(stored) = trips::insert(&mut tx, &trip).await.unwrap() else { panic!("a new trip") };
-    let record = DecisionRecord { trip_id: &stored.id, decision: &decision, fingerprint: None, decided_at: 2_000 };
+    let record = DecisionRecord {
+        trip_id: &stored.id,
+        decision: &decision,
+        fingerprint: None,
+        decided_at: 2_000,
+        campaign_version: 1,
+    };
     let decided = trips::record_decisions(&mut tx, tenant_id, &[record]).await.unwrap();
     assert_eq!(decided, std::slice::from_ref(&stored.id));
     tx.commit().await.unwrap();
@@ -71,7 +77,13 @@ async fn town(db: &TestDatabase, budget: u64, participants: &[&str]) -> (Engine,
     tx.commit().await.unwrap();
     let mut file: serde_json::Value = serde_json::from_str(demo::CAMPAIGN).unwrap();
     file["budget_points"] = budget.into();
-    let campaign = demo::apply_campaign(&engine, &tenant.id, file.to_string().as_bytes()).await.unwrap();
+    let campaign = campaigns::apply_file(
+        &engine,
+        &tenant.id,
+        &campaigns::check(file.to_string().as_bytes().to_vec()).await.unwrap(),
+    )
+    .await
+    .unwrap();
     (engine, tenant, campaign.id)
 }
 

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use smartville_bus::{Bus, BusConfig};
-use smartville_engine::{Engine, demo, retention};
+use smartville_engine::{Engine, campaigns, demo, retention};
 use smartville_scoring::{Decision, Status};
 use smartville_store::ids::{CampaignId, TenantId, TripId};
 use smartville_store::testing::TestDatabase;
@@ -47,6 +47,7 @@ async fn decided_trip(engine: &Engine, tenant_id: &TenantId, campaign_id: &Campa
         decision: &decision,
         fingerprint: Some(StoredFingerprint { area_cell: 7, bytes: b"fingerprint" }),
         decided_at,
+        campaign_version: 1,
     };
     trips::record_decisions(&mut tx, tenant_id, &[record]).await.unwrap();
     tx.commit().await.unwrap();
@@ -59,11 +60,23 @@ async fn traces_are_forgotten_after_the_dispute_window(db: TestDatabase) {
     let tenant = tenancy::create_tenant(&mut tx, "Geel", "Geelcoins").await.unwrap();
     tx.commit().await.unwrap();
     // The demo campaign keeps traces for the default 30 days; another keeps them 2 days.
-    let month = demo::apply_campaign(&engine, &tenant.id, demo::CAMPAIGN.as_bytes()).await.unwrap();
+    let month = campaigns::apply_file(
+        &engine,
+        &tenant.id,
+        &campaigns::check(demo::CAMPAIGN.as_bytes().to_vec()).await.unwrap(),
+    )
+    .await
+    .unwrap();
     let mut short: serde_json::Value = serde_json::from_str(demo::CAMPAIGN).unwrap();
     short["id"] = "two-day-window".into();
     short["trace_retention_days"] = 2.into();
-    let short = demo::apply_campaign(&engine, &tenant.id, short.to_string().as_bytes()).await.unwrap();
+    let short = campaigns::apply_file(
+        &engine,
+        &tenant.id,
+        &campaigns::check(short.to_string().as_bytes().to_vec()).await.unwrap(),
+    )
+    .await
+    .unwrap();
 
     let now = 100 * DAY_MS;
     let old = decided_trip(&engine, &tenant.id, &month.id, now - 31 * DAY_MS).await;

@@ -1,6 +1,7 @@
 //! Operator commands: `migrate`, `demo`, `tenant create`, `campaign apply`.
 
 use anyhow::{Context, Result, bail};
+use smartville_engine::campaigns::{self, CampaignRefusal};
 use smartville_engine::{demo, staff};
 use smartville_store::ids::TenantId;
 use smartville_store::tenancy;
@@ -47,19 +48,24 @@ pub async fn create_tenant(config: &Config, name: &str, coin: &str, admin_email:
     Ok(())
 }
 
-/// `smartville campaign apply FILE [--tenant ID]`: loads or updates a campaign.
+/// `smartville campaign apply FILE [--tenant ID]`: loads or updates a
+/// campaign, through the same code as the administration API (see
+/// `smartville_engine::campaigns::apply_file`).
 pub async fn apply_campaign(config: &Config, file: &std::path::Path, tenant: Option<&str>) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let problems = smartville_scoring::CampaignSpec::problems_of(&bytes);
-    if !problems.is_empty() {
-        let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
-        bail!(
-            "campaign {} has {} problem(s); nothing was changed:\n{}",
-            file.display(),
-            problems.len(),
-            list.join("\n")
-        );
-    }
+    let checked = match campaigns::check(bytes).await {
+        Ok(checked) => checked,
+        Err(CampaignRefusal::Invalid(problems)) => {
+            let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+            bail!(
+                "campaign {} has {} problem(s); nothing was changed:\n{}",
+                file.display(),
+                problems.len(),
+                list.join("\n")
+            );
+        }
+        Err(refusal) => return Err(refusal.into()),
+    };
     let engine = connect(config).await?;
     let tenant_id = match tenant {
         Some(id) => TenantId::from(id),
@@ -72,12 +78,15 @@ pub async fn apply_campaign(config: &Config, file: &std::path::Path, tenant: Opt
             }
         }
     };
-    let campaign = demo::apply_campaign(&engine, &tenant_id, &bytes)
+    let campaign = campaigns::apply_file(&engine, &tenant_id, &checked)
         .await
         .with_context(|| format!("campaign {}", file.display()))?;
     println!(
-        "campaign {} ({}) applied to tenant {tenant_id}: budget {}",
-        campaign.slug, campaign.id, campaign.budget_funded
+        "campaign {} ({}) applied to tenant {tenant_id}: {}, budget {}",
+        campaign.slug,
+        campaign.id,
+        campaign.status.as_str(),
+        campaign.budget_funded
     );
     Ok(())
 }

@@ -4,11 +4,9 @@
 
 mod common;
 
-use common::{TestApp, client_error, problem_code};
+use common::{PASSWORD, TestApp, client_error, demo_council_admin, new_council, problem_code};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use smartville_engine::staff::create_tenant;
-use smartville_store::ids::SchoolId;
 use smartville_store::schools;
 
 on_both_stacks!(
@@ -23,65 +21,6 @@ on_both_stacks!(
     a_campaign_file_is_checked_with_every_problem_named,
     a_campaigns_zones_come_back_as_the_h3_cells_that_decide,
 );
-
-/// A council admin of the demo town, invited the way `tenant create` invites one; their access token.
-async fn demo_council_admin(app: &TestApp) -> String {
-    let store = &app.app_engine.store;
-    let class = schools::find_join_code(store, "GEEL-5A").await.unwrap().unwrap();
-    let mut tx = store.begin().await.unwrap();
-    let invitation = smartville_engine::staff::invite(
-        &mut tx,
-        &class.tenant_id,
-        smartville_store::audit::Actor::System,
-        "admin@geel.be",
-        smartville_store::staff::StaffRole::CouncilAdmin,
-        None,
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    app.set_up(&invitation.setup_token).await["access_token"].as_str().unwrap().to_owned()
-}
-
-const PASSWORD: &str = "fietsen naar school";
-
-/// A new council with its first admin, as `smartville tenant create` makes it; returns (tenant id, set-up token).
-async fn new_council(app: &TestApp, name: &str, admin: &str) -> (String, String) {
-    let (tenant, invitation) = create_tenant(&app.app_engine.store, name, "Testcoins", admin).await.unwrap();
-    (tenant.id.to_string(), invitation.setup_token)
-}
-
-impl TestApp {
-    async fn post(&self, token: Option<&str>, path: &str, body: Value) -> reqwest::Response {
-        let request = self.client.post(self.url(path)).json(&body);
-        let request = if let Some(token) = token { request.bearer_auth(token) } else { request };
-        request.send().await.unwrap()
-    }
-
-    /// Sets the password with a set-up token; returns the session.
-    async fn set_up(&self, token: &str) -> Value {
-        let response = self.post(None, "/v1/admin/auth/setup", json!({"token": token, "password": PASSWORD})).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        response.json().await.unwrap()
-    }
-
-    /// Invites a staff member, sets their password; returns their access token.
-    async fn staff_member(&self, admin: &str, email: &str, role: &str, school: Option<&str>) -> String {
-        let invited =
-            self.post(Some(admin), "/v1/admin/staff", json!({"email": email, "role": role, "school_id": school})).await;
-        assert_eq!(invited.status(), StatusCode::CREATED);
-        let invitation: Value = invited.json().await.unwrap();
-        let session = self.set_up(invitation["setup_token"].as_str().unwrap()).await;
-        session["access_token"].as_str().unwrap().to_owned()
-    }
-
-    async fn school(&self, tenant: &str, name: &str) -> SchoolId {
-        let mut tx = self.app_engine.store.begin().await.unwrap();
-        let school = schools::create_school(&mut tx, &tenant.into(), name, None).await.unwrap().id;
-        tx.commit().await.unwrap();
-        school
-    }
-}
 
 async fn a_council_admin_sets_a_password_logs_in_and_invites_staff(app: &TestApp) {
     let (tenant, setup_token) = new_council(app, "Stad Mol", "Schepen@Mol.be").await;

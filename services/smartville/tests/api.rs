@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TestApp, client_error};
+use common::{TestApp, client_error, wait_settled};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -71,18 +71,6 @@ async fn the_same_trip_posted_100_times_concurrently_is_credited_once(app: &Test
     assert_eq!(app.balance(&token).await, trip["points"].as_i64().unwrap());
     let (_, wallet) = app.get_json(&token, "/v1/wallet").await;
     assert_eq!(wallet["transfers"].as_array().unwrap().len(), 1);
-}
-
-/// Polls a trip until it is decided and, when accepted, credited.
-async fn wait_settled(app: &TestApp, token: &str, trip_id: &str) -> Value {
-    for _ in 0..200 {
-        let (_, trip) = app.get_json(token, &format!("/v1/trips/{trip_id}")).await;
-        if trip["status"] != "pending" && (trip["status"] != "accepted" || trip["credited_at"].is_string()) {
-            return trip;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("trip {trip_id} was not settled in time");
 }
 
 async fn a_reused_idempotency_key_with_another_body_is_a_conflict(app: &TestApp) {

@@ -67,7 +67,7 @@ async fn run_schemathesis(app: &TestApp, token: &str, paths: Option<&str>) -> St
     printed.into_owned()
 }
 
-/// Schemathesis's command line, installed with pip on first use (once per test process) so that
+/// Schemathesis's command line, installed with pip on first use (one test process at a time) so that
 /// `cargo test --workspace` needs no other set-up; `SMARTVILLE_SCHEMATHESIS` names another binary.
 async fn schemathesis() -> Command {
     static INSTALLED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
@@ -76,11 +76,17 @@ async fn schemathesis() -> Command {
     }
     INSTALLED
         .get_or_init(|| async {
-            let present = || Command::new("python3").args(["-c", "import schemathesis"]).status();
-            if !present().is_ok_and(|s| s.success()) {
-                let pip = Command::new("python3").args(["-m", "pip", "install", "--quiet", "schemathesis"]).status();
-                assert!(pip.is_ok_and(|s| s.success()), "installing schemathesis with pip failed");
-            }
+            // Under a lock: nextest runs each test in its own process, and two pips installing into
+            // one site-packages at once break each other.
+            let install = Command::new("flock")
+                .args([&std::env::temp_dir().join("smartville-schemathesis.lock").to_string_lossy().into_owned()])
+                .args([
+                    "sh",
+                    "-c",
+                    "python3 -c 'import schemathesis' 2>/dev/null || python3 -m pip install --quiet schemathesis",
+                ])
+                .status();
+            assert!(install.is_ok_and(|s| s.success()), "installing schemathesis with pip failed");
         })
         .await;
     let mut command = Command::new("python3");

@@ -25,8 +25,8 @@
 //! many trips per statement and per commit (see the engine's docs). SQL built
 //! at run time for a batch or a list of ids goes through one helper (`sql`).
 //!
-//! Modules follow the data: [`ids`] (one type per kind of id), [`tenancy`] (tenants, campaigns,
-//! merchants), [`schools`] (schools, classes, teachers, join codes), [`staff`] (the people who run a tenant) with [`audit`] (what they did),
+//! Modules follow the data: [`ids`] (one type per kind of id), [`tenancy`] (tenants,
+//! merchants), [`campaigns`] (lifecycle, versions of the rules, coverage, enrolments, funding), [`schools`] (schools, classes, teachers, join codes), [`staff`] (the people who run a tenant) with [`audit`] (what they did),
 //! [`participants`] (joining), [`sessions`] (refresh tokens of both), [`trips`]
 //! (submissions and decisions) with [`lifecycle`] (a trip's states and the
 //! rules on them), [`outbox`] (events to publish), [`ledger`]
@@ -34,6 +34,7 @@
 //! [`privacy`] (how long traces are kept, what an export reads).
 
 pub mod audit;
+pub mod campaigns;
 pub mod ids;
 pub mod ledger;
 pub mod lifecycle;

@@ -1,10 +1,10 @@
-//! Participants: joining a class with its code, and campaign enrolments
-//! (their sessions are in [`crate::sessions`]).
+//! Participants: joining a class with its code (their sessions are in
+//! [`crate::sessions`], their campaign enrolments follow [`crate::campaigns`]).
 
 use crate::ids::{CampaignId, ClassId, ParticipantId, TenantId};
 use crate::ledger::{self, Owner};
 use crate::sql::{self, BindAll};
-use crate::{Store, StoreError, Tx, now_ms, tenancy};
+use crate::{Store, StoreError, Tx, campaigns, now_ms, tenancy};
 
 /// Where a join code leads.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -16,8 +16,8 @@ pub struct JoinTarget {
 }
 
 /// Creates a pseudonymous participant in a class, with an empty wallet in
-/// the tenant's coin, enrolled in every campaign of the tenant, and returns
-/// its id.
+/// the tenant's coin, enrolled in the campaigns that cover the class, and
+/// returns its id.
 pub async fn create_participant(
     tx: &mut Tx,
     target: &JoinTarget,
@@ -33,33 +33,10 @@ pub async fn create_participant(
         .bind(now)
         .execute(&mut **tx)
         .await?;
-    sqlx::query(
-        "insert into enrollments (tenant_id, participant_id, campaign_id, enrolled_at) \
-         select tenant_id, $1, id, $2 from campaigns where tenant_id = $3",
-    )
-    .bind(&id)
-    .bind(now)
-    .bind(&target.tenant_id)
-    .execute(&mut **tx)
-    .await?;
+    campaigns::enroll_joiner(tx, &target.tenant_id, &id, &target.class_id).await?;
     let coin = tenancy::tenant_with(&mut **tx, &target.tenant_id).await?.coin;
     ledger::open_account(tx, &target.tenant_id, Owner::Participant(&id), &coin).await?;
     Ok(id)
-}
-
-/// Enrols every participant of the tenant in a (new) campaign.
-pub async fn enroll_all(tx: &mut Tx, tenant_id: &TenantId, campaign_id: &CampaignId) -> Result<(), StoreError> {
-    sqlx::query(
-        "insert into enrollments (tenant_id, participant_id, campaign_id, enrolled_at) \
-         select tenant_id, id, $1, $2 from participants where tenant_id = $3 \
-         on conflict (tenant_id, participant_id, campaign_id) do nothing",
-    )
-    .bind(campaign_id)
-    .bind(now_ms())
-    .bind(tenant_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 /// Serialises decisions about the participants of a batch: their rows stay
@@ -84,7 +61,7 @@ pub async fn lock_for_decisions(
     Ok(())
 }
 
-/// The campaigns a participant is enrolled in, earliest enrolment first.
+/// The campaigns a participant is enrolled in (running, paused or over), earliest enrolment first.
 pub async fn enrollments(
     store: &Store,
     tenant_id: &TenantId,

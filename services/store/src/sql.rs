@@ -61,6 +61,12 @@ impl<'q, O> BindAll<'q> for QueryAs<'q, Any, O, AnyArguments> {
     }
 }
 
+impl<'q, O> BindAll<'q> for QueryScalar<'q, Any, O, AnyArguments> {
+    fn bind_all<T: 'q + Encode<'q, Any> + Type<Any>>(self, values: impl IntoIterator<Item = T>) -> Self {
+        values.into_iter().fold(self, |query, value| query.bind(value))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

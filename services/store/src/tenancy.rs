@@ -1,10 +1,10 @@
-//! Who runs campaigns: tenants (councils), campaigns with their funded
-//! budgets, merchants and offers (schools and classes are in [`crate::schools`]).
+//! Who runs campaigns: tenants (councils), merchants and offers (schools and
+//! classes are in [`crate::schools`], campaigns in [`crate::campaigns`]).
 
 use serde::Serialize;
 
-use crate::ids::{CampaignId, MerchantId, TenantId};
-use crate::ledger::{self, Owner, Transfer};
+use crate::ids::{MerchantId, TenantId};
+use crate::ledger::{self, Owner};
 use crate::{Store, StoreError, Tx, new_id, now_ms};
 
 /// A tenant: a council or other issuer of a coin.
@@ -81,112 +81,4 @@ pub async fn create_offer(
         .execute(&mut **tx)
         .await?;
     Ok(id)
-}
-
-/// A stored campaign.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct Campaign {
-    /// Owning tenant.
-    pub tenant_id: TenantId,
-    /// Engine id.
-    pub id: CampaignId,
-    /// The council's identifier from the campaign file.
-    pub slug: String,
-    /// Display name.
-    pub name: String,
-    /// The campaign file (JSON).
-    pub spec: String,
-    /// Points moved into the budget account so far.
-    pub budget_funded: i64,
-    /// Last change (ms since epoch): compiled campaigns are cached by it.
-    pub updated_at: i64,
-}
-
-/// `select` of every campaign column followed by `$tail` (a literal), as a static string.
-macro_rules! select_campaigns {
-    ($tail:literal) => {
-        concat!("select tenant_id, id, slug, name, spec, budget_funded, updated_at from campaigns ", $tail)
-    };
-}
-
-/// Creates or updates the campaign `slug` of a tenant from its file, and moves
-/// the budget account to `budget_points` with a funding (or refund) transfer.
-/// Lowering a budget below what was already paid out fails.
-pub async fn apply_campaign(
-    tx: &mut Tx,
-    tenant_id: &TenantId,
-    slug: &str,
-    name: &str,
-    spec_json: &str,
-    budget_points: i64,
-) -> Result<Campaign, StoreError> {
-    let now = now_ms();
-    sqlx::query(
-        "insert into campaigns (tenant_id, id, slug, name, spec, budget_funded, updated_at) values ($1, $2, $3, $4, $5, 0, $6) \
-         on conflict (tenant_id, slug) do update set name = excluded.name, spec = excluded.spec, updated_at = excluded.updated_at",
-    )
-    .bind(tenant_id)
-    .bind(CampaignId::new())
-    .bind(slug)
-    .bind(name)
-    .bind(spec_json)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    let campaign: Campaign = sqlx::query_as(select_campaigns!("where tenant_id = $1 and slug = $2"))
-        .bind(tenant_id)
-        .bind(slug)
-        .fetch_one(&mut **tx)
-        .await?;
-    let change = budget_points - campaign.budget_funded;
-    if change != 0 {
-        let coin = tenant_with(&mut **tx, tenant_id).await?.coin;
-        let issuer = ledger::open_account(tx, tenant_id, Owner::Issuer(tenant_id), &coin).await?;
-        let budget = ledger::open_account(tx, tenant_id, Owner::Campaign(&campaign.id), &coin).await?;
-        let (debit_account, credit_account) = if change > 0 { (issuer, budget) } else { (budget, issuer) };
-        let transfer = Transfer {
-            id: format!("funding:{}:{}", campaign.id, new_id()),
-            debit_account,
-            credit_account,
-            amount: change.abs(),
-            kind: "funding".into(),
-            reference: campaign.id.to_string(),
-        };
-        ledger::post(tx, tenant_id, &transfer).await?;
-        sqlx::query("update campaigns set budget_funded = $1 where tenant_id = $2 and id = $3")
-            .bind(budget_points)
-            .bind(tenant_id)
-            .bind(&campaign.id)
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(Campaign { budget_funded: budget_points, ..campaign })
-}
-
-/// One campaign.
-pub async fn campaign(store: &Store, tenant_id: &TenantId, id: &CampaignId) -> Result<Campaign, StoreError> {
-    sqlx::query_as(select_campaigns!("where tenant_id = $1 and id = $2"))
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(store.reader())
-        .await?
-        .ok_or(StoreError::NotFound("campaign"))
-}
-
-/// When a campaign was last changed (its `updated_at`): a cheap check of a cached copy.
-pub async fn campaign_version(store: &Store, tenant_id: &TenantId, id: &CampaignId) -> Result<i64, StoreError> {
-    sqlx::query_scalar("select updated_at from campaigns where tenant_id = $1 and id = $2")
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(store.reader())
-        .await?
-        .ok_or(StoreError::NotFound("campaign"))
-}
-
-/// Every campaign of a tenant, oldest first.
-pub async fn campaigns(store: &Store, tenant_id: &TenantId) -> Result<Vec<Campaign>, StoreError> {
-    Ok(sqlx::query_as(select_campaigns!("where tenant_id = $1 order by id"))
-        .bind(tenant_id)
-        .fetch_all(store.reader())
-        .await?)
 }

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 use smartville_scoring::{Decision, Status};
+use smartville_store::campaigns::{self, Audience, CampaignStatus, NewCampaign};
 use smartville_store::ids::{CampaignId, ParticipantId, TenantId, TripId};
 use smartville_store::ledger::{self, Owner, Posted, Transfer};
 use smartville_store::lifecycle::TripStatus;
@@ -18,7 +19,7 @@ test_on_both_backends!(
     wallets_and_budgets_never_go_negative,
     concurrent_payouts_never_exceed_the_budget,
     opposite_transfers_do_not_deadlock,
-    campaign_budgets_follow_the_campaign_file,
+    campaign_budgets_move_by_funding_and_refund_transfers,
     trips_are_stored_once_per_idempotency_key,
     a_batch_of_submissions_gets_one_answer_each,
     a_batch_of_transfers_moves_each_account_once,
@@ -43,7 +44,15 @@ async fn town(db: &TestDatabase, budget: i64) -> Town {
     let store = db.store().await;
     let mut tx = store.begin().await.unwrap();
     let tenant = tenancy::create_tenant(&mut tx, "Geel", "Geelcoins").await.unwrap();
-    let campaign = tenancy::apply_campaign(&mut tx, &tenant.id, "bike", "Bike to school", "{}", budget).await.unwrap();
+    let new = NewCampaign {
+        slug: "bike",
+        name: "Bike to school",
+        spec: "{}",
+        status: CampaignStatus::Active,
+        audience: &Audience::all_schools(),
+    };
+    let campaign = campaigns::create(&mut tx, &tenant.id, &new).await.unwrap();
+    campaigns::fund(&mut tx, &tenant.id, &campaign.id, budget).await.unwrap();
     tx.commit().await.unwrap();
     Town { store, tenant: tenant.id, coin: tenant.coin, campaign: campaign.id }
 }
@@ -196,34 +205,29 @@ async fn opposite_transfers_do_not_deadlock(db: TestDatabase) {
     assert_eq!(ledger::balance_sum(&town.store, &town.tenant).await.unwrap(), 0);
 }
 
-async fn campaign_budgets_follow_the_campaign_file(db: TestDatabase) {
+async fn campaign_budgets_move_by_funding_and_refund_transfers(db: TestDatabase) {
     let town = town(&db, 100).await;
     let wallet = town.wallet("ann").await;
     town.reward("reward:1", &wallet, 60).await.unwrap();
-    let apply = |budget: i64| {
+    let fund = |change: i64| {
         let store = town.store.clone();
-        let tenant = town.tenant.clone();
+        let (tenant, campaign) = (town.tenant.clone(), town.campaign.clone());
         async move {
             let mut tx = store.begin().await.unwrap();
-            let result =
-                tenancy::apply_campaign(&mut tx, &tenant, "bike", "Bike to school v2", "{\"v\":2}", budget).await;
+            let result = campaigns::fund(&mut tx, &tenant, &campaign, change).await;
             if result.is_ok() {
                 tx.commit().await.unwrap();
             }
             result
         }
     };
-    let raised = apply(250).await.unwrap();
-    assert_eq!(
-        (raised.id.as_str(), raised.budget_funded, raised.name.as_str()),
-        (town.campaign.as_str(), 250, "Bike to school v2")
-    );
+    assert_eq!(fund(150).await.unwrap(), 250);
     assert_eq!(town.balance(&town.budget_account()).await, 190);
-    // 60 were paid out: the budget cannot go below that.
-    assert!(matches!(apply(50).await, Err(StoreError::InsufficientFunds { .. })));
-    assert_eq!(apply(60).await.unwrap().budget_funded, 60);
+    // 60 were paid out: the budget cannot give back more than the 190 it holds.
+    assert!(matches!(fund(-200).await, Err(StoreError::InsufficientFunds { .. })));
+    assert_eq!(fund(-190).await.unwrap(), 60);
     assert_eq!(town.balance(&town.budget_account()).await, 0);
-    assert_eq!(tenancy::campaigns(&town.store, &town.tenant).await.unwrap().len(), 1);
+    assert_eq!(campaigns::campaign(&town.store, &town.tenant, &town.campaign).await.unwrap().budget_funded, 60);
     assert_eq!(ledger::balance_sum(&town.store, &town.tenant).await.unwrap(), 0);
 }
 
@@ -341,6 +345,7 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
         decision: &accepted,
         fingerprint: Some(StoredFingerprint { area_cell: 42, bytes: b"fp" }),
         decided_at: 2_000,
+        campaign_version: 1,
     };
     let rejected = DecisionRecord { trip_id: &other.id, decision: &refused, fingerprint: None, ..decision.clone() };
     let mut tx = town.store.begin().await.unwrap();
@@ -462,6 +467,7 @@ async fn decide(town: &Town, trip: &TripId, status: Status, cell: Option<i64>, b
         decision: &decision,
         fingerprint: cell.map(|area_cell| StoredFingerprint { area_cell, bytes }),
         decided_at: 2_000,
+        campaign_version: 1,
     };
     let mut tx = town.store.begin().await.unwrap();
     assert_eq!(trips::record_decisions(&mut tx, &town.tenant, &[record]).await.unwrap(), std::slice::from_ref(trip));

@@ -194,6 +194,80 @@ pub async fn problem_code(response: Response) -> String {
     body["code"].as_str().unwrap().to_owned()
 }
 
+// The staff of councils, as the administration API's tests need them.
+
+/// A council admin of the demo town, invited the way `tenant create` invites one; their access token.
+pub async fn demo_council_admin(app: &TestApp) -> String {
+    let store = &app.app_engine.store;
+    let class = smartville_store::schools::find_join_code(store, "GEEL-5A").await.unwrap().unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let invitation = smartville_engine::staff::invite(
+        &mut tx,
+        &class.tenant_id,
+        smartville_store::audit::Actor::System,
+        "admin@geel.be",
+        smartville_store::staff::StaffRole::CouncilAdmin,
+        None,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    app.set_up(&invitation.setup_token).await["access_token"].as_str().unwrap().to_owned()
+}
+
+pub const PASSWORD: &str = "fietsen naar school";
+
+/// A new council with its first admin, as `smartville tenant create` makes it; returns (tenant id, set-up token).
+pub async fn new_council(app: &TestApp, name: &str, admin: &str) -> (String, String) {
+    let (tenant, invitation) =
+        smartville_engine::staff::create_tenant(&app.app_engine.store, name, "Testcoins", admin).await.unwrap();
+    (tenant.id.to_string(), invitation.setup_token)
+}
+
+impl TestApp {
+    pub async fn post(&self, token: Option<&str>, path: &str, body: Value) -> Response {
+        let request = self.client.post(self.url(path)).json(&body);
+        let request = if let Some(token) = token { request.bearer_auth(token) } else { request };
+        request.send().await.unwrap()
+    }
+
+    /// Sets the password with a set-up token; returns the session.
+    pub async fn set_up(&self, token: &str) -> Value {
+        let response = self.post(None, "/v1/admin/auth/setup", json!({"token": token, "password": PASSWORD})).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    /// Invites a staff member, sets their password; returns their access token.
+    pub async fn staff_member(&self, admin: &str, email: &str, role: &str, school: Option<&str>) -> String {
+        let invited =
+            self.post(Some(admin), "/v1/admin/staff", json!({"email": email, "role": role, "school_id": school})).await;
+        assert_eq!(invited.status(), StatusCode::CREATED);
+        let invitation: Value = invited.json().await.unwrap();
+        let session = self.set_up(invitation["setup_token"].as_str().unwrap()).await;
+        session["access_token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn school(&self, tenant: &str, name: &str) -> smartville_store::ids::SchoolId {
+        let mut tx = self.app_engine.store.begin().await.unwrap();
+        let school = smartville_store::schools::create_school(&mut tx, &tenant.into(), name, None).await.unwrap().id;
+        tx.commit().await.unwrap();
+        school
+    }
+}
+
+/// Polls a trip until it is decided and, when accepted, credited.
+pub async fn wait_settled(app: &TestApp, token: &str, trip_id: &str) -> Value {
+    for _ in 0..200 {
+        let (_, trip) = app.get_json(token, &format!("/v1/trips/{trip_id}")).await;
+        if trip["status"] != "pending" && (trip["status"] != "accepted" || trip["credited_at"].is_string()) {
+            return trip;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("trip {trip_id} was not settled in time");
+}
+
 /// Runs each listed `async fn(TestApp)` on SQLite with the in-process bus
 /// and on PostgreSQL with Redis Streams.
 #[macro_export]

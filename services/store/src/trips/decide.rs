@@ -53,6 +53,8 @@ pub struct DecisionRecord<'a> {
     /// Scoring's decision: the trip's new state, points, distance and
     /// duration are read from it, and it is stored whole.
     pub decision: &'a Decision,
+    /// The version of the campaign's rules it was judged by.
+    pub campaign_version: i64,
     /// The trace's fingerprint, for comparing later rides with this one
     /// (`None` for a ride too short to fingerprint).
     pub fingerprint: Option<StoredFingerprint<'a>>,
@@ -83,13 +85,13 @@ pub async fn record_decisions(
     let sql = format!(
         concat!(
             "update trips set status = d.column2, points = d.column3, distance_m = d.column4, duration_s = d.column5, \
-             decision = d.column6, decided_at = d.column7 \
+             decision = d.column6, decided_at = d.column7, campaign_version = d.column8 \
              from (values {}) as d \
              where trips.tenant_id = $1 and trips.id = d.column1 and trips.status = ",
             status_sql!(pending),
             " returning trips.id, trips.participant_id"
         ),
-        sql::rows(2, decisions.len(), 7)
+        sql::rows(2, decisions.len(), 8)
     );
     let number = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
     let mut query = sql::query_as::<(TripId, ParticipantId)>(sql).bind(tenant_id);
@@ -102,7 +104,8 @@ pub async fn record_decisions(
             .bind(number(decision.distance_m))
             .bind(number(decision.duration_s))
             .bind(serde_json::to_string(decision)?)
-            .bind(record.decided_at);
+            .bind(record.decided_at)
+            .bind(record.campaign_version);
     }
     let decided: HashMap<TripId, ParticipantId> = query.fetch_all(&mut **tx).await?.into_iter().collect();
     let fingerprints: Vec<(&DecisionRecord<'_>, &ParticipantId, StoredFingerprint<'_>)> =

@@ -74,13 +74,15 @@ pub struct Trip {
     /// Points the ledger paid once credited: the decided points, or less
     /// when the campaign budget ran short (the ledger's fact, see [`pay_less`]).
     pub paid_points: Option<i64>,
+    /// The version of the campaign's rules the decision used (the one in force when the ride started).
+    pub campaign_version: Option<i64>,
 }
 
 /// Every column of a trip row (the trace lives in `trip_traces`), as a literal for `concat!`.
 macro_rules! trip_columns {
     () => {
         "tenant_id, id, participant_id, campaign_id, body_hash, status, points, distance_m, duration_s, \
-         decision, submitted_at, started_at, ended_at, decided_at, credited_at, paid_points"
+         decision, submitted_at, started_at, ended_at, decided_at, credited_at, paid_points, campaign_version"
     };
 }
 
