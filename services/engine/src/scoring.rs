@@ -13,7 +13,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use smartville_scoring::history::RECENT_RIDES_WINDOW_MS;
 use smartville_scoring::{Decision, Fingerprint, History, PriorRide, PriorTrace, RawTrace, Ride, Trace};
 use smartville_store::ids::{CampaignId, ParticipantId, TenantId};
 use smartville_store::ledger::{self, Owner};
@@ -55,6 +54,11 @@ impl Judged {
     /// The version of the rules that judges the ride: the one in force when it started.
     fn rules(&self) -> &RulesVersion {
         self.rules.in_force_at(self.trip.started_at)
+    }
+
+    /// From when the participant's earlier rides count for this ride's caps and overlaps.
+    fn history_since(&self) -> i64 {
+        self.rules().compiled.history_since(self.trip.started_at)
     }
 }
 
@@ -108,7 +112,7 @@ async fn decide_all(engine: &Engine, tenant_id: &TenantId, judged: &[Judged]) ->
     let mut budgets: Vec<&str> = budget_of.iter().map(String::as_str).collect();
     budgets.sort_unstable();
     budgets.dedup();
-    let since = judged.iter().map(|j| j.trip.started_at).min().unwrap_or(0) - RECENT_RIDES_WINDOW_MS;
+    let since = judged.iter().map(Judged::history_since).min().unwrap_or(0);
     let mut cells: Vec<i64> = cells_of.concat();
     cells.sort_unstable();
     cells.dedup();
@@ -128,7 +132,7 @@ async fn decide_all(engine: &Engine, tenant_id: &TenantId, judged: &[Judged]) ->
 
     let mut decisions = Vec::with_capacity(judged.len());
     for (((judged, ride), budget), cells) in judged.iter().zip(&rides).zip(&budget_of).zip(&cells_of) {
-        let decision = ride.decide(&known.history(&judged.trip, cells, budget));
+        let decision = ride.decide(&known.history(&judged.trip, judged.history_since(), cells, budget));
         known.add(&judged.trip, ride.fingerprint(), &decision, budget);
         decisions.push((ride.fingerprint().to_bytes(), decision));
     }
@@ -205,11 +209,11 @@ impl Known {
         Self { rides: inputs.recent_rides, points: inputs.points_in_campaign, budgets: inputs.budgets, traces }
     }
 
-    /// The history of `trip`, whose copies would be indexed under `cells` and
-    /// which is paid from `budget`. A pending trip is never among the counted
-    /// rides or the fingerprints: both are written with its decision.
-    fn history(&self, trip: &Trip, cells: &[i64], budget: &str) -> History {
-        let since = trip.started_at - RECENT_RIDES_WINDOW_MS;
+    /// The history of `trip` (its rides since `since`), whose copies would be
+    /// indexed under `cells` and which is paid from `budget`. A pending trip is
+    /// never among the counted rides or the fingerprints: both are written with
+    /// its decision.
+    fn history(&self, trip: &Trip, since: i64, cells: &[i64], budget: &str) -> History {
         let recent_rides = self
             .rides
             .iter()

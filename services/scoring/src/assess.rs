@@ -3,7 +3,7 @@
 //! Every check that can run does run, so a student sees all that was wrong
 //! with a ride at once; points are only computed for a ride nothing rejected.
 
-use chrono::{Datelike, IsoWeek, NaiveDate};
+use chrono::{Datelike, IsoWeek, NaiveDateTime};
 
 use crate::calendar::{CalendarVerdict, Direction, Window};
 use crate::campaign::{CompiledCampaign, Strictness};
@@ -74,6 +74,13 @@ impl<'a> Ride<'a> {
         &self.fingerprint
     }
 
+    /// The ride's path as `[lon, lat]` positions (GeoJSON order) of its kept
+    /// fixes, without its first and last [`TRIM_M`](crate::fingerprint::TRIM_M)
+    /// (straight line): what a reviewer is shown, never where a child lives.
+    pub fn path_without_ends(&self) -> Vec<[f64; 2]> {
+        crate::fingerprint::without_ends(&self.track).iter().map(|p| [p.lon, p.lat]).collect()
+    }
+
     /// Runs every check and computes the points against `history`.
     pub fn decide(&self, history: &History) -> Decision {
         let (trace, campaign, track) = (self.trace, self.campaign, &self.track);
@@ -82,10 +89,10 @@ impl<'a> Ride<'a> {
             reasons.reject(ReasonCode::MockLocation, "The phone reported simulated (mock) locations.".into());
         }
         check_motion(track, campaign, &Evidence::of(trace, campaign), &mut reasons);
-        let day = check_calendar_and_places(trace, track, campaign, &mut reasons);
+        let start = check_calendar_and_places(trace, track, campaign, &mut reasons);
         check_history(trace, &self.fingerprint, history, &mut reasons);
 
-        let points = if reasons.rejected() { 0 } else { pay(track, campaign, history, day, &mut reasons) };
+        let points = if reasons.rejected() { 0 } else { pay(track, campaign, history, start, &mut reasons) };
         let status = if reasons.rejected() {
             Status::Rejected
         } else if reasons.0.iter().any(|r| r.effect == Effect::Review) {
@@ -364,7 +371,7 @@ fn check_calendar_and_places(
     track: &Track,
     campaign: &CompiledCampaign,
     reasons: &mut Reasons,
-) -> NaiveDate {
+) -> NaiveDateTime {
     let spec = &campaign.spec;
     let start = campaign.calendar.local(trace.started_at_ms());
     let end = campaign.calendar.local(trace.ended_at_ms());
@@ -424,7 +431,7 @@ fn check_calendar_and_places(
         }
         CalendarVerdict::InWindows(windows) => check_school_run(track, campaign, &windows, reasons),
     }
-    day
+    start
 }
 
 /// A ride in a school window must end (to school) or start (from school) at a
@@ -492,25 +499,27 @@ fn check_history(trace: &Trace, fingerprint: &Fingerprint, history: &History, re
     }
 }
 
-/// Points for a valid ride: the reward, then every cap and the budget in turn.
-fn pay(track: &Track, campaign: &CompiledCampaign, history: &History, day: NaiveDate, reasons: &mut Reasons) -> u64 {
+/// Points for a valid ride started at `start` (local time), in this order:
+/// the reward (per ride and per km, up to `max_km_per_ride`), times the
+/// largest multiplier in force at the start (rounded down), then the caps —
+/// rides per day, points per day, week, month and campaign — and the budget,
+/// each lowering what is left.
+fn pay(
+    track: &Track,
+    campaign: &CompiledCampaign,
+    history: &History,
+    start: NaiveDateTime,
+    reasons: &mut Reasons,
+) -> u64 {
     let spec = &campaign.spec;
-    let reward = &spec.reward;
-    let mut paid_m = track.distance_m;
-    if let Some(max_km) = reward.max_km_per_ride
-        && paid_m > max_km * 1000.0
-    {
-        paid_m = max_km * 1000.0;
-        reasons.push(
-            ReasonCode::DistanceCapped,
-            Effect::Reduce,
-            format!("Only the first {max_km} km of a ride earn points."),
-        );
+    let (earned, shaping) = campaign.reward(track.distance_m, start);
+    for (code, effect, message) in shaping {
+        reasons.push(code, effect, message);
     }
-    let earned = reward.points_per_ride + reward.points_per_km * (paid_m as u64) / 1000;
 
+    let day = start.date();
     let week: IsoWeek = day.iso_week();
-    let (mut rides_today, mut points_today, mut points_this_week) = (0u32, 0u64, 0u64);
+    let (mut rides_today, mut points_today, mut points_this_week, mut points_this_month) = (0u32, 0u64, 0u64, 0u64);
     for ride in &history.recent_rides {
         let ride_day = campaign.calendar.local(ride.started_at_ms).date();
         if ride_day == day {
@@ -519,6 +528,9 @@ fn pay(track: &Track, campaign: &CompiledCampaign, history: &History, day: Naive
         }
         if ride_day.iso_week() == week {
             points_this_week += ride.points;
+        }
+        if (ride_day.year(), ride_day.month()) == (day.year(), day.month()) {
+            points_this_month += ride.points;
         }
     }
     let caps = &spec.caps;
@@ -535,6 +547,7 @@ fn pay(track: &Track, campaign: &CompiledCampaign, history: &History, day: Naive
     let limits = [
         (left(caps.points_per_day, points_today), ReasonCode::DailyCapReached, "today's"),
         (left(caps.points_per_week, points_this_week), ReasonCode::WeeklyCapReached, "this week's"),
+        (left(caps.points_per_month, points_this_month), ReasonCode::MonthlyCapReached, "this month's"),
         (left(caps.points_per_campaign, history.points_in_campaign), ReasonCode::CampaignCapReached, "the campaign's"),
         (Some(history.budget_remaining), ReasonCode::BudgetExhausted, "the campaign budget's"),
     ];

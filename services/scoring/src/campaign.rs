@@ -7,11 +7,12 @@
 //! milliseconds for a town); a [`CompiledCampaign`] is immutable and meant to be
 //! cached and shared between threads.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{Calendar, Schedule};
 use crate::campaign_error::CampaignError;
+use crate::decision::{Effect, ReasonCode};
 use crate::trace::{Activity, TraceLimits};
 use crate::zones::{ZoneRole, Zones};
 
@@ -51,6 +52,10 @@ pub struct CampaignSpec {
     /// Limits on what one participant may earn.
     #[serde(default)]
     pub caps: Caps,
+    /// Bonuses (or maluses) the council declares for given hours or days:
+    /// a mobility week, a rainy morning.
+    #[serde(default)]
+    pub multipliers: Vec<Multiplier>,
     /// Days a ride's raw GPS trace is kept after its decision, for disputes
     /// and review; afterwards only its fingerprint (without the ride's ends) remains.
     #[serde(default = "default_trace_retention_days")]
@@ -258,9 +263,30 @@ pub struct Caps {
     pub points_per_day: Option<u64>,
     /// Points per ISO week (Monday to Sunday, local time).
     pub points_per_week: Option<u64>,
+    /// Points per calendar month (local time).
+    pub points_per_month: Option<u64>,
     /// Points over the whole campaign.
     pub points_per_campaign: Option<u64>,
 }
+
+/// Rides that start between `from` and `until` (local time) earn `factor`
+/// times their points, before the caps; of several in force, the largest
+/// applies (they never stack).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Multiplier {
+    /// Shown to students with the points, e.g. `Mobility week`.
+    pub name: String,
+    /// What the points are multiplied by (rounded down): above 0, at most [`MAX_MULTIPLIER`].
+    pub factor: f64,
+    /// When it starts, local time (`2026-09-16T00:00:00`), inclusive.
+    pub from: NaiveDateTime,
+    /// When it ends, local time, exclusive.
+    pub until: NaiveDateTime,
+}
+
+/// The largest factor a [`Multiplier`] may have: a bonus, not a jackpot.
+pub const MAX_MULTIPLIER: f64 = 10.0;
 
 /// A campaign ready for the hot path. Cheap to share (`Arc`), never mutated.
 #[derive(Debug)]
@@ -356,6 +382,15 @@ impl CampaignSpec {
         if self.modes.is_empty() {
             problems.push(CampaignError::invalid("modes", "at least one mode is needed"));
         }
+        for (i, multiplier) in self.multipliers.iter().enumerate() {
+            if !(multiplier.factor > 0.0 && multiplier.factor <= MAX_MULTIPLIER) {
+                let rule = format!("must be above 0 and at most {MAX_MULTIPLIER}");
+                problems.push(CampaignError::invalid(format!("multipliers[{i}].factor"), rule));
+            }
+            if multiplier.until <= multiplier.from {
+                problems.push(CampaignError::invalid(format!("multipliers[{i}].until"), "must be after from"));
+            }
+        }
         problems
     }
 
@@ -389,6 +424,65 @@ impl CompiledCampaign {
     /// The rules this campaign was compiled from.
     pub fn spec(&self) -> &CampaignSpec {
         &self.spec
+    }
+
+    /// What a ride of `distance_m` started at `start` (local time) earns
+    /// before caps and budget: points per ride plus points per km (prorated
+    /// to the metre, up to `max_km_per_ride`), times the largest multiplier in
+    /// force at the start (rounded down); with the reasons that shaped it
+    /// (`DISTANCE_CAPPED`, `MULTIPLIED`). Also what an appeal accepted by a
+    /// reviewer pays.
+    pub fn reward(&self, distance_m: f64, start: NaiveDateTime) -> (u64, Vec<(ReasonCode, Effect, String)>) {
+        let reward = &self.spec.reward;
+        let mut shaping = Vec::new();
+        let mut paid_m = distance_m;
+        if let Some(max_km) = reward.max_km_per_ride
+            && paid_m > max_km * 1000.0
+        {
+            paid_m = max_km * 1000.0;
+            shaping.push((
+                ReasonCode::DistanceCapped,
+                Effect::Reduce,
+                format!("Only the first {max_km} km of a ride earn points."),
+            ));
+        }
+        let mut earned = reward.points_per_ride + reward.points_per_km * (paid_m as u64) / 1000;
+        let multiplier = self
+            .spec
+            .multipliers
+            .iter()
+            .filter(|m| m.from <= start && start < m.until)
+            .max_by(|a, b| a.factor.total_cmp(&b.factor));
+        if let Some(multiplier) = multiplier {
+            earned = (earned as f64 * multiplier.factor).floor() as u64;
+            let effect = if multiplier.factor >= 1.0 { Effect::Increase } else { Effect::Reduce };
+            shaping.push((
+                ReasonCode::Multiplied,
+                effect,
+                format!("{}: points ×{}.", multiplier.name, multiplier.factor),
+            ));
+        }
+        (earned, shaping)
+    }
+
+    /// The local time of an instant (ms since epoch) in the campaign's time zone.
+    pub fn local_time(&self, t_ms: i64) -> NaiveDateTime {
+        self.calendar.local(t_ms)
+    }
+
+    /// From when (ms since epoch) the participant's earlier rides must be in
+    /// the [`History`](crate::History) of a ride started at `started_at_ms`:
+    /// the last [`RECENT_RIDES_WINDOW_MS`](crate::history::RECENT_RIDES_WINDOW_MS),
+    /// and the ride's whole local month when a monthly cap applies.
+    pub fn history_since(&self, started_at_ms: i64) -> i64 {
+        const DAY_MS: i64 = 24 * 3_600_000;
+        let recent = started_at_ms - crate::history::RECENT_RIDES_WINDOW_MS;
+        if self.spec.caps.points_per_month.is_none() {
+            return recent;
+        }
+        // The first of the month began less than (day of the month + 1) days ago, whatever the time zone.
+        let day_of_month = i64::from(self.calendar.local(started_at_ms).day());
+        recent.min(started_at_ms - (day_of_month + 1) * DAY_MS)
     }
 
     /// The input limits for uploads to this campaign (the upload-age bound is campaign policy).

@@ -51,6 +51,8 @@ pub enum ReasonCode {
     DailyCapReached,
     /// The weekly points cap is reached.
     WeeklyCapReached,
+    /// The monthly points cap is reached.
+    MonthlyCapReached,
     /// The participant's campaign points cap is reached.
     CampaignCapReached,
     /// The campaign budget is used up.
@@ -63,6 +65,8 @@ pub enum ReasonCode {
     /// The ride went in bursts well above its usual pace, reaching a bike's
     /// top speed: how a bus or a car moves between stops and lights.
     StopAndGo,
+    /// A multiplier the council declared (a mobility week, a rainy day) changed the ride's points.
+    Multiplied,
 }
 
 impl ReasonCode {
@@ -85,11 +89,13 @@ impl ReasonCode {
             Self::OverlappingRide => "OVERLAPPING_RIDE",
             Self::DailyCapReached => "DAILY_CAP_REACHED",
             Self::WeeklyCapReached => "WEEKLY_CAP_REACHED",
+            Self::MonthlyCapReached => "MONTHLY_CAP_REACHED",
             Self::CampaignCapReached => "CAMPAIGN_CAP_REACHED",
             Self::BudgetExhausted => "BUDGET_EXHAUSTED",
             Self::DistanceCapped => "DISTANCE_CAPPED",
             Self::ActivityMismatch => "ACTIVITY_MISMATCH",
             Self::StopAndGo => "STOP_AND_GO",
+            Self::Multiplied => "MULTIPLIED",
         }
     }
 }
@@ -104,6 +110,8 @@ pub enum Effect {
     Review,
     /// The ride counts but earns fewer points.
     Reduce,
+    /// The ride earns more points.
+    Increase,
 }
 
 /// One explained reason.
@@ -154,7 +162,7 @@ mod tests {
 
     #[test]
     fn reason_names_are_their_serialised_names() {
-        let all: [ReasonCode; 20] = [
+        let all: [ReasonCode; 23] = [
             MockLocation,
             TooShort,
             TooFast,
@@ -171,10 +179,13 @@ mod tests {
             OverlappingRide,
             DailyCapReached,
             WeeklyCapReached,
+            MonthlyCapReached,
             CampaignCapReached,
             BudgetExhausted,
             DistanceCapped,
             ActivityMismatch,
+            StopAndGo,
+            Multiplied,
         ];
         for code in all {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());

@@ -200,15 +200,10 @@ fn to_degrees([lat, lon]: [i32; 2]) -> (f64, f64) {
 /// ridden, is not inflated by jitter, so a jittered replay is cut at the same
 /// moment as its original.
 fn trimmed_samples(track: &Track) -> Vec<[i32; 2]> {
-    let points = &track.points;
-    let (Some(start), Some(end)) = (points.first(), points.last()) else { return Vec::new() };
-    let away = |from: (f64, f64)| move |p: &&TrackPoint<'_>| track.ruler.distance(from, p.position()) >= TRIM_M;
-    let Some(first) = points.iter().position(|p| away(start.position())(&p)) else { return Vec::new() };
-    let Some(last) = points.iter().rposition(|p| away(end.position())(&p)) else { return Vec::new() };
-    if last <= first {
+    let span = without_ends(track);
+    if span.len() < 2 {
         return Vec::new();
     }
-    let span = &points[first..=last];
     let (t_first, t_last) = (span[0].t_ms, span[span.len() - 1].t_ms);
     let mut samples = Vec::with_capacity((((t_last - t_first) / SAMPLE_STEP_MS + 1) as usize).min(MAX_SAMPLES));
     let mut at = t_first;
@@ -225,6 +220,19 @@ fn trimmed_samples(track: &Track) -> Vec<[i32; 2]> {
         at += SAMPLE_STEP_MS;
     }
     samples
+}
+
+/// The kept fixes between the first one [`TRIM_M`] (straight line) away
+/// from the start and the last one [`TRIM_M`] away from the end: what may be
+/// kept or shown of a ride without giving away a home (empty for a ride that
+/// never got that far).
+pub(crate) fn without_ends<'t, 'a>(track: &'t Track<'a>) -> &'t [TrackPoint<'a>] {
+    let points = &track.points;
+    let (Some(start), Some(end)) = (points.first(), points.last()) else { return &[] };
+    let away = |from: (f64, f64)| move |p: &TrackPoint<'_>| track.ruler.distance(from, p.position()) >= TRIM_M;
+    let Some(first) = points.iter().position(away(start.position())) else { return &[] };
+    let Some(last) = points.iter().rposition(away(end.position())) else { return &[] };
+    if last <= first { &[] } else { &points[first..=last] }
 }
 
 #[cfg(test)]

@@ -16,7 +16,9 @@ pub const RECENT_RIDES_WINDOW_MS: i64 = 8 * 24 * 3_600_000;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct History {
     /// The participant's rides in this campaign that were accepted or are
-    /// under review, at least those of the last [`RECENT_RIDES_WINDOW_MS`];
+    /// under review, at least those since
+    /// [`CompiledCampaign::history_since`](crate::CompiledCampaign::history_since)
+    /// (the last [`RECENT_RIDES_WINDOW_MS`], and the month's with a monthly cap);
     /// never the ride being judged.
     pub recent_rides: Vec<PriorRide>,
     /// Points the participant has earned in this campaign so far.

@@ -41,7 +41,7 @@ mod track;
 mod zones;
 
 pub use assess::{Assessment, Ride, assess};
-pub use campaign::{CampaignSpec, Caps, CompiledCampaign, Mode, Reward, Strictness, Thresholds};
+pub use campaign::{CampaignSpec, Caps, CompiledCampaign, Mode, Multiplier, Reward, Strictness, Thresholds};
 pub use campaign_error::CampaignError;
 pub use decision::{Decision, Effect, Reason, ReasonCode, Status};
 pub use fingerprint::Fingerprint;

@@ -75,6 +75,7 @@ proptest! {
             rides_per_day: None,
             points_per_day: caps.0,
             points_per_week: caps.1,
+            points_per_month: None,
             points_per_campaign: caps.2,
         };
         spec.reward.max_km_per_ride = max_km;

@@ -620,6 +620,76 @@ fn weekly_cap() {
 }
 
 #[test]
+fn monthly_cap() {
+    let mut spec = bike_campaign();
+    spec.caps = smartville_scoring::Caps { points_per_month: Some(400), ..Default::default() };
+    let campaign = compile(spec.clone());
+    let earned = judge(&honest(), &campaign).decision.points;
+    // Tuesday 24 November minus ten days: the 14th, the same month.
+    let reduced = after_rides(spec.clone(), 1, 400 - earned + 3, 10 * 24);
+    assert_eq!(reduced.points, earned - 3);
+    assert!(reduced.has(Code::MonthlyCapReached) && !reduced.has(Code::WeeklyCapReached));
+    assert_rejected_for(&after_rides(spec.clone(), 1, 400, 10 * 24), Code::MonthlyCapReached);
+    // Minus thirty days: 25 October, the month before.
+    assert_eq!(after_rides(spec, 1, 400, 30 * 24).points, earned);
+    // The history a ride needs reaches back to the first of its month.
+    let start = school_morning().timestamp_millis();
+    let first_of_november = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00+01:00").unwrap();
+    assert!(campaign.history_since(start) <= first_of_november.timestamp_millis());
+    let without_cap = compile(bike_campaign());
+    assert_eq!(without_cap.history_since(start), start - smartville_scoring::history::RECENT_RIDES_WINDOW_MS);
+}
+
+#[test]
+fn multipliers_raise_points_before_the_caps() {
+    let multiplier = |name: &str, factor: f64, from: &str, until: &str| smartville_scoring::Multiplier {
+        name: name.into(),
+        factor,
+        from: from.parse().unwrap(),
+        until: until.parse().unwrap(),
+    };
+    let with = |multipliers: Vec<smartville_scoring::Multiplier>, points_per_day: Option<u64>| {
+        let mut spec = bike_campaign();
+        spec.multipliers = multipliers;
+        spec.caps = smartville_scoring::Caps { points_per_day, ..Default::default() };
+        judge(&honest(), &compile(spec)).decision
+    };
+    let plain = with(vec![], None);
+    // The ride starts at 07:45 local time on Tuesday 24 November.
+    let week = multiplier("Mobility week", 2.0, "2026-11-23T00:00:00", "2026-11-30T00:00:00");
+    let rainy = multiplier("Rainy morning", 1.5, "2026-11-24T07:00:00", "2026-11-24T09:00:00");
+    let doubled = with(vec![week.clone()], None);
+    assert_eq!((doubled.status, doubled.points), (Status::Accepted, 2 * plain.points));
+    let bonus = doubled.reasons.iter().find(|r| r.code == Code::Multiplied).unwrap();
+    assert_eq!((bonus.effect, bonus.message.as_str()), (Effect::Increase, "Mobility week: points ×2."));
+    // Of two in force, the larger applies; they never stack.
+    assert_eq!(with(vec![rainy.clone(), week.clone()], None).points, 2 * plain.points);
+    assert_eq!(with(vec![rainy], None).points, plain.points * 3 / 2);
+    // Not in force at the ride's start: nothing changes.
+    let later = multiplier("Next week", 2.0, "2026-11-30T00:00:00", "2026-12-07T00:00:00");
+    assert_eq!(with(vec![later], None), plain);
+    // The caps come after the bonus.
+    let capped = with(vec![week], Some(plain.points + 1));
+    assert_eq!(capped.points, plain.points + 1);
+    assert!(capped.has(Code::Multiplied) && capped.has(Code::DailyCapReached));
+}
+
+#[test]
+fn impossible_multipliers_are_named_at_their_field() {
+    let mut file: serde_json::Value = serde_json::to_value(bike_campaign()).unwrap();
+    file["multipliers"] = serde_json::json!([
+        {"name": "Free points", "factor": 0.0, "from": "2026-11-23T00:00:00", "until": "2026-11-24T00:00:00"},
+        {"name": "Backwards", "factor": 2.0, "from": "2026-11-24T00:00:00", "until": "2026-11-23T00:00:00"},
+        {"name": "Jackpot", "factor": 11.0, "from": "2026-11-23T00:00:00", "until": "2026-11-24T00:00:00"}
+    ]);
+    let fields: Vec<String> = smartville_scoring::CampaignSpec::problems_of(file.to_string().as_bytes())
+        .iter()
+        .map(smartville_scoring::CampaignError::field)
+        .collect();
+    assert_eq!(fields, ["multipliers[0].factor", "multipliers[1].until", "multipliers[2].factor"]);
+}
+
+#[test]
 fn campaign_cap_and_budget() {
     let mut spec = bike_campaign();
     spec.caps.points_per_campaign = Some(5_000);
@@ -652,4 +722,19 @@ fn distance_cap() {
     let capped = with(2.0);
     assert!(capped.has(Code::DistanceCapped), "{capped:#?}");
     assert_eq!((capped.status, capped.points), (Status::Accepted, 10 + 5 * 2));
+}
+
+#[test]
+fn a_reviewer_sees_the_path_without_its_first_and_last_200_m() {
+    use geo::{Distance, Haversine, Point};
+    let trace = validated(honest());
+    let campaign = compile(bike_campaign());
+    let path = smartville_scoring::Ride::prepare(&trace, &campaign).path_without_ends();
+    let (first, last) = (trace.fixes().first().unwrap(), trace.fixes().last().unwrap());
+    assert!(path.len() > 10, "most of a 3 km ride is shown");
+    for [lon, lat] in &path {
+        let at = Point::new(*lon, *lat);
+        assert!(Haversine.distance(Point::new(first.lon, first.lat), at) >= 195.0);
+        assert!(Haversine.distance(Point::new(last.lon, last.lat), at) >= 195.0);
+    }
 }
