@@ -100,6 +100,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/auth/refresh", post(auth::refresh))
         .route("/v1/trips", post(trips::submit).get(trips::list))
         .route("/v1/trips/{trip_id}", get(trips::get))
+        .route("/v1/trips/{trip_id}/appeal", post(trips::appeal))
         .route("/v1/wallet", get(wallet::get))
         .route("/v1/me", axum::routing::delete(me::erase))
         .route("/v1/me/export", get(me::export))
@@ -124,10 +125,11 @@ pub fn router(state: ApiState) -> Router {
         admin::schools::join_codes, admin::schools::create_join_code, admin::schools::revoke_join_code,
         admin::campaigns::list, admin::campaigns::validate, admin::campaigns::coverage, admin::campaigns::create,
         admin::campaigns::get, admin::campaigns::change_rules, admin::campaigns::set_audience,
-        admin::campaigns::activate, admin::campaigns::pause, admin::campaigns::close, admin::campaigns::fund),
+        admin::campaigns::activate, admin::campaigns::pause, admin::campaigns::close, admin::campaigns::fund,
+        admin::reviews::list, admin::reviews::get, admin::reviews::decide, trips::appeal),
     modifiers(&BearerAuth, &SharedAnswers),
     tags((name = "auth", description = "Joining and tokens"), (name = "trips", description = "Rides"), (name = "wallet", description = "Points"), (name = "me", description = "One's own data"),
-        (name = "admin", description = "Running a town: staff, schools, classes, join codes, campaigns and the audit log"))
+        (name = "admin", description = "Running a town: staff, schools, classes, join codes, campaigns, reviews and the audit log"))
 )]
 pub struct MobileApiDoc;
 

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use crate::ApiState;
 use crate::auth::Participant;
 use crate::problem::Problem;
-use crate::trips::{TripView, rfc3339};
+use crate::trips::{TripView, rfc3339, with_reviews};
 use crate::wallet::{self, Wallet};
 
 /// Trips read per query while exporting.
@@ -73,6 +73,8 @@ pub async fn export(State(state): State<ApiState>, participant: Participant) -> 
             break;
         }
     }
+    let mut trips: Vec<TripView> = all.iter().map(TripView::from_trip).collect();
+    with_reviews(&state, tenant, &mut trips).await?;
     Ok(Json(Export {
         exported_at: rfc3339(now_ms()),
         participant: ParticipantView {
@@ -83,7 +85,7 @@ pub async fn export(State(state): State<ApiState>, participant: Participant) -> 
             live_sessions: record.live_sessions,
         },
         campaigns: participants::enrollments(store, tenant, id).await?,
-        trips: all.iter().map(TripView::from_trip).collect(),
+        trips,
         wallet: wallet::of(&state, tenant, id, i64::MAX).await?,
         retention: "The GPS trace of each ride is kept for the campaign's dispute window after its decision \
                     (30 days unless the campaign says otherwise) and then deleted. What stays is a fingerprint \

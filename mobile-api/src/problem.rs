@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use smartville_engine::campaigns::CampaignRefusal;
 use smartville_engine::ingest::IngestError;
+use smartville_engine::reviews::ReviewRefusal;
 use smartville_scoring::TraceError;
 use tower_http::timeout::TimeoutError;
 use utoipa::ToSchema;
@@ -152,6 +153,22 @@ impl From<CampaignRefusal> for Problem {
             ),
             _ => problem,
         }
+    }
+}
+
+impl From<ReviewRefusal> for Problem {
+    fn from(refusal: ReviewRefusal) -> Self {
+        if let ReviewRefusal::Engine(error) = refusal {
+            return error.into();
+        }
+        let status = match &refusal {
+            ReviewRefusal::Engine(_) | ReviewRefusal::NotFound => return Self::not_found("trip"),
+            ReviewRefusal::AlreadyDecided | ReviewRefusal::NotRejected(_) | ReviewRefusal::AlreadyAppealed => {
+                StatusCode::CONFLICT
+            }
+            ReviewRefusal::AppealWindowClosed(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Self::new(status, refusal.code(), refusal.to_string())
     }
 }
 

@@ -12,8 +12,10 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use smartville_engine::ingest::{Submitted, TraceFormat, Upload};
 use smartville_scoring::{Effect, ReasonCode};
-use smartville_store::ids::TripId;
+use smartville_store::ids::{TenantId, TripId};
 use smartville_store::lifecycle::TripStatus;
+use smartville_store::now_ms;
+use smartville_store::reviews::{self, ReviewKind, ReviewRecord};
 use smartville_store::trips::{self, Trip};
 use utoipa::{IntoParams, ToSchema};
 
@@ -47,6 +49,39 @@ pub struct TripView {
     pub credited_at: Option<String>,
     /// The version of the campaign's rules the decision used (the one in force when the ride started).
     pub campaign_version: Option<i64>,
+    /// A person's word on the ride: the review scoring asked for, the
+    /// student's appeal, and what the reviewer decided and wrote.
+    pub reviews: Vec<ReviewView>,
+}
+
+/// A person's word on a ride.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReviewView {
+    /// `review` (the engine asked a person) or `appeal` (the student contested a rejection).
+    pub kind: ReviewKind,
+    /// The student's message (an appeal).
+    pub message: Option<String>,
+    /// When it was opened.
+    pub opened_at: String,
+    /// `accepted` or `rejected`, once a reviewer decided.
+    pub outcome: Option<String>,
+    /// The reviewer's note to the student.
+    pub note: Option<String>,
+    /// When a reviewer decided.
+    pub decided_at: Option<String>,
+}
+
+impl From<ReviewRecord> for ReviewView {
+    fn from(record: ReviewRecord) -> Self {
+        Self {
+            kind: record.kind,
+            message: record.message,
+            opened_at: rfc3339(record.opened_at),
+            outcome: record.outcome,
+            note: record.note.filter(|note| !note.is_empty()),
+            decided_at: record.decided_at.map(rfc3339),
+        }
+    }
 }
 
 /// One reason of a decision.
@@ -126,6 +161,7 @@ impl TripView {
             decided_at: trip.decided_at.map(rfc3339),
             credited_at: trip.credited_at.map(rfc3339),
             campaign_version: trip.campaign_version,
+            reviews: Vec::new(),
         }
     }
 }
@@ -304,7 +340,8 @@ pub async fn list(
     let rows =
         trips::list(&state.engine.store, participant.tenant_id(), participant.id(), cursor.as_ref(), limit + 1).await?;
     let more = rows.len() as i64 > limit;
-    let trips: Vec<TripView> = rows.iter().take(limit as usize).map(TripView::from_trip).collect();
+    let mut trips: Vec<TripView> = rows.iter().take(limit as usize).map(TripView::from_trip).collect();
+    with_reviews(&state, participant.tenant_id(), &mut trips).await?;
     let next_cursor = if more { trips.last().map(|t| t.trip_id.clone()) } else { None };
     Ok(Json(TripPage { trips, next_cursor }))
 }
@@ -322,7 +359,65 @@ pub async fn get(
         .await?
         .filter(|trip| &trip.participant_id == participant.id())
         .ok_or_else(|| Problem::not_found("trip"))?;
-    Ok(Json(TripView::from_trip(&trip)))
+    let mut view = [TripView::from_trip(&trip)];
+    with_reviews(&state, participant.tenant_id(), &mut view).await?;
+    let [view] = view;
+    Ok(Json(view))
+}
+
+/// Adds to each ride its reviews and appeals.
+pub(crate) async fn with_reviews(
+    state: &ApiState,
+    tenant_id: &TenantId,
+    views: &mut [TripView],
+) -> Result<(), Problem> {
+    let ids: Vec<TripId> = views.iter().map(|v| v.trip_id.clone()).collect();
+    for record in reviews::of_trips(&state.engine.store, tenant_id, &ids).await? {
+        if let Some(view) = views.iter_mut().find(|v| v.trip_id == record.trip_id) {
+            view.reviews.push(record.into());
+        }
+    }
+    Ok(())
+}
+
+/// `POST /v1/trips/{trip_id}/appeal`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealRequest {
+    /// Why the ride should count, for the reviewer: 1 to 500 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        example = "My phone lost GPS in the tunnel under the station; I rode the whole way.",
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub message: String,
+}
+
+/// Appeal a rejected ride, once, within the campaign's days for appeals
+/// (14 unless it says otherwise). A reviewer of the council or the school
+/// answers; the answer shows on the trip.
+#[utoipa::path(post, path = "/v1/trips/{trip_id}/appeal", tag = "trips", params(("trip_id" = String, Path, format = Uuid)),
+    security(("bearer" = [])), request_body = AppealRequest,
+    responses((status = 201, body = TripView, description = "The ride with its open appeal"),
+        (status = 404, body = Problem, description = "No such trip of this participant"),
+        (status = 409, body = Problem, description = "Not rejected (NOT_REJECTED), or appealed already (ALREADY_APPEALED)"),
+        (status = 422, body = Problem, description = "The time for appeals is over (APPEAL_WINDOW_CLOSED)")))]
+pub async fn appeal(
+    State(state): State<ApiState>,
+    participant: Participant,
+    Path(trip_id): Path<String>,
+    input::JsonObject(request): input::JsonObject<AppealRequest>,
+) -> Result<(StatusCode, Json<TripView>), Problem> {
+    let trip_id: TripId = input::public_id(&trip_id).ok_or_else(|| Problem::not_found("trip"))?;
+    let message = input::plain_text(&request.message, 500, "INVALID_MESSAGE", "message")?;
+    let (engine, tenant_id) = (&state.engine, participant.tenant_id());
+    smartville_engine::reviews::appeal(engine, tenant_id, participant.id(), &trip_id, message, now_ms()).await?;
+    let trip = trips::get(&engine.store, tenant_id, &trip_id).await?.ok_or_else(|| Problem::not_found("trip"))?;
+    let mut view = [TripView::from_trip(&trip)];
+    with_reviews(&state, tenant_id, &mut view).await?;
+    let [view] = view;
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 #[cfg(test)]

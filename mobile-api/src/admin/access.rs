@@ -88,6 +88,15 @@ permission!(
     ManageCampaigns: "manage campaigns", StaffRole::CouncilAdmin
 );
 
+permission!(
+    /// Reading the review queue (a school's admin: their own students).
+    ReadReviews: "read the review queue", StaffRole::CouncilAdmin | StaffRole::SchoolAdmin | StaffRole::Auditor
+);
+permission!(
+    /// Deciding rides in review and appeals (a school's admin: their own students).
+    DecideReviews: "decide reviews", StaffRole::CouncilAdmin | StaffRole::SchoolAdmin
+);
+
 /// The token's role for a staff role.
 pub fn token_role(role: StaffRole) -> Role {
     match role {

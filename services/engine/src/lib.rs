@@ -34,7 +34,8 @@
 //! at-least-once delivery yields exactly-once effects. [`campaigns`] holds
 //! what may change in a campaign when (drafts, audience, lifecycle, versions
 //! of the rules, funding) and caches every version compiled; [`demo`] seeds
-//! the demo town; [`staff`] creates councils and invites their staff.
+//! the demo town; [`staff`] creates councils and invites their staff;
+//! [`reviews`] records reviewers' decisions and students' appeals.
 
 pub mod campaigns;
 pub mod demo;
@@ -42,6 +43,7 @@ pub mod ingest;
 pub mod ledger;
 pub mod relay;
 pub mod retention;
+pub mod reviews;
 pub mod scoring;
 pub mod staff;
 

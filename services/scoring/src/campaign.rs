@@ -63,6 +63,10 @@ pub struct CampaignSpec {
     /// How much doubt goes to a person rather than to a verdict (see [`Strictness`]).
     #[serde(default)]
     pub strictness: Strictness,
+    /// Days after its decision within which a student may appeal a rejected
+    /// ride, once (0: no appeals).
+    #[serde(default = "default_appeal_days")]
+    pub appeal_days: u32,
 }
 
 /// How strict a campaign is with rides the checks find doubtful. What is
@@ -130,6 +134,11 @@ impl Strictness {
 
 fn default_modes() -> Vec<Mode> {
     vec![Mode::Bike]
+}
+
+/// Two weeks to appeal a rejection: long enough for a holiday, short enough to remember the ride.
+fn default_appeal_days() -> u32 {
+    14
 }
 
 /// The dispute window when a campaign names none (DESIGN §6).

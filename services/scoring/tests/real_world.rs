@@ -56,6 +56,7 @@ fn campaign_around(raw: &RawTrace, time_zone: &str) -> CampaignSpec {
         reward: smartville_scoring::Reward { points_per_ride: 10, points_per_km: 5, max_km_per_ride: None },
         caps: Default::default(),
         multipliers: Vec::new(),
+        appeal_days: 14,
         trace_retention_days: 30,
         strictness: Default::default(),
     }

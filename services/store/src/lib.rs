@@ -25,11 +25,14 @@
 //! many trips per statement and per commit (see the engine's docs). SQL built
 //! at run time for a batch or a list of ids goes through one helper (`sql`).
 //!
-//! Modules follow the data: [`ids`] (one type per kind of id), [`tenancy`] (tenants,
-//! merchants), [`campaigns`] (lifecycle, versions of the rules, coverage, enrolments, funding), [`schools`] (schools, classes, teachers, join codes), [`staff`] (the people who run a tenant) with [`audit`] (what they did),
-//! [`participants`] (joining), [`sessions`] (refresh tokens of both), [`trips`]
-//! (submissions and decisions) with [`lifecycle`] (a trip's states and the
-//! rules on them), [`outbox`] (events to publish), [`ledger`]
+//! Modules follow the data: [`ids`] (one type per kind of id), [`tenancy`]
+//! (tenants, merchants), [`campaigns`] (lifecycle, versions of the rules,
+//! audience, enrolments, funding), [`schools`] (schools, classes, teachers,
+//! join codes), [`staff`] (the people who run a tenant) with [`audit`] (what
+//! they did), [`participants`] (joining), [`sessions`] (refresh tokens of
+//! both), [`trips`] (submissions and decisions) with [`lifecycle`] (a trip's
+//! states and the rules on them), [`reviews`] (the review queue, reviewers'
+//! decisions, appeals), [`outbox`] (events to publish), [`ledger`]
 //! (double-entry transfers and balances with their invariants) and
 //! [`privacy`] (how long traces are kept, what an export reads).
 
@@ -41,6 +44,7 @@ pub mod lifecycle;
 pub mod outbox;
 pub mod participants;
 pub mod privacy;
+pub mod reviews;
 pub mod schools;
 pub mod sessions;
 mod sql;
