@@ -42,6 +42,7 @@ pub fn routes() -> Router<ApiState> {
         .route("/v1/admin/campaigns/{campaign_id}/pause", post(campaigns::pause))
         .route("/v1/admin/campaigns/{campaign_id}/close", post(campaigns::close))
         .route("/v1/admin/campaigns/{campaign_id}/funding", post(campaigns::fund))
+        .route("/v1/admin/campaigns/{campaign_id}/budget", get(campaigns::budget))
         .route("/v1/admin/campaigns/{campaign_id}/coverage", get(campaigns::coverage))
         .route("/v1/admin/reviews", get(reviews::list))
         .route("/v1/admin/reviews/{trip_id}", get(reviews::get).post(reviews::decide))

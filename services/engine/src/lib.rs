@@ -35,8 +35,10 @@
 //! what may change in a campaign when (drafts, audience, lifecycle, versions
 //! of the rules, funding) and caches every version compiled; [`demo`] seeds
 //! the demo town; [`staff`] creates councils and invites their staff;
-//! [`reviews`] records reviewers' decisions and students' appeals.
+//! [`reviews`] records reviewers' decisions and students' appeals; [`budget`]
+//! reads a campaign's budget and warns when it will run out before the end.
 
+pub mod budget;
 pub mod campaigns;
 pub mod demo;
 pub mod ingest;

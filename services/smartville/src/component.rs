@@ -34,7 +34,8 @@ impl Component {
         match self {
             Self::MobileApi => "HTTP API for the app: join, tokens, trip uploads (ingest), trips, wallet",
             Self::Relay => {
-                "publishes stored events (outbox) on the bus; re-publishes events of stuck trips; deletes old traces"
+                "publishes stored events (outbox) on the bus; re-publishes events of stuck trips; deletes old traces; \
+                 warns of budgets that run out early"
             }
             Self::Scoring => "validates and scores submitted trips",
             Self::Ledger => "credits accepted trips from the campaign budget to the wallet",

@@ -6,11 +6,10 @@
 mod common;
 
 use chrono::{DateTime, TimeZone, Utc};
-use common::{TestApp, client_error, demo_council_admin, new_council, wait_settled};
+use common::{TestApp, client_error, demo_council_admin, new_council, ride_seen_in_a_vehicle};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use smartville_engine::campaigns as lifecycle;
-use smartville_simulator::{Profile, Simulator, demo, to_gpx};
 use smartville_store::audit::Actor;
 use smartville_store::schools;
 
@@ -18,6 +17,7 @@ on_both_stacks!(
     a_rule_change_judges_each_ride_by_the_version_in_force_when_it_started,
     a_campaign_goes_from_draft_to_closed_for_the_classes_it_covers,
     campaign_files_and_versions_are_refused_with_precise_problems,
+    a_campaigns_budget_is_read_from_the_ledger_and_warns_before_it_runs_out,
 );
 
 /// The demo campaign file with `change` applied.
@@ -29,32 +29,7 @@ fn demo_file(change: impl FnOnce(&mut Value)) -> Value {
 
 /// A bike ride home to school starting at `start`, as GPX (`seed` varies the noise).
 fn ride(start: DateTime<Utc>, seed: u64) -> String {
-    to_gpx(&Simulator::new(seed).ride(&demo::home_to_school(), start, &Profile::bike()))
-}
-
-impl TestApp {
-    /// Uploads a GPX ride and waits for it to settle; the trip, or the refusal's code.
-    async fn upload(&self, token: &str, key: &str, gpx: String) -> Result<Value, String> {
-        let response = self
-            .client
-            .post(self.url("/v1/trips"))
-            .bearer_auth(token)
-            .header("content-type", "application/gpx+xml")
-            .header("idempotency-key", key)
-            .body(gpx)
-            .send()
-            .await
-            .unwrap();
-        if response.status().is_client_error() {
-            return Err(client_error(response).await);
-        }
-        let trip: Value = response.json().await.unwrap();
-        Ok(wait_settled(self, token, trip["trip_id"].as_str().unwrap()).await)
-    }
-
-    async fn put(&self, token: &str, path: &str, body: Value) -> reqwest::Response {
-        self.client.put(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap()
-    }
+    ride_seen_in_a_vehicle(start, seed, 0.0)
 }
 
 /// 07:35 in Geel (UTC+1 in November) on a day of November 2026.
@@ -70,7 +45,7 @@ async fn a_rule_change_judges_each_ride_by_the_version_in_force_when_it_started(
     let version_1_points = |trip: &Value| 10 + 5 * trip["distance_m"].as_i64().unwrap() / 1000;
 
     // Monday's ride is decided under version 1.
-    let monday = app.upload(&token, "mon", ride(school_morning(23), 1)).await.unwrap();
+    let monday = app.upload_gpx(&token, "mon", ride(school_morning(23), 1)).await.unwrap();
     assert_eq!((monday["status"].as_str(), monday["campaign_version"].as_i64()), (Some("accepted"), Some(1)));
     assert_eq!(monday["points"].as_i64(), Some(version_1_points(&monday)));
 
@@ -97,11 +72,11 @@ async fn a_rule_change_judges_each_ride_by_the_version_in_force_when_it_started(
     tokio::time::sleep(lifecycle::RECHECK_AFTER).await; // every process sees the change by then
 
     // Tuesday's ride, uploaded after the change, started before it: version 1 still judges it.
-    let tuesday = app.upload(&token, "tue", ride(school_morning(24), 2)).await.unwrap();
+    let tuesday = app.upload_gpx(&token, "tue", ride(school_morning(24), 2)).await.unwrap();
     assert_eq!((tuesday["status"].as_str(), tuesday["campaign_version"].as_i64()), (Some("accepted"), Some(1)));
     assert_eq!(tuesday["points"].as_i64(), Some(version_1_points(&tuesday)));
     // Thursday's ride started after it: version 2.
-    let thursday = app.upload(&token, "thu", ride(school_morning(26), 3)).await.unwrap();
+    let thursday = app.upload_gpx(&token, "thu", ride(school_morning(26), 3)).await.unwrap();
     assert_eq!((thursday["status"].as_str(), thursday["campaign_version"].as_i64()), (Some("accepted"), Some(2)));
     assert_eq!(thursday["points"].as_i64(), Some(42));
     // Monday's decision stands as it was made.
@@ -154,7 +129,7 @@ async fn a_campaign_goes_from_draft_to_closed_for_the_classes_it_covers(app: &Te
     let id = created["campaign"]["id"].as_str().unwrap().to_owned();
     let path = |tail: &str| format!("/v1/admin/campaigns/{id}{tail}");
     let early = join(code_5a.clone()).await;
-    assert_eq!(app.upload(&early, "draft", ride(school_morning(23), 10)).await.unwrap_err(), "NOT_ENROLLED");
+    assert_eq!(app.upload_gpx(&early, "draft", ride(school_morning(23), 10)).await.unwrap_err(), "NOT_ENROLLED");
     // It cannot start before it covers someone.
     assert_eq!(client_error(app.post(Some(admin), &path("/activate"), json!({})).await).await, "COVERS_NOBODY");
     // A draft's rules are replaced, not versioned.
@@ -186,19 +161,25 @@ async fn a_campaign_goes_from_draft_to_closed_for_the_classes_it_covers(app: &Te
     assert_eq!(client_error(app.post(Some(admin), &path("/activate"), json!({})).await).await, "CAMPAIGN_STATE");
 
     // 5A's students ride in it, those who joined before and after; 6B's do not.
-    let ride_5a = app.upload(&early, "5a", ride(school_morning(23), 11)).await.unwrap();
+    let ride_5a = app.upload_gpx(&early, "5a", ride(school_morning(23), 11)).await.unwrap();
     assert_eq!(ride_5a["status"], "accepted", "{ride_5a:#}");
     let late = join(code_5a.clone()).await;
-    assert_eq!(app.upload(&late, "5a-late", ride(school_morning(23), 12)).await.unwrap()["status"], "accepted");
+    assert_eq!(app.upload_gpx(&late, "5a-late", ride(school_morning(23), 12)).await.unwrap()["status"], "accepted");
     let other_class = join(code_6b).await;
-    assert_eq!(app.upload(&other_class, "6b", ride(school_morning(23), 13)).await.unwrap_err(), "NOT_ENROLLED");
+    assert_eq!(app.upload_gpx(&other_class, "6b", ride(school_morning(23), 13)).await.unwrap_err(), "NOT_ENROLLED");
 
     // Paused: a student who joins now is enrolled but cannot upload until it runs again.
     assert_eq!(app.post(Some(admin), &path("/pause"), json!({})).await.status(), StatusCode::OK);
     let during_pause = join(code_5a.clone()).await;
-    assert_eq!(app.upload(&during_pause, "paused", ride(school_morning(24), 14)).await.unwrap_err(), "NOT_ENROLLED");
+    assert_eq!(
+        app.upload_gpx(&during_pause, "paused", ride(school_morning(24), 14)).await.unwrap_err(),
+        "NOT_ENROLLED"
+    );
     assert_eq!(app.post(Some(admin), &path("/activate"), json!({})).await.status(), StatusCode::OK);
-    assert_eq!(app.upload(&during_pause, "resumed", ride(school_morning(24), 14)).await.unwrap()["status"], "accepted");
+    assert_eq!(
+        app.upload_gpx(&during_pause, "resumed", ride(school_morning(24), 14)).await.unwrap()["status"],
+        "accepted"
+    );
 
     // Closed for good.
     assert_eq!(app.post(Some(admin), &path("/close"), json!({})).await.status(), StatusCode::OK);
@@ -271,4 +252,60 @@ async fn campaign_files_and_versions_are_refused_with_precise_problems(app: &Tes
     );
     let renamed = demo_file(|f| f["id"] = "another".into());
     assert_eq!(client_error(app.put(&admin, &path, json!({"rules": renamed})).await).await, "CAMPAIGN_ID_CHANGED");
+}
+
+async fn a_campaigns_budget_is_read_from_the_ledger_and_warns_before_it_runs_out(app: &TestApp) {
+    let (tenant, setup_token) = new_council(app, "Stad Geel-Oost", "admin@geel-oost.be").await;
+    let admin = app.set_up(&setup_token).await["access_token"].as_str().unwrap().to_owned();
+    let school = app.school(&tenant, "Sint-Aloysius").await;
+    let class: Value = app
+        .post(Some(&admin), &format!("/v1/admin/schools/{school}/classes"), json!({"name": "6A"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let body = json!({"rules": demo_file(|_| ()), "audience": {"schools": [school]}});
+    let created: Value = app.post(Some(&admin), "/v1/admin/campaigns", body).await.json().await.unwrap();
+    let path = |tail: &str| format!("/v1/admin/campaigns/{}{tail}", created["campaign"]["id"].as_str().unwrap());
+    app.post(Some(&admin), &path("/funding"), json!({"points": 100})).await;
+    app.post(Some(&admin), &path("/activate"), json!({})).await;
+    let joined = app.post_json("/v1/auth/join", json!({"join_code": class["join_code"]["code"]})).await;
+    let token = joined["access_token"].as_str().unwrap();
+
+    // Two rides paid, one held in review.
+    let monday = app.upload_gpx(token, "mon", ride(school_morning(23), 41)).await.unwrap();
+    let tuesday = app.upload_gpx(token, "tue", ride(school_morning(24), 42)).await.unwrap();
+    let doubtful = app.upload_gpx(token, "wed", ride_seen_in_a_vehicle(school_morning(25), 43, 0.3)).await.unwrap();
+    assert_eq!((monday["status"].as_str(), doubtful["status"].as_str()), (Some("accepted"), Some("review")));
+    let paid = monday["points"].as_i64().unwrap() + tuesday["points"].as_i64().unwrap();
+
+    let (status, budget) = app.get_json(&admin, &path("/budget")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(budget["funded"], 100);
+    assert_eq!((budget["paid"].as_i64(), budget["remaining"].as_i64()), (Some(paid), Some(100 - paid)));
+    assert_eq!(budget["held"].as_i64(), doubtful["points"].as_i64());
+    assert_eq!(budget["outstanding_in_wallets"].as_i64(), Some(paid));
+    assert_eq!(budget["paid_last_14_days"].as_i64(), Some(paid), "all paid just now");
+    // At that pace (paid / 14 a day) the rest lasts a few weeks: long before the end of June.
+    let per_day = paid as f64 / 14.0;
+    let days_left = ((100 - paid) as f64 / per_day).ceil() as i64;
+    let runs_out_on: chrono::NaiveDate = budget["runs_out_on"].as_str().unwrap().parse().unwrap();
+    let from_today_utc = (runs_out_on - Utc::now().date_naive()).num_days();
+    assert!([days_left, days_left + 1].contains(&from_today_utc), "{budget:#}"); // Geel may be a day ahead of UTC
+    assert_eq!(budget["ends_on"], "2027-06-30");
+    assert!(budget["warning"].as_str().unwrap().contains("before the campaign ends on 2027-06-30"), "{budget:#}");
+
+    // The relay's process writes the warning to the audit log, once a week at most.
+    let now = Utc::now().timestamp_millis();
+    assert!(smartville_engine::budget::warn_on_forecasts(&app.app_engine, now).await.unwrap() >= 1);
+    assert_eq!(smartville_engine::budget::warn_on_forecasts(&app.app_engine, now).await.unwrap(), 0);
+    let (_, audit) = app.get_json(&admin, "/v1/admin/audit?limit=1").await;
+    assert_eq!(audit["entries"][0]["action"], "campaign.budget_warning");
+    assert_eq!(audit["entries"][0]["after"]["runs_out_on"], budget["runs_out_on"]);
+
+    // Others: an auditor reads it, another council does not find it.
+    let auditor = app.staff_member(&admin, "controle@geel-oost.be", "auditor", None).await;
+    assert_eq!(app.get_json(&auditor, &path("/budget")).await.0, StatusCode::OK);
+    let outsider = demo_council_admin(app).await;
+    assert_eq!(app.get_json(&outsider, &path("/budget")).await.0, StatusCode::NOT_FOUND);
 }

@@ -6,48 +6,19 @@
 mod common;
 
 use chrono::{DateTime, Utc};
-use common::{TestApp, client_error, demo_council_admin, new_council, wait_settled};
+use common::{TestApp, client_error, demo_council_admin, new_council, ride_seen_in_a_vehicle, wait_settled};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use smartville_scoring::{Activity, RawActivity};
-use smartville_simulator::{Profile, Simulator, demo, to_gpx};
+use smartville_simulator::demo;
 
 on_both_stacks!(
     a_ride_in_review_is_decided_by_one_of_two_reviewers_and_credited_once,
     a_rejected_ride_is_appealed_once_and_the_answer_shows_on_the_trip,
 );
 
-/// A bike ride to school at `local` (`2026-11-24T07:40`, UTC+1) whose phone
-/// saw a vehicle for `vehicle_share` of it: a quarter or more goes to review,
-/// most of it is rejected.
-fn ride_seen_in_a_vehicle(local: &str, seed: u64, vehicle_share: f64) -> String {
-    let start: DateTime<Utc> = DateTime::parse_from_rfc3339(&format!("{local}:00+01:00")).unwrap().to_utc();
-    let mut ride = Simulator::new(seed).ride(&demo::home_to_school(), start, &Profile::bike());
-    let (first, last) = (ride.fixes[0].t_ms.unwrap(), ride.fixes[ride.fixes.len() - 1].t_ms.unwrap());
-    let switch = first + ((last - first) as f64 * vehicle_share) as i64;
-    ride.activities = vec![
-        RawActivity { t_ms: Some(first), activity: Activity::InVehicle, confidence: 90 },
-        RawActivity { t_ms: Some(switch), activity: Activity::OnBicycle, confidence: 90 },
-    ];
-    to_gpx(&ride)
-}
-
-impl TestApp {
-    async fn upload_gpx(&self, token: &str, key: &str, gpx: String) -> Value {
-        let response = self
-            .client
-            .post(self.url("/v1/trips"))
-            .bearer_auth(token)
-            .header("content-type", "application/gpx+xml")
-            .header("idempotency-key", key)
-            .body(gpx)
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success(), "{}", response.status());
-        let trip: Value = response.json().await.unwrap();
-        wait_settled(self, token, trip["trip_id"].as_str().unwrap()).await
-    }
+/// 07:40 in Geel (UTC+1) on a day of November 2026.
+fn morning(day: u32) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(&format!("2026-11-{day:02}T07:40:00+01:00")).unwrap().to_utc()
 }
 
 async fn a_ride_in_review_is_decided_by_one_of_two_reviewers_and_credited_once(app: &TestApp) {
@@ -55,7 +26,7 @@ async fn a_ride_in_review_is_decided_by_one_of_two_reviewers_and_credited_once(a
     let colleague = app.staff_member(&admin, "tweede@geel.be", "council_admin", None).await;
     let auditor = app.staff_member(&admin, "controle@geel.be", "auditor", None).await;
     let (_, token, _) = app.join().await;
-    let trip = app.upload_gpx(&token, "doubtful", ride_seen_in_a_vehicle("2026-11-24T07:40", 21, 0.3)).await;
+    let trip = app.upload_gpx(&token, "doubtful", ride_seen_in_a_vehicle(morning(24), 21, 0.3)).await.unwrap();
     assert_eq!(trip["status"], "review", "{trip:#}");
     let held = trip["points"].as_i64().unwrap();
     assert!(held > 0);
@@ -123,9 +94,9 @@ async fn a_rejected_ride_is_appealed_once_and_the_answer_shows_on_the_trip(app: 
     let other_admin = app.staff_member(&admin, "directie@dimpna.be", "school_admin", other_school["id"].as_str()).await;
     let (participant_id, token, _) = app.join().await;
 
-    let rejected = app.upload_gpx(&token, "vehicle", ride_seen_in_a_vehicle("2026-11-24T07:35", 31, 0.8)).await;
+    let rejected = app.upload_gpx(&token, "vehicle", ride_seen_in_a_vehicle(morning(24), 31, 0.8)).await.unwrap();
     assert_eq!(rejected["status"], "rejected", "{rejected:#}");
-    let accepted = app.upload_gpx(&token, "bike", ride_seen_in_a_vehicle("2026-11-25T07:40", 32, 0.0)).await;
+    let accepted = app.upload_gpx(&token, "bike", ride_seen_in_a_vehicle(morning(25), 32, 0.0)).await.unwrap();
     assert_eq!(accepted["status"], "accepted", "{accepted:#}");
     let appeal = |trip: &Value, message: &str| {
         let path = format!("/v1/trips/{}/appeal", trip["trip_id"].as_str().unwrap());
@@ -181,7 +152,7 @@ async fn a_rejected_ride_is_appealed_once_and_the_answer_shows_on_the_trip(app: 
     assert_eq!(audit["entries"][0]["action"], "review.decide");
 
     // After the campaign's days for appeals, a rejection stands.
-    let late = app.upload_gpx(&token, "late", ride_seen_in_a_vehicle("2026-11-26T07:40", 33, 0.8)).await;
+    let late = app.upload_gpx(&token, "late", ride_seen_in_a_vehicle(morning(26), 33, 0.8)).await.unwrap();
     let decided_at = DateTime::parse_from_rfc3339(late["decided_at"].as_str().unwrap()).unwrap().timestamp_millis();
     let class = smartville_store::schools::find_join_code(&app.app_engine.store, "GEEL-5A").await.unwrap().unwrap();
     let refused = smartville_engine::reviews::appeal(

@@ -121,3 +121,18 @@ pub async fn entries(
         })
         .collect()
 }
+
+/// When `action` was last recorded about `subject` in a tenant (ms since epoch), if ever.
+pub async fn last_recorded(
+    store: &Store,
+    tenant_id: &TenantId,
+    action: &str,
+    subject: &str,
+) -> Result<Option<i64>, StoreError> {
+    Ok(sqlx::query_scalar("select max(at) from audit_log where tenant_id = $1 and action = $2 and subject = $3")
+        .bind(tenant_id)
+        .bind(action)
+        .bind(subject)
+        .fetch_one(store.reader())
+        .await?)
+}

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{CampaignId, ClassId, SchoolId, TenantId};
 use crate::ledger::{self, Owner, Transfer};
 use crate::sql::{self, BindAll};
-use crate::{Store, StoreError, Tx, new_id, now_ms, tenancy};
+use crate::{Store, StoreError, Tx, new_id, now_ms, status_sql, tenancy};
 
 /// Where a campaign is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -578,5 +578,46 @@ pub async fn fund(tx: &mut Tx, tenant_id: &TenantId, id: &CampaignId, change: i6
     .bind(tenant_id)
     .bind(id)
     .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// What a campaign's budget looks like in the ledger and in its trips.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, sqlx::FromRow)]
+pub struct BudgetFigures {
+    /// What the budget account holds.
+    pub remaining: i64,
+    /// Points decided for rides still in review: held, not paid.
+    pub held: i64,
+    /// Points paid to rides credited since the given time.
+    pub paid_since: i64,
+    /// Points in the wallets of the tenant's participants, in the coin (all campaigns together).
+    pub outstanding: i64,
+}
+
+/// The figures of a campaign's budget in `coin` (see [`BudgetFigures`]), with its pace since `since`.
+pub async fn budget_figures(
+    store: &Store,
+    tenant_id: &TenantId,
+    id: &CampaignId,
+    coin: &str,
+    since: i64,
+) -> Result<BudgetFigures, StoreError> {
+    Ok(sqlx::query_as(concat!(
+        "select \
+           coalesce((select balance from accounts where tenant_id = $1 and id = $3), 0) as remaining, \
+           cast(coalesce((select sum(points) from trips where tenant_id = $1 and campaign_id = $2 and status = ",
+        status_sql!(review),
+        "), 0) as bigint) as held, \
+           cast(coalesce((select sum(paid_points) from trips where tenant_id = $1 and campaign_id = $2 \
+                          and credited_at is not null and credited_at >= $4), 0) as bigint) as paid_since, \
+           cast(coalesce((select sum(balance) from accounts where tenant_id = $1 and kind = 'participant' \
+                          and coin = $5), 0) as bigint) as outstanding"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .bind(ledger::account_id(Owner::Campaign(id), coin))
+    .bind(since)
+    .bind(coin)
+    .fetch_one(store.reader())
     .await?)
 }

@@ -268,6 +268,49 @@ pub async fn wait_settled(app: &TestApp, token: &str, trip_id: &str) -> Value {
     panic!("trip {trip_id} was not settled in time");
 }
 
+/// A bike ride home to school from `start` (`seed` varies the noise), as GPX, whose phone saw
+/// a vehicle for `vehicle_share` of it: a quarter or more goes to review, most of it is rejected.
+pub fn ride_seen_in_a_vehicle(start: chrono::DateTime<chrono::Utc>, seed: u64, vehicle_share: f64) -> String {
+    use smartville_scoring::{Activity, RawActivity};
+    use smartville_simulator::{Profile, Simulator, demo};
+    let mut ride = Simulator::new(seed).ride(&demo::home_to_school(), start, &Profile::bike());
+    if vehicle_share > 0.0 {
+        let (first, last) = (ride.fixes[0].t_ms.unwrap(), ride.fixes[ride.fixes.len() - 1].t_ms.unwrap());
+        let switch = first + ((last - first) as f64 * vehicle_share) as i64;
+        ride.activities = vec![
+            RawActivity { t_ms: Some(first), activity: Activity::InVehicle, confidence: 90 },
+            RawActivity { t_ms: Some(switch), activity: Activity::OnBicycle, confidence: 90 },
+        ];
+    }
+    smartville_simulator::to_gpx(&ride)
+}
+
+impl TestApp {
+    /// Uploads a GPX ride and waits for it to settle: the trip, or the refusal's code.
+    pub async fn upload_gpx(&self, token: &str, key: &str, gpx: String) -> Result<Value, String> {
+        let response = self
+            .client
+            .post(self.url("/v1/trips"))
+            .bearer_auth(token)
+            .header("content-type", "application/gpx+xml")
+            .header("idempotency-key", key)
+            .body(gpx)
+            .send()
+            .await
+            .unwrap();
+        if response.status().is_client_error() {
+            return Err(client_error(response).await);
+        }
+        let trip: Value = response.json().await.unwrap();
+        Ok(wait_settled(self, token, trip["trip_id"].as_str().unwrap()).await)
+    }
+
+    /// PUTs `body` with a token.
+    pub async fn put(&self, token: &str, path: &str, body: Value) -> Response {
+        self.client.put(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap()
+    }
+}
+
 /// Runs each listed `async fn(TestApp)` on SQLite with the in-process bus
 /// and on PostgreSQL with Redis Streams.
 #[macro_export]
