@@ -1,0 +1,66 @@
+//! The README's "Running a town" walkthrough, run verbatim with bash and curl
+//! on both stacks: a council created on the command line, its admin's
+//! password and login, a school with its zone and a class, a campaign from
+//! the example file funded and activated, a student who joins with the
+//! class code and rides, the budget that moved, and the appeal answer.
+//! Only the address of the engine, the command that runs the binary and the
+//! scratch folder are put in for the test's own.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::process::Command;
+
+use common::TestApp;
+
+on_both_stacks!(the_running_a_town_walkthrough_runs_verbatim);
+
+/// The shell blocks of the README's "Running a town" section, in order.
+fn walkthrough() -> Vec<&'static str> {
+    let readme = include_str!("../../../README.md");
+    let start = readme.find("## Running a town").expect("the README has a Running a town section");
+    let section = &readme[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |end| end + 3)];
+    section.split("```sh\n").skip(1).map(|block| block.split("```").next().unwrap()).collect()
+}
+
+async fn the_running_a_town_walkthrough_runs_verbatim(app: &TestApp) {
+    let scratch = app.data_dir.join("walkthrough");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let address = app.base.trim_start_matches("http://");
+    let binary = env!("CARGO_BIN_EXE_smartville");
+    let blocks = walkthrough();
+    assert!(blocks.len() >= 5, "the walkthrough has its steps: {blocks:?}");
+    let script: String = blocks
+        .iter()
+        .map(|block| {
+            block
+                .replace("cargo run -q --release -p smartville --", binary)
+                .replace("localhost:8080", address)
+                .replace("/tmp/", &format!("{}/", scratch.display()))
+        })
+        .collect::<Vec<_>>()
+        .join("\necho\n");
+    let repository = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let (database_url, data_dir) = (app.database.url.clone(), scratch.join("data"));
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("bash")
+            .args(["-c", &format!("set -euo pipefail\n{script}")])
+            .current_dir(repository)
+            .env("DATABASE_URL", database_url)
+            .env("SMARTVILLE_DATA_DIR", data_dir)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "the walkthrough failed:\n{stdout}\n{stderr}");
+    // What the README says comes back does: the ride accepted under version 1, the budget moved,
+    // the appeal of an accepted ride refused.
+    assert!(stderr.contains(r#""status":"accepted""#) && stderr.contains(r#""campaign_version":1"#), "{stderr}");
+    assert!(stdout.contains(r#""status":"active","budget_funded":100000"#), "{stdout}");
+    assert!(stdout.contains(r#""funded":100000,"paid":24,"held":0,"remaining":99976"#), "{stdout}");
+    assert!(stdout.contains(r#""code":"NOT_REJECTED""#), "{stdout}");
+    assert!(stdout.contains(r#""nickname":"lotte""#), "{stdout}");
+}
