@@ -129,6 +129,27 @@ pub fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result
         .transpose()
 }
 
+/// A page request: the cursor (the id a previous page ended with, as
+/// `next_cursor`) and the page size, 1 to 100 (`default` when absent);
+/// 400 `INVALID_QUERY` otherwise.
+pub fn page<Id: for<'a> From<&'a str>>(
+    cursor: Option<&str>,
+    limit: Option<i64>,
+    default: i64,
+) -> Result<(Option<Id>, i64), Problem> {
+    let limit = limit.unwrap_or(default);
+    if !(1..=100).contains(&limit) {
+        return Err(Problem::bad_request("INVALID_QUERY", "limit must be between 1 and 100"));
+    }
+    let cursor = cursor
+        .map(|cursor| {
+            public_id(cursor)
+                .ok_or_else(|| Problem::bad_request("INVALID_QUERY", "cursor must be a next_cursor from a page"))
+        })
+        .transpose()?;
+    Ok((cursor, limit))
+}
+
 /// As [`whole_number`], for a field that must be there.
 pub fn required_whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     whole_number(deserializer)?.ok_or_else(|| serde::de::Error::custom("must be a whole number"))

@@ -326,17 +326,7 @@ pub async fn list(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<TripPage>, Problem> {
     let Query(query) = query.map_err(|e| Problem::bad_request("INVALID_QUERY", e.body_text()))?;
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(Problem::bad_request("INVALID_QUERY", "limit must be between 1 and 100"));
-    }
-    let cursor = match query.cursor.as_deref() {
-        Some(cursor) => Some(
-            input::public_id::<TripId>(cursor)
-                .ok_or_else(|| Problem::bad_request("INVALID_QUERY", "cursor must be a next_cursor from a page"))?,
-        ),
-        None => None,
-    };
+    let (cursor, limit) = input::page::<TripId>(query.cursor.as_deref(), query.limit, 20)?;
     let rows =
         trips::list(&state.engine.store, participant.tenant_id(), participant.id(), cursor.as_ref(), limit + 1).await?;
     let more = rows.len() as i64 > limit;
@@ -355,14 +345,19 @@ pub async fn get(
     Path(trip_id): Path<String>,
 ) -> Result<Json<TripView>, Problem> {
     let trip_id: TripId = input::public_id(&trip_id).ok_or_else(|| Problem::not_found("trip"))?;
-    let trip = trips::get(&state.engine.store, participant.tenant_id(), &trip_id)
+    Ok(Json(own_trip(&state, &participant, &trip_id).await?))
+}
+
+/// One of the participant's own rides with its reviews; 404 for anyone else's.
+async fn own_trip(state: &ApiState, participant: &Participant, trip_id: &TripId) -> Result<TripView, Problem> {
+    let trip = trips::get(&state.engine.store, participant.tenant_id(), trip_id)
         .await?
         .filter(|trip| &trip.participant_id == participant.id())
         .ok_or_else(|| Problem::not_found("trip"))?;
     let mut view = [TripView::from_trip(&trip)];
-    with_reviews(&state, participant.tenant_id(), &mut view).await?;
+    with_reviews(state, participant.tenant_id(), &mut view).await?;
     let [view] = view;
-    Ok(Json(view))
+    Ok(view)
 }
 
 /// Adds to each ride its reviews and appeals.
@@ -413,11 +408,7 @@ pub async fn appeal(
     let message = input::plain_text(&request.message, 500, "INVALID_MESSAGE", "message")?;
     let (engine, tenant_id) = (&state.engine, participant.tenant_id());
     smartville_engine::reviews::appeal(engine, tenant_id, participant.id(), &trip_id, message, now_ms()).await?;
-    let trip = trips::get(&engine.store, tenant_id, &trip_id).await?.ok_or_else(|| Problem::not_found("trip"))?;
-    let mut view = [TripView::from_trip(&trip)];
-    with_reviews(&state, tenant_id, &mut view).await?;
-    let [view] = view;
-    Ok((StatusCode::CREATED, Json(view)))
+    Ok((StatusCode::CREATED, Json(own_trip(&state, &participant, &trip_id).await?)))
 }
 
 #[cfg(test)]

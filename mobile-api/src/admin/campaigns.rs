@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use smartville_engine::budget::{self, Budget};
 use smartville_engine::campaigns as lifecycle;
 use smartville_scoring::CampaignSpec;
 use smartville_store::audit::Actor;
@@ -346,61 +347,22 @@ pub async fn fund(
     Ok(Json(campaign.into()))
 }
 
-/// A campaign's budget, read from the ledger and its rides, and when it runs out.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct BudgetView {
-    /// Points moved into the budget from the council's issuing account (less what was taken back).
-    pub funded: i64,
-    /// Points paid to rides.
-    pub paid: i64,
-    /// Points decided for rides in review: paid if a reviewer accepts them.
-    pub held: i64,
-    /// Points the budget still holds.
-    pub remaining: i64,
-    /// Points in the wallets of the council's participants (its coin, all campaigns together).
-    pub outstanding_in_wallets: i64,
-    /// Points paid in the last 14 days.
-    pub paid_last_14_days: i64,
-    /// The pace: points paid per day over the last 14 days.
-    pub paid_per_day: f64,
-    /// The local date (YYYY-MM-DD) the budget runs out at that pace; absent while nothing is paid.
-    #[schema(format = Date)]
-    pub runs_out_on: Option<String>,
-    /// The campaign's last day (YYYY-MM-DD).
-    #[schema(format = Date)]
-    pub ends_on: String,
-    /// Set when a running campaign's budget runs out before its end (also written to the audit log).
-    pub warning: Option<String>,
-}
-
 /// A campaign's budget — funded, paid, held for rides in review, remaining,
 /// points in wallets — and the date it runs out at the pace of the last 14
 /// days, with a warning when that is before the campaign's end.
 #[utoipa::path(get, path = "/v1/admin/campaigns/{campaign_id}/budget", tag = "admin", security(("bearer" = [])),
     params(("campaign_id" = String, Path, format = Uuid)),
-    responses((status = 200, body = BudgetView),
+    responses((status = 200, body = Budget),
         (status = 404, body = Problem, description = "No such campaign of this council")))]
 pub async fn budget(
     State(state): State<ApiState>,
     staff: Staff<ReadCampaigns>,
     Path(campaign_id): Path<String>,
-) -> Result<Json<BudgetView>, Problem> {
+) -> Result<Json<Budget>, Problem> {
     let campaign_id = campaign_path(&campaign_id)?;
     let campaign =
         campaigns::campaign(&state.engine.store, staff.tenant_id(), &campaign_id).await.map_err(not_found)?;
-    let b = smartville_engine::budget::budget(&state.engine, &campaign, now_ms()).await?;
-    Ok(Json(BudgetView {
-        funded: b.funded,
-        paid: b.paid,
-        held: b.held,
-        remaining: b.remaining,
-        outstanding_in_wallets: b.outstanding_in_wallets,
-        paid_last_14_days: b.paid_last_14_days,
-        paid_per_day: b.paid_per_day,
-        runs_out_on: b.runs_out_on.map(|day| day.to_string()),
-        ends_on: b.ends_on.to_string(),
-        warning: b.warning,
-    }))
+    Ok(Json(budget::budget(&state.engine, &campaign, now_ms()).await?))
 }
 
 /// The H3 cells that decide what is inside each zone of a campaign's newest

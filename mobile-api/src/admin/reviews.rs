@@ -121,17 +121,7 @@ pub async fn list(
     query: Result<Query<QueueQuery>, QueryRejection>,
 ) -> Result<Json<ReviewPage>, Problem> {
     let Query(query) = query.map_err(|e| Problem::bad_request("INVALID_QUERY", e.body_text()))?;
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(Problem::bad_request("INVALID_QUERY", "limit must be between 1 and 100"));
-    }
-    let cursor = match query.cursor.as_deref() {
-        Some(cursor) => Some(
-            input::public_id::<TripId>(cursor)
-                .ok_or_else(|| Problem::bad_request("INVALID_QUERY", "cursor must be a next_cursor from a page"))?,
-        ),
-        None => None,
-    };
+    let (cursor, limit) = input::page::<TripId>(query.cursor.as_deref(), query.limit, 50)?;
     let school = staff.member().school_id.as_ref();
     let rows = reviews::queue(&state.engine.store, staff.tenant_id(), school, cursor.as_ref(), limit + 1).await?;
     let more = rows.len() as i64 > limit;

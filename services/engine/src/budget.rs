@@ -27,6 +27,7 @@ const DAY_MS: i64 = 24 * 3_600_000;
 
 /// A campaign's budget and its forecast.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Budget {
     /// Points moved into the budget from the council's issuing account (less what was taken back).
     pub funded: i64,
@@ -43,10 +44,12 @@ pub struct Budget {
     /// The pace: points paid per day over the last [`PACE_DAYS`] days.
     pub paid_per_day: f64,
     /// The local date the budget runs out at that pace (none while nothing is paid).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub runs_out_on: Option<NaiveDate>,
     /// The campaign's last day (`valid_until` of its newest rules).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub ends_on: NaiveDate,
-    /// Set when a running campaign's budget runs out before its end.
+    /// Set when a running campaign's budget runs out before its end (also written to the audit log).
     pub warning: Option<String>,
 }
 
