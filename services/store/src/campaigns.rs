@@ -159,14 +159,11 @@ pub struct NewCampaign<'a> {
 /// beginning. A slug the tenant already uses is a [`StoreError::Conflict`];
 /// a school or class not of the tenant is [`StoreError::NotFound`].
 pub async fn create(tx: &mut Tx, tenant_id: &TenantId, new: &NewCampaign<'_>) -> Result<Campaign, StoreError> {
-    if by_slug(tx, tenant_id, new.slug).await?.is_some() {
-        return Err(StoreError::Conflict(format!("the council already has a campaign {:?}", new.slug)));
-    }
     let now = now_ms();
     let id = CampaignId::new();
-    sqlx::query(
+    let inserted = sqlx::query(
         "insert into campaigns (tenant_id, id, slug, name, status, covers_all, budget_funded, updated_at) \
-         values ($1, $2, $3, $4, $5, 0, 0, $6)",
+         values ($1, $2, $3, $4, $5, 0, 0, $6) on conflict (tenant_id, slug) do nothing",
     )
     .bind(tenant_id)
     .bind(&id)
@@ -175,7 +172,11 @@ pub async fn create(tx: &mut Tx, tenant_id: &TenantId, new: &NewCampaign<'_>) ->
     .bind(new.status.as_str())
     .bind(now)
     .execute(&mut **tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Err(StoreError::Conflict(format!("the council already has a campaign {:?}", new.slug)));
+    }
     sqlx::query(
         "insert into campaign_versions (tenant_id, campaign_id, version, spec, effective_from, created_at) \
          values ($1, $2, 1, $3, 0, $4)",
@@ -186,10 +187,7 @@ pub async fn create(tx: &mut Tx, tenant_id: &TenantId, new: &NewCampaign<'_>) ->
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    set_audience(tx, tenant_id, &id, new.audience).await?;
-    if new.status.enrols() {
-        sync_enrollments(tx, tenant_id, &id).await?;
-    }
+    set_audience(tx, tenant_id, &id, new.audience).await?; // enrols those it covers, when it enrols
     lock(tx, tenant_id, &id).await?.ok_or(StoreError::NotFound("campaign"))
 }
 
