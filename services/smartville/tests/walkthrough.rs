@@ -34,10 +34,11 @@ async fn the_running_a_town_walkthrough_runs_verbatim(app: &TestApp) {
     let script: String = blocks
         .iter()
         .map(|block| {
+            // The scratch folder first: the binary itself may live under /tmp.
             block
+                .replace("/tmp/", &format!("{}/", scratch.display()))
                 .replace("cargo run -q --release -p smartville --", binary)
                 .replace("localhost:8080", address)
-                .replace("/tmp/", &format!("{}/", scratch.display()))
         })
         .collect::<Vec<_>>()
         .join("\necho\n");
