@@ -14,7 +14,7 @@ use smartville_store::audit::{self, Actor};
 use smartville_store::campaigns::{self, Campaign, CampaignStatus};
 use smartville_store::{StoreError, tenancy};
 
-use crate::{Engine, EngineError, Shutdown, now_ms};
+use crate::{DAY_MS, Engine, EngineError, Shutdown, now_ms};
 
 /// The days whose payouts set the pace of the forecast.
 pub const PACE_DAYS: i64 = 14;
@@ -22,8 +22,6 @@ pub const PACE_DAYS: i64 = 14;
 pub const WARN_AGAIN_AFTER_DAYS: i64 = 7;
 /// How often the forecasts are checked for warnings (and once at start).
 pub const EVERY: Duration = Duration::from_secs(3600);
-/// A day, in ms.
-const DAY_MS: i64 = 24 * 3_600_000;
 
 /// A campaign's budget and its forecast.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -76,6 +76,9 @@ impl Topics {
     }
 }
 
+/// A day in milliseconds: the engine's windows (appeals, retention, budget pace) count whole days.
+pub const DAY_MS: i64 = 24 * 3_600_000;
+
 /// Most trips in one batch: one transaction of ingest, one event, one
 /// transaction of scoring or the ledger.
 pub const MAX_BATCH: usize = 64;

@@ -11,14 +11,12 @@ use std::time::Duration;
 use smartville_scoring::CampaignSpec;
 use smartville_store::{campaigns, privacy, tenancy};
 
-use crate::{Engine, EngineError, Shutdown, now_ms};
+use crate::{DAY_MS, Engine, EngineError, Shutdown, now_ms};
 
 /// How often the sweep runs (and once at start).
 pub const EVERY: Duration = Duration::from_secs(3600);
 /// Most traces deleted per statement, so a long backlog goes in short steps.
 const BATCH: i64 = 1_000;
-/// Milliseconds in a day.
-const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// Sweeps every [`EVERY`] until shutdown.
 pub async fn run(engine: Engine, shutdown: Shutdown) -> Result<(), EngineError> {

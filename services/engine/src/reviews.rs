@@ -15,10 +15,7 @@ use smartville_store::lifecycle::TripStatus;
 use smartville_store::reviews::{self, Outcome, QueueItem, ReviewKind, Verdict};
 use smartville_store::{StoreError, outbox, trips};
 
-use crate::{Engine, EngineError, TripEvent, now_ms};
-
-/// A day, in ms.
-const DAY_MS: i64 = 24 * 3_600_000;
+use crate::{DAY_MS, Engine, EngineError, TripEvent, now_ms};
 
 /// Why a review or an appeal is refused; each has a stable [`code`](Self::code).
 #[derive(Debug, thiserror::Error)]

@@ -203,6 +203,15 @@ async fn a_campaign_goes_from_draft_to_closed_for_the_classes_it_covers(app: &Te
     let auditor = app.staff_member(admin, "controle@mol.be", "auditor", None).await;
     assert_eq!(app.get_json(&auditor, &path("")).await.0, StatusCode::OK);
     assert_eq!(app.post(Some(&auditor), &path("/close"), json!({})).await.status(), StatusCode::FORBIDDEN);
+    // Nor do a participant or a school's admin reach the council's campaigns.
+    let school_admin = app.staff_member(admin, "directie@sintjan.be", "school_admin", Some(school.as_str())).await;
+    for token in [&early, &school_admin] {
+        assert_eq!(app.get_json(token, &path("")).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(app.get_json(token, &path("/budget")).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(app.post(Some(token), &path("/activate"), json!({})).await.status(), StatusCode::FORBIDDEN);
+        let created = app.post(Some(token), "/v1/admin/campaigns", json!({"rules": renamed})).await;
+        assert_eq!(created.status(), StatusCode::FORBIDDEN);
+    }
     let (_, audit) = app.get_json(admin, "/v1/admin/audit?limit=50").await;
     let actions: Vec<&str> = audit["entries"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
     for action in ["campaign.create", "campaign.rules", "campaign.audience", "campaign.status"] {

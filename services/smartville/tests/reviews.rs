@@ -55,6 +55,8 @@ async fn a_ride_in_review_is_decided_by_one_of_two_reviewers_and_credited_once(a
         async move { request.json(&json!({"outcome": outcome, "note": "Clearly a bike ride."})).send().await.unwrap() }
     };
     assert_eq!(decide(token.clone(), "accepted").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get_json(&token, "/v1/admin/reviews").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(app.get_json(&token, &path).await.0, StatusCode::FORBIDDEN);
     assert_eq!(decide(auditor.clone(), "accepted").await.status(), StatusCode::FORBIDDEN);
     let (_, setup) = new_council(app, "Stad Mol", "admin@mol.be").await;
     let outsider = app.set_up(&setup).await["access_token"].as_str().unwrap().to_owned();

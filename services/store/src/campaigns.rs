@@ -396,50 +396,30 @@ pub async fn set_audience(
     id: &CampaignId,
     audience: &Audience,
 ) -> Result<(), StoreError> {
-    for (table, ids, what) in [
-        ("schools", audience.schools.iter().map(SchoolId::as_str).collect::<Vec<_>>(), "school"),
-        ("classes", audience.classes.iter().map(ClassId::as_str).collect(), "class"),
+    let schools = audience.schools.iter().map(SchoolId::as_str).collect();
+    let classes = audience.classes.iter().map(ClassId::as_str).collect();
+    for (table, kept_in, column, mut ids, what) in [
+        ("schools", "campaign_schools", "school_id", schools, "school"),
+        ("classes", "campaign_classes", "class_id", classes, "class"),
     ] {
-        if ids.is_empty() {
-            continue;
+        let ids: &mut Vec<&str> = &mut ids;
+        ids.sort_unstable();
+        ids.dedup();
+        if !ids.is_empty() {
+            let sql =
+                format!("select count(*) from {table} where tenant_id = $1 and id in ({})", sql::list(2, ids.len()));
+            let known: i64 =
+                sql::query_scalar(sql).bind(tenant_id).bind_all(ids.iter().copied()).fetch_one(&mut **tx).await?;
+            if known != ids.len() as i64 {
+                return Err(StoreError::NotFound(what));
+            }
         }
-        let sql = format!("select count(*) from {table} where tenant_id = $1 and id in ({})", sql::list(2, ids.len()));
-        let known: i64 =
-            sql::query_scalar(sql).bind(tenant_id).bind_all(ids.iter().copied()).fetch_one(&mut **tx).await?;
-        let mut unique = ids.clone();
-        unique.sort_unstable();
-        unique.dedup();
-        if known != unique.len() as i64 {
-            return Err(StoreError::NotFound(what));
+        let delete = format!("delete from {kept_in} where tenant_id = $1 and campaign_id = $2");
+        sql::query(delete).bind(tenant_id).bind(id).execute(&mut **tx).await?;
+        for kept in ids.iter() {
+            let insert = format!("insert into {kept_in} (tenant_id, campaign_id, {column}) values ($1, $2, $3)");
+            sql::query(insert).bind(tenant_id).bind(id).bind(*kept).execute(&mut **tx).await?;
         }
-    }
-    for statement in [
-        "delete from campaign_schools where tenant_id = $1 and campaign_id = $2",
-        "delete from campaign_classes where tenant_id = $1 and campaign_id = $2",
-    ] {
-        sqlx::query(statement).bind(tenant_id).bind(id).execute(&mut **tx).await?;
-    }
-    let mut schools = audience.schools.clone();
-    schools.sort_unstable();
-    schools.dedup();
-    for school in &schools {
-        sqlx::query("insert into campaign_schools (tenant_id, campaign_id, school_id) values ($1, $2, $3)")
-            .bind(tenant_id)
-            .bind(id)
-            .bind(school)
-            .execute(&mut **tx)
-            .await?;
-    }
-    let mut classes = audience.classes.clone();
-    classes.sort_unstable();
-    classes.dedup();
-    for class in &classes {
-        sqlx::query("insert into campaign_classes (tenant_id, campaign_id, class_id) values ($1, $2, $3)")
-            .bind(tenant_id)
-            .bind(id)
-            .bind(class)
-            .execute(&mut **tx)
-            .await?;
     }
     let status: String =
         sqlx::query_scalar("update campaigns set covers_all = $1 where tenant_id = $2 and id = $3 returning status")
