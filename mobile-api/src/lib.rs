@@ -125,11 +125,11 @@ pub fn router(state: ApiState) -> Router {
         admin::schools::join_codes, admin::schools::create_join_code, admin::schools::revoke_join_code,
         admin::campaigns::list, admin::campaigns::validate, admin::campaigns::coverage, admin::campaigns::create,
         admin::campaigns::get, admin::campaigns::change_rules, admin::campaigns::set_audience,
-        admin::campaigns::activate, admin::campaigns::pause, admin::campaigns::close, admin::campaigns::fund, admin::campaigns::budget,
+        admin::campaigns::activate, admin::campaigns::pause, admin::campaigns::close, admin::campaigns::fund, admin::campaigns::budget, admin::reports::report,
         admin::reviews::list, admin::reviews::get, admin::reviews::decide, trips::appeal),
     modifiers(&BearerAuth, &SharedAnswers),
     tags((name = "auth", description = "Joining and tokens"), (name = "trips", description = "Rides"), (name = "wallet", description = "Points"), (name = "me", description = "One's own data"),
-        (name = "admin", description = "Running a town: staff, schools, classes, join codes, campaigns, reviews and the audit log"))
+        (name = "admin", description = "Running a town: staff, schools, classes, join codes, campaigns, reports, reviews and the audit log"))
 )]
 pub struct MobileApiDoc;
 

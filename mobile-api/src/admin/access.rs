@@ -89,6 +89,10 @@ permission!(
 );
 
 permission!(
+    /// Reading campaign reports (a school's staff: their own school; a teacher: their own classes).
+    ReadReports: "read reports", _
+);
+permission!(
     /// Reading the review queue (a school's admin: their own students).
     ReadReviews: "read the review queue", StaffRole::CouncilAdmin | StaffRole::SchoolAdmin | StaffRole::Auditor
 );

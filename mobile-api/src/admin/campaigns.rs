@@ -384,11 +384,12 @@ pub async fn coverage(
 }
 
 /// The campaign id of a path: one of ours is a UUID.
-fn campaign_path(campaign_id: &str) -> Result<CampaignId, Problem> {
+pub(crate) fn campaign_path(campaign_id: &str) -> Result<CampaignId, Problem> {
     input::public_id(campaign_id).ok_or_else(|| Problem::not_found("campaign"))
 }
 
-fn not_found(error: StoreError) -> Problem {
+/// A campaign that is not found is a 404.
+pub(crate) fn not_found(error: StoreError) -> Problem {
     match error {
         StoreError::NotFound(_) => Problem::not_found("campaign"),
         other => other.into(),

@@ -6,6 +6,7 @@
 //! - [`staff`]: the tenant's staff, invited, changed and removed by its council admins.
 //! - [`campaigns`]: the council's campaigns: drafts, audience, lifecycle, versions of the rules, their
 //!   zones' H3 coverage, campaign files checked before use.
+//! - [`reports`]: a campaign's figures per day or week, as JSON or CSV.
 //! - [`reviews`]: the review queue with appeals, and reviewers' decisions.
 //! - [`schools`]: schools and their zones, classes and their teachers, class lists, join codes.
 //! - [`audit`]: what every staff member did, with the state before and after.
@@ -14,6 +15,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
+pub mod reports;
 pub mod reviews;
 pub mod schools;
 pub mod staff;
@@ -44,6 +46,7 @@ pub fn routes() -> Router<ApiState> {
         .route("/v1/admin/campaigns/{campaign_id}/funding", post(campaigns::fund))
         .route("/v1/admin/campaigns/{campaign_id}/budget", get(campaigns::budget))
         .route("/v1/admin/campaigns/{campaign_id}/coverage", get(campaigns::coverage))
+        .route("/v1/admin/campaigns/{campaign_id}/report", get(reports::report))
         .route("/v1/admin/reviews", get(reviews::list))
         .route("/v1/admin/reviews/{trip_id}", get(reviews::get).post(reviews::decide))
         .route("/v1/admin/schools", get(schools::list).post(schools::create))

@@ -94,7 +94,7 @@ async fn credit_one(engine: &Engine, tenant_id: &TenantId, trip_id: &TripId, coi
 /// Pays `paid` of a claimed trip's points, recording the shortfall when that is less.
 async fn pay(tx: &mut Tx, tenant_id: &TenantId, claim: &Claim, paid: i64, coin: &str) -> Result<(), EngineError> {
     if paid < claim.points {
-        trips::pay_less(tx, tenant_id, &claim.id, paid).await?;
+        trips::pay_less(tx, tenant_id, claim, paid).await?;
     }
     if paid > 0 {
         accounts::post(tx, tenant_id, &reward(claim, paid, coin)).await?;

@@ -44,6 +44,7 @@ pub mod demo;
 pub mod ingest;
 pub mod ledger;
 pub mod relay;
+pub mod reports;
 pub mod retention;
 pub mod reviews;
 pub mod scoring;

@@ -57,6 +57,7 @@ async fn accepted_trip(
         fingerprint: None,
         decided_at: 2_000,
         campaign_version: 1,
+        local_day: 20_794,
     };
     let decided = trips::record_decisions(&mut tx, tenant_id, &[record]).await.unwrap();
     assert_eq!(decided, std::slice::from_ref(&stored.id));

@@ -48,6 +48,7 @@ async fn decided_trip(engine: &Engine, tenant_id: &TenantId, campaign_id: &Campa
         fingerprint: Some(StoredFingerprint { area_cell: 7, bytes: b"fingerprint" }),
         decided_at,
         campaign_version: 1,
+        local_day: 20_794,
     };
     trips::record_decisions(&mut tx, tenant_id, &[record]).await.unwrap();
     tx.commit().await.unwrap();

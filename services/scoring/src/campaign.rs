@@ -67,6 +67,10 @@ pub struct CampaignSpec {
     /// ride, once (0: no appeals).
     #[serde(default = "default_appeal_days")]
     pub appeal_days: u32,
+    /// Grams of CO2 avoided per kilometre ridden instead of driven, for the
+    /// reports (default [`DEFAULT_CO2_G_PER_KM`]; a council with its own figure sets it).
+    #[serde(default = "default_co2_g_per_km")]
+    pub co2_g_per_km: u32,
 }
 
 /// How strict a campaign is with rides the checks find doubtful. What is
@@ -139,6 +143,19 @@ fn default_modes() -> Vec<Mode> {
 /// Two weeks to appeal a rejection: long enough for a holiday, short enough to remember the ride.
 fn default_appeal_days() -> u32 {
     14
+}
+
+/// The CO2 a kilometre by bike or on foot avoids when a campaign names no
+/// figure of its own: a cautious round figure for the tailpipe emissions of a
+/// passenger car in real traffic (new cars are type-approved near 110–120 g/km
+/// and emit more on the road; short, cold trips like school runs more still).
+pub const DEFAULT_CO2_G_PER_KM: u32 = 150;
+
+/// Most grams per kilometre a campaign may count (a heavy van emits about 300).
+const MAX_CO2_G_PER_KM: u32 = 1000;
+
+fn default_co2_g_per_km() -> u32 {
+    DEFAULT_CO2_G_PER_KM
 }
 
 /// The dispute window when a campaign names none (DESIGN §6).
@@ -374,6 +391,7 @@ impl CampaignSpec {
             ("thresholds.min_speed_kmh", t.min_speed_kmh.is_none_or(|v| v >= 0.0)),
             ("thresholds.max_speed_kmh", t.max_speed_kmh.is_none_or(|v| v > 0.0)),
             ("reward.max_km_per_ride", self.reward.max_km_per_ride.is_none_or(|km| km >= 0.0)),
+            ("co2_g_per_km", self.co2_g_per_km <= MAX_CO2_G_PER_KM),
         ];
         let mut problems: Vec<CampaignError> = in_range
             .iter()

@@ -41,7 +41,9 @@ mod track;
 mod zones;
 
 pub use assess::{Assessment, Ride, assess};
-pub use campaign::{CampaignSpec, Caps, CompiledCampaign, Mode, Multiplier, Reward, Strictness, Thresholds};
+pub use campaign::{
+    CampaignSpec, Caps, CompiledCampaign, DEFAULT_CO2_G_PER_KM, Mode, Multiplier, Reward, Strictness, Thresholds,
+};
 pub use campaign_error::CampaignError;
 pub use decision::{Decision, Effect, Reason, ReasonCode, Status};
 pub use fingerprint::Fingerprint;

@@ -57,6 +57,7 @@ fn campaign_around(raw: &RawTrace, time_zone: &str) -> CampaignSpec {
         caps: Default::default(),
         multipliers: Vec::new(),
         appeal_days: 14,
+        co2_g_per_km: smartville_scoring::DEFAULT_CO2_G_PER_KM,
         trace_retention_days: 30,
         strictness: Default::default(),
     }

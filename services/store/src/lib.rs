@@ -44,6 +44,7 @@ pub mod lifecycle;
 pub mod outbox;
 pub mod participants;
 pub mod privacy;
+pub mod reports;
 pub mod reviews;
 pub mod schools;
 pub mod sessions;

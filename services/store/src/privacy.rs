@@ -10,6 +10,7 @@
 
 use crate::ids::{CampaignId, ClassId, ParticipantId, TenantId};
 use crate::ledger::{self, Owner, Transfer};
+use crate::reports;
 use crate::{Store, StoreError, Tx, new_id, now_ms};
 
 /// Deletes the raw traces of a campaign's trips decided before
@@ -132,6 +133,7 @@ pub async fn erase(
     ] {
         sqlx::query(statement).bind(tenant_id).bind(participant_id).execute(&mut **tx).await?;
     }
+    reports::forget_rider(tx, tenant_id, participant_id).await?;
     let trips = sqlx::query(
         "update trips set participant_id = $1, idempotency_key = id, body_hash = '' \
          where tenant_id = $2 and participant_id = $3",

@@ -7,6 +7,8 @@
 use serde::Serialize;
 
 use crate::ids::{ClassId, ParticipantId, SchoolId, StaffId, TenantId, TripId};
+use crate::lifecycle::TripStatus;
+use crate::reports::{self, Change};
 use crate::sql::{self, BindAll};
 use crate::{Store, StoreError, Tx, status_sql};
 
@@ -201,6 +203,7 @@ pub async fn decide_review(tx: &mut Tx, tenant_id: &TenantId, verdict: &Verdict<
     .bind(verdict.at)
     .execute(&mut **tx)
     .await?;
+    reports::count(tx, tenant_id, &[(verdict.trip_id, Change::Moved { from: TripStatus::Review })]).await?;
     Ok(true)
 }
 
@@ -229,7 +232,7 @@ pub async fn decide_appeal(
         return Ok(false);
     }
     if verdict.outcome == Outcome::Accepted {
-        sqlx::query(concat!(
+        let moved = sqlx::query(concat!(
             "update trips set status = ",
             status_sql!(accepted),
             ", points = $1 where tenant_id = $2 and id = $3 and status = ",
@@ -239,7 +242,11 @@ pub async fn decide_appeal(
         .bind(tenant_id)
         .bind(verdict.trip_id)
         .execute(&mut **tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if moved == 1 {
+            reports::count(tx, tenant_id, &[(verdict.trip_id, Change::Moved { from: TripStatus::Rejected })]).await?;
+        }
     }
     Ok(true)
 }

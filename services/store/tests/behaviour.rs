@@ -11,7 +11,9 @@ use smartville_store::trips::{
     self, CountedRide, DecisionInputs, DecisionRecord, EarlierFingerprint, Inserted, NewTrip, ReplaySearch,
     StoredFingerprint,
 };
-use smartville_store::{Store, StoreError, outbox, participants, schools, sessions, tenancy, test_on_both_backends};
+use smartville_store::{
+    Store, StoreError, outbox, participants, reports, schools, sessions, tenancy, test_on_both_backends,
+};
 
 test_on_both_backends!(
     migrations_are_idempotent,
@@ -346,6 +348,7 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
         fingerprint: Some(StoredFingerprint { area_cell: 42, bytes: b"fp" }),
         decided_at: 2_000,
         campaign_version: 1,
+        local_day: 20_794,
     };
     let rejected = DecisionRecord { trip_id: &other.id, decision: &refused, fingerprint: None, ..decision.clone() };
     let mut tx = town.store.begin().await.unwrap();
@@ -384,7 +387,7 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
     let claimed = trips::get(&town.store, &town.tenant, &trip.id).await.unwrap().unwrap();
     assert_eq!(claimed.paid_points, Some(24), "a claim pays the decided points");
     let mut tx = town.store.begin().await.unwrap();
-    trips::pay_less(&mut tx, &town.tenant, &trip.id, 20).await.unwrap();
+    trips::pay_less(&mut tx, &town.tenant, &claims[0], 20).await.unwrap();
     tx.commit().await.unwrap();
     let stored = trips::get(&town.store, &town.tenant, &trip.id).await.unwrap().unwrap();
     assert_eq!(
@@ -394,6 +397,27 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
     );
     assert_eq!(stored.decision, claimed.decision, "the decision is scoring's, untouched");
     assert_eq!(stored.decision, Some(accepted), "and reads back as it was decided");
+    let day = reports::Scope {
+        campaign_id: &town.campaign,
+        from_day: 20_794,
+        until_day: 20_794,
+        school_id: None,
+        class_ids: None,
+    };
+    let (days, _) = reports::read(&town.store, &town.tenant, &day).await.unwrap();
+    let f = days.iter().map(|d| (d.day, d.figures)).collect::<Vec<_>>();
+    let counted = reports::DayFigures {
+        riders_new_in_day: 1,
+        riders_new_in_week: 1,
+        riders_new_in_campaign: 1,
+        accepted: 1,
+        rejected: 1,
+        review: 0,
+        distance_m: 2_000,
+        points: 24,
+        paid_points: 20,
+    };
+    assert_eq!(f, [(20_794, counted)], "the reports count both decisions, the claim and the shortfall once");
     let total =
         trips::decision_inputs(&mut town.store.begin().await.unwrap(), &town.tenant, &[&ann], 0, &[]).await.unwrap();
     assert_eq!(total.points_in_campaign.values().sum::<i64>(), 20, "campaign totals count what was paid");
@@ -468,6 +492,7 @@ async fn decide(town: &Town, trip: &TripId, status: Status, cell: Option<i64>, b
         fingerprint: cell.map(|area_cell| StoredFingerprint { area_cell, bytes }),
         decided_at: 2_000,
         campaign_version: 1,
+        local_day: 20_794,
     };
     let mut tx = town.store.begin().await.unwrap();
     assert_eq!(trips::record_decisions(&mut tx, &town.tenant, &[record]).await.unwrap(), std::slice::from_ref(trip));

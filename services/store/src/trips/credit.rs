@@ -1,6 +1,7 @@
 //! What the ledger claims: accepted trips not credited yet, each once, and what it paid for them.
 
 use crate::ids::{CampaignId, ParticipantId, TenantId, TripId};
+use crate::reports::{self, Change};
 use crate::sql::{self, BindAll};
 use crate::{StoreError, Tx, status_sql};
 
@@ -18,7 +19,8 @@ pub struct Claim {
 }
 
 /// Marks the accepted, uncredited trips of a tenant among `ids` as credited
-/// (at `at`) and returns what to pay for each, in id order, in one statement.
+/// (at `at`, their points paid in full, as the reports count them) and
+/// returns what to pay for each, in id order, in one statement.
 /// Trips not accepted or credited already are left out. The caller posts the
 /// transfers in the same transaction.
 pub async fn claim_credits(
@@ -41,18 +43,20 @@ pub async fn claim_credits(
     );
     let mut claims = sql::query_as::<Claim>(sql).bind(at).bind(tenant_id).bind_all(ids).fetch_all(&mut **tx).await?;
     claims.sort_by(|a, b| a.id.cmp(&b.id));
+    let paid: Vec<(&TripId, Change)> = claims.iter().map(|claim| (&claim.id, Change::Paid(claim.points))).collect();
+    reports::count(tx, tenant_id, &paid).await?;
     Ok(claims)
 }
 
 /// Records that the ledger paid a claimed trip `paid` points, less than it
 /// earned, because the campaign budget ran short. The decision stays as
 /// scoring wrote it: the shortfall is the ledger's fact.
-pub async fn pay_less(tx: &mut Tx, tenant_id: &TenantId, id: &TripId, paid: i64) -> Result<(), StoreError> {
+pub async fn pay_less(tx: &mut Tx, tenant_id: &TenantId, claim: &Claim, paid: i64) -> Result<(), StoreError> {
     sqlx::query("update trips set paid_points = $1 where tenant_id = $2 and id = $3")
         .bind(paid)
         .bind(tenant_id)
-        .bind(id)
+        .bind(&claim.id)
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    reports::count(tx, tenant_id, &[(&claim.id, Change::Paid(paid - claim.points))]).await
 }

@@ -9,6 +9,7 @@ use smartville_scoring::Decision;
 use super::{Trip, trip_columns};
 use crate::ids::{CampaignId, ParticipantId, TenantId, TripId};
 use crate::lifecycle::TripStatus;
+use crate::reports::{self, Change};
 use crate::sql::{self, BindAll};
 use crate::{Store, StoreError, Tx, status_sql};
 
@@ -60,6 +61,9 @@ pub struct DecisionRecord<'a> {
     pub fingerprint: Option<StoredFingerprint<'a>>,
     /// When (ms since epoch).
     pub decided_at: i64,
+    /// The local date of the ride's start in its campaign's time zone (days
+    /// since 1970-01-01): the day its reports count it on.
+    pub local_day: i64,
 }
 
 /// A fingerprint as indexed for replay detection.
@@ -71,9 +75,11 @@ pub struct StoredFingerprint<'a> {
     pub bytes: &'a [u8],
 }
 
-/// Records the decisions of pending trips of a tenant and indexes their
-/// fingerprints, one statement each for the whole batch; returns the ids of
-/// the trips it decided (a trip decided already is left as it was).
+/// Records the decisions of pending trips of a tenant, indexes their
+/// fingerprints and counts them in the reports, one statement each for the
+/// whole batch; returns the ids of the trips it decided (a trip decided
+/// already is left as it was). A decided trip keeps the class its rider is
+/// in now, for its reports.
 pub async fn record_decisions(
     tx: &mut Tx,
     tenant_id: &TenantId,
@@ -85,13 +91,14 @@ pub async fn record_decisions(
     let sql = format!(
         concat!(
             "update trips set status = d.column2, points = d.column3, distance_m = d.column4, duration_s = d.column5, \
-             decision = d.column6, decided_at = d.column7, campaign_version = d.column8 \
+             decision = d.column6, decided_at = d.column7, campaign_version = d.column8, local_day = d.column9, \
+             class_id = (select p.class_id from participants p where p.tenant_id = trips.tenant_id and p.id = trips.participant_id) \
              from (values {}) as d \
              where trips.tenant_id = $1 and trips.id = d.column1 and trips.status = ",
             status_sql!(pending),
             " returning trips.id, trips.participant_id"
         ),
-        sql::rows(2, decisions.len(), 8)
+        sql::rows(2, decisions.len(), 9)
     );
     let number = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
     let mut query = sql::query_as::<(TripId, ParticipantId)>(sql).bind(tenant_id);
@@ -105,7 +112,8 @@ pub async fn record_decisions(
             .bind(number(decision.duration_s))
             .bind(serde_json::to_string(decision)?)
             .bind(record.decided_at)
-            .bind(record.campaign_version);
+            .bind(record.campaign_version)
+            .bind(record.local_day);
     }
     let decided: HashMap<TripId, ParticipantId> = query.fetch_all(&mut **tx).await?.into_iter().collect();
     let fingerprints: Vec<(&DecisionRecord<'_>, &ParticipantId, StoredFingerprint<'_>)> =
@@ -128,6 +136,8 @@ pub async fn record_decisions(
     }
     let mut ids: Vec<TripId> = decided.into_keys().collect();
     ids.sort();
+    let changes: Vec<(&TripId, Change)> = ids.iter().map(|id| (id, Change::Decided)).collect();
+    reports::count(tx, tenant_id, &changes).await?;
     Ok(ids)
 }
 

@@ -1,0 +1,242 @@
+//! A campaign's report for its council and schools: per day or week, the
+//! participants, rides accepted, rejected (by reason) and in review,
+//! kilometres, CO2 avoided and points issued and paid, with the budget as
+//! the ledger holds it now.
+//!
+//! It reads the per-day aggregates the store keeps up to date as rides are
+//! decided, reviewed and paid ([`smartville_store::reports`]), never the
+//! trips: a school year of a town answers from a few thousand rows.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+use smartville_store::campaigns::Campaign;
+use smartville_store::ids::{ClassId, SchoolId};
+use smartville_store::reports::{self, DayFigures, Scope};
+
+use crate::budget::{self, Budget};
+use crate::{Engine, EngineError};
+
+/// Most days one report covers (two school years).
+pub const MAX_DAYS: i64 = 731;
+
+/// How a report's figures are grouped in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    /// One row per local day.
+    #[default]
+    Day,
+    /// One row per week, Monday to Sunday.
+    Week,
+}
+
+/// What a report covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportQuery {
+    /// First local day (default: the campaign's first day).
+    pub from: Option<NaiveDate>,
+    /// Last local day, inclusive (default: the campaign's last day).
+    pub until: Option<NaiveDate>,
+    /// Day or week rows.
+    pub by: Period,
+    /// Only this school's students.
+    pub school_id: Option<SchoolId>,
+    /// Only these classes' students (a teacher's classes).
+    pub class_ids: Option<Vec<ClassId>>,
+}
+
+/// Why a report cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportRefusal {
+    /// `until` is before `from`, or the range is longer than [`MAX_DAYS`].
+    #[error("{0}")]
+    Range(String),
+    /// Reading failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+/// What the rides of a period (or the whole report) add up to.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Figures {
+    /// Participants with an accepted ride: in a day's row those who rode
+    /// that day, in a week's row that week; in the totals, those whose first
+    /// accepted ride of the campaign falls in the report's range (so every
+    /// rider, when the range starts with the campaign).
+    pub participants: i64,
+    /// Rides accepted.
+    pub rides_accepted: i64,
+    /// Rides rejected (by scoring, a reviewer or not overturned on appeal).
+    pub rides_rejected: i64,
+    /// Rides waiting for a reviewer.
+    pub rides_in_review: i64,
+    /// Kilometres ridden on accepted rides.
+    pub km: f64,
+    /// CO2 those kilometres avoided, kg (at the campaign's `co2_g_per_km`).
+    pub co2_kg: f64,
+    /// Points decided for accepted rides.
+    pub points_issued: i64,
+    /// Points the ledger paid out (less than issued when the budget ran short, or not paid yet).
+    pub points_paid: i64,
+    /// Rejected rides per reason code (a ride rejected for two reasons counts under both).
+    pub rejections: BTreeMap<String, i64>,
+    /// Rides in review per reason code.
+    pub reviews: BTreeMap<String, i64>,
+}
+
+/// One row of a report: a day or a week.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Row {
+    /// The day, or the Monday of the week.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub starts: NaiveDate,
+    /// Its figures.
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// A campaign's report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Report {
+    /// First day covered.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub from: NaiveDate,
+    /// Last day covered.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub until: NaiveDate,
+    /// How rows are grouped.
+    pub by: Period,
+    /// The school it is limited to.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub school_id: Option<SchoolId>,
+    /// The classes it is limited to.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<String>>))]
+    pub class_ids: Option<Vec<ClassId>>,
+    /// The CO2 factor used, grams per km (the campaign's newest rules).
+    pub co2_g_per_km: u32,
+    /// The whole range.
+    pub totals: Figures,
+    /// The days or weeks with any rides, in order.
+    pub rows: Vec<Row>,
+    /// The campaign's budget now, from the ledger (the whole campaign,
+    /// whatever the scope; left out for readers who may not see the campaign's money).
+    pub budget: Option<Budget>,
+}
+
+/// Days from 0001-01-01 (day 1 of the common era) to 1970-01-01.
+const CE_TO_1970: i32 = 719_163;
+
+/// The number of a local date: days since 1970-01-01, as the store counts days.
+pub fn day_number(date: NaiveDate) -> i64 {
+    i64::from(date.num_days_from_ce() - CE_TO_1970)
+}
+
+/// The local date of a day number (days the calendar cannot hold read as its last or first date).
+pub fn date_of(day: i64) -> NaiveDate {
+    let ce = i32::try_from(day).unwrap_or(i32::MAX).saturating_add(CE_TO_1970);
+    NaiveDate::from_num_days_from_ce_opt(ce).unwrap_or(if day < 0 { NaiveDate::MIN } else { NaiveDate::MAX })
+}
+
+impl Figures {
+    /// Adds a day's aggregates, counting its participants as the row of `by` does.
+    fn add_day(&mut self, day: &DayFigures, participants: impl Fn(&DayFigures) -> i64, co2_g_per_km: u32) {
+        self.participants += participants(day);
+        self.rides_accepted += day.accepted;
+        self.rides_rejected += day.rejected;
+        self.rides_in_review += day.review;
+        let km = day.distance_m as f64 / 1000.0;
+        self.km = round3(self.km + km);
+        self.co2_kg = round3(self.km * f64::from(co2_g_per_km) / 1000.0);
+        self.points_issued += day.points;
+        self.points_paid += day.paid_points;
+    }
+}
+
+/// Rounds to three decimals (metres, grams): what a report shows.
+fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
+/// The report of `campaign` for `query`, as of `now` (ms since epoch) for its budget.
+pub async fn report(
+    engine: &Engine,
+    campaign: &Campaign,
+    query: &ReportQuery,
+    now: i64,
+) -> Result<Report, ReportRefusal> {
+    let (store, tenant_id) = (&engine.store, &campaign.tenant_id);
+    let rules = engine.campaigns.get(store, tenant_id, &campaign.id).await?;
+    let spec = rules.newest().compiled.spec();
+    let from = query.from.unwrap_or(spec.valid_from);
+    let until = query.until.unwrap_or(spec.valid_until);
+    if until < from {
+        return Err(ReportRefusal::Range(format!("until ({until}) is before from ({from})")));
+    }
+    if day_number(until) - day_number(from) >= MAX_DAYS {
+        return Err(ReportRefusal::Range(format!("a report covers at most {MAX_DAYS} days")));
+    }
+    let scope = Scope {
+        campaign_id: &campaign.id,
+        from_day: day_number(from),
+        until_day: day_number(until),
+        school_id: query.school_id.as_ref(),
+        class_ids: query.class_ids.as_deref(),
+    };
+    let (days, reasons) = reports::read(store, tenant_id, &scope).await.map_err(EngineError::from)?;
+    let co2 = spec.co2_g_per_km;
+    let row_of = |day: i64| match query.by {
+        Period::Day => day,
+        Period::Week => reports::week_of(day),
+    };
+    let participants = |f: &DayFigures| match query.by {
+        Period::Day => f.riders_new_in_day,
+        Period::Week => f.riders_new_in_week,
+    };
+    let mut totals = Figures::default();
+    let mut rows: BTreeMap<i64, Figures> = BTreeMap::new();
+    for day in &days {
+        totals.add_day(&day.figures, |f| f.riders_new_in_campaign, co2);
+        rows.entry(row_of(day.day)).or_default().add_day(&day.figures, participants, co2);
+    }
+    for reason in &reasons {
+        let row = rows.entry(row_of(reason.day)).or_default();
+        for figures in [&mut totals, row] {
+            for (counts, n) in [(&mut figures.rejections, reason.rejected), (&mut figures.reviews, reason.review)] {
+                if n != 0 {
+                    *counts.entry(reason.reason.clone()).or_default() += n;
+                }
+            }
+        }
+    }
+    Ok(Report {
+        from,
+        until,
+        by: query.by,
+        school_id: query.school_id.clone(),
+        class_ids: query.class_ids.clone(),
+        co2_g_per_km: co2,
+        totals,
+        rows: rows.into_iter().map(|(day, figures)| Row { starts: date_of(day), figures }).collect(),
+        budget: Some(budget::budget(engine, campaign, now).await?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_numbers_count_from_1970() {
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+        assert_eq!(day_number(date(1970, 1, 1)), 0);
+        assert_eq!(day_number(date(2026, 12, 7)), 20_794);
+        assert_eq!(date_of(20_794), date(2026, 12, 7));
+        assert_eq!(reports::week_of(day_number(date(2026, 12, 13))), day_number(date(2026, 12, 7)));
+    }
+}

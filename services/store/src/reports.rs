@@ -1,0 +1,510 @@
+//! Reports: what a campaign's rides add up to, per local day, school and
+//! class, kept up to date in the transactions that change it.
+//!
+//! Every move of a ride is counted where it happens: scoring's decision
+//! ([`record_decisions`](crate::trips::record_decisions)), a reviewer's
+//! verdict and an accepted appeal ([`reviews`](crate::reviews)), the
+//! ledger's payment ([`credit`](crate::trips::claim_credits)). Each adds a
+//! [`Tally`] of its rides to the aggregates in the same transaction, so a
+//! report is exactly the sum of what committed and reads a few thousand rows
+//! whatever the number of rides. A ride is counted on the row of its
+//! campaign, the local day it started (in the campaign's time zone) and the
+//! class its rider was in when it was decided.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use smartville_scoring::{Effect, Reason};
+
+use crate::ids::{CampaignId, ClassId, ParticipantId, SchoolId, TenantId, TripId};
+use crate::lifecycle::TripStatus;
+use crate::sql::{self, BindAll};
+use crate::{Store, StoreError, Tx};
+
+/// Most rows written by one statement (well below either backend's limit of parameters).
+const ROWS_PER_STATEMENT: usize = 1000;
+
+/// What happened to a ride.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Scoring decided it: it joins the counts in its state.
+    Decided,
+    /// A person moved it from `from` to its state now (a review, an appeal).
+    Moved {
+        /// Its state before.
+        from: TripStatus,
+    },
+    /// The ledger paid this many points for it (negative: took back part of a claim).
+    Paid(i64),
+}
+
+/// Where a ride is counted: its campaign, local day, school and class.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Place {
+    /// The campaign.
+    pub campaign_id: CampaignId,
+    /// The local date of its start, days since 1970-01-01.
+    pub day: i64,
+    /// Its rider's school.
+    pub school_id: SchoolId,
+    /// Its rider's class.
+    pub class_id: ClassId,
+}
+
+/// A ride as the aggregates see it: where it counts and its figures in its current state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountedRide<'a> {
+    /// Where it counts.
+    pub place: Place,
+    /// Who rode it.
+    pub participant_id: &'a ParticipantId,
+    /// Its state now.
+    pub status: TripStatus,
+    /// Metres ridden.
+    pub distance_m: i64,
+    /// Points decided.
+    pub points: i64,
+    /// The reasons scoring gave.
+    pub reasons: &'a [Reason],
+}
+
+/// Figures of one report row: a day (or a sum of days) of a place.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct DayFigures {
+    /// Participants whose first accepted ride of the day is on this day.
+    pub riders_new_in_day: i64,
+    /// Participants whose first accepted ride of the week (Monday to Sunday) is on this day.
+    pub riders_new_in_week: i64,
+    /// Participants whose first accepted ride in the campaign is on this day.
+    pub riders_new_in_campaign: i64,
+    /// Rides accepted.
+    pub accepted: i64,
+    /// Rides rejected.
+    pub rejected: i64,
+    /// Rides waiting for a reviewer.
+    pub review: i64,
+    /// Metres ridden on accepted rides.
+    pub distance_m: i64,
+    /// Points decided for accepted rides.
+    pub points: i64,
+    /// Points the ledger paid.
+    pub paid_points: i64,
+}
+
+impl DayFigures {
+    /// The ride count of a state (pending rides are not counted).
+    fn rides_mut(&mut self, status: TripStatus) -> Option<&mut i64> {
+        match status {
+            TripStatus::Accepted => Some(&mut self.accepted),
+            TripStatus::Rejected => Some(&mut self.rejected),
+            TripStatus::Review => Some(&mut self.review),
+            TripStatus::Pending => None,
+        }
+    }
+
+    /// Adds `other` to these figures.
+    pub fn add(&mut self, other: &Self) {
+        self.riders_new_in_day += other.riders_new_in_day;
+        self.riders_new_in_week += other.riders_new_in_week;
+        self.riders_new_in_campaign += other.riders_new_in_campaign;
+        self.accepted += other.accepted;
+        self.rejected += other.rejected;
+        self.review += other.review;
+        self.distance_m += other.distance_m;
+        self.points += other.points;
+        self.paid_points += other.paid_points;
+    }
+}
+
+/// Rides rejected and in review for one reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReasonFigures {
+    /// Rides rejected for it.
+    pub rejected: i64,
+    /// Rides in review for it.
+    pub review: i64,
+}
+
+impl ReasonFigures {
+    /// The count of a state that reasons are counted in.
+    fn rides_mut(&mut self, status: TripStatus) -> Option<&mut i64> {
+        match status {
+            TripStatus::Rejected => Some(&mut self.rejected),
+            TripStatus::Review => Some(&mut self.review),
+            TripStatus::Pending | TripStatus::Accepted => None,
+        }
+    }
+}
+
+/// The reasons a ride in `status` is counted under: a rejected ride's
+/// rejecting reasons (a ride a reviewer rejected: the doubts that sent it to
+/// review), a ride in review's doubts, none for other states.
+fn reasons_in(status: TripStatus, reasons: &[Reason]) -> impl Iterator<Item = &'static str> + '_ {
+    let of = |effect: Effect| reasons.iter().filter(move |r| r.effect == effect).map(|r| r.code.as_str());
+    let rejecting = of(Effect::Reject).count();
+    let effect = match status {
+        TripStatus::Rejected if rejecting > 0 => Some(Effect::Reject),
+        TripStatus::Rejected | TripStatus::Review => Some(Effect::Review),
+        TripStatus::Pending | TripStatus::Accepted => None,
+    };
+    reasons.iter().filter(move |r| Some(r.effect) == effect).map(|r| r.code.as_str())
+}
+
+/// A participant's first ride of a period, counted once.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct RiderMark {
+    campaign_id: CampaignId,
+    participant_id: ParticipantId,
+    period: &'static str,
+    starts: i64,
+}
+
+/// Changes to the aggregates, summed per row before they are written.
+#[derive(Debug, Default)]
+pub struct Tally {
+    days: BTreeMap<Place, DayFigures>,
+    reasons: BTreeMap<(Place, &'static str), ReasonFigures>,
+    /// Periods in which a participant had an accepted ride, with where its earliest one counts.
+    riders: BTreeMap<RiderMark, Place>,
+}
+
+/// The first day (a Monday) of the week of `day` (days since 1970-01-01, a Thursday).
+pub fn week_of(day: i64) -> i64 {
+    day - (day + 3).rem_euclid(7)
+}
+
+impl Tally {
+    /// Counts `change` of `ride` (whose figures are those after the change).
+    pub fn count(&mut self, ride: &CountedRide<'_>, change: Change) {
+        let figures = self.days.entry(ride.place.clone()).or_default();
+        let entered = match change {
+            Change::Paid(points) => {
+                figures.paid_points += points;
+                return;
+            }
+            Change::Decided => true,
+            Change::Moved { from } => {
+                if let Some(count) = figures.rides_mut(from) {
+                    *count -= 1;
+                }
+                for reason in reasons_in(from, ride.reasons) {
+                    let row = self.reasons.entry((ride.place.clone(), reason)).or_default();
+                    if let Some(count) = row.rides_mut(from) {
+                        *count -= 1;
+                    }
+                }
+                from != ride.status
+            }
+        };
+        if !entered {
+            return;
+        }
+        let figures = self.days.entry(ride.place.clone()).or_default();
+        if let Some(count) = figures.rides_mut(ride.status) {
+            *count += 1;
+        }
+        for reason in reasons_in(ride.status, ride.reasons) {
+            let row = self.reasons.entry((ride.place.clone(), reason)).or_default();
+            if let Some(count) = row.rides_mut(ride.status) {
+                *count += 1;
+            }
+        }
+        if ride.status.earns_points() {
+            figures.distance_m += ride.distance_m;
+            figures.points += ride.points;
+            let day = ride.place.day;
+            for (period, starts) in [("day", day), ("week", week_of(day)), ("campaign", 0)] {
+                let mark = RiderMark {
+                    campaign_id: ride.place.campaign_id.clone(),
+                    participant_id: ride.participant_id.clone(),
+                    period,
+                    starts,
+                };
+                let place = self.riders.entry(mark).or_insert_with(|| ride.place.clone());
+                if ride.place.day < place.day {
+                    *place = ride.place.clone();
+                }
+            }
+        }
+    }
+
+    /// Adds the tally to a tenant's aggregates: participants new in a period
+    /// are those whose mark was not there yet. Rows are written in key order,
+    /// so concurrent transactions take their locks in the same order.
+    pub async fn write(mut self, tx: &mut Tx, tenant_id: &TenantId) -> Result<(), StoreError> {
+        let marks: Vec<(RiderMark, Place)> = std::mem::take(&mut self.riders).into_iter().collect();
+        for chunk in marks.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "insert into report_riders (tenant_id, campaign_id, participant_id, period, starts) values {} \
+                 on conflict do nothing returning campaign_id, participant_id, period, starts",
+                sql::rows(1, chunk.len(), 5)
+            );
+            let mut query = sql::query_as::<(CampaignId, ParticipantId, String, i64)>(sql);
+            for (mark, _) in chunk {
+                query = query
+                    .bind(tenant_id)
+                    .bind(&mark.campaign_id)
+                    .bind(&mark.participant_id)
+                    .bind(mark.period)
+                    .bind(mark.starts);
+            }
+            for (campaign_id, participant_id, period, starts) in query.fetch_all(&mut **tx).await? {
+                let Some((mark, place)) = chunk.iter().find(|(mark, _)| {
+                    mark.campaign_id == campaign_id
+                        && mark.participant_id == participant_id
+                        && mark.period == period
+                        && mark.starts == starts
+                }) else {
+                    continue;
+                };
+                let figures = self.days.entry(place.clone()).or_default();
+                match mark.period {
+                    "day" => figures.riders_new_in_day += 1,
+                    "week" => figures.riders_new_in_week += 1,
+                    _ => figures.riders_new_in_campaign += 1,
+                }
+            }
+        }
+        let days: Vec<(Place, DayFigures)> =
+            self.days.into_iter().filter(|(_, f)| *f != DayFigures::default()).collect();
+        for chunk in days.chunks(ROWS_PER_STATEMENT) {
+            let counters = [
+                "riders_new_in_day",
+                "riders_new_in_week",
+                "riders_new_in_campaign",
+                "accepted",
+                "rejected",
+                "review",
+                "distance_m",
+                "points",
+                "paid_points",
+            ];
+            let sql = format!(
+                "insert into report_days (tenant_id, campaign_id, day, school_id, class_id, {}) values {} \
+                 on conflict (tenant_id, campaign_id, day, school_id, class_id) do update set {}",
+                counters.join(", "),
+                sql::rows(1, chunk.len(), 5 + counters.len()),
+                counters.map(|c| format!("{c} = report_days.{c} + excluded.{c}")).join(", ")
+            );
+            let mut query = sql::query(sql);
+            for (place, f) in chunk {
+                query = bind_place(query.bind(tenant_id), place).bind_all([
+                    f.riders_new_in_day,
+                    f.riders_new_in_week,
+                    f.riders_new_in_campaign,
+                    f.accepted,
+                    f.rejected,
+                    f.review,
+                    f.distance_m,
+                    f.points,
+                    f.paid_points,
+                ]);
+            }
+            query.execute(&mut **tx).await?;
+        }
+        let reasons: Vec<_> = self.reasons.into_iter().filter(|(_, f)| *f != ReasonFigures::default()).collect();
+        for chunk in reasons.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "insert into report_day_reasons (tenant_id, campaign_id, day, school_id, class_id, reason, rejected, review) \
+                 values {} on conflict (tenant_id, campaign_id, day, school_id, class_id, reason) do update set \
+                 rejected = report_day_reasons.rejected + excluded.rejected, review = report_day_reasons.review + excluded.review",
+                sql::rows(1, chunk.len(), 8)
+            );
+            let mut query = sql::query(sql);
+            for ((place, reason), f) in chunk {
+                query = bind_place(query.bind(tenant_id), place).bind(*reason).bind(f.rejected).bind(f.review);
+            }
+            query.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Binds a place's four columns.
+fn bind_place<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    place: &'q Place,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    query.bind(&place.campaign_id).bind(place.day).bind(&place.school_id).bind(&place.class_id)
+}
+
+/// A decided trip as read for counting.
+#[derive(sqlx::FromRow)]
+struct TripRow {
+    id: TripId,
+    participant_id: ParticipantId,
+    campaign_id: CampaignId,
+    local_day: i64,
+    school_id: SchoolId,
+    class_id: ClassId,
+    status: TripStatus,
+    points: i64,
+    distance_m: i64,
+    decision: Option<String>,
+}
+
+/// The part of a stored decision that reports read.
+#[derive(Deserialize)]
+struct StoredReasons {
+    reasons: Vec<Reason>,
+}
+
+/// Counts `changes` of a tenant's trips (read as they are now, in the
+/// caller's transaction) into the aggregates. Trips not decided yet are not counted.
+pub(crate) async fn count(tx: &mut Tx, tenant_id: &TenantId, changes: &[(&TripId, Change)]) -> Result<(), StoreError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "select t.id, t.participant_id, t.campaign_id, t.local_day, coalesce(c.school_id, '') as school_id, \
+                coalesce(t.class_id, '') as class_id, t.status, t.points, coalesce(t.distance_m, 0) as distance_m, t.decision \
+         from trips t left join classes c on c.tenant_id = t.tenant_id and c.id = t.class_id \
+         where t.tenant_id = $1 and t.id in ({}) and t.local_day is not null",
+        sql::list(2, changes.len())
+    );
+    let rows: Vec<TripRow> =
+        sql::query_as(sql).bind(tenant_id).bind_all(changes.iter().map(|(id, _)| *id)).fetch_all(&mut **tx).await?;
+    let mut tally = Tally::default();
+    for row in &rows {
+        let reasons = match &row.decision {
+            Some(json) => serde_json::from_str::<StoredReasons>(json)?.reasons,
+            None => Vec::new(),
+        };
+        let ride = CountedRide {
+            place: Place {
+                campaign_id: row.campaign_id.clone(),
+                day: row.local_day,
+                school_id: row.school_id.clone(),
+                class_id: row.class_id.clone(),
+            },
+            participant_id: &row.participant_id,
+            status: row.status,
+            distance_m: row.distance_m,
+            points: row.points,
+            reasons: &reasons,
+        };
+        for (_, change) in changes.iter().filter(|(id, _)| **id == row.id) {
+            tally.count(&ride, *change);
+        }
+    }
+    tally.write(tx, tenant_id).await
+}
+
+/// Which part of a campaign's aggregates a report reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// The campaign.
+    pub campaign_id: &'a CampaignId,
+    /// First local day (days since 1970-01-01).
+    pub from_day: i64,
+    /// Last local day, inclusive.
+    pub until_day: i64,
+    /// Only this school's classes.
+    pub school_id: Option<&'a SchoolId>,
+    /// Only these classes (`None`: every class).
+    pub class_ids: Option<&'a [ClassId]>,
+}
+
+/// The figures of one day of a report.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Day {
+    /// The local date, days since 1970-01-01.
+    pub day: i64,
+    /// Its figures, summed over the scope's classes.
+    #[sqlx(flatten)]
+    pub figures: DayFigures,
+}
+
+/// Rides rejected and in review for one reason on one day.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DayReason {
+    /// The local date, days since 1970-01-01.
+    pub day: i64,
+    /// The stable reason code.
+    pub reason: String,
+    /// Rides rejected for it.
+    pub rejected: i64,
+    /// Rides in review for it.
+    pub review: i64,
+}
+
+/// The days (with any figures) and the reasons of a tenant's report scope, in day order.
+pub async fn read(
+    store: &Store,
+    tenant_id: &TenantId,
+    scope: &Scope<'_>,
+) -> Result<(Vec<Day>, Vec<DayReason>), StoreError> {
+    let mut filter = String::from("tenant_id = $1 and campaign_id = $2 and day between $3 and $4");
+    if scope.school_id.is_some() {
+        filter.push_str(" and school_id = $5");
+    }
+    let classes = scope.class_ids.unwrap_or_default();
+    if scope.class_ids.is_some() {
+        let first = if scope.school_id.is_some() { 6 } else { 5 };
+        filter.push_str(&format!(
+            " and class_id in ({})",
+            if classes.is_empty() { "null".into() } else { sql::list(first, classes.len()) }
+        ));
+    }
+    let days = format!(
+        "select day, cast(sum(riders_new_in_day) as bigint) as riders_new_in_day, \
+                cast(sum(riders_new_in_week) as bigint) as riders_new_in_week, \
+                cast(sum(riders_new_in_campaign) as bigint) as riders_new_in_campaign, \
+                cast(sum(accepted) as bigint) as accepted, cast(sum(rejected) as bigint) as rejected, \
+                cast(sum(review) as bigint) as review, cast(sum(distance_m) as bigint) as distance_m, \
+                cast(sum(points) as bigint) as points, cast(sum(paid_points) as bigint) as paid_points \
+         from report_days where {filter} group by day order by day"
+    );
+    let reasons = format!(
+        "select day, reason, cast(sum(rejected) as bigint) as rejected, cast(sum(review) as bigint) as review \
+         from report_day_reasons where {filter} group by day, reason order by day, reason"
+    );
+    let days = sql::query_as::<Day>(days)
+        .bind(tenant_id)
+        .bind(scope.campaign_id)
+        .bind(scope.from_day)
+        .bind(scope.until_day)
+        .bind_all(scope.school_id)
+        .bind_all(classes)
+        .fetch_all(store.reader())
+        .await?;
+    let reasons = sql::query_as::<DayReason>(reasons)
+        .bind(tenant_id)
+        .bind(scope.campaign_id)
+        .bind(scope.from_day)
+        .bind(scope.until_day)
+        .bind_all(scope.school_id)
+        .bind_all(classes)
+        .fetch_all(store.reader())
+        .await?;
+    Ok((days, reasons))
+}
+
+/// Forgets who rode when for an erased participant: the counts stay, the marks that name them go.
+pub(crate) async fn forget_rider(
+    tx: &mut Tx,
+    tenant_id: &TenantId,
+    participant_id: &ParticipantId,
+) -> Result<(), StoreError> {
+    sqlx::query("delete from report_riders where tenant_id = $1 and participant_id = $2")
+        .bind(tenant_id)
+        .bind(participant_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weeks_start_on_monday() {
+        // 1970-01-01 was a Thursday; 1969-12-29 a Monday; 2026-12-07 is a Monday (day 20_794).
+        assert_eq!(week_of(0), -3);
+        assert_eq!(week_of(3), -3);
+        assert_eq!(week_of(4), 4);
+        assert_eq!(week_of(20_794), 20_794);
+        assert_eq!(week_of(20_800), 20_794);
+    }
+}
