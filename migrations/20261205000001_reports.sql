@@ -9,7 +9,9 @@
 alter table trips add column local_day bigint;
 alter table trips add column class_id text;
 
--- One row per campaign, local day, school and class.
+-- One row per campaign, school, class and local day, and the same sums for
+-- each school (class `*`) and the whole campaign (school and class `*`), so
+-- that every report reads one range of days.
 create table report_days (
     tenant_id text not null,
     campaign_id text not null,
@@ -30,10 +32,11 @@ create table report_days (
     points bigint not null default 0,
     -- points the ledger paid out
     paid_points bigint not null default 0,
-    primary key (tenant_id, campaign_id, day, school_id, class_id)
+    primary key (tenant_id, campaign_id, school_id, class_id, day)
 );
 
--- Rides rejected or in review, by the reasons that put them there.
+-- Rides rejected or in review, by the reasons that put them there (with the
+-- same sums per school and campaign).
 create table report_day_reasons (
     tenant_id text not null,
     campaign_id text not null,
@@ -43,7 +46,7 @@ create table report_day_reasons (
     reason text not null,
     rejected bigint not null default 0,
     review bigint not null default 0,
-    primary key (tenant_id, campaign_id, day, school_id, class_id, reason)
+    primary key (tenant_id, campaign_id, school_id, class_id, day, reason)
 );
 
 -- Who has ridden in which day, week and campaign: a participant is counted

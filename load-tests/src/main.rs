@@ -15,6 +15,7 @@
 mod faults;
 mod machine;
 mod report;
+mod reports;
 mod scenario;
 
 use std::path::PathBuf;
@@ -85,6 +86,16 @@ enum Command {
         /// One fault per line: `name<TAB>injected_ms<TAB>restored_ms` (ms since the Unix epoch).
         #[arg(long)]
         faults: PathBuf,
+    },
+    /// Fill the report aggregates with a school year of a 20-school town (on SQLite and on
+    /// PostgreSQL) and time the campaign reports councils, schools and teachers ask for.
+    Reports {
+        /// Rides in the school year.
+        #[arg(long, default_value_t = 1_000_000)]
+        rides: u64,
+        /// Reports of each kind timed.
+        #[arg(long, default_value_t = 50)]
+        repeat: usize,
     },
     /// Print JSON reports as one table.
     Table {
@@ -164,6 +175,12 @@ async fn main() -> Result<()> {
                 .collect::<Result<Vec<report::TimelineEvent>, _>>()
                 .context("reading the timeline")?;
             print!("{}", faults::table(&events, &faults::read(&read(&faults)?)?));
+            Ok(())
+        }
+        Command::Reports { rides, repeat } => {
+            let measured = reports::run(rides, repeat).await?;
+            println!("{}", reports::table(&measured));
+            println!("{}", serde_json::to_string_pretty(&measured)?);
             Ok(())
         }
         Command::Table { reports } => {

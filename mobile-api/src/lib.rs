@@ -126,6 +126,7 @@ pub fn router(state: ApiState) -> Router {
         admin::campaigns::list, admin::campaigns::validate, admin::campaigns::coverage, admin::campaigns::create,
         admin::campaigns::get, admin::campaigns::change_rules, admin::campaigns::set_audience,
         admin::campaigns::activate, admin::campaigns::pause, admin::campaigns::close, admin::campaigns::fund, admin::campaigns::budget, admin::reports::report,
+        admin::simulations::start, admin::simulations::get,
         admin::reviews::list, admin::reviews::get, admin::reviews::decide, trips::appeal),
     modifiers(&BearerAuth, &SharedAnswers),
     tags((name = "auth", description = "Joining and tokens"), (name = "trips", description = "Rides"), (name = "wallet", description = "Points"), (name = "me", description = "One's own data"),

@@ -8,6 +8,7 @@
 //!   zones' H3 coverage, campaign files checked before use.
 //! - [`reports`]: a campaign's figures per day or week, as JSON or CSV.
 //! - [`reviews`]: the review queue with appeals, and reviewers' decisions.
+//! - [`simulations`]: draft rules tried on a campaign's recent rides, in the background.
 //! - [`schools`]: schools and their zones, classes and their teachers, class lists, join codes.
 //! - [`audit`]: what every staff member did, with the state before and after.
 
@@ -18,6 +19,7 @@ pub mod campaigns;
 pub mod reports;
 pub mod reviews;
 pub mod schools;
+pub mod simulations;
 pub mod staff;
 
 use axum::Router;
@@ -47,6 +49,8 @@ pub fn routes() -> Router<ApiState> {
         .route("/v1/admin/campaigns/{campaign_id}/budget", get(campaigns::budget))
         .route("/v1/admin/campaigns/{campaign_id}/coverage", get(campaigns::coverage))
         .route("/v1/admin/campaigns/{campaign_id}/report", get(reports::report))
+        .route("/v1/admin/campaigns/{campaign_id}/simulations", post(simulations::start))
+        .route("/v1/admin/campaigns/{campaign_id}/simulations/{simulation_id}", get(simulations::get))
         .route("/v1/admin/reviews", get(reviews::list))
         .route("/v1/admin/reviews/{trip_id}", get(reviews::get).post(reviews::decide))
         .route("/v1/admin/schools", get(schools::list).post(schools::create))

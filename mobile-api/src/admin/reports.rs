@@ -15,7 +15,7 @@ use serde::Deserialize;
 use smartville_engine::reports::{self as report, Figures, Period, Report, ReportQuery, ReportRefusal};
 use smartville_store::campaigns;
 use smartville_store::ids::{ClassId, SchoolId};
-use smartville_store::now_ms;
+use smartville_store::reports::Reach;
 use smartville_store::schools;
 use smartville_store::staff::StaffRole;
 use utoipa::IntoParams;
@@ -78,14 +78,12 @@ pub async fn report(
     let campaign_id = campaign_path(&campaign_id)?;
     let store = &state.engine.store;
     let campaign = campaigns::campaign(store, staff.tenant_id(), &campaign_id).await.map_err(not_found)?;
-    let (school_id, class_ids) = scope(&state, &staff, &params).await?;
-    let query =
-        ReportQuery { from: params.from, until: params.until, by: params.by.unwrap_or_default(), school_id, class_ids };
-    let mut report =
-        report::report(&state.engine, &campaign, &query, now_ms()).await.map_err(|refusal| match refusal {
-            ReportRefusal::Range(detail) => Problem::bad_request("INVALID_RANGE", detail),
-            ReportRefusal::Engine(error) => error.into(),
-        })?;
+    let reach = reach(&state, &staff, &params).await?;
+    let query = ReportQuery { from: params.from, until: params.until, by: params.by.unwrap_or_default(), reach };
+    let mut report = report::report(&state.engine, &campaign, &query).await.map_err(|refusal| match refusal {
+        ReportRefusal::Range(detail) => Problem::bad_request("INVALID_RANGE", detail),
+        ReportRefusal::Engine(error) => error.into(),
+    })?;
     if !ReadCampaigns::allows(staff.member().role) {
         report.budget = None; // the campaign's money is the council's
     }
@@ -97,16 +95,13 @@ pub async fn report(
     Ok(Json(report).into_response())
 }
 
-/// The school and classes a staff member's report covers: what they asked
-/// for, within their reach (a teacher's own classes when they name none).
-async fn scope(
-    state: &ApiState,
-    staff: &Staff<ReadReports>,
-    params: &ReportParams,
-) -> Result<(Option<SchoolId>, Option<Vec<ClassId>>), Problem> {
+/// Whose rides a staff member's report counts: what they asked for, within
+/// their reach (a school's staff: their school; a teacher: their own classes
+/// when they name none).
+async fn reach(state: &ApiState, staff: &Staff<ReadReports>, params: &ReportParams) -> Result<Reach, Problem> {
     let store = &state.engine.store;
     let member = staff.member();
-    let mut school_id = match &params.school {
+    let school = match &params.school {
         Some(id) => {
             let id: SchoolId = input::public_id(id).ok_or_else(|| Problem::not_found("school"))?;
             schools::schools(store, staff.tenant_id(), Some(&id))
@@ -122,19 +117,20 @@ async fn scope(
         let id: ClassId = input::public_id(id).ok_or_else(|| Problem::not_found("class"))?;
         let class = schools::class(store, staff.tenant_id(), &id).await?.ok_or_else(|| Problem::not_found("class"))?;
         staff.class_scope(&class)?;
-        if school_id.as_ref().is_some_and(|school| *school != class.school_id) {
+        if school.is_some_and(|school| school != class.school_id) {
             return Err(Problem::bad_request("INVALID_QUERY", "the class is not in the school asked for"));
         }
-        school_id = Some(class.school_id);
-        return Ok((school_id, Some(vec![class.id])));
+        return Ok(Reach::Classes(class.school_id, vec![class.id]));
     }
-    if member.role != StaffRole::Teacher {
-        return Ok((school_id, None));
+    match school {
+        Some(school) if member.role == StaffRole::Teacher => {
+            let classes = schools::classes(store, staff.tenant_id(), &school).await?;
+            let own = classes.into_iter().filter(|c| c.teacher_ids.contains(staff.id())).map(|c| c.id).collect();
+            Ok(Reach::Classes(school, own))
+        }
+        Some(school) => Ok(Reach::School(school)),
+        None => Ok(Reach::Campaign),
     }
-    let Some(own_school) = &member.school_id else { return Ok((school_id, Some(Vec::new()))) };
-    let classes = schools::classes(store, staff.tenant_id(), own_school).await?;
-    let own = classes.into_iter().filter(|c| c.teacher_ids.contains(staff.id())).map(|c| c.id).collect();
-    Ok((school_id, Some(own)))
 }
 
 /// The CSV of a report: the fixed columns, then one per reason code found.

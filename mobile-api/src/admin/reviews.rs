@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use smartville_engine::reviews as review;
-use smartville_scoring::{Decision, RawTrace, Ride};
+use smartville_scoring::{Decision, Ride};
 use smartville_store::ids::{ClassId, ParticipantId, SchoolId, TripId};
 use smartville_store::reviews::{self, Outcome, QueueItem, ReviewKind};
 use smartville_store::trips;
@@ -238,9 +238,7 @@ async fn path_of<P>(
     let rules = engine.campaigns.get(&engine.store, staff.tenant_id(), &stored.trip.campaign_id).await?;
     let compiled = &rules.in_force_at(stored.trip.started_at).compiled;
     let limits = rules.in_force_at(stored.trip.submitted_at).compiled.trace_limits();
-    let trace = RawTrace::from_stored(&stored.format, &stored.trace)
-        .and_then(|raw| raw.validate(&limits, stored.trip.submitted_at))
-        .map_err(|error| Problem::internal(&error))?;
+    let trace = stored.trace(&limits).map_err(|error| Problem::internal(&error))?;
     let coordinates = Ride::prepare(&trace, compiled).path_without_ends();
     Ok(Some(json!({
         "type": "Feature",

@@ -48,6 +48,7 @@ pub mod reports;
 pub mod retention;
 pub mod reviews;
 pub mod scoring;
+pub mod simulations;
 pub mod staff;
 
 use std::sync::Arc;

@@ -13,9 +13,9 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use smartville_store::campaigns::Campaign;
 use smartville_store::ids::{ClassId, SchoolId};
-use smartville_store::reports::{self, DayFigures, Scope};
+use smartville_store::ledger::{self, Owner};
+use smartville_store::reports::{self, DayFigures, Reach, Scope};
 
-use crate::budget::{self, Budget};
 use crate::{Engine, EngineError};
 
 /// Most days one report covers (two school years).
@@ -42,10 +42,8 @@ pub struct ReportQuery {
     pub until: Option<NaiveDate>,
     /// Day or week rows.
     pub by: Period,
-    /// Only this school's students.
-    pub school_id: Option<SchoolId>,
-    /// Only these classes' students (a teacher's classes).
-    pub class_ids: Option<Vec<ClassId>>,
+    /// Whose rides: the campaign's, a school's, some classes'.
+    pub reach: Reach,
 }
 
 /// Why a report cannot be made.
@@ -126,7 +124,19 @@ pub struct Report {
     pub rows: Vec<Row>,
     /// The campaign's budget now, from the ledger (the whole campaign,
     /// whatever the scope; left out for readers who may not see the campaign's money).
-    pub budget: Option<Budget>,
+    pub budget: Option<BudgetLeft>,
+}
+
+/// What a campaign's budget holds now (its forecast is the budget view's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BudgetLeft {
+    /// Points moved into the budget.
+    pub funded: i64,
+    /// Points paid out of it.
+    pub paid: i64,
+    /// Points it holds.
+    pub remaining: i64,
 }
 
 /// Days from 0001-01-01 (day 1 of the common era) to 1970-01-01.
@@ -163,13 +173,16 @@ fn round3(value: f64) -> f64 {
     (value * 1000.0).round() / 1000.0
 }
 
-/// The report of `campaign` for `query`, as of `now` (ms since epoch) for its budget.
-pub async fn report(
-    engine: &Engine,
-    campaign: &Campaign,
-    query: &ReportQuery,
-    now: i64,
-) -> Result<Report, ReportRefusal> {
+/// What `campaign`'s budget account holds and has paid, from the ledger.
+async fn budget_left(engine: &Engine, campaign: &Campaign) -> Result<BudgetLeft, EngineError> {
+    let coin = engine.campaigns.coin(&engine.store, &campaign.tenant_id).await?;
+    let account = ledger::account_id(Owner::Campaign(&campaign.id), &coin);
+    let remaining = ledger::balance(&engine.store, &campaign.tenant_id, &account).await?;
+    Ok(BudgetLeft { funded: campaign.budget_funded, paid: (campaign.budget_funded - remaining).max(0), remaining })
+}
+
+/// The report of `campaign` for `query`.
+pub async fn report(engine: &Engine, campaign: &Campaign, query: &ReportQuery) -> Result<Report, ReportRefusal> {
     let (store, tenant_id) = (&engine.store, &campaign.tenant_id);
     let rules = engine.campaigns.get(store, tenant_id, &campaign.id).await?;
     let spec = rules.newest().compiled.spec();
@@ -185,8 +198,7 @@ pub async fn report(
         campaign_id: &campaign.id,
         from_day: day_number(from),
         until_day: day_number(until),
-        school_id: query.school_id.as_ref(),
-        class_ids: query.class_ids.as_deref(),
+        reach: &query.reach,
     };
     let (days, reasons) = reports::read(store, tenant_id, &scope).await.map_err(EngineError::from)?;
     let co2 = spec.co2_g_per_km;
@@ -218,12 +230,18 @@ pub async fn report(
         from,
         until,
         by: query.by,
-        school_id: query.school_id.clone(),
-        class_ids: query.class_ids.clone(),
+        school_id: match &query.reach {
+            Reach::Campaign => None,
+            Reach::School(school) | Reach::Classes(school, _) => Some(school.clone()),
+        },
+        class_ids: match &query.reach {
+            Reach::Classes(_, classes) => Some(classes.clone()),
+            Reach::Campaign | Reach::School(_) => None,
+        },
         co2_g_per_km: co2,
         totals,
         rows: rows.into_iter().map(|(day, figures)| Row { starts: date_of(day), figures }).collect(),
-        budget: Some(budget::budget(engine, campaign, now).await?),
+        budget: Some(budget_left(engine, campaign).await?),
     })
 }
 

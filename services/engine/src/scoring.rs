@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use smartville_scoring::{Decision, Fingerprint, History, PriorRide, PriorTrace, RawTrace, Ride, Trace};
+use smartville_scoring::{Decision, Fingerprint, History, PriorRide, PriorTrace, Ride, Trace};
 use smartville_store::ids::{CampaignId, ParticipantId, TenantId};
 use smartville_store::ledger::{self, Owner};
 use smartville_store::lifecycle::TripStatus;
@@ -77,10 +77,7 @@ pub async fn decide(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
         }
         let rules = engine.campaigns.get(store, &stored.trip.tenant_id, &stored.trip.campaign_id).await?;
         // The limits as they were when the trip was accepted: its age is judged at upload time.
-        let limits = rules.in_force_at(stored.trip.submitted_at).compiled.trace_limits();
-        let trace = RawTrace::from_stored(&stored.format, &stored.trace)
-            .and_then(|raw| raw.validate(&limits, stored.trip.submitted_at));
-        match trace {
+        match stored.trace(&rules.in_force_at(stored.trip.submitted_at).compiled.trace_limits()) {
             Ok(trace) => judged.push(Judged { trip: stored.trip, rules, trace }),
             Err(error) => {
                 tracing::error!(trip = %stored.trip.id, %error, "a stored trace no longer reads");
@@ -181,8 +178,8 @@ struct KnownTrace {
 }
 
 /// What the rides of a batch are judged against: the history read for the
-/// batch, grown by each decision made in it.
-struct Known {
+/// batch, grown by each decision made in it (a simulation's whole run is one such batch).
+pub(crate) struct Known {
     /// Counted rides (accepted or under review) of the batch's participants.
     rides: Vec<CountedRide>,
     /// Accepted points per (participant, campaign).
@@ -195,7 +192,7 @@ struct Known {
 
 impl Known {
     /// From the batch's inputs and its earlier fingerprints (newest first, as read).
-    fn new(inputs: DecisionInputs, earlier: Vec<trips::EarlierFingerprint>) -> Self {
+    pub(crate) fn new(inputs: DecisionInputs, earlier: Vec<trips::EarlierFingerprint>) -> Self {
         let traces = earlier
             .into_iter()
             .rev()
@@ -214,7 +211,7 @@ impl Known {
     /// indexed under `cells` and which is paid from `budget`. A pending trip is
     /// never among the counted rides or the fingerprints: both are written with
     /// its decision.
-    fn history(&self, trip: &Trip, since: i64, cells: &[i64], budget: &str) -> History {
+    pub(crate) fn history(&self, trip: &Trip, since: i64, cells: &[i64], budget: &str) -> History {
         let recent_rides = self
             .rides
             .iter()
@@ -245,7 +242,7 @@ impl Known {
     }
 
     /// Adds the decision about `trip` to what later rides of the batch are judged against.
-    fn add(&mut self, trip: &Trip, fingerprint: &Fingerprint, decision: &Decision, budget: &str) {
+    pub(crate) fn add(&mut self, trip: &Trip, fingerprint: &Fingerprint, decision: &Decision, budget: &str) {
         let points = i64::try_from(decision.points).unwrap_or(i64::MAX);
         let status = TripStatus::from(decision.status);
         if status.counts_for_caps() {

@@ -86,6 +86,10 @@ id_type!(
     /// A staff member of a council or a school.
     StaffId
 );
+id_type!(
+    /// A what-if simulation of a campaign's draft rules.
+    SimulationId
+);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -48,6 +48,7 @@ pub mod reports;
 pub mod reviews;
 pub mod schools;
 pub mod sessions;
+pub mod simulations;
 mod sql;
 pub mod staff;
 pub mod tenancy;

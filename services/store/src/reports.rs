@@ -43,12 +43,24 @@ pub enum Change {
 pub struct Place {
     /// The campaign.
     pub campaign_id: CampaignId,
-    /// The local date of its start, days since 1970-01-01.
-    pub day: i64,
     /// Its rider's school.
     pub school_id: SchoolId,
     /// Its rider's class.
     pub class_id: ClassId,
+    /// The local date of its start, days since 1970-01-01.
+    pub day: i64,
+}
+
+/// The school and class of the rows that sum a school's classes, or the campaign's schools.
+pub const ALL: &str = "*";
+
+impl Place {
+    /// The rows a ride here counts on: its class's, its school's and its campaign's.
+    fn with_sums(&self) -> [Place; 3] {
+        let school = Place { class_id: ClassId::from(ALL), ..self.clone() };
+        let campaign = Place { school_id: SchoolId::from(ALL), ..school.clone() };
+        [self.clone(), school, campaign]
+    }
 }
 
 /// A ride as the aggregates see it: where it counts and its figures in its current state.
@@ -126,6 +138,12 @@ pub struct ReasonFigures {
 }
 
 impl ReasonFigures {
+    /// Adds `other` to these figures.
+    fn add(&mut self, other: &Self) {
+        self.rejected += other.rejected;
+        self.review += other.review;
+    }
+
     /// The count of a state that reasons are counted in.
     fn rides_mut(&mut self, status: TripStatus) -> Option<&mut i64> {
         match status {
@@ -139,15 +157,38 @@ impl ReasonFigures {
 /// The reasons a ride in `status` is counted under: a rejected ride's
 /// rejecting reasons (a ride a reviewer rejected: the doubts that sent it to
 /// review), a ride in review's doubts, none for other states.
-fn reasons_in(status: TripStatus, reasons: &[Reason]) -> impl Iterator<Item = &'static str> + '_ {
-    let of = |effect: Effect| reasons.iter().filter(move |r| r.effect == effect).map(|r| r.code.as_str());
-    let rejecting = of(Effect::Reject).count();
+pub fn reasons_in(status: TripStatus, reasons: &[Reason]) -> impl Iterator<Item = &'static str> + '_ {
+    let rejecting = reasons.iter().any(|r| r.effect == Effect::Reject);
     let effect = match status {
-        TripStatus::Rejected if rejecting > 0 => Some(Effect::Reject),
+        TripStatus::Rejected if rejecting => Some(Effect::Reject),
         TripStatus::Rejected | TripStatus::Review => Some(Effect::Review),
         TripStatus::Pending | TripStatus::Accepted => None,
     };
     reasons.iter().filter(move |r| Some(r.effect) == effect).map(|r| r.code.as_str())
+}
+
+/// The periods in which a participant is counted once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Period {
+    Day,
+    Week,
+    Campaign,
+}
+
+impl Period {
+    /// The stored name.
+    const fn as_str(self) -> &'static str {
+        match self {
+            Self::Day => "day",
+            Self::Week => "week",
+            Self::Campaign => "campaign",
+        }
+    }
+
+    /// The period of a stored name.
+    fn named(name: &str) -> Option<Self> {
+        [Self::Day, Self::Week, Self::Campaign].into_iter().find(|p| p.as_str() == name)
+    }
 }
 
 /// A participant's first ride of a period, counted once.
@@ -155,7 +196,7 @@ fn reasons_in(status: TripStatus, reasons: &[Reason]) -> impl Iterator<Item = &'
 struct RiderMark {
     campaign_id: CampaignId,
     participant_id: ParticipantId,
-    period: &'static str,
+    period: Period,
     starts: i64,
 }
 
@@ -174,56 +215,63 @@ pub fn week_of(day: i64) -> i64 {
 }
 
 impl Tally {
-    /// Counts `change` of `ride` (whose figures are those after the change).
+    /// Counts `change` of `ride` (whose figures are those after the change)
+    /// on its class's, school's and campaign's rows.
     pub fn count(&mut self, ride: &CountedRide<'_>, change: Change) {
-        let figures = self.days.entry(ride.place.clone()).or_default();
+        let mut figures = DayFigures::default();
+        let mut reasons: Vec<(&'static str, ReasonFigures)> = Vec::new();
+        let mut tally = |status: TripStatus, by: i64, figures: &mut DayFigures| {
+            if let Some(count) = figures.rides_mut(status) {
+                *count += by;
+            }
+            for reason in reasons_in(status, ride.reasons) {
+                let mut row = ReasonFigures::default();
+                if let Some(count) = row.rides_mut(status) {
+                    *count += by;
+                    reasons.push((reason, row));
+                }
+            }
+        };
         let entered = match change {
             Change::Paid(points) => {
-                figures.paid_points += points;
-                return;
+                figures.paid_points = points;
+                false
             }
             Change::Decided => true,
             Change::Moved { from } => {
-                if let Some(count) = figures.rides_mut(from) {
-                    *count -= 1;
-                }
-                for reason in reasons_in(from, ride.reasons) {
-                    let row = self.reasons.entry((ride.place.clone(), reason)).or_default();
-                    if let Some(count) = row.rides_mut(from) {
-                        *count -= 1;
-                    }
-                }
+                tally(from, -1, &mut figures);
                 from != ride.status
             }
         };
-        if !entered {
-            return;
-        }
-        let figures = self.days.entry(ride.place.clone()).or_default();
-        if let Some(count) = figures.rides_mut(ride.status) {
-            *count += 1;
-        }
-        for reason in reasons_in(ride.status, ride.reasons) {
-            let row = self.reasons.entry((ride.place.clone(), reason)).or_default();
-            if let Some(count) = row.rides_mut(ride.status) {
-                *count += 1;
+        if entered {
+            tally(ride.status, 1, &mut figures);
+            if ride.status.earns_points() {
+                figures.distance_m = ride.distance_m;
+                figures.points = ride.points;
+                self.mark_rider(ride);
             }
         }
-        if ride.status.earns_points() {
-            figures.distance_m += ride.distance_m;
-            figures.points += ride.points;
-            let day = ride.place.day;
-            for (period, starts) in [("day", day), ("week", week_of(day)), ("campaign", 0)] {
-                let mark = RiderMark {
-                    campaign_id: ride.place.campaign_id.clone(),
-                    participant_id: ride.participant_id.clone(),
-                    period,
-                    starts,
-                };
-                let place = self.riders.entry(mark).or_insert_with(|| ride.place.clone());
-                if ride.place.day < place.day {
-                    *place = ride.place.clone();
-                }
+        for place in ride.place.with_sums() {
+            for (reason, row) in &reasons {
+                self.reasons.entry((place.clone(), *reason)).or_default().add(row);
+            }
+            self.days.entry(place).or_default().add(&figures);
+        }
+    }
+
+    /// Notes that the ride's participant rode (accepted) on its day, in its week and in its campaign.
+    fn mark_rider(&mut self, ride: &CountedRide<'_>) {
+        let day = ride.place.day;
+        for (period, starts) in [(Period::Day, day), (Period::Week, week_of(day)), (Period::Campaign, 0)] {
+            let mark = RiderMark {
+                campaign_id: ride.place.campaign_id.clone(),
+                participant_id: ride.participant_id.clone(),
+                period,
+                starts,
+            };
+            let place = self.riders.entry(mark).or_insert_with(|| ride.place.clone());
+            if ride.place.day < place.day {
+                *place = ride.place.clone();
             }
         }
     }
@@ -232,7 +280,8 @@ impl Tally {
     /// are those whose mark was not there yet. Rows are written in key order,
     /// so concurrent transactions take their locks in the same order.
     pub async fn write(mut self, tx: &mut Tx, tenant_id: &TenantId) -> Result<(), StoreError> {
-        let marks: Vec<(RiderMark, Place)> = std::mem::take(&mut self.riders).into_iter().collect();
+        let riders = std::mem::take(&mut self.riders);
+        let marks: Vec<&RiderMark> = riders.keys().collect();
         for chunk in marks.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "insert into report_riders (tenant_id, campaign_id, participant_id, period, starts) values {} \
@@ -240,28 +289,26 @@ impl Tally {
                 sql::rows(1, chunk.len(), 5)
             );
             let mut query = sql::query_as::<(CampaignId, ParticipantId, String, i64)>(sql);
-            for (mark, _) in chunk {
+            for mark in chunk {
                 query = query
                     .bind(tenant_id)
                     .bind(&mark.campaign_id)
                     .bind(&mark.participant_id)
-                    .bind(mark.period)
+                    .bind(mark.period.as_str())
                     .bind(mark.starts);
             }
             for (campaign_id, participant_id, period, starts) in query.fetch_all(&mut **tx).await? {
-                let Some((mark, place)) = chunk.iter().find(|(mark, _)| {
-                    mark.campaign_id == campaign_id
-                        && mark.participant_id == participant_id
-                        && mark.period == period
-                        && mark.starts == starts
-                }) else {
-                    continue;
-                };
-                let figures = self.days.entry(place.clone()).or_default();
-                match mark.period {
-                    "day" => figures.riders_new_in_day += 1,
-                    "week" => figures.riders_new_in_week += 1,
-                    _ => figures.riders_new_in_campaign += 1,
+                let Some(period) = Period::named(&period) else { continue };
+                let mark = RiderMark { campaign_id, participant_id, period, starts };
+                let Some(place) = riders.get(&mark) else { continue };
+                let mut figures = DayFigures::default();
+                *match period {
+                    Period::Day => &mut figures.riders_new_in_day,
+                    Period::Week => &mut figures.riders_new_in_week,
+                    Period::Campaign => &mut figures.riders_new_in_campaign,
+                } = 1;
+                for place in place.with_sums() {
+                    self.days.entry(place).or_default().add(&figures);
                 }
             }
         }
@@ -281,7 +328,7 @@ impl Tally {
             ];
             let sql = format!(
                 "insert into report_days (tenant_id, campaign_id, day, school_id, class_id, {}) values {} \
-                 on conflict (tenant_id, campaign_id, day, school_id, class_id) do update set {}",
+                 on conflict (tenant_id, campaign_id, school_id, class_id, day) do update set {}",
                 counters.join(", "),
                 sql::rows(1, chunk.len(), 5 + counters.len()),
                 counters.map(|c| format!("{c} = report_days.{c} + excluded.{c}")).join(", ")
@@ -306,7 +353,7 @@ impl Tally {
         for chunk in reasons.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "insert into report_day_reasons (tenant_id, campaign_id, day, school_id, class_id, reason, rejected, review) \
-                 values {} on conflict (tenant_id, campaign_id, day, school_id, class_id, reason) do update set \
+                 values {} on conflict (tenant_id, campaign_id, school_id, class_id, day, reason) do update set \
                  rejected = report_day_reasons.rejected + excluded.rejected, review = report_day_reasons.review + excluded.review",
                 sql::rows(1, chunk.len(), 8)
             );
@@ -390,6 +437,18 @@ pub(crate) async fn count(tx: &mut Tx, tenant_id: &TenantId, changes: &[(&TripId
     tally.write(tx, tenant_id).await
 }
 
+/// Whose rides a report counts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Reach {
+    /// Every participant of the campaign.
+    #[default]
+    Campaign,
+    /// One school's students.
+    School(SchoolId),
+    /// Some classes of one school (a teacher's).
+    Classes(SchoolId, Vec<ClassId>),
+}
+
 /// Which part of a campaign's aggregates a report reads.
 #[derive(Debug, Clone, Copy)]
 pub struct Scope<'a> {
@@ -399,10 +458,8 @@ pub struct Scope<'a> {
     pub from_day: i64,
     /// Last local day, inclusive.
     pub until_day: i64,
-    /// Only this school's classes.
-    pub school_id: Option<&'a SchoolId>,
-    /// Only these classes (`None`: every class).
-    pub class_ids: Option<&'a [ClassId]>,
+    /// Whose rides.
+    pub reach: &'a Reach,
 }
 
 /// The figures of one day of a report.
@@ -434,18 +491,19 @@ pub async fn read(
     tenant_id: &TenantId,
     scope: &Scope<'_>,
 ) -> Result<(Vec<Day>, Vec<DayReason>), StoreError> {
-    let mut filter = String::from("tenant_id = $1 and campaign_id = $2 and day between $3 and $4");
-    if scope.school_id.is_some() {
-        filter.push_str(" and school_id = $5");
+    // Each reach is one range of the primary key per class: school, class, days.
+    let (school, classes): (&str, Vec<&str>) = match scope.reach {
+        Reach::Campaign => (ALL, vec![ALL]),
+        Reach::School(school) => (school.as_str(), vec![ALL]),
+        Reach::Classes(school, classes) => (school.as_str(), classes.iter().map(ClassId::as_str).collect()),
+    };
+    if classes.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
     }
-    let classes = scope.class_ids.unwrap_or_default();
-    if scope.class_ids.is_some() {
-        let first = if scope.school_id.is_some() { 6 } else { 5 };
-        filter.push_str(&format!(
-            " and class_id in ({})",
-            if classes.is_empty() { "null".into() } else { sql::list(first, classes.len()) }
-        ));
-    }
+    let filter = format!(
+        "tenant_id = $1 and campaign_id = $2 and school_id = $3 and class_id in ({}) and day between $4 and $5",
+        sql::list(6, classes.len())
+    );
     let days = format!(
         "select day, cast(sum(riders_new_in_day) as bigint) as riders_new_in_day, \
                 cast(sum(riders_new_in_week) as bigint) as riders_new_in_week, \
@@ -462,19 +520,19 @@ pub async fn read(
     let days = sql::query_as::<Day>(days)
         .bind(tenant_id)
         .bind(scope.campaign_id)
+        .bind(school)
         .bind(scope.from_day)
         .bind(scope.until_day)
-        .bind_all(scope.school_id)
-        .bind_all(classes)
+        .bind_all(classes.iter().copied())
         .fetch_all(store.reader())
         .await?;
     let reasons = sql::query_as::<DayReason>(reasons)
         .bind(tenant_id)
         .bind(scope.campaign_id)
+        .bind(school)
         .bind(scope.from_day)
         .bind(scope.until_day)
-        .bind_all(scope.school_id)
-        .bind_all(classes)
+        .bind_all(classes.iter().copied())
         .fetch_all(store.reader())
         .await?;
     Ok((days, reasons))

@@ -401,8 +401,7 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
         campaign_id: &town.campaign,
         from_day: 20_794,
         until_day: 20_794,
-        school_id: None,
-        class_ids: None,
+        reach: &reports::Reach::Campaign,
     };
     let (days, _) = reports::read(&town.store, &town.tenant, &day).await.unwrap();
     let f = days.iter().map(|d| (d.day, d.figures)).collect::<Vec<_>>();

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use smartville_scoring::Decision;
+use smartville_scoring::{Decision, RawTrace, Trace, TraceError, TraceLimits};
 
 use super::{Trip, trip_columns};
 use crate::ids::{CampaignId, ParticipantId, TenantId, TripId};
@@ -23,6 +23,14 @@ pub struct TripWithTrace {
     pub format: String,
     /// The trace as ingest stored it.
     pub trace: Vec<u8>,
+}
+
+impl TripWithTrace {
+    /// The stored trace, checked as it was at upload (against `limits` as of
+    /// its submission): what scoring, a reviewer and a simulation read.
+    pub fn trace(&self, limits: &TraceLimits) -> Result<Trace, TraceError> {
+        RawTrace::from_stored(&self.format, &self.trace).and_then(|raw| raw.validate(limits, self.trip.submitted_at))
+    }
 }
 
 /// Trips of a tenant among `ids` with their traces, in id order (unknown ids are left out).
