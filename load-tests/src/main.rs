@@ -10,13 +10,16 @@
 //! embedded default and PostgreSQL + Redis in one go. `chaos.sh` runs the
 //! rush while it kills and stops parts of the engine, and
 //! `smartville-load faults` prints what each fault did (from the timeline
-//! `run --timeline` writes).
+//! `run --timeline` writes). `smartville-load reports` and `smartville-load
+//! simulations` measure campaign reports over a school year of a town and
+//! what-if simulations over many rides, on both backends.
 
 mod faults;
 mod machine;
 mod report;
 mod reports;
 mod scenario;
+mod simulations;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -96,6 +99,13 @@ enum Command {
         /// Reports of each kind timed.
         #[arg(long, default_value_t = 50)]
         repeat: usize,
+    },
+    /// Store and decide bike rides of the last school days of the demo town (on SQLite and on
+    /// PostgreSQL) and time what-if simulations over them.
+    Simulations {
+        /// Rides to store, decide and re-judge.
+        #[arg(long, default_value_t = 100_000)]
+        rides: usize,
     },
     /// Print JSON reports as one table.
     Table {
@@ -180,6 +190,12 @@ async fn main() -> Result<()> {
         Command::Reports { rides, repeat } => {
             let measured = reports::run(rides, repeat).await?;
             println!("{}", reports::table(&measured));
+            println!("{}", serde_json::to_string_pretty(&measured)?);
+            Ok(())
+        }
+        Command::Simulations { rides } => {
+            let measured = simulations::run(rides).await?;
+            println!("{}", simulations::table(&measured));
             println!("{}", serde_json::to_string_pretty(&measured)?);
             Ok(())
         }

@@ -173,38 +173,56 @@ async fn decide_all(engine: &Engine, tenant_id: &TenantId, judged: &[Judged]) ->
 /// An earlier ride's fingerprint, decoded once for the whole batch.
 struct KnownTrace {
     participant_id: ParticipantId,
-    area_cell: i64,
     fingerprint: Fingerprint,
 }
 
 /// What the rides of a batch are judged against: the history read for the
-/// batch, grown by each decision made in it (a simulation's whole run is one such batch).
+/// batch, grown by each decision made in it (a simulation's whole run is one
+/// such batch). Indexed by participant and by cell, so that judging a ride
+/// costs the same whether the batch holds ten rides or a hundred thousand.
 pub(crate) struct Known {
-    /// Counted rides (accepted or under review) of the batch's participants.
-    rides: Vec<CountedRide>,
+    /// Counted rides (accepted or under review) per participant and campaign.
+    rides: HashMap<(ParticipantId, CampaignId), Vec<CountedRide>>,
     /// Accepted points per (participant, campaign).
     points: HashMap<(ParticipantId, CampaignId), i64>,
     /// What each campaign budget still holds, less what the batch accepted so far.
     budgets: HashMap<String, i64>,
     /// Earlier fingerprints, oldest first (the batch's own decisions join at the end).
     traces: Vec<KnownTrace>,
+    /// Positions in `traces` of each participant's fingerprints, oldest first.
+    own: HashMap<ParticipantId, Vec<usize>>,
+    /// Positions in `traces` of the fingerprints indexed under each area cell, oldest first.
+    in_cell: HashMap<i64, Vec<usize>>,
 }
 
 impl Known {
     /// From the batch's inputs and its earlier fingerprints (newest first, as read).
     pub(crate) fn new(inputs: DecisionInputs, earlier: Vec<trips::EarlierFingerprint>) -> Self {
-        let traces = earlier
-            .into_iter()
-            .rev()
-            .filter_map(|earlier| {
-                Some(KnownTrace {
-                    fingerprint: Fingerprint::from_bytes(&earlier.fingerprint)?,
-                    participant_id: earlier.participant_id,
-                    area_cell: earlier.area_cell,
-                })
-            })
-            .collect();
-        Self { rides: inputs.recent_rides, points: inputs.points_in_campaign, budgets: inputs.budgets, traces }
+        let mut known = Self {
+            rides: HashMap::new(),
+            points: inputs.points_in_campaign,
+            budgets: inputs.budgets,
+            traces: Vec::new(),
+            own: HashMap::new(),
+            in_cell: HashMap::new(),
+        };
+        for ride in inputs.recent_rides {
+            known.rides.entry((ride.participant_id.clone(), ride.campaign_id.clone())).or_default().push(ride);
+        }
+        for earlier in earlier.into_iter().rev() {
+            if let Some(fingerprint) = Fingerprint::from_bytes(&earlier.fingerprint) {
+                known.remember(earlier.participant_id, earlier.area_cell, fingerprint);
+            }
+        }
+        known
+    }
+
+    /// Adds a fingerprint, the newest.
+    fn remember(&mut self, participant_id: ParticipantId, area_cell: i64, fingerprint: Fingerprint) {
+        let at = self.traces.len();
+        self.own.entry(participant_id.clone()).or_default().push(at);
+        self.in_cell.entry(area_cell).or_default().push(at);
+        self.traces.push(KnownTrace { participant_id, fingerprint });
     }
 
     /// The history of `trip` (its rides since `since`), whose copies would be
@@ -212,10 +230,12 @@ impl Known {
     /// never among the counted rides or the fingerprints: both are written with
     /// its decision.
     pub(crate) fn history(&self, trip: &Trip, since: i64, cells: &[i64], budget: &str) -> History {
+        let key = (trip.participant_id.clone(), trip.campaign_id.clone());
         let recent_rides = self
             .rides
-            .iter()
-            .filter(|r| r.participant_id == trip.participant_id && r.campaign_id == trip.campaign_id)
+            .get(&key)
+            .into_iter()
+            .flatten()
             .filter(|r| r.ended_at >= since)
             .map(|r| PriorRide {
                 started_at_ms: r.started_at,
@@ -223,16 +243,15 @@ impl Known {
                 points: u64::try_from(r.points).unwrap_or(0),
             })
             .collect();
-        let newest_first = self.traces.iter().rev();
-        let own = newest_first.clone().filter(|t| t.participant_id == trip.participant_id).take(MAX_OWN_TRACES);
-        let others = newest_first
-            .filter(|t| t.participant_id != trip.participant_id && cells.contains(&t.area_cell))
-            .take(MAX_OTHERS_TRACES);
+        let own = self.own.get(&trip.participant_id).into_iter().flat_map(|at| at.iter().rev()).take(MAX_OWN_TRACES);
         let earlier_traces = own
-            .map(|t| PriorTrace { own: true, fingerprint: t.fingerprint.clone() })
-            .chain(others.map(|t| PriorTrace { own: false, fingerprint: t.fingerprint.clone() }))
+            .map(|&at| PriorTrace { own: true, fingerprint: self.traces[at].fingerprint.clone() })
+            .chain(
+                self.others_in(cells, &trip.participant_id)
+                    .into_iter()
+                    .map(|at| PriorTrace { own: false, fingerprint: self.traces[at].fingerprint.clone() }),
+            )
             .collect();
-        let key = (trip.participant_id.clone(), trip.campaign_id.clone());
         History {
             recent_rides,
             points_in_campaign: u64::try_from(self.points.get(&key).copied().unwrap_or(0)).unwrap_or(0),
@@ -241,12 +260,31 @@ impl Known {
         }
     }
 
+    /// The positions of the newest [`MAX_OTHERS_TRACES`] fingerprints of
+    /// others indexed under `cells`, newest first. A fingerprint is indexed
+    /// under one cell, so the newest of each cell together hold the newest of all.
+    fn others_in(&self, cells: &[i64], participant_id: &ParticipantId) -> Vec<usize> {
+        let mut found: Vec<usize> = cells
+            .iter()
+            .filter_map(|cell| self.in_cell.get(cell))
+            .flat_map(|at| {
+                at.iter().rev().filter(|&&at| self.traces[at].participant_id != *participant_id).take(MAX_OTHERS_TRACES)
+            })
+            .copied()
+            .collect();
+        found.sort_unstable_by(|a, b| b.cmp(a));
+        found.dedup();
+        found.truncate(MAX_OTHERS_TRACES);
+        found
+    }
+
     /// Adds the decision about `trip` to what later rides of the batch are judged against.
     pub(crate) fn add(&mut self, trip: &Trip, fingerprint: &Fingerprint, decision: &Decision, budget: &str) {
         let points = i64::try_from(decision.points).unwrap_or(i64::MAX);
         let status = TripStatus::from(decision.status);
+        let key = (trip.participant_id.clone(), trip.campaign_id.clone());
         if status.counts_for_caps() {
-            self.rides.push(CountedRide {
+            self.rides.entry(key.clone()).or_default().push(CountedRide {
                 participant_id: trip.participant_id.clone(),
                 campaign_id: trip.campaign_id.clone(),
                 started_at: trip.started_at,
@@ -255,17 +293,13 @@ impl Known {
             });
         }
         if status.earns_points() {
-            *self.points.entry((trip.participant_id.clone(), trip.campaign_id.clone())).or_default() += points;
+            *self.points.entry(key).or_default() += points;
             if let Some(left) = self.budgets.get_mut(budget) {
                 *left = left.saturating_sub(points);
             }
         }
         if let Some(cell) = fingerprint.area_cell {
-            self.traces.push(KnownTrace {
-                participant_id: trip.participant_id.clone(),
-                area_cell: cell as i64,
-                fingerprint: fingerprint.clone(),
-            });
+            self.remember(trip.participant_id.clone(), cell as i64, fingerprint.clone());
         }
     }
 }
