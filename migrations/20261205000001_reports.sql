@@ -4,10 +4,11 @@
 -- trips.
 
 -- The local date of a ride's start in its campaign's time zone (days since
--- 1970-01-01) and the class its rider was in, both fixed when it is decided:
--- later moves (a review, an appeal, the credit) count on the same row.
+-- 1970-01-01) and the class and school its rider was in, fixed when it is
+-- decided: later moves (a review, an appeal, the credit) count on the same rows.
 alter table trips add column local_day bigint;
 alter table trips add column class_id text;
+alter table trips add column school_id text;
 
 -- One row per campaign, school, class and local day, and the same sums for
 -- each school (class `*`) and the whole campaign (school and class `*`), so

@@ -375,18 +375,59 @@ fn bind_place<'q>(
     query.bind(&place.campaign_id).bind(place.day).bind(&place.school_id).bind(&place.class_id)
 }
 
-/// A decided trip as read for counting.
+/// The columns of a trip that its counts read, as a `select` or a `returning` lists them.
+macro_rules! counted_columns {
+    () => {
+        "id, participant_id, campaign_id, local_day, coalesce(school_id, '') as school_id, \
+         coalesce(class_id, '') as class_id, status, points, coalesce(distance_m, 0) as distance_m"
+    };
+}
+pub(crate) use counted_columns;
+
+/// A trip as its counts read it (see [`counted_columns`]).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct CountedTrip {
+    pub(crate) id: TripId,
+    pub(crate) participant_id: ParticipantId,
+    pub(crate) campaign_id: CampaignId,
+    /// Set when it is decided: a trip decided before reports existed has none and is not counted.
+    pub(crate) local_day: Option<i64>,
+    pub(crate) school_id: SchoolId,
+    pub(crate) class_id: ClassId,
+    pub(crate) status: TripStatus,
+    pub(crate) points: i64,
+    pub(crate) distance_m: i64,
+}
+
+/// The tally of changes of trips (as they are after the change, with their
+/// decisions' reasons), for [`Tally::write`] in the caller's transaction.
+pub(crate) fn tally_trips<'a>(changes: impl IntoIterator<Item = (&'a CountedTrip, Change, &'a [Reason])>) -> Tally {
+    let mut tally = Tally::default();
+    for (trip, change, reasons) in changes {
+        let Some(day) = trip.local_day else { continue };
+        let ride = CountedRide {
+            place: Place {
+                campaign_id: trip.campaign_id.clone(),
+                school_id: trip.school_id.clone(),
+                class_id: trip.class_id.clone(),
+                day,
+            },
+            participant_id: &trip.participant_id,
+            status: trip.status,
+            distance_m: trip.distance_m,
+            points: trip.points,
+            reasons,
+        };
+        tally.count(&ride, change);
+    }
+    tally
+}
+
+/// A trip with its stored decision, read for counting.
 #[derive(sqlx::FromRow)]
-struct TripRow {
-    id: TripId,
-    participant_id: ParticipantId,
-    campaign_id: CampaignId,
-    local_day: i64,
-    school_id: SchoolId,
-    class_id: ClassId,
-    status: TripStatus,
-    points: i64,
-    distance_m: i64,
+struct TripWithDecision {
+    #[sqlx(flatten)]
+    trip: CountedTrip,
     decision: Option<String>,
 }
 
@@ -396,45 +437,32 @@ struct StoredReasons {
     reasons: Vec<Reason>,
 }
 
-/// Counts `changes` of a tenant's trips (read as they are now, in the
-/// caller's transaction) into the aggregates. Trips not decided yet are not counted.
+/// Counts `changes` of a tenant's trips, read as they are now in the
+/// caller's transaction (for the moves of single rides: a review, an appeal).
 pub(crate) async fn count(tx: &mut Tx, tenant_id: &TenantId, changes: &[(&TripId, Change)]) -> Result<(), StoreError> {
     if changes.is_empty() {
         return Ok(());
     }
     let sql = format!(
-        "select t.id, t.participant_id, t.campaign_id, t.local_day, coalesce(c.school_id, '') as school_id, \
-                coalesce(t.class_id, '') as class_id, t.status, t.points, coalesce(t.distance_m, 0) as distance_m, t.decision \
-         from trips t left join classes c on c.tenant_id = t.tenant_id and c.id = t.class_id \
-         where t.tenant_id = $1 and t.id in ({}) and t.local_day is not null",
+        concat!("select ", counted_columns!(), ", decision from trips where tenant_id = $1 and id in ({})"),
         sql::list(2, changes.len())
     );
-    let rows: Vec<TripRow> =
+    let rows: Vec<TripWithDecision> =
         sql::query_as(sql).bind(tenant_id).bind_all(changes.iter().map(|(id, _)| *id)).fetch_all(&mut **tx).await?;
-    let mut tally = Tally::default();
+    let mut read = Vec::with_capacity(rows.len());
     for row in &rows {
         let reasons = match &row.decision {
             Some(json) => serde_json::from_str::<StoredReasons>(json)?.reasons,
             None => Vec::new(),
         };
-        let ride = CountedRide {
-            place: Place {
-                campaign_id: row.campaign_id.clone(),
-                day: row.local_day,
-                school_id: row.school_id.clone(),
-                class_id: row.class_id.clone(),
-            },
-            participant_id: &row.participant_id,
-            status: row.status,
-            distance_m: row.distance_m,
-            points: row.points,
-            reasons: &reasons,
-        };
-        for (_, change) in changes.iter().filter(|(id, _)| **id == row.id) {
-            tally.count(&ride, *change);
-        }
+        read.push((&row.trip, reasons));
     }
-    tally.write(tx, tenant_id).await
+    let counted = changes.iter().flat_map(|(id, change)| {
+        read.iter()
+            .filter(move |(trip, _)| trip.id == **id)
+            .map(move |(trip, reasons)| (*trip, *change, reasons.as_slice()))
+    });
+    tally_trips(counted).write(tx, tenant_id).await
 }
 
 /// Whose rides a report counts.

@@ -1,12 +1,12 @@
 //! What the ledger claims: accepted trips not credited yet, each once, and what it paid for them.
 
 use crate::ids::{CampaignId, ParticipantId, TenantId, TripId};
-use crate::reports::{self, Change};
+use crate::reports::{self, Change, CountedTrip, counted_columns};
 use crate::sql::{self, BindAll};
 use crate::{StoreError, Tx, status_sql};
 
 /// What the ledger needs to credit a trip.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
     /// The trip.
     pub id: TripId,
@@ -37,15 +37,25 @@ pub async fn claim_credits(
             "update trips set credited_at = $1, paid_points = points \
              where tenant_id = $2 and id in ({}) and credited_at is null and status = ",
             status_sql!(accepted),
-            " returning id, participant_id, campaign_id, points"
+            " returning ",
+            counted_columns!()
         ),
         sql::list(3, ids.len())
     );
-    let mut claims = sql::query_as::<Claim>(sql).bind(at).bind(tenant_id).bind_all(ids).fetch_all(&mut **tx).await?;
-    claims.sort_by(|a, b| a.id.cmp(&b.id));
-    let paid: Vec<(&TripId, Change)> = claims.iter().map(|claim| (&claim.id, Change::Paid(claim.points))).collect();
-    reports::count(tx, tenant_id, &paid).await?;
-    Ok(claims)
+    let mut claimed =
+        sql::query_as::<CountedTrip>(sql).bind(at).bind(tenant_id).bind_all(ids).fetch_all(&mut **tx).await?;
+    claimed.sort_by(|a, b| a.id.cmp(&b.id));
+    let paid = claimed.iter().map(|trip| (trip, Change::Paid(trip.points), &[][..]));
+    reports::tally_trips(paid).write(tx, tenant_id).await?;
+    Ok(claimed
+        .into_iter()
+        .map(|trip| Claim {
+            id: trip.id,
+            participant_id: trip.participant_id,
+            campaign_id: trip.campaign_id,
+            points: trip.points,
+        })
+        .collect())
 }
 
 /// Records that the ledger paid a claimed trip `paid` points, less than it

@@ -9,7 +9,7 @@ use smartville_scoring::{Decision, RawTrace, Trace, TraceError, TraceLimits};
 use super::{Trip, trip_columns};
 use crate::ids::{CampaignId, ParticipantId, TenantId, TripId};
 use crate::lifecycle::TripStatus;
-use crate::reports::{self, Change};
+use crate::reports::{self, Change, CountedTrip, counted_columns};
 use crate::sql::{self, BindAll};
 use crate::{Store, StoreError, Tx, status_sql};
 
@@ -100,16 +100,20 @@ pub async fn record_decisions(
         concat!(
             "update trips set status = d.column2, points = d.column3, distance_m = d.column4, duration_s = d.column5, \
              decision = d.column6, decided_at = d.column7, campaign_version = d.column8, local_day = d.column9, \
-             class_id = (select p.class_id from participants p where p.tenant_id = trips.tenant_id and p.id = trips.participant_id) \
+             class_id = (select p.class_id from participants p \
+                         where p.tenant_id = trips.tenant_id and p.id = trips.participant_id), \
+             school_id = (select c.school_id from participants p join classes c on c.tenant_id = p.tenant_id \
+                          and c.id = p.class_id where p.tenant_id = trips.tenant_id and p.id = trips.participant_id) \
              from (values {}) as d \
              where trips.tenant_id = $1 and trips.id = d.column1 and trips.status = ",
             status_sql!(pending),
-            " returning trips.id, trips.participant_id"
+            " returning ",
+            counted_columns!()
         ),
         sql::rows(2, decisions.len(), 9)
     );
     let number = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
-    let mut query = sql::query_as::<(TripId, ParticipantId)>(sql).bind(tenant_id);
+    let mut query = sql::query_as::<CountedTrip>(sql).bind(tenant_id);
     for record in decisions {
         let decision = record.decision;
         query = query
@@ -123,9 +127,16 @@ pub async fn record_decisions(
             .bind(record.campaign_version)
             .bind(record.local_day);
     }
-    let decided: HashMap<TripId, ParticipantId> = query.fetch_all(&mut **tx).await?.into_iter().collect();
-    let fingerprints: Vec<(&DecisionRecord<'_>, &ParticipantId, StoredFingerprint<'_>)> =
-        decisions.iter().filter_map(|d| Some((d, decided.get(d.trip_id)?, d.fingerprint?))).collect();
+    let mut decided = query.fetch_all(&mut **tx).await?;
+    decided.sort_by(|a, b| a.id.cmp(&b.id));
+    let record_of = |id: &TripId| decisions.iter().find(|d| d.trip_id == id);
+    let fingerprints: Vec<(&DecisionRecord<'_>, &ParticipantId, StoredFingerprint<'_>)> = decided
+        .iter()
+        .filter_map(|trip| {
+            let record = record_of(&trip.id)?;
+            Some((record, &trip.participant_id, record.fingerprint?))
+        })
+        .collect();
     if !fingerprints.is_empty() {
         let sql = format!(
             "insert into trip_fingerprints (tenant_id, trip_id, participant_id, area_cell, fingerprint) values {}",
@@ -142,11 +153,12 @@ pub async fn record_decisions(
         }
         query.execute(&mut **tx).await?;
     }
-    let mut ids: Vec<TripId> = decided.into_keys().collect();
-    ids.sort();
-    let changes: Vec<(&TripId, Change)> = ids.iter().map(|id| (id, Change::Decided)).collect();
-    reports::count(tx, tenant_id, &changes).await?;
-    Ok(ids)
+    let counted = decided.iter().filter_map(|trip| {
+        let reasons = record_of(&trip.id)?.decision.reasons.as_slice();
+        Some((trip, Change::Decided, reasons))
+    });
+    reports::tally_trips(counted).write(tx, tenant_id).await?;
+    Ok(decided.into_iter().map(|trip| trip.id).collect())
 }
 
 /// A participant's earlier counted ride (accepted or under review), for caps and overlaps.
