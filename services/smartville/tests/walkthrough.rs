@@ -2,7 +2,8 @@
 //! on both stacks: a council created on the command line, its admin's
 //! password and login, a school with its zone and a class, a campaign from
 //! the example file funded and activated, a student who joins with the
-//! class code and rides, the budget that moved, and the appeal answer.
+//! class code and rides, the budget that moved, the report that shows the
+//! ride, a what-if simulation, and the appeal answer.
 //! Only the address of the engine, the command that runs the binary and the
 //! scratch folder are put in for the test's own.
 #![allow(clippy::unwrap_used)]
@@ -64,4 +65,10 @@ async fn the_running_a_town_walkthrough_runs_verbatim(app: &TestApp) {
     assert!(stdout.contains(r#""funded":100000,"paid":24,"held":0,"remaining":99976"#), "{stdout}");
     assert!(stdout.contains(r#""code":"NOT_REJECTED""#), "{stdout}");
     assert!(stdout.contains(r#""nickname":"lotte""#), "{stdout}");
+    // The report shows the ride, as JSON and as CSV; the simulation of 8 points per km is done.
+    assert!(stdout.contains(r#""totals":{"participants":1,"rides_accepted":1,"rides_rejected":0"#), "{stdout}");
+    assert!(stdout.contains(r#""budget":{"funded":100000,"paid":24,"remaining":99976}"#), "{stdout}");
+    assert!(stdout.lines().any(|line| line.starts_with("total,1,1,0,0,") && line.ends_with(",24,24")), "{stdout}");
+    assert!(stdout.contains(r#""status":"done","done":1,"total":1"#), "{stdout}");
+    assert!(stdout.contains(r#""changed":1"#), "{stdout}");
 }

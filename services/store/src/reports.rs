@@ -6,10 +6,12 @@
 //! verdict and an accepted appeal ([`reviews`](crate::reviews)), the
 //! ledger's payment ([`credit`](crate::trips::claim_credits)). Each adds a
 //! [`Tally`] of its rides to the aggregates in the same transaction, so a
-//! report is exactly the sum of what committed and reads a few thousand rows
-//! whatever the number of rides. A ride is counted on the row of its
-//! campaign, the local day it started (in the campaign's time zone) and the
-//! class its rider was in when it was decided.
+//! report is exactly the sum of what committed and reads one range of rows
+//! whatever the number of rides. A ride is counted on the local day it
+//! started (in the campaign's time zone) three times: on its class's row, its
+//! school's (class [`ALL`]) and its campaign's (school and class [`ALL`]),
+//! with the class and school its rider was in when it was decided. Rides
+//! decided before the aggregates existed are not in them.
 
 use std::collections::BTreeMap;
 
@@ -23,6 +25,19 @@ use crate::{Store, StoreError, Tx};
 
 /// Most rows written by one statement (well below either backend's limit of parameters).
 const ROWS_PER_STATEMENT: usize = 1000;
+
+/// The columns of `report_days` that add up, in the order of [`DayFigures::counters`].
+const COUNTERS: [&str; 9] = [
+    "riders_new_in_day",
+    "riders_new_in_week",
+    "riders_new_in_campaign",
+    "accepted",
+    "rejected",
+    "review",
+    "distance_m",
+    "points",
+    "paid_points",
+];
 
 /// What happened to a ride.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +127,21 @@ impl DayFigures {
             TripStatus::Review => Some(&mut self.review),
             TripStatus::Pending => None,
         }
+    }
+
+    /// The figures, in the order of [`COUNTERS`].
+    fn counters(&self) -> [i64; 9] {
+        [
+            self.riders_new_in_day,
+            self.riders_new_in_week,
+            self.riders_new_in_campaign,
+            self.accepted,
+            self.rejected,
+            self.review,
+            self.distance_m,
+            self.points,
+            self.paid_points,
+        ]
     }
 
     /// Adds `other` to these figures.
@@ -315,37 +345,16 @@ impl Tally {
         let days: Vec<(Place, DayFigures)> =
             self.days.into_iter().filter(|(_, f)| *f != DayFigures::default()).collect();
         for chunk in days.chunks(ROWS_PER_STATEMENT) {
-            let counters = [
-                "riders_new_in_day",
-                "riders_new_in_week",
-                "riders_new_in_campaign",
-                "accepted",
-                "rejected",
-                "review",
-                "distance_m",
-                "points",
-                "paid_points",
-            ];
             let sql = format!(
                 "insert into report_days (tenant_id, campaign_id, day, school_id, class_id, {}) values {} \
                  on conflict (tenant_id, campaign_id, school_id, class_id, day) do update set {}",
-                counters.join(", "),
-                sql::rows(1, chunk.len(), 5 + counters.len()),
-                counters.map(|c| format!("{c} = report_days.{c} + excluded.{c}")).join(", ")
+                COUNTERS.join(", "),
+                sql::rows(1, chunk.len(), 5 + COUNTERS.len()),
+                COUNTERS.map(|c| format!("{c} = report_days.{c} + excluded.{c}")).join(", ")
             );
             let mut query = sql::query(sql);
-            for (place, f) in chunk {
-                query = bind_place(query.bind(tenant_id), place).bind_all([
-                    f.riders_new_in_day,
-                    f.riders_new_in_week,
-                    f.riders_new_in_campaign,
-                    f.accepted,
-                    f.rejected,
-                    f.review,
-                    f.distance_m,
-                    f.points,
-                    f.paid_points,
-                ]);
+            for (place, figures) in chunk {
+                query = bind_place(query.bind(tenant_id), place).bind_all(figures.counters());
             }
             query.execute(&mut **tx).await?;
         }
@@ -532,37 +541,27 @@ pub async fn read(
         "tenant_id = $1 and campaign_id = $2 and school_id = $3 and class_id in ({}) and day between $4 and $5",
         sql::list(6, classes.len())
     );
-    let days = format!(
-        "select day, cast(sum(riders_new_in_day) as bigint) as riders_new_in_day, \
-                cast(sum(riders_new_in_week) as bigint) as riders_new_in_week, \
-                cast(sum(riders_new_in_campaign) as bigint) as riders_new_in_campaign, \
-                cast(sum(accepted) as bigint) as accepted, cast(sum(rejected) as bigint) as rejected, \
-                cast(sum(review) as bigint) as review, cast(sum(distance_m) as bigint) as distance_m, \
-                cast(sum(points) as bigint) as points, cast(sum(paid_points) as bigint) as paid_points \
-         from report_days where {filter} group by day order by day"
-    );
+    let sums = COUNTERS.map(|c| format!("cast(sum({c}) as bigint) as {c}")).join(", ");
+    let days = format!("select day, {sums} from report_days where {filter} group by day order by day");
     let reasons = format!(
         "select day, reason, cast(sum(rejected) as bigint) as rejected, cast(sum(review) as bigint) as review \
          from report_day_reasons where {filter} group by day, reason order by day, reason"
     );
-    let days = sql::query_as::<Day>(days)
-        .bind(tenant_id)
-        .bind(scope.campaign_id)
-        .bind(school)
-        .bind(scope.from_day)
-        .bind(scope.until_day)
-        .bind_all(classes.iter().copied())
-        .fetch_all(store.reader())
-        .await?;
-    let reasons = sql::query_as::<DayReason>(reasons)
-        .bind(tenant_id)
-        .bind(scope.campaign_id)
-        .bind(school)
-        .bind(scope.from_day)
-        .bind(scope.until_day)
-        .bind_all(classes.iter().copied())
-        .fetch_all(store.reader())
-        .await?;
+    // The same parameters for both: the filter's.
+    macro_rules! in_scope {
+        ($query:expr) => {
+            $query
+                .bind(tenant_id)
+                .bind(scope.campaign_id)
+                .bind(school)
+                .bind(scope.from_day)
+                .bind(scope.until_day)
+                .bind_all(classes.iter().copied())
+                .fetch_all(store.reader())
+        };
+    }
+    let days = in_scope!(sql::query_as::<Day>(days)).await?;
+    let reasons = in_scope!(sql::query_as::<DayReason>(reasons)).await?;
     Ok((days, reasons))
 }
 
