@@ -11,10 +11,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use smartville_engine::budget::{self, Budget};
-use smartville_engine::campaigns as lifecycle;
+use smartville_engine::campaigns::{self as lifecycle, VersionView};
 use smartville_scoring::CampaignSpec;
 use smartville_store::audit::Actor;
-use smartville_store::campaigns::{self, Audience, Campaign, CampaignStatus, CampaignVersion};
+use smartville_store::campaigns::{self, Audience, Campaign, CampaignStatus};
 use smartville_store::ids::CampaignId;
 use smartville_store::{StoreError, now_ms};
 use utoipa::ToSchema;
@@ -75,31 +75,6 @@ impl From<Campaign> for CampaignView {
             status: c.status,
             budget_funded: c.budget_funded,
             updated_at: c.updated_at,
-        }
-    }
-}
-
-/// One version of a campaign's rules.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct VersionView {
-    /// 1, 2, …: recorded with every decision made by it.
-    pub version: i64,
-    /// From when it judges rides (ms since the epoch; 0: from the beginning).
-    pub effective_from: i64,
-    /// When it was written (ms since the epoch).
-    pub created_at: i64,
-    /// The campaign file.
-    #[schema(value_type = Object)]
-    pub rules: serde_json::Value,
-}
-
-impl From<CampaignVersion> for VersionView {
-    fn from(v: CampaignVersion) -> Self {
-        Self {
-            version: v.version,
-            effective_from: v.effective_from,
-            created_at: v.created_at,
-            rules: serde_json::from_str(&v.spec).unwrap_or(serde_json::Value::Null),
         }
     }
 }
@@ -227,7 +202,7 @@ pub async fn change_rules(
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(Json(version.into()))
+    Ok(Json(VersionView::from(&version)))
 }
 
 /// Set which schools and classes a campaign is for; its participants'
@@ -408,6 +383,6 @@ async fn detail(
     Ok(CampaignDetail {
         campaign: campaign.into(),
         audience,
-        versions: versions.into_iter().map(VersionView::from).collect(),
+        versions: versions.iter().map(VersionView::from).collect(),
     })
 }

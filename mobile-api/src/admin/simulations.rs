@@ -126,7 +126,24 @@ pub async fn start(
 #[utoipa::path(get, path = "/v1/admin/campaigns/{campaign_id}/simulations/{simulation_id}", tag = "admin",
     security(("bearer" = [])),
     params(("campaign_id" = String, Path, format = Uuid), ("simulation_id" = String, Path, format = Uuid)),
-    responses((status = 200, body = SimulationView),
+    responses((status = 200, body = SimulationView, example = json!({
+            "id": "019ae3a4-5559-726f-8de9-87310e8c9693", "status": "done", "done": 2, "total": 2, "days": 30,
+            "since": 1_764_665_314_458_i64, "created_at": 1_767_257_314_458_i64, "finished_at": 1_767_257_314_656_i64,
+            "error": null,
+            "result": {"rides": 2, "unreadable": 0, "budget_before": 100_000, "changed": 1,
+                "totals": {
+                    "old": {"rides_accepted": 2, "rides_rejected": 0, "rides_in_review": 0, "points": 48,
+                        "rejections": {}, "reviews": {}},
+                    "new": {"rides_accepted": 1, "rides_rejected": 1, "rides_in_review": 0, "points": 24,
+                        "rejections": {"OUTSIDE_TIME_WINDOW": 1}, "reviews": {}}},
+                "schools": [{"school_id": "019ae3a4-50a7-76c0-b612-204ff82c6b7d",
+                    "old": {"rides_accepted": 2, "rides_rejected": 0, "rides_in_review": 0, "points": 48,
+                        "rejections": {}, "reviews": {}},
+                    "new": {"rides_accepted": 1, "rides_rejected": 1, "rides_in_review": 0, "points": 24,
+                        "rejections": {"OUTSIDE_TIME_WINDOW": 1}, "reviews": {}}}],
+                "changed_rides": [{"trip_id": "019ae3a4-5363-70dc-b8a2-7b367c4699da", "started_at": 1_764_657_000_000_i64,
+                    "old_status": "accepted", "old_points": 24, "new_status": "rejected", "new_points": 0,
+                    "new_reasons": ["OUTSIDE_TIME_WINDOW"]}]}})),
         (status = 404, body = Problem, description = "No such simulation of this council's campaign")))]
 pub async fn get(
     State(state): State<ApiState>,

@@ -14,7 +14,7 @@ pub mod cache;
 
 pub use cache::{CampaignCache, CampaignRules, RECHECK_AFTER, RulesVersion};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use smartville_scoring::{CampaignError, CampaignSpec};
 use smartville_store::audit::{self, Actor};
 use smartville_store::campaigns::{self, Audience, Campaign, CampaignStatus, CampaignVersion, NewCampaign};
@@ -135,20 +135,28 @@ pub async fn check(file: Vec<u8>) -> Result<Checked, CampaignRefusal> {
     .map_err(|e| EngineError::Task(e.to_string()))?
 }
 
-/// What the audit log keeps of a version of the rules.
-#[derive(Serialize)]
-struct VersionRecord {
-    version: i64,
-    effective_from: i64,
-    rules: serde_json::Value,
+/// One version of a campaign's rules, as the API shows it and the audit log keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VersionView {
+    /// 1, 2, …: recorded with every decision made by it.
+    pub version: i64,
+    /// From when it judges rides (ms since the epoch; 0: from the beginning).
+    pub effective_from: i64,
+    /// When it was written (ms since the epoch).
+    pub created_at: i64,
+    /// The campaign file.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub rules: serde_json::Value,
 }
 
-impl VersionRecord {
-    fn of(version: &CampaignVersion) -> Self {
+impl From<&CampaignVersion> for VersionView {
+    fn from(v: &CampaignVersion) -> Self {
         Self {
-            version: version.version,
-            effective_from: version.effective_from,
-            rules: serde_json::from_str(&version.spec).unwrap_or(serde_json::Value::Null),
+            version: v.version,
+            effective_from: v.effective_from,
+            created_at: v.created_at,
+            rules: serde_json::from_str(&v.spec).unwrap_or(serde_json::Value::Null),
         }
     }
 }
@@ -171,7 +179,7 @@ pub async fn create(
     })?;
     audit::record(tx, tenant_id, actor, "campaign.create", campaign.id.as_str(), None, Some(&campaign)).await?;
     let first = campaigns::versions_in(tx, tenant_id, &campaign.id).await?;
-    let first = first.first().map(VersionRecord::of);
+    let first = first.first().map(VersionView::from);
     audit::record(tx, tenant_id, actor, "campaign.rules", campaign.id.as_str(), None, first.as_ref()).await?;
     Ok(campaign)
 }
@@ -225,8 +233,8 @@ pub async fn change_rules(
             version
         }
     };
-    let before = VersionRecord::of(newest);
-    let after = VersionRecord::of(&version);
+    let before = VersionView::from(newest);
+    let after = VersionView::from(&version);
     audit::record(tx, tenant_id, actor, "campaign.rules", id.as_str(), Some(&before), Some(&after)).await?;
     Ok(version)
 }
