@@ -192,8 +192,11 @@ async fn current(tx: &mut Tx, tenant_id: &TenantId, id: &StaffId) -> Result<Staf
     staff::member_in(tx, tenant_id, id).await?.ok_or_else(|| Problem::not_found("staff member"))
 }
 
-/// Refuses a change that leaves the tenant without a council admin: nobody could manage its staff any more.
+/// Refuses a change that leaves the tenant without a council admin: nobody
+/// could manage its staff any more. Counted after the changes of the tenant's
+/// staff made at the same time have committed.
 async fn keep_a_council_admin(tx: &mut Tx, tenant_id: &TenantId) -> Result<(), Problem> {
+    staff::lock_staff(tx, tenant_id).await?;
     if staff::council_admins_in(tx, tenant_id).await? == 0 {
         return Err(Problem::new(
             StatusCode::CONFLICT,

@@ -15,6 +15,7 @@ on_both_stacks!(
     logins_are_refused_alike_and_limited,
     roles_and_tenants_bound_every_staff_route,
     staff_changes_and_removals_take_effect_at_once,
+    two_admins_removing_each_other_at_once_leave_one,
     schools_classes_and_join_codes_are_run_by_their_own_staff,
     zones_are_checked_and_every_problem_named,
     a_class_list_shows_nicknames_rides_and_points_only,
@@ -544,4 +545,26 @@ async fn a_campaigns_zones_come_back_as_the_h3_cells_that_decide(app: &TestApp) 
     let outsider = app.set_up(&other_setup).await;
     let (status, _) = app.get_json(outsider["access_token"].as_str().unwrap(), &coverage_path).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn two_admins_removing_each_other_at_once_leave_one(app: &TestApp) {
+    for round in 0..5 {
+        let (_, setup_token) = new_council(app, &format!("Stad Diest {round}"), &format!("a{round}@diest.be")).await;
+        let first = app.set_up(&setup_token).await;
+        let first_token = first["access_token"].as_str().unwrap().to_owned();
+        let second_token = app.staff_member(&first_token, &format!("b{round}@diest.be"), "council_admin", None).await;
+        let (_, second) = app.get_json(&second_token, "/v1/admin/me").await;
+        let remove = |token: &str, id: &Value| {
+            app.client.delete(app.url(&format!("/v1/admin/staff/{}", id.as_str().unwrap()))).bearer_auth(token).send()
+        };
+        let (one, other) =
+            tokio::join!(remove(&first_token, &second["id"]), remove(&second_token, &first["staff"]["id"]));
+        let statuses = [one.unwrap().status(), other.unwrap().status()];
+        // The second to run is refused (the council would have no admin left) or no longer signed in.
+        assert_eq!(statuses.iter().filter(|s| **s == StatusCode::NO_CONTENT).count(), 1, "{statuses:?}");
+        let survivor = if statuses[0] == StatusCode::NO_CONTENT { &first_token } else { &second_token };
+        let (_, staff) = app.get_json(survivor, "/v1/admin/staff").await;
+        let admins = staff.as_array().unwrap().iter().filter(|m| m["role"] == "council_admin" && m["active"] == true);
+        assert_eq!(admins.count(), 1, "{staff:#}");
+    }
 }

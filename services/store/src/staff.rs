@@ -296,6 +296,15 @@ pub async fn use_setup_token(tx: &mut Tx, tenant_id: &TenantId, id: &str) -> Res
     .await?)
 }
 
+/// Holds back other changes of a tenant's staff until the caller's
+/// transaction ends (a lock on the tenant's row), so that what it reads next
+/// includes every change committed before: two admins demoting each other at
+/// once cannot both see the other still in place.
+pub async fn lock_staff(tx: &mut Tx, tenant_id: &TenantId) -> Result<(), StoreError> {
+    sqlx::query("update tenants set name = name where id = $1").bind(tenant_id).execute(&mut **tx).await?;
+    Ok(())
+}
+
 /// How many current council admins a tenant has, read in a transaction.
 pub async fn council_admins_in(tx: &mut Tx, tenant_id: &TenantId) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
