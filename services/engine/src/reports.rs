@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use smartville_store::campaigns::Campaign;
-use smartville_store::ids::{ClassId, SchoolId};
+use smartville_store::ids::{ClassId, SchoolId, TenantId, TripId};
 use smartville_store::ledger::{self, Owner};
 use smartville_store::reports::{self, DayFigures, Reach, Scope};
 
@@ -243,6 +243,38 @@ pub async fn report(engine: &Engine, campaign: &Campaign, query: &ReportQuery) -
         rows: rows.into_iter().map(|(day, figures)| Row { starts: date_of(day), figures }).collect(),
         budget: Some(budget_left(engine, campaign).await?),
     })
+}
+
+/// Trips counted late per transaction.
+const LATE_BATCH: i64 = 500;
+
+/// Counts into the reports the rides decided before they existed (each on
+/// the local day of its campaign's rules), a batch at a time until none is
+/// left: run once when the relay's process starts, so an engine upgraded
+/// with rides behind it reports them too. Returns how many it counted.
+pub async fn count_earlier_rides(engine: &Engine) -> Result<usize, EngineError> {
+    let store = &engine.store;
+    let mut counted = 0;
+    loop {
+        let batch = reports::uncounted(store, LATE_BATCH).await?;
+        if batch.is_empty() {
+            break;
+        }
+        let mut by_tenant: BTreeMap<&TenantId, Vec<(TripId, i64)>> = BTreeMap::new();
+        for trip in &batch {
+            let rules = engine.campaigns.get(store, &trip.tenant_id, &trip.campaign_id).await?;
+            let start = rules.in_force_at(trip.started_at).compiled.local_time(trip.started_at);
+            by_tenant.entry(&trip.tenant_id).or_default().push((trip.id.clone(), day_number(start.date())));
+        }
+        for (tenant_id, days) in by_tenant {
+            reports::count_late(store, tenant_id, &days).await?;
+        }
+        counted += batch.len();
+    }
+    if counted > 0 {
+        tracing::info!(rides = counted, "rides decided before reports existed are now counted in them");
+    }
+    Ok(counted)
 }
 
 #[cfg(test)]

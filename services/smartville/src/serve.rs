@@ -13,7 +13,7 @@ use axum::routing::get;
 use smartville_auth::Signer;
 use smartville_bus::{Bus, BusConfig};
 use smartville_engine::ingest::Ingest;
-use smartville_engine::{Engine, EngineError, Shutdown, budget, demo, ledger, relay, retention, scoring};
+use smartville_engine::{Engine, EngineError, Shutdown, budget, demo, ledger, relay, reports, retention, scoring};
 use smartville_mobile_api::ApiState;
 use smartville_mobile_api::limits::Limiter;
 use smartville_mobile_api::settled::SettledWatch;
@@ -115,6 +115,8 @@ impl Application {
                     spawn(&mut tasks, "relay", relay::run(engine.clone(), shutdown.clone()));
                     spawn(&mut tasks, "retention", retention::run(engine.clone(), shutdown.clone()));
                     spawn(&mut tasks, "budget forecasts", budget::run(engine.clone(), shutdown.clone()));
+                    let engine = engine.clone();
+                    spawn(&mut tasks, "reports", async move { reports::count_earlier_rides(&engine).await.map(drop) });
                 }
                 Component::Scoring => {
                     for i in 0..config.workers {

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 on_both_stacks!(
     the_report_counts_rides_as_they_are_decided_reviewed_and_paid,
     staff_read_the_reports_of_their_own_school_and_classes_only,
+    rides_decided_before_reports_existed_are_counted_once_later,
 );
 
 /// 07:40 in Geel (UTC+1) on a day of November 2026.
@@ -186,4 +187,35 @@ async fn staff_read_the_reports_of_their_own_school_and_classes_only(app: &TestA
         report(&admin, "&school=0190a000-0000-7000-8000-000000000000".to_owned()).await.0,
         StatusCode::NOT_FOUND
     );
+}
+
+async fn rides_decided_before_reports_existed_are_counted_once_later(app: &TestApp) {
+    let admin = demo_council_admin(app).await;
+    let campaign = demo_campaign(app, &admin).await;
+    let (_, token, _) = app.join().await;
+    for (key, day, seed, vehicle_share) in [("a", 24, 11, 0.0), ("b", 25, 12, 0.8), ("c", 26, 13, 0.3)] {
+        app.upload_gpx(&token, key, ride_seen_in_a_vehicle(morning(day), seed, vehicle_share)).await.unwrap();
+    }
+    let path = format!("/v1/admin/campaigns/{campaign}/report?from=2026-11-23&until=2026-11-29");
+    let (_, counted) = app.get_json(&admin, &path).await;
+    assert_eq!(counts(&counted["totals"])[1..4], [1, 1, 1], "{counted:#}");
+
+    // As an engine from before reports left them: no local day on the trips, no sums.
+    let pool = app.app_engine.store.pool_for_tests();
+    for statement in [
+        "update trips set local_day = null, class_id = null, school_id = null",
+        "delete from report_days",
+        "delete from report_day_reasons",
+        "delete from report_riders",
+    ] {
+        sqlx::query(statement).execute(pool).await.unwrap();
+    }
+    let (_, empty) = app.get_json(&admin, &path).await;
+    assert_eq!(counts(&empty["totals"]), [0; 6]);
+
+    // Counted when the relay's process starts: the same report as before, and only once.
+    assert_eq!(smartville_engine::reports::count_earlier_rides(&app.app_engine).await.unwrap(), 3);
+    assert_eq!(smartville_engine::reports::count_earlier_rides(&app.app_engine).await.unwrap(), 0);
+    let (_, recounted) = app.get_json(&admin, &path).await;
+    assert_eq!(recounted, counted);
 }

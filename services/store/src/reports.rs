@@ -11,7 +11,7 @@
 //! started (in the campaign's time zone) three times: on its class's row, its
 //! school's (class [`ALL`]) and its campaign's (school and class [`ALL`]),
 //! with the class and school its rider was in when it was decided. Rides
-//! decided before the aggregates existed are not in them.
+//! decided before the aggregates existed are counted late ([`count_late`]).
 
 use std::collections::BTreeMap;
 
@@ -472,6 +472,84 @@ pub(crate) async fn count(tx: &mut Tx, tenant_id: &TenantId, changes: &[(&TripId
             .map(move |(trip, reasons)| (*trip, *change, reasons.as_slice()))
     });
     tally_trips(counted).write(tx, tenant_id).await
+}
+
+/// A decided trip that is not in the reports yet: decided before they existed.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Uncounted {
+    /// Its tenant.
+    pub tenant_id: TenantId,
+    /// The trip.
+    pub id: TripId,
+    /// Its campaign, whose time zone gives its local day.
+    pub campaign_id: CampaignId,
+    /// When it started (ms since epoch).
+    pub started_at: i64,
+}
+
+/// Up to `limit` decided trips of any tenant that are not in the reports.
+pub async fn uncounted(store: &Store, limit: i64) -> Result<Vec<Uncounted>, StoreError> {
+    Ok(sqlx::query_as(concat!(
+        "select tenant_id, id, campaign_id, started_at from trips where local_day is null and status <> ",
+        crate::status_sql!(pending),
+        " limit $1"
+    ))
+    .bind(limit)
+    .fetch_all(store.reader())
+    .await?)
+}
+
+/// A trip read for counting it late: with its decision and what the ledger paid.
+#[derive(sqlx::FromRow)]
+struct LateTrip {
+    #[sqlx(flatten)]
+    trip: CountedTrip,
+    decision: Option<String>,
+    paid_points: Option<i64>,
+}
+
+/// Counts decided trips of a tenant that are not in the reports yet, each on
+/// its local day (`(trip, day)`), as decided (and paid) now, in one
+/// transaction; a trip counted meanwhile is left as it is.
+pub async fn count_late(store: &Store, tenant_id: &TenantId, days: &[(TripId, i64)]) -> Result<(), StoreError> {
+    if days.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        concat!(
+            "update trips set local_day = d.column2, \
+             class_id = (select p.class_id from participants p \
+                         where p.tenant_id = trips.tenant_id and p.id = trips.participant_id), \
+             school_id = (select c.school_id from participants p join classes c on c.tenant_id = p.tenant_id \
+                          and c.id = p.class_id where p.tenant_id = trips.tenant_id and p.id = trips.participant_id) \
+             from (values {}) as d where trips.tenant_id = $1 and trips.id = d.column1 and trips.local_day is null \
+             returning ",
+            counted_columns!(),
+            ", decision, paid_points"
+        ),
+        sql::rows(2, days.len(), 2)
+    );
+    let mut query = sql::query_as::<LateTrip>(sql).bind(tenant_id);
+    for (id, day) in days {
+        query = query.bind(id).bind(*day);
+    }
+    let mut tx = store.begin().await?;
+    let counted = query.fetch_all(&mut *tx).await?;
+    let mut read = Vec::with_capacity(counted.len());
+    for late in &counted {
+        let reasons = match &late.decision {
+            Some(json) => serde_json::from_str::<StoredReasons>(json)?.reasons,
+            None => Vec::new(),
+        };
+        read.push((late, reasons));
+    }
+    let changes = read.iter().flat_map(|(late, reasons)| {
+        let paid = late.paid_points.map(|points| (&late.trip, Change::Paid(points), &[][..]));
+        std::iter::once((&late.trip, Change::Decided, reasons.as_slice())).chain(paid)
+    });
+    tally_trips(changes).write(&mut tx, tenant_id).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Whose rides a report counts.
