@@ -128,11 +128,32 @@ pub fn router(state: ApiState) -> Router {
         admin::campaigns::activate, admin::campaigns::pause, admin::campaigns::close, admin::campaigns::fund, admin::campaigns::budget, admin::reports::report,
         admin::simulations::start, admin::simulations::get,
         admin::reviews::list, admin::reviews::get, admin::reviews::decide, trips::appeal),
-    modifiers(&BearerAuth, &SharedAnswers),
+    modifiers(&BearerAuth, &SharedAnswers, &Examples),
     tags((name = "auth", description = "Joining and tokens"), (name = "trips", description = "Rides"), (name = "wallet", description = "Points"), (name = "me", description = "One's own data"),
         (name = "admin", description = "Running a town: staff, schools, classes, join codes, campaigns, reports, reviews and the audit log"))
 )]
 pub struct MobileApiDoc;
+
+/// Puts on each schema named in `openapi-examples.json` its example: the
+/// requests and answers of the README's walkthroughs, kept in one file
+/// beside the types they show (a test checks that every operation has one).
+struct Examples;
+
+impl utoipa::Modify for Examples {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, schema::Schema};
+        let examples: std::collections::BTreeMap<String, serde_json::Value> =
+            serde_json::from_str(include_str!("../openapi-examples.json")).expect("openapi-examples.json is JSON");
+        let Some(components) = openapi.components.as_mut() else { return };
+        for (name, example) in examples {
+            match components.schemas.get_mut(&name) {
+                Some(RefOr::T(Schema::Object(object))) => object.examples = vec![example],
+                Some(RefOr::T(Schema::AllOf(all_of))) => all_of.examples = vec![example],
+                _ => tracing::warn!(schema = %name, "openapi-examples.json names no object schema of the document"),
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 
@@ -211,4 +232,54 @@ impl utoipa::Modify for SharedAnswers {
 /// The OpenAPI document as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     MobileApiDoc::openapi()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use serde_json::Value;
+
+    /// Whether a schema (followed through `$ref`s and array items) carries an example at its top.
+    fn schema_shows_example(document: &Value, schema: &Value) -> bool {
+        if schema.get("example").is_some() || schema.get("examples").is_some() {
+            return true;
+        }
+        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+            let name = reference.trim_start_matches("#/components/schemas/");
+            return schema_shows_example(document, &document["components"]["schemas"][name]);
+        }
+        schema.get("items").is_some_and(|items| schema_shows_example(document, items))
+    }
+
+    /// Whether every media type of a request body or an answer shows an example.
+    fn shows_example(document: &Value, body: &Value) -> bool {
+        body["content"].as_object().is_some_and(|media| {
+            media.values().all(|m| {
+                m.get("example").is_some()
+                    || m.get("examples").is_some()
+                    || schema_shows_example(document, &m["schema"])
+            })
+        })
+    }
+
+    #[test]
+    fn every_operation_shows_an_example_of_its_request_and_of_its_answer() {
+        let document = serde_json::to_value(super::openapi()).unwrap();
+        let mut missing = Vec::new();
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                if let Some(body) = operation.get("requestBody")
+                    && !shows_example(&document, body)
+                {
+                    missing.push(format!("{method} {path}: request"));
+                }
+                for (status, answer) in operation["responses"].as_object().unwrap() {
+                    if status.starts_with('2') && answer.get("content").is_some() && !shows_example(&document, answer) {
+                        missing.push(format!("{method} {path}: {status}"));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "operations without examples: {missing:#?}");
+    }
 }

@@ -239,7 +239,11 @@ pub struct TracePoint {
         ("Idempotency-Key" = String, Header, description = "Unique per ride: the same key with the same trace returns the same trip",
             min_length = 1, max_length = 200, pattern = "^[!-~]+$")),
     request_body(description = "The trace: JSON or GPX 1.0/1.1",
-        content((TraceUpload = "application/json"), (String = "application/gpx+xml"))),
+        content((TraceUpload = "application/json"), (String = "application/gpx+xml", example = "<?xml version=\"1.0\"?>\n\
+<gpx version=\"1.1\" creator=\"a phone app\" xmlns=\"http://www.topografix.com/GPX/1/1\"><trk><trkseg>\n\
+<trkpt lat=\"51.1449781\" lon=\"4.9650472\"><time>2026-11-24T06:48:00Z</time></trkpt>\n\
+<trkpt lat=\"51.1450074\" lon=\"4.9650920\"><time>2026-11-24T06:48:02Z</time></trkpt>\n\
+</trkseg></trk></gpx>"))),
     security(("bearer" = [])),
     responses((status = 202, body = Accepted), (status = 200, body = TripView, description = "Decided within ?wait"),
         (status = 409, body = Problem, description = "Not enrolled in a campaign, or the idempotency key was used for another trace"),

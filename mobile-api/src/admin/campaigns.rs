@@ -35,7 +35,11 @@ pub struct CampaignCheck {
 
 /// Check a campaign file (the format of `examples/campaign.json`) without storing it (council admins).
 #[utoipa::path(post, path = "/v1/admin/campaigns/validate", tag = "admin", security(("bearer" = [])),
-    request_body(description = "A campaign file", content((Object = "application/json"))),
+    request_body(description = "A campaign file", content((Object = "application/json", example = json!({
+        "id": "mol-bike-to-school-2026", "name": "Met de fiets naar school", "time_zone": "Europe/Brussels",
+        "valid_from": "2026-09-01", "valid_until": "2027-06-30", "budget_points": 100000,
+        "schedule": {"windows": {"mon": [{"from": "07:00", "until": "09:00", "direction": "to_school"}]}},
+        "zones": {"type": "FeatureCollection", "features": []}, "reward": {"points_per_ride": 10, "points_per_km": 5}})))),
     responses((status = 200, body = CampaignCheck, description = "The file's problems, if any")))]
 pub async fn validate(
     _staff: Staff<ManageCampaigns>,
@@ -344,7 +348,11 @@ pub async fn budget(
 /// rules, as a GeoJSON FeatureCollection (one Feature per zone, a polygon per cell).
 #[utoipa::path(get, path = "/v1/admin/campaigns/{campaign_id}/coverage", tag = "admin", security(("bearer" = [])),
     params(("campaign_id" = String, Path, format = Uuid)),
-    responses((status = 200, body = Object, description = "A GeoJSON FeatureCollection"),
+    responses((status = 200, body = Object, description = "A GeoJSON FeatureCollection", example = json!({
+            "type": "FeatureCollection",
+            "features": [{"type": "Feature", "properties": {"name": "Sint-Jan", "role": "school", "cells": 1},
+                "geometry": {"type": "MultiPolygon", "coordinates": [[[[4.9671, 51.1452], [4.9684, 51.1447],
+                    [4.9697, 51.1452], [4.9697, 51.1462], [4.9684, 51.1467], [4.9671, 51.1462], [4.9671, 51.1452]]]]}}]})),
         (status = 404, body = Problem, description = "No such campaign of this council")))]
 pub async fn coverage(
     State(state): State<ApiState>,
