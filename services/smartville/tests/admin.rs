@@ -16,6 +16,7 @@ on_both_stacks!(
     roles_and_tenants_bound_every_staff_route,
     staff_changes_and_removals_take_effect_at_once,
     two_admins_removing_each_other_at_once_leave_one,
+    every_admin_route_refuses_another_council_and_participants,
     schools_classes_and_join_codes_are_run_by_their_own_staff,
     zones_are_checked_and_every_problem_named,
     a_class_list_shows_nicknames_rides_and_points_only,
@@ -566,5 +567,82 @@ async fn two_admins_removing_each_other_at_once_leave_one(app: &TestApp) {
         let (_, staff) = app.get_json(survivor, "/v1/admin/staff").await;
         let admins = staff.as_array().unwrap().iter().filter(|m| m["role"] == "council_admin" && m["active"] == true);
         assert_eq!(admins.count(), 1, "{staff:#}");
+    }
+}
+
+/// Every route of the administration API, read from the OpenAPI document (so a new one is tried
+/// too), with its path's ids naming one council's things: another council's admin is told none
+/// of them exists, a participant is refused, and the council's things are as they were.
+async fn every_admin_route_refuses_another_council_and_participants(app: &TestApp) {
+    let admin = demo_council_admin(app).await;
+    let (_, participant, _) = app.join().await;
+    let trip = app.upload_example(&participant, "ride").await.json::<Value>().await.unwrap();
+    let (_, campaigns) = app.get_json(&admin, "/v1/admin/campaigns").await;
+    let campaign = campaigns[0]["id"].as_str().unwrap().to_owned();
+    let (_, schools) = app.get_json(&admin, "/v1/admin/schools").await;
+    let school = schools[0]["id"].as_str().unwrap().to_owned();
+    let (_, classes) = app.get_json(&admin, &format!("/v1/admin/schools/{school}/classes")).await;
+    let class = classes[0]["id"].as_str().unwrap().to_owned();
+    app.staff_member(&admin, "leraar@geel.be", "teacher", Some(&school)).await;
+    let (_, staff) = app.get_json(&admin, "/v1/admin/staff").await;
+    let member = staff.as_array().unwrap().iter().find(|m| m["email"] == "leraar@geel.be").unwrap()["id"].clone();
+    let rules: Value = serde_json::from_str(smartville_engine::demo::CAMPAIGN).unwrap();
+    let simulation: Value = app
+        .post(Some(&admin), &format!("/v1/admin/campaigns/{campaign}/simulations"), json!({"rules": rules}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids = [
+        ("{campaign_id}", campaign.clone()),
+        ("{school_id}", school),
+        ("{class_id}", class),
+        ("{staff_id}", member.as_str().unwrap().to_owned()),
+        ("{trip_id}", trip["trip_id"].as_str().unwrap().to_owned()),
+        ("{simulation_id}", simulation["id"].as_str().unwrap().to_owned()),
+        ("{code}", "GEEL-5A".to_owned()),
+    ];
+    let (_, setup) = new_council(app, "Stad Herentals", "admin@herentals.be").await;
+    let outsider = app.set_up(&setup).await["access_token"].as_str().unwrap().to_owned();
+    let before = app.get_json(&admin, &format!("/v1/admin/campaigns/{campaign}")).await.1;
+
+    let document: Value = app.client.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let mut tried = 0;
+    for (template, item) in document["paths"].as_object().unwrap() {
+        if !template.starts_with("/v1/admin/") || template.starts_with("/v1/admin/auth/") {
+            continue;
+        }
+        let path = ids.iter().fold(template.clone(), |path, (name, id)| path.replace(name, id));
+        let nothing = ids
+            .iter()
+            .fold(template.clone(), |path, (name, _)| path.replace(name, "019ad3a4-0000-7000-8000-000000000000"));
+        for (method, operation) in item.as_object().unwrap() {
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let body =
+                operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str().map(|reference| {
+                    let name = reference.trim_start_matches("#/components/schemas/");
+                    document["components"]["schemas"][name]["examples"][0].clone()
+                });
+            let send = |token: &str, path: &str| {
+                let request = app.client.request(method.clone(), app.url(path)).bearer_auth(token);
+                let request = if let Some(body) = &body { request.json(body) } else { request };
+                async move { request.send().await.unwrap().status() }
+            };
+            assert_eq!(send(&participant, &path).await, StatusCode::FORBIDDEN, "a participant on {method} {path}");
+            if template.contains('{') {
+                // The council's things are, to another council, what ids that name nothing are.
+                let (theirs, none) = (send(&outsider, &path).await, send(&outsider, &nothing).await);
+                assert!(!theirs.is_success() && theirs == none, "another council on {method} {template}: {theirs}");
+            }
+            tried += 1;
+        }
+    }
+    assert!(tried >= 30, "every admin route: {tried}");
+    // Nothing of the council changed, and the other council's lists hold none of it.
+    assert_eq!(app.get_json(&admin, &format!("/v1/admin/campaigns/{campaign}")).await.1, before);
+    for list in ["/v1/admin/campaigns", "/v1/admin/schools", "/v1/admin/staff", "/v1/admin/reviews", "/v1/admin/audit"]
+    {
+        let (_, theirs) = app.get_json(&outsider, list).await;
+        assert!(!theirs.to_string().contains(&campaign) && !theirs.to_string().contains("leraar@geel.be"), "{list}");
     }
 }
