@@ -110,7 +110,6 @@ pub async fn start(
     let days = u32::try_from(request.days.unwrap_or(30)).unwrap_or(0);
     let simulation = simulations::start(engine, &campaign, staff.id(), draft, days, now_ms()).await.map_err(
         |refusal| match refusal {
-            SimulationRefusal::Campaign(refusal) => refusal.into(),
             SimulationRefusal::Days => {
                 Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_DAYS", refusal.to_string())
             }

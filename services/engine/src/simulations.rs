@@ -26,7 +26,7 @@ use smartville_store::reports::reasons_in;
 use smartville_store::simulations::{self, KeptRide, NewSimulation, Simulation};
 use smartville_store::trips::DecisionInputs;
 
-use crate::campaigns::{CampaignRefusal, Checked};
+use crate::campaigns::Checked;
 use crate::scoring::Known;
 use crate::{DAY_MS, Engine, EngineError, now_ms};
 
@@ -140,12 +140,9 @@ pub struct SimulationResult {
     pub changed_rides: Vec<ChangedRide>,
 }
 
-/// Why a simulation cannot start.
+/// Why a simulation cannot start (a draft with problems is refused by [`check`](crate::campaigns::check) before).
 #[derive(Debug, thiserror::Error)]
 pub enum SimulationRefusal {
-    /// The draft has problems.
-    #[error(transparent)]
-    Campaign(#[from] CampaignRefusal),
     /// `days` is 0 or more than [`MAX_DAYS`].
     #[error("days must be between 1 and {MAX_DAYS}")]
     Days,
@@ -167,7 +164,6 @@ pub async fn start(
     if !(1..=MAX_DAYS).contains(&days) {
         return Err(SimulationRefusal::Days);
     }
-    let compiled = draft.spec.compile().map_err(|e| CampaignRefusal::Invalid(vec![e]))?;
     let new = NewSimulation {
         tenant_id: &campaign.tenant_id,
         campaign_id: &campaign.id,
@@ -178,10 +174,16 @@ pub async fn start(
         at: now,
     };
     let simulation = simulations::create(&engine.store, &new).await.map_err(EngineError::from)?;
-    let (engine, running) = (engine.clone(), simulation.clone());
+    let (engine, running, spec) = (engine.clone(), simulation.clone(), draft.spec);
     tokio::spawn(async move {
         let mut done = 0;
-        let outcome = simulate(&engine, &running, Arc::new(compiled), &mut done).await;
+        // Checked already: compiling it again (off the async threads) does not fail but for a bug.
+        let compiled = tokio::task::spawn_blocking(move || spec.compile()).await;
+        let outcome = match compiled {
+            Ok(Ok(compiled)) => simulate(&engine, &running, Arc::new(compiled), &mut done).await,
+            Ok(Err(error)) => Err(error.into()),
+            Err(error) => Err(EngineError::Task(error.to_string())),
+        };
         let json = outcome
             .as_ref()
             .map_err(ToString::to_string)
