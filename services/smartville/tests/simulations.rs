@@ -28,6 +28,18 @@ fn later_mornings() -> Value {
     rules
 }
 
+/// Polls a simulation until it no longer runs.
+async fn finished(app: &TestApp, token: &str, location: &str) -> Value {
+    for _ in 0..200 {
+        let (_, simulation) = app.get_json(token, location).await;
+        if simulation["status"] != "running" {
+            return simulation;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the simulation at {location} did not finish in time");
+}
+
 async fn a_stricter_draft_reports_exactly_the_rides_it_rejects(app: &TestApp) {
     let admin = demo_council_admin(app).await;
     let (_, campaigns) = app.get_json(&admin, "/v1/admin/campaigns").await;
@@ -58,14 +70,7 @@ async fn a_stricter_draft_reports_exactly_the_rides_it_rejects(app: &TestApp) {
     let location = started.headers()["location"].to_str().unwrap().to_owned();
     let started: Value = started.json().await.unwrap();
     assert_eq!((started["status"].as_str(), started["total"].as_i64()), (Some("running"), Some(4)));
-    let mut simulation = Value::Null;
-    for _ in 0..200 {
-        simulation = app.get_json(&admin, &location).await.1;
-        if simulation["status"] != "running" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let simulation = finished(app, &admin, &location).await;
     assert_eq!(simulation["status"], "done", "{simulation:#}");
     assert_eq!((simulation["done"].as_i64(), simulation["total"].as_i64()), (Some(4), Some(4)));
     let result = &simulation["result"];
@@ -96,14 +101,7 @@ async fn a_stricter_draft_reports_exactly_the_rides_it_rejects(app: &TestApp) {
     // The same rules as today change nothing.
     let same: Value = serde_json::from_str(smartville_engine::demo::CAMPAIGN).unwrap();
     let started = app.post(Some(&admin), &path, json!({"rules": same, "days": days})).await;
-    let location = started.headers()["location"].to_str().unwrap().to_owned();
-    for _ in 0..200 {
-        simulation = app.get_json(&admin, &location).await.1;
-        if simulation["status"] != "running" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let simulation = finished(app, &admin, started.headers()["location"].to_str().unwrap()).await;
     assert_eq!(simulation["result"]["changed"], 0, "{simulation:#}");
     assert_eq!(simulation["result"]["totals"]["old"], simulation["result"]["totals"]["new"]);
 
