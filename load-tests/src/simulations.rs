@@ -9,11 +9,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use chrono::{Datelike, Days, NaiveTime, TimeZone, Utc, Weekday};
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
 use serde::Serialize;
 use smartville_bus::{Bus, BusConfig};
 use smartville_engine::{Engine, TripEvent, campaigns, demo, scoring, simulations};
 use smartville_scoring::trace::STORED_FORMAT;
-use smartville_simulator::{Profile, Simulator};
+use smartville_simulator::{Profile, Route, Simulator};
 use smartville_store::ids::{ParticipantId, StaffId, TripId};
 use smartville_store::simulations::SimulationStatus;
 use smartville_store::testing::TestDatabase;
@@ -30,6 +32,8 @@ pub struct Timed {
     pub rules: &'static str,
     /// Rides re-judged.
     pub rides: i64,
+    /// Rides accepted as decided, and as the rules decide them.
+    pub accepted: (i64, i64),
     /// Rides the rules decide otherwise.
     pub changed: i64,
     /// Seconds from start to done.
@@ -47,6 +51,20 @@ pub struct Measured {
     pub fill_s: f64,
     /// Each simulation.
     pub simulations: Vec<Timed>,
+}
+
+/// A student's way to school: from a home of their own, 1 to 4 km south or
+/// west of the school on the town's side of the motorway, through a point
+/// near the middle (so that students' rides differ, as they do in a town).
+fn route_of(student: usize) -> Route {
+    let mut random = Xoshiro256PlusPlus::seed_from_u64(student as u64);
+    let home = (51.136 + random.random::<f64>() * 0.02, 4.945 + random.random::<f64>() * 0.04);
+    let school = smartville_simulator::demo::SCHOOL;
+    let middle = (
+        (home.0 + school.0) / 2.0 + (random.random::<f64>() - 0.5) * 0.004,
+        (home.1 + school.1) / 2.0 + (random.random::<f64>() - 0.5) * 0.006,
+    );
+    Route::new(&[home, middle, school])
 }
 
 /// Fills and measures both backends.
@@ -89,6 +107,7 @@ pub async fn run(rides: usize) -> Result<Vec<Measured>> {
             timed.push(Timed {
                 rules,
                 rides: result.rides,
+                accepted: (result.totals.old.rides_accepted, result.totals.new.rides_accepted),
                 changed: result.changed,
                 seconds,
                 rides_per_s: result.rides as f64 / seconds,
@@ -103,6 +122,10 @@ pub async fn run(rides: usize) -> Result<Vec<Measured>> {
 /// ride a day, oldest first) and decides them with the scoring worker, a batch at a time.
 async fn fill(engine: &Engine, town: &demo::DemoTown, rides: usize) -> Result<()> {
     let class = schools::find_join_code(&engine.store, &town.join_code).await?.context("the demo class")?;
+    // A budget that pays every ride (the demo's pays about 4,000).
+    let mut tx = engine.store.begin().await?;
+    smartville_store::campaigns::fund(&mut tx, &town.tenant_id, &town.campaign_id, 100 * rides as i64).await?;
+    tx.commit().await?;
     let students = rides.div_ceil(SCHOOL_DAYS);
     let mut participant_ids: Vec<ParticipantId> = Vec::with_capacity(students);
     let mut tx = engine.store.begin().await?;
@@ -120,12 +143,12 @@ async fn fill(engine: &Engine, town: &demo::DemoTown, rides: usize) -> Result<()
         }
     }
     days.reverse(); // uploaded in the order they were ridden, as phones do
-    let route = smartville_simulator::demo::home_to_school();
+    let routes: Vec<Route> = (0..students).map(route_of).collect();
     let seven_forty = NaiveTime::from_hms_opt(7, 40, 0).unwrap_or_default();
     let mut left = rides;
     for (d, day) in days.iter().enumerate() {
         let start = brussels.from_local_datetime(&day.and_time(seven_forty)).earliest().context("07:40")?;
-        for chunk in participant_ids.chunks(smartville_engine::MAX_BATCH) {
+        for (c, chunk) in participant_ids.chunks(smartville_engine::MAX_BATCH).enumerate() {
             let chunk = &chunk[..chunk.len().min(left)];
             if chunk.is_empty() {
                 break;
@@ -136,8 +159,9 @@ async fn fill(engine: &Engine, town: &demo::DemoTown, rides: usize) -> Result<()
                 .iter()
                 .enumerate()
                 .map(|(n, participant_id)| {
-                    let seed = (d * participant_ids.len() + n) as u64;
-                    let trace = Simulator::new(seed).ride(&route, start.to_utc(), &Profile::bike());
+                    let student = c * smartville_engine::MAX_BATCH + n;
+                    let seed = (d * participant_ids.len() + student) as u64;
+                    let trace = Simulator::new(seed).ride(&routes[student], start.to_utc(), &Profile::bike());
                     let (first, last) = (trace.fixes.first(), trace.fixes.last());
                     NewTrip {
                         id: TripId::new(),
@@ -173,8 +197,8 @@ pub fn table(measured: &[Measured]) -> String {
         out.push_str(&format!("{}: rides stored and decided in {:.1} s\n", m.backend, m.fill_s));
         for t in &m.simulations {
             out.push_str(&format!(
-                "  {:<22} {:>7} rides re-judged in {:>6.2} s ({:>6.0} rides/s), {} decided otherwise\n",
-                t.rules, t.rides, t.seconds, t.rides_per_s, t.changed
+                "  {:<22} {:>7} rides re-judged in {:>6.2} s ({:>6.0} rides/s), accepted {} then {} now, {} decided otherwise\n",
+                t.rules, t.rides, t.seconds, t.rides_per_s, t.accepted.0, t.accepted.1, t.changed
             ));
         }
     }
