@@ -1,4 +1,4 @@
-//! Operator commands: `migrate`, `demo`, `tenant create`, `campaign apply`.
+//! Operator commands: `migrate`, `demo`, `tenant create`, `campaign apply`, `ledger check`.
 
 use anyhow::{Context, Result, bail};
 use smartville_engine::campaigns::{self, CampaignRefusal};
@@ -89,4 +89,23 @@ pub async fn apply_campaign(config: &Config, file: &std::path::Path, tenant: Opt
         campaign.budget_funded
     );
     Ok(())
+}
+
+/// `smartville ledger check`: checks the ledger's rules on the live
+/// database (see `smartville_store::ledger::check`), prints every broken
+/// one, and returns whether the ledger is whole.
+pub async fn check_ledger(config: &Config) -> Result<bool> {
+    let engine = connect(config).await?;
+    let violations = smartville_store::ledger::check(&engine.store).await?;
+    for violation in &violations {
+        println!("{} tenant {} {}: {}", violation.rule, violation.tenant_id, violation.subject, violation.found);
+    }
+    if violations.is_empty() {
+        println!(
+            "ledger whole: every coin balances, every account agrees with its transfers, no wallet below zero, every paid ride paid once"
+        );
+    } else {
+        println!("ledger broken: {} violations", violations.len());
+    }
+    Ok(violations.is_empty())
 }

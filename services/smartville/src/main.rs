@@ -56,6 +56,11 @@ enum Command {
         #[command(subcommand)]
         command: CampaignCommand,
     },
+    /// Check the ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
     /// Validate and score one ride (GPX or JSON) against a campaign; prints the decision as JSON.
     Score(score::ScoreArgs),
     /// Write a simulated ride to standard output.
@@ -79,6 +84,12 @@ enum TenantCommand {
 }
 
 #[derive(Subcommand)]
+enum LedgerCommand {
+    /// Check every rule of the ledger on the live database; exits with 1 when one is broken.
+    Check,
+}
+
+#[derive(Subcommand)]
 enum CampaignCommand {
     /// Load or update a campaign file (the format of `examples/campaign.json`) into a tenant.
     Apply {
@@ -93,18 +104,18 @@ enum CampaignCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Score(args) => score::run(&args),
-        Command::Simulate(args) => simulate::run(&args),
+        Command::Score(args) => score::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Simulate(args) => simulate::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Targets => {
             for component in component::Component::ALL {
                 println!("{:<12} {}", component.name(), component.describe());
             }
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         command => run_service_command(command),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
@@ -112,8 +123,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// Commands that talk to the database run on a tokio runtime with logging.
-fn run_service_command(command: Command) -> anyhow::Result<()> {
+/// Commands that talk to the database run on a tokio runtime with logging;
+/// `ledger check` exits with 1 when a rule is broken (errors are 2).
+fn run_service_command(command: Command) -> anyhow::Result<ExitCode> {
     let config = config::Config::from_env()?;
     init_logging(config.log_json);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -128,8 +140,13 @@ fn run_service_command(command: Command) -> anyhow::Result<()> {
             Command::Campaign { command: CampaignCommand::Apply { file, tenant } } => {
                 admin::apply_campaign(&config, &file, tenant.as_deref()).await
             }
+            Command::Ledger { command: LedgerCommand::Check } => {
+                let whole = admin::check_ledger(&config).await?;
+                return Ok(if whole { ExitCode::SUCCESS } else { ExitCode::from(1) });
+            }
             Command::Score(_) | Command::Simulate(_) | Command::Targets => unreachable!("handled without a runtime"),
         }
+        .map(|()| ExitCode::SUCCESS)
     })
 }
 

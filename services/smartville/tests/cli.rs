@@ -186,3 +186,33 @@ fn campaign_apply_names_every_problem_of_a_file_and_changes_nothing() {
     assert!(!dir.join("never.db").exists(), "nothing touched");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn ledger_check_passes_a_whole_ledger_and_names_what_breaks_one() {
+    let dir = std::env::temp_dir().join(format!("smartville-cli-ledger-{}", std::process::id()));
+    let database = format!("sqlite:{}", dir.join("town.db").display());
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_smartville")).env("DATABASE_URL", &database).args(args).output().unwrap()
+    };
+    assert!(run(&["demo"]).status.success());
+    let whole = run(&["ledger", "check"]);
+    assert_eq!(whole.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&whole.stderr));
+    assert!(String::from_utf8_lossy(&whole.stdout).starts_with("ledger whole"));
+
+    // A balance edited by hand, as no engine code ever does.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let store = smartville_store::Store::connect(&database).await.unwrap();
+        sqlx::query("update accounts set balance = balance + 7 where kind = 'campaign'")
+            .execute(store.pool_for_tests())
+            .await
+            .unwrap();
+    });
+    let broken = run(&["ledger", "check"]);
+    assert_eq!(broken.status.code(), Some(1));
+    let printed = String::from_utf8_lossy(&broken.stdout);
+    assert!(printed.lines().any(|l| l.starts_with("COIN_UNBALANCED") && l.ends_with(": 7")), "{printed}");
+    assert!(printed.lines().any(|l| l.starts_with("ACCOUNT_DISAGREES") && l.ends_with(": 7")), "{printed}");
+    assert!(printed.contains("ledger broken: 2 violations"), "{printed}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -323,3 +323,52 @@ pub async fn balance_sum(store: &Store, tenant_id: &TenantId) -> Result<i64, Sto
         .await?;
     Ok(sum.unwrap_or(0))
 }
+
+/// A broken rule of the ledger, found by [`check`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Violation {
+    /// Which rule, as a stable code: `COIN_UNBALANCED`, `ACCOUNT_DISAGREES`,
+    /// `NEGATIVE_BALANCE`, `REWARD_NOT_ONCE` or `REWARD_WITHOUT_RIDE`.
+    pub rule: String,
+    /// The tenant it was found in.
+    pub tenant_id: TenantId,
+    /// What breaks it: a coin, an account, a trip or a transfer.
+    pub subject: String,
+    /// The figure that is wrong.
+    pub found: i64,
+}
+
+/// Checks the rules the ledger keeps, over every tenant, in one statement:
+/// the balances of each coin sum to zero; each account's balance is what its
+/// transfers add up to; no account that may not go negative is below zero;
+/// every accepted trip that was paid has exactly one reward transfer, of what
+/// it was paid; and no reward pays a trip that is not accepted. Empty when
+/// the ledger is whole.
+pub async fn check(store: &Store) -> Result<Vec<Violation>, StoreError> {
+    Ok(sqlx::query_as(
+        "select 'COIN_UNBALANCED' as rule, tenant_id, coin as subject, cast(sum(balance) as bigint) as found \
+         from accounts group by tenant_id, coin having sum(balance) <> 0 \
+         union all \
+         select 'ACCOUNT_DISAGREES', a.tenant_id, a.id, cast(a.balance - \
+                (coalesce((select sum(amount) from transfers t where t.tenant_id = a.tenant_id and t.credit_account = a.id), 0) \
+               - coalesce((select sum(amount) from transfers t where t.tenant_id = a.tenant_id and t.debit_account = a.id), 0)) \
+                as bigint) \
+         from accounts a where a.balance <> \
+                coalesce((select sum(amount) from transfers t where t.tenant_id = a.tenant_id and t.credit_account = a.id), 0) \
+              - coalesce((select sum(amount) from transfers t where t.tenant_id = a.tenant_id and t.debit_account = a.id), 0) \
+         union all \
+         select 'NEGATIVE_BALANCE', tenant_id, id, balance from accounts where balance < 0 and allow_negative = 0 \
+         union all \
+         select 'REWARD_NOT_ONCE', tr.tenant_id, tr.id, \
+                (select count(*) from transfers r where r.tenant_id = tr.tenant_id and r.kind = 'reward' and r.reference = tr.id) \
+         from trips tr where tr.status = 'accepted' and tr.paid_points > 0 and \
+                (select count(*) from transfers r where r.tenant_id = tr.tenant_id and r.kind = 'reward' and r.reference = tr.id \
+                 and r.amount = tr.paid_points) <> 1 \
+         union all \
+         select 'REWARD_WITHOUT_RIDE', r.tenant_id, r.id, r.amount from transfers r where r.kind = 'reward' and not exists \
+                (select 1 from trips tr where tr.tenant_id = r.tenant_id and tr.id = r.reference and tr.status = 'accepted') \
+         order by rule, tenant_id, subject",
+    )
+    .fetch_all(store.reader())
+    .await?)
+}

@@ -19,6 +19,7 @@ test_on_both_backends!(
     migrations_are_idempotent,
     a_transfer_is_posted_once_per_id,
     wallets_and_budgets_never_go_negative,
+    the_ledger_check_names_every_broken_rule,
     concurrent_payouts_never_exceed_the_budget,
     opposite_transfers_do_not_deadlock,
     campaign_budgets_move_by_funding_and_refund_transfers,
@@ -666,4 +667,56 @@ async fn participants_who_joined_before_wallets_were_opened_at_join_get_one(db: 
     assert_eq!(ledger::post(&mut tx, &tenant.id, &transfer).await.unwrap(), Posted::New);
     tx.commit().await.unwrap();
     assert_eq!(ledger::balance(&store, &tenant.id, &wallet).await.unwrap(), 5);
+}
+
+async fn the_ledger_check_names_every_broken_rule(db: TestDatabase) {
+    let town = town(&db, 1_000).await;
+    let ann = town.wallet("ann").await;
+    let Inserted::New(trip) = insert(&town, &new_trip(&town, "ann", "k1", "b")).await else { panic!("a new trip") };
+    decide(&town, &trip.id, Status::Accepted, None, b"").await;
+    let mut tx = town.store.begin().await.unwrap();
+    let claim = trips::claim_credits(&mut tx, &town.tenant, std::slice::from_ref(&trip.id), 3_000).await.unwrap();
+    let reward = Transfer {
+        id: format!("reward:{}", trip.id),
+        debit_account: town.budget_account(),
+        credit_account: ann.clone(),
+        amount: claim[0].points,
+        kind: "reward".into(),
+        reference: trip.id.to_string(),
+    };
+    ledger::post(&mut tx, &town.tenant, &reward).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(ledger::check(&town.store).await.unwrap(), [], "a whole ledger");
+
+    // Broken by hand, each rule is named with what breaks it.
+    let pool = town.store.pool_for_tests();
+    let breaks = [
+        format!("update accounts set balance = balance + 5 where id = '{ann}'"),
+        format!(
+            "insert into transfers (tenant_id, id, debit_account, credit_account, amount, kind, reference, created_at) \
+             values ('{}', 'reward:again', '{}', '{ann}', 10, 'reward', '{}', 0)",
+            town.tenant,
+            town.budget_account(),
+            trip.id
+        ),
+        format!("update accounts set balance = -3 where id = '{}'", town.wallet("bob").await),
+    ];
+    for statement in &breaks {
+        sqlx::query(sqlx::AssertSqlSafe(statement.as_str())).execute(pool).await.unwrap();
+    }
+    let found: Vec<(String, String, i64)> =
+        ledger::check(&town.store).await.unwrap().into_iter().map(|v| (v.rule, v.subject, v.found)).collect();
+    let bob = town.wallet("bob").await;
+    assert!(found.contains(&("ACCOUNT_DISAGREES".into(), ann.clone(), 5 - 10)), "{found:?}");
+    assert!(found.contains(&("ACCOUNT_DISAGREES".into(), town.budget_account(), 10)), "{found:?}");
+    assert!(found.contains(&("ACCOUNT_DISAGREES".into(), bob.clone(), -3)), "{found:?}");
+    assert!(found.contains(&("COIN_UNBALANCED".into(), town.coin.clone(), 5 - 3)), "{found:?}");
+    assert!(found.contains(&("NEGATIVE_BALANCE".into(), bob, -3)), "{found:?}");
+    assert!(found.contains(&("REWARD_NOT_ONCE".into(), trip.id.to_string(), 2)), "{found:?}");
+    sqlx::query(sqlx::AssertSqlSafe(format!("update trips set status = 'rejected' where id = '{}'", trip.id)))
+        .execute(pool)
+        .await
+        .unwrap();
+    let rules: Vec<String> = ledger::check(&town.store).await.unwrap().into_iter().map(|v| v.rule).collect();
+    assert_eq!(rules.iter().filter(|r| *r == "REWARD_WITHOUT_RIDE").count(), 2, "{rules:?}");
 }
