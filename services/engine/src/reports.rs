@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
+use smartville_scoring::CompiledCampaign;
 use smartville_store::campaigns::Campaign;
 use smartville_store::ids::{ClassId, SchoolId, TenantId, TripId};
 use smartville_store::ledger::{self, Owner};
@@ -147,6 +148,12 @@ pub fn day_number(date: NaiveDate) -> i64 {
     i64::from(date.num_days_from_ce() - CE_TO_1970)
 }
 
+/// The day number of the local date an instant (ms since epoch) falls on
+/// under a campaign's rules: the day its reports count a ride started then on.
+pub fn local_day(rules: &CompiledCampaign, t_ms: i64) -> i64 {
+    day_number(rules.local_time(t_ms).date())
+}
+
 /// The local date of a day number (days the calendar cannot hold read as its last or first date).
 pub fn date_of(day: i64) -> NaiveDate {
     let ce = i32::try_from(day).unwrap_or(i32::MAX).saturating_add(CE_TO_1970);
@@ -263,8 +270,8 @@ pub async fn count_earlier_rides(engine: &Engine) -> Result<usize, EngineError> 
         let mut by_tenant: BTreeMap<&TenantId, Vec<(TripId, i64)>> = BTreeMap::new();
         for trip in &batch {
             let rules = engine.campaigns.get(store, &trip.tenant_id, &trip.campaign_id).await?;
-            let start = rules.in_force_at(trip.started_at).compiled.local_time(trip.started_at);
-            by_tenant.entry(&trip.tenant_id).or_default().push((trip.id.clone(), day_number(start.date())));
+            let day = local_day(&rules.in_force_at(trip.started_at).compiled, trip.started_at);
+            by_tenant.entry(&trip.tenant_id).or_default().push((trip.id.clone(), day));
         }
         for (tenant_id, days) in by_tenant {
             reports::count_late(store, tenant_id, &days).await?;

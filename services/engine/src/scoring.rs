@@ -145,7 +145,7 @@ async fn decide_all(engine: &Engine, tenant_id: &TenantId, judged: &[Judged]) ->
                 .area_cell
                 .map(|cell| StoredFingerprint { area_cell: cell as i64, bytes: fingerprint.as_slice() }),
             decided_at,
-            local_day: crate::reports::day_number(judged.rules().compiled.local_time(judged.trip.started_at).date()),
+            local_day: crate::reports::local_day(&judged.rules().compiled, judged.trip.started_at),
         });
     }
     let decided = trips::record_decisions(&mut tx, tenant_id, &records).await?;

@@ -68,7 +68,7 @@ impl Outcomes {
             TripStatus::Pending => {}
         }
         let counts = if status == TripStatus::Review { &mut self.reviews } else { &mut self.rejections };
-        for code in decision.map(|d| reasons_in(status, &d.reasons).collect::<Vec<_>>()).unwrap_or_default() {
+        for code in decision.into_iter().flat_map(|d| reasons_in(status, &d.reasons)) {
             *counts.entry(code.to_owned()).or_default() += 1;
         }
     }

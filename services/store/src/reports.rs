@@ -446,6 +446,14 @@ struct StoredReasons {
     reasons: Vec<Reason>,
 }
 
+/// The reasons of a stored decision (none while a trip is pending).
+fn reasons_of(decision: Option<&str>) -> Result<Vec<Reason>, StoreError> {
+    Ok(match decision {
+        Some(json) => serde_json::from_str::<StoredReasons>(json)?.reasons,
+        None => Vec::new(),
+    })
+}
+
 /// Counts `changes` of a tenant's trips, read as they are now in the
 /// caller's transaction (for the moves of single rides: a review, an appeal).
 pub(crate) async fn count(tx: &mut Tx, tenant_id: &TenantId, changes: &[(&TripId, Change)]) -> Result<(), StoreError> {
@@ -458,14 +466,10 @@ pub(crate) async fn count(tx: &mut Tx, tenant_id: &TenantId, changes: &[(&TripId
     );
     let rows: Vec<TripWithDecision> =
         sql::query_as(sql).bind(tenant_id).bind_all(changes.iter().map(|(id, _)| *id)).fetch_all(&mut **tx).await?;
-    let mut read = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let reasons = match &row.decision {
-            Some(json) => serde_json::from_str::<StoredReasons>(json)?.reasons,
-            None => Vec::new(),
-        };
-        read.push((&row.trip, reasons));
-    }
+    let read = rows
+        .iter()
+        .map(|row| Ok((&row.trip, reasons_of(row.decision.as_deref())?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
     let counted = changes.iter().flat_map(|(id, change)| {
         read.iter()
             .filter(move |(trip, _)| trip.id == **id)
@@ -535,14 +539,10 @@ pub async fn count_late(store: &Store, tenant_id: &TenantId, days: &[(TripId, i6
     }
     let mut tx = store.begin().await?;
     let counted = query.fetch_all(&mut *tx).await?;
-    let mut read = Vec::with_capacity(counted.len());
-    for late in &counted {
-        let reasons = match &late.decision {
-            Some(json) => serde_json::from_str::<StoredReasons>(json)?.reasons,
-            None => Vec::new(),
-        };
-        read.push((late, reasons));
-    }
+    let read = counted
+        .iter()
+        .map(|late| Ok((late, reasons_of(late.decision.as_deref())?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
     let changes = read.iter().flat_map(|(late, reasons)| {
         let paid = late.paid_points.map(|points| (&late.trip, Change::Paid(points), &[][..]));
         std::iter::once((&late.trip, Change::Decided, reasons.as_slice())).chain(paid)
