@@ -179,8 +179,13 @@ async fn new_session(
     participant_id: ParticipantId,
     family_id: Option<&str>,
 ) -> Result<Session, Problem> {
-    let grant =
-        Grant { subject: participant_id.as_str(), tenant: tenant_id.as_str(), role: Role::Student, school: None };
+    let grant = Grant {
+        subject: participant_id.as_str(),
+        tenant: tenant_id.as_str(),
+        role: Role::Student,
+        school: None,
+        merchant: None,
+    };
     let tokens = issue_tokens(state, tx, grant, &Holder::Participant(participant_id.clone()), family_id).await?;
     Ok(Session {
         access_token: tokens.access_token,

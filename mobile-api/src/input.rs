@@ -92,6 +92,20 @@ fn is_invisible_or_bidi(c: char) -> bool {
         | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
+/// The `Idempotency-Key` header of a request that creates something (one
+/// `thing`, named in the message when it is missing): visible text, at most
+/// 200 characters.
+pub fn idempotency_key<'a>(headers: &'a axum::http::HeaderMap, thing: &str) -> Result<&'a str, Problem> {
+    match headers.get("idempotency-key").map(|v| v.to_str()) {
+        Some(Ok(key)) => plain_text(key, 200, "INVALID_IDEMPOTENCY_KEY", "Idempotency-Key"),
+        Some(Err(_)) => Err(Problem::bad_request("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be visible ASCII")),
+        None => Err(Problem::bad_request(
+            "MISSING_IDEMPOTENCY_KEY",
+            format!("send an Idempotency-Key header, unique per {thing}"),
+        )),
+    }
+}
+
 /// A JSON request body that must be an object: serde also reads a struct
 /// from an array of its fields in order (`[null, null]`), which no client
 /// means and the OpenAPI document does not allow. Errors are the same

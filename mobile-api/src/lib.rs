@@ -6,6 +6,7 @@
 //! - [`trips`]: uploading a ride (JSON or GPX, idempotent, optionally waiting
 //!   for the decision), listing and reading one's own rides.
 //! - [`wallet`]: balances per coin and the latest transfers.
+//! - [`rewards`]: offers on sale, vouchers bought, cancelled and shown as QR codes, donations to causes.
 //! - [`me`]: everything the engine holds about the participant (export), and erasure.
 //! - [`settled`]: uploads waiting for their decision, woken by one shared lookup.
 //! - [`limits`]: rate limits (429) against enumeration, farming and floods.
@@ -13,6 +14,7 @@
 //! - [`problem`]: every error as `application/problem+json` (RFC 9457) with a
 //!   stable `code`; client mistakes are 4xx, never 5xx.
 //!
+//! - [`merchant`]: the shop's routes (`/v1/merchant/...`): redemption at the counter, its offers and settlements.
 //! - [`admin`]: the administration API (`/v1/admin/...`) for councils and
 //!   schools, with its own sign-in and one place that decides who may do what.
 //!
@@ -23,7 +25,9 @@ pub mod auth;
 pub mod input;
 pub mod limits;
 pub mod me;
+pub mod merchant;
 pub mod problem;
+pub mod rewards;
 pub mod settled;
 pub mod trips;
 pub mod wallet;
@@ -102,8 +106,21 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/trips/{trip_id}", get(trips::get))
         .route("/v1/trips/{trip_id}/appeal", post(trips::appeal))
         .route("/v1/wallet", get(wallet::get))
+        .route("/v1/rewards", get(rewards::list))
+        .route("/v1/rewards/{offer_id}/vouchers", post(rewards::buy))
+        .route("/v1/vouchers", get(rewards::vouchers))
+        .route("/v1/vouchers/{voucher_id}", get(rewards::voucher))
+        .route("/v1/vouchers/{voucher_id}/cancel", post(rewards::cancel))
+        .route("/v1/vouchers/{voucher_id}/qr", get(rewards::qr))
+        .route("/v1/causes", get(rewards::causes))
+        .route("/v1/causes/{cause_id}/donations", post(rewards::donate))
         .route("/v1/me", axum::routing::delete(me::erase))
         .route("/v1/me/export", get(me::export))
+        .route("/v1/merchant/redemptions", post(merchant::redeem).get(merchant::redemptions))
+        .route("/v1/merchant/offers", post(merchant::propose).get(merchant::offers))
+        .route("/v1/merchant/offers/{offer_id}/withdraw", post(merchant::withdraw))
+        .route("/v1/merchant/settlements", get(merchant::shop_settlements))
+        .route("/v1/merchant/settlements/{settlement_id}", get(merchant::shop_statement))
         .merge(admin::routes())
         .with_state(state)
         .route("/openapi.json", get(move || async move { axum::Json(document.clone()) }))
@@ -127,10 +144,19 @@ pub fn router(state: ApiState) -> Router {
         admin::campaigns::get, admin::campaigns::change_rules, admin::campaigns::set_audience,
         admin::campaigns::activate, admin::campaigns::pause, admin::campaigns::close, admin::campaigns::fund, admin::campaigns::budget, admin::reports::report,
         admin::simulations::start, admin::simulations::get,
-        admin::reviews::list, admin::reviews::get, admin::reviews::decide, trips::appeal),
+        admin::reviews::list, admin::reviews::get, admin::reviews::decide, trips::appeal,
+        rewards::list, rewards::buy, rewards::vouchers, rewards::voucher, rewards::cancel, rewards::qr,
+        rewards::causes, rewards::donate,
+        merchant::redeem, merchant::redemptions, merchant::propose, merchant::offers, merchant::withdraw,
+        merchant::shop_settlements, merchant::shop_statement,
+        admin::merchants::list, admin::merchants::get, admin::merchants::create, admin::merchants::set_coin,
+        admin::merchants::offers, admin::merchants::decide_offer, admin::merchants::settlements,
+        admin::merchants::close, admin::merchants::statement, admin::merchants::paid, admin::merchants::causes,
+        admin::merchants::create_cause),
     modifiers(&BearerAuth, &SharedAnswers, &Examples),
-    tags((name = "auth", description = "Joining and tokens"), (name = "trips", description = "Rides"), (name = "wallet", description = "Points"), (name = "me", description = "One's own data"),
-        (name = "admin", description = "Running a town: staff, schools, classes, join codes, campaigns, reports, reviews and the audit log"))
+    tags((name = "auth", description = "Joining and tokens"), (name = "trips", description = "Rides"), (name = "wallet", description = "Points"), (name = "rewards", description = "Spending points: offers, vouchers, causes"),
+        (name = "merchant", description = "A shop's counter: redemptions, offers, settlements"), (name = "me", description = "One's own data"),
+        (name = "admin", description = "Running a town: staff, schools, classes, join codes, campaigns, reports, reviews, merchants, offers, settlements, causes and the audit log"))
 )]
 pub struct MobileApiDoc;
 

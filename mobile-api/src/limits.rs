@@ -7,8 +7,9 @@
 //! default the buckets live in this process ([`governor`]); when `REDIS_URL`
 //! is set they live in Redis, checked by one script per request, so every
 //! `mobile-api` process behind a load balancer counts against the same
-//! buckets. Wrong join codes also earn a penalty that doubles with each time
-//! an address runs out of attempts, so guessing gets slower the longer it goes on.
+//! buckets. Wrong join codes (per address) and wrong voucher codes (per
+//! counter login) also earn a penalty that doubles with each time the guesser
+//! runs out of attempts, so guessing gets slower the longer it goes on.
 //!
 //! If Redis cannot be reached, requests are let through (and logged): the
 //! limits protect the engine, they must not take it down with Redis.
@@ -89,7 +90,8 @@ pub struct LimitSettings {
     pub joins_per_address: Rate,
     /// Joins with one class code: a class is at most a few dozen pupils.
     pub joins_per_code: Rate,
-    /// Unknown join codes tried from one client address: children mistype, guessers guess.
+    /// Unknown join codes tried from one client address, and unknown voucher
+    /// codes typed at one counter login: people mistype, guessers guess.
     pub wrong_codes_per_address: Rate,
     /// Refreshes of one session (a refresh-token family): a phone refreshes every 15 minutes.
     pub refreshes_per_session: Rate,
@@ -287,7 +289,9 @@ impl Limiter {
         }
     }
 
-    /// A 429 problem while `address` is locked out for wrong join codes.
+    /// A 429 problem while `address` is locked out for wrong codes. The
+    /// "address" names who guesses: a client address for join codes, a
+    /// counter (`counter:<staff id>`) for voucher codes.
     pub async fn penalty(&self, address: &str) -> Result<(), Problem> {
         let left = match &self.buckets {
             Buckets::Memory { penalties, .. } => {
@@ -310,12 +314,12 @@ impl Limiter {
             }
         };
         match left {
-            Some(left) if !left.is_zero() => Err(too_many("wrong_code_penalty", left, "too many wrong join codes")),
+            Some(left) if !left.is_zero() => Err(too_many("wrong_code_penalty", left, "too many wrong codes")),
             _ => Ok(()),
         }
     }
 
-    /// Counts a wrong join code from `address`; once it is out of attempts,
+    /// Counts a wrong code from `address` (see [`Self::penalty`]); once it is out of attempts,
     /// locks it out (for twice as long as the previous time) and returns the 429.
     pub async fn wrong_code(&self, address: &str) -> Result<(), Problem> {
         if self.check(Limit::WrongCodesPerAddress, address).await.is_ok() {
@@ -357,11 +361,11 @@ impl Limiter {
             }
         };
         tracing::warn!(
-            security_event = "join_code_guessing",
+            security_event = "code_guessing",
             locked_for_s = locked_for.as_secs(),
-            "an address ran out of join-code attempts"
+            "a guesser ran out of attempts at a code"
         );
-        Err(too_many("wrong_code_penalty", locked_for, "too many wrong join codes"))
+        Err(too_many("wrong_code_penalty", locked_for, "too many wrong codes"))
     }
 
     /// Forgets in-memory buckets that have refilled (call now and then).

@@ -7,6 +7,8 @@ use serde::Serialize;
 use smartville_engine::campaigns::CampaignRefusal;
 use smartville_engine::ingest::IngestError;
 use smartville_engine::reviews::ReviewRefusal;
+use smartville_engine::settlements::DonationRefusal;
+use smartville_engine::vouchers::VoucherRefusal;
 use smartville_scoring::TraceError;
 use tower_http::timeout::TimeoutError;
 use utoipa::ToSchema;
@@ -37,7 +39,12 @@ pub struct Problem {
     /// Seconds after which a retry may succeed, sent as the `Retry-After`
     /// header (429 and 503 answers).
     #[serde(skip)]
-    pub retry_after: Option<u64>,
+    pub retry_after: Option<u32>,
+    /// Members a problem adds about itself (RFC 9457 §3.2), e.g. when and
+    /// where a voucher was redeemed.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub extensions: Box<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// One problem of an input, at its field.
@@ -62,7 +69,14 @@ impl Problem {
             code: code.into(),
             problems: Box::default(),
             retry_after: None,
+            extensions: Box::default(),
         }
+    }
+
+    /// This problem with an extension member `name` (RFC 9457 §3.2).
+    pub fn with(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.extensions.insert(name.to_owned(), value.into());
+        self
     }
 
     /// This problem with the list of every problem of the input.
@@ -73,7 +87,7 @@ impl Problem {
 
     /// This problem with a `Retry-After` of `seconds`.
     pub fn retry_after(mut self, seconds: u64) -> Self {
-        self.retry_after = Some(seconds.max(1));
+        self.retry_after = Some(u32::try_from(seconds).unwrap_or(u32::MAX).max(1));
         self
     }
 
@@ -169,6 +183,53 @@ impl From<ReviewRefusal> for Problem {
             ReviewRefusal::AppealWindowClosed(_) => StatusCode::UNPROCESSABLE_ENTITY,
         };
         Self::new(status, refusal.code(), refusal.to_string())
+    }
+}
+
+impl From<VoucherRefusal> for Problem {
+    fn from(refusal: VoucherRefusal) -> Self {
+        if let VoucherRefusal::Engine(error) = refusal {
+            return error.into();
+        }
+        let status = match &refusal {
+            VoucherRefusal::UnknownOffer | VoucherRefusal::NotFound => StatusCode::NOT_FOUND,
+            VoucherRefusal::Gone(_) => StatusCode::GONE,
+            _ => StatusCode::CONFLICT,
+        };
+        let problem = Self::new(status, refusal.code(), refusal.to_string());
+        match refusal {
+            VoucherRefusal::InsufficientPoints { balance, price } => {
+                problem.with("balance", balance).with("price", price)
+            }
+            VoucherRefusal::AlreadyRedeemed(voucher) => {
+                let redeemed_at = voucher.voucher.redeemed_at.map(crate::trips::rfc3339).unwrap_or_default();
+                Self::new(
+                    status,
+                    "ALREADY_REDEEMED",
+                    format!("this voucher was redeemed at {} on {redeemed_at}", voucher.merchant_name),
+                )
+                .with("redeemed_at", redeemed_at)
+                .with("redeemed_where", voucher.merchant_name)
+            }
+            _ => problem,
+        }
+    }
+}
+
+impl From<DonationRefusal> for Problem {
+    fn from(refusal: DonationRefusal) -> Self {
+        if let DonationRefusal::Engine(error) = refusal {
+            return error.into();
+        }
+        let status = match &refusal {
+            DonationRefusal::UnknownCause => StatusCode::NOT_FOUND,
+            _ => StatusCode::CONFLICT,
+        };
+        let problem = Self::new(status, refusal.code(), refusal.to_string());
+        match refusal {
+            DonationRefusal::InsufficientPoints { balance } => problem.with("balance", balance),
+            _ => problem,
+        }
     }
 }
 

@@ -279,18 +279,7 @@ pub async fn submit(
         }
     };
     let body = body?;
-    let key = match headers.get("idempotency-key").map(|v| v.to_str()) {
-        Some(Ok(key)) => input::plain_text(key, 200, "INVALID_IDEMPOTENCY_KEY", "Idempotency-Key")?,
-        Some(Err(_)) => {
-            return Err(Problem::bad_request("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be visible ASCII"));
-        }
-        None => {
-            return Err(Problem::bad_request(
-                "MISSING_IDEMPOTENCY_KEY",
-                "send an Idempotency-Key header, unique per ride",
-            ));
-        }
-    };
+    let key = input::idempotency_key(&headers, "ride")?;
     let upload = Upload {
         tenant_id: participant.tenant_id(),
         participant_id: participant.id(),

@@ -17,7 +17,7 @@ use axum::http::request::Parts;
 use smartville_auth::Role;
 use smartville_store::Tx;
 use smartville_store::audit::{self, Actor};
-use smartville_store::ids::{SchoolId, StaffId, TenantId};
+use smartville_store::ids::{MerchantId, SchoolId, StaffId, TenantId};
 use smartville_store::schools::Class;
 use smartville_store::staff::{self, StaffMember, StaffRole};
 
@@ -65,7 +65,7 @@ permission!(
 );
 permission!(
     /// Reading schools and classes (school staff: their own school; teachers: their own classes).
-    ReadSchools: "read schools", _
+    ReadSchools: "read schools", StaffRole::CouncilAdmin | StaffRole::Auditor | StaffRole::SchoolAdmin | StaffRole::Teacher
 );
 permission!(
     /// Creating schools.
@@ -90,7 +90,23 @@ permission!(
 
 permission!(
     /// Reading campaign reports (a school's staff: their own school; a teacher: their own classes).
-    ReadReports: "read reports", _
+    ReadReports: "read reports", StaffRole::CouncilAdmin | StaffRole::Auditor | StaffRole::SchoolAdmin | StaffRole::Teacher
+);
+permission!(
+    /// Reading merchants, their offers and settlements (merchant staff: their own shop).
+    ReadMerchants: "read merchants", StaffRole::CouncilAdmin | StaffRole::Auditor
+);
+permission!(
+    /// Registering merchants, the coins they take, approving offers, listing causes, settling.
+    ManageMerchants: "manage merchants", StaffRole::CouncilAdmin
+);
+permission!(
+    /// Redeeming vouchers at the counter and reading the shop's redemptions and settlements.
+    Redeem: "redeem vouchers", StaffRole::MerchantAdmin | StaffRole::MerchantStaff
+);
+permission!(
+    /// Proposing and withdrawing the shop's offers.
+    ManageOffers: "manage the shop's offers", StaffRole::MerchantAdmin
 );
 permission!(
     /// Reading the review queue (a school's admin: their own students).
@@ -108,6 +124,8 @@ pub fn token_role(role: StaffRole) -> Role {
         StaffRole::SchoolAdmin => Role::SchoolAdmin,
         StaffRole::Teacher => Role::Teacher,
         StaffRole::Auditor => Role::Auditor,
+        StaffRole::MerchantAdmin => Role::MerchantAdmin,
+        StaffRole::MerchantStaff => Role::MerchantStaff,
     }
 }
 
@@ -131,6 +149,11 @@ impl<P> Staff<P> {
     /// Their id.
     pub fn id(&self) -> &StaffId {
         &self.member.id
+    }
+
+    /// The merchant of merchant staff (`None` for the staff of councils and schools).
+    pub fn merchant_id(&self) -> Option<&MerchantId> {
+        self.member.merchant_id.as_ref()
     }
 
     /// Refuses a school admin or teacher acting on another school than
@@ -176,14 +199,16 @@ impl<P: Permission> FromRequestParts<ApiState> for Staff<P> {
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Problem> {
         let claims = bearer_claims(parts, state)?;
         let forbidden = |detail: &str| Problem::new(StatusCode::FORBIDDEN, "FORBIDDEN", detail);
-        if !matches!(claims.role, Role::CouncilAdmin | Role::SchoolAdmin | Role::Teacher | Role::Auditor) {
-            return Err(forbidden("this endpoint is for the staff of councils and schools"));
+        if matches!(claims.role, Role::Student | Role::Device) {
+            return Err(forbidden("this endpoint is for the staff of councils, schools and merchants"));
         }
         let (tenant_id, staff_id) = (TenantId::from(claims.tid), StaffId::from(claims.sub));
         let member = staff::member(&state.engine.store, &tenant_id, &staff_id)
             .await?
             .filter(|m| {
-                token_role(m.role) == claims.role && m.school_id.as_ref().map(SchoolId::as_str) == claims.sch.as_deref()
+                token_role(m.role) == claims.role
+                    && m.school_id.as_ref().map(SchoolId::as_str) == claims.sch.as_deref()
+                    && m.merchant_id.as_ref().map(MerchantId::as_str) == claims.mer.as_deref()
             })
             .ok_or_else(|| Problem::unauthorized("this account was removed or changed; sign in again"))?;
         if !P::allows(member.role) {

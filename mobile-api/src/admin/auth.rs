@@ -160,6 +160,7 @@ async fn new_session(
         tenant: member.tenant_id.as_str(),
         role: token_role(member.role),
         school: member.school_id.as_ref().map(|s| s.as_str()),
+        merchant: member.merchant_id.as_ref().map(|m| m.as_str()),
     };
     let tokens = issue_tokens(state, tx, grant, &Holder::Staff(member.id.clone()), family_id).await?;
     Ok(StaffSession {

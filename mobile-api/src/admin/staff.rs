@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use smartville_engine::EngineError;
 use smartville_engine::staff::invite as invite_staff;
 use smartville_store::audit::Actor;
-use smartville_store::ids::{SchoolId, StaffId, TenantId};
+use smartville_store::ids::{MerchantId, SchoolId, StaffId, TenantId};
 use smartville_store::sessions::{self, Holder};
-use smartville_store::staff::{self, StaffMember, StaffRole};
-use smartville_store::{StoreError, Tx, schools};
+use smartville_store::staff::{self, StaffMember, StaffRole, Workplace};
+use smartville_store::{StoreError, Tx, merchants, schools};
 use utoipa::ToSchema;
 
 use super::access::{AnyStaff, ManageStaff, ReadStaff, Staff};
@@ -28,11 +28,14 @@ pub struct StaffView {
     pub id: StaffId,
     /// Login e-mail, lower case.
     pub email: String,
-    /// `council_admin`, `school_admin`, `teacher` or `auditor`.
+    /// `council_admin`, `school_admin`, `teacher`, `auditor`, `merchant_admin` or `merchant_staff`.
     pub role: StaffRole,
     /// The school of a school admin or a teacher.
     #[schema(value_type = Option<String>, format = Uuid)]
     pub school_id: Option<SchoolId>,
+    /// The merchant of a merchant admin or merchant staff.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub merchant_id: Option<MerchantId>,
     /// Whether they have set a password (an invitation not yet taken up has not).
     pub active: bool,
 }
@@ -44,6 +47,7 @@ impl From<StaffMember> for StaffView {
             email: member.email,
             role: member.role,
             school_id: member.school_id,
+            merchant_id: member.merchant_id,
             active: member.active,
         }
     }
@@ -53,11 +57,14 @@ impl From<StaffMember> for StaffView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StaffScope {
-    /// `council_admin`, `school_admin`, `teacher` or `auditor`.
+    /// `council_admin`, `school_admin`, `teacher`, `auditor`, `merchant_admin` or `merchant_staff`.
     pub role: StaffRole,
     /// The school, for a school admin or a teacher (and only for them).
     #[schema(value_type = Option<String>, format = Uuid)]
     pub school_id: Option<String>,
+    /// The merchant, for a merchant admin or merchant staff (and only for them).
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub merchant_id: Option<String>,
 }
 
 /// `POST /v1/admin/staff`.
@@ -71,11 +78,14 @@ pub struct InviteRequest {
         pattern = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@.\s\x00-\x1f\x7f-\x9f]+(\.[^@.\s\x00-\x1f\x7f-\x9f]+)+$"
     )]
     pub email: String,
-    /// `council_admin`, `school_admin`, `teacher` or `auditor`.
+    /// `council_admin`, `school_admin`, `teacher`, `auditor`, `merchant_admin` or `merchant_staff`.
     pub role: StaffRole,
     /// The school, for a school admin or a teacher (and only for them).
     #[schema(value_type = Option<String>, format = Uuid)]
     pub school_id: Option<String>,
+    /// The merchant, for a merchant admin or merchant staff (and only for them).
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub merchant_id: Option<String>,
 }
 
 /// A new account and its one-time set-up link.
@@ -116,17 +126,17 @@ pub async fn invite(
 ) -> Result<(StatusCode, Json<Invitation>), Problem> {
     let email = input::email(&request.email)?;
     let role = request.role;
-    let school_id = checked_scope(&state, staff.tenant_id(), role, request.school_id.as_deref()).await?;
+    let place = request.place();
+    let workplace = checked_workplace(&state, staff.tenant_id(), role, place).await?;
     let mut tx = state.engine.store.begin().await?;
-    let invitation =
-        invite_staff(&mut tx, staff.tenant_id(), Actor::Staff(staff.id()), &email, role, school_id.as_ref())
-            .await
-            .map_err(|error| match error {
-                EngineError::Store(StoreError::Conflict(_)) => {
-                    Problem::new(StatusCode::CONFLICT, "EMAIL_TAKEN", "this e-mail address already has a staff account")
-                }
-                other => other.into(),
-            })?;
+    let invitation = invite_staff(&mut tx, staff.tenant_id(), Actor::Staff(staff.id()), &email, role, &workplace)
+        .await
+        .map_err(|error| match error {
+            EngineError::Store(StoreError::Conflict(_)) => {
+                Problem::new(StatusCode::CONFLICT, "EMAIL_TAKEN", "this e-mail address already has a staff account")
+            }
+            other => other.into(),
+        })?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok((
         StatusCode::CREATED,
@@ -151,10 +161,10 @@ pub async fn change(
     JsonObject(scope): JsonObject<StaffScope>,
 ) -> Result<Json<StaffView>, Problem> {
     let target = staff_id_of(&staff_id)?;
-    let school_id = checked_scope(&state, staff.tenant_id(), scope.role, scope.school_id.as_deref()).await?;
+    let workplace = checked_workplace(&state, staff.tenant_id(), scope.role, scope.place()).await?;
     let mut tx = state.engine.store.begin().await?;
     let before = current(&mut tx, staff.tenant_id(), &target).await?;
-    staff::update(&mut tx, staff.tenant_id(), &target, scope.role, school_id.as_ref()).await?;
+    staff::update(&mut tx, staff.tenant_id(), &target, scope.role, &workplace).await?;
     keep_a_council_admin(&mut tx, staff.tenant_id()).await?;
     sessions::revoke_all(&mut tx, staff.tenant_id(), &Holder::Staff(target.clone())).await?;
     let after = current(&mut tx, staff.tenant_id(), &target).await?;
@@ -207,29 +217,62 @@ async fn keep_a_council_admin(tx: &mut Tx, tenant_id: &TenantId) -> Result<(), P
     Ok(())
 }
 
-/// The school of a scope, checked: school roles name a school of the tenant, council roles none.
-async fn checked_scope(
+/// The school and the merchant a request names, as typed.
+struct Place<'a> {
+    school_id: Option<&'a str>,
+    merchant_id: Option<&'a str>,
+}
+
+impl InviteRequest {
+    fn place(&self) -> Place<'_> {
+        Place { school_id: self.school_id.as_deref(), merchant_id: self.merchant_id.as_deref() }
+    }
+}
+
+impl StaffScope {
+    fn place(&self) -> Place<'_> {
+        Place { school_id: self.school_id.as_deref(), merchant_id: self.merchant_id.as_deref() }
+    }
+}
+
+/// Where a role works, checked: school roles name a school of the tenant,
+/// merchant roles a merchant of the tenant, council roles neither.
+async fn checked_workplace(
     state: &ApiState,
     tenant_id: &TenantId,
     role: StaffRole,
-    school_id: Option<&str>,
-) -> Result<Option<SchoolId>, Problem> {
+    place: Place<'_>,
+) -> Result<Workplace, Problem> {
     let unprocessable = |code: &str, detail: &str| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail);
-    match (role.is_school_staff(), school_id) {
-        (true, None) => Err(unprocessable("SCHOOL_REQUIRED", "a school admin or a teacher needs a school_id")),
-        (false, Some(_)) => Err(unprocessable(
-            "SCHOOL_NOT_ALLOWED",
-            "council admins and auditors work for the whole council, not a school",
-        )),
-        (false, None) => Ok(None),
-        (true, Some(text)) => {
-            let school_id: Option<SchoolId> = input::public_id(text);
-            match school_id {
-                Some(id) if !schools::schools(&state.engine.store, tenant_id, Some(&id)).await?.is_empty() => {
-                    Ok(Some(id))
-                }
-                _ => Err(unprocessable("UNKNOWN_SCHOOL", "this council has no school with that school_id")),
-            }
-        }
+    let store = &state.engine.store;
+    if place.school_id.is_some() && !role.is_school_staff() {
+        return Err(unprocessable("SCHOOL_NOT_ALLOWED", "only school admins and teachers work for a school"));
     }
+    if place.merchant_id.is_some() && !role.is_merchant_staff() {
+        return Err(unprocessable(
+            "MERCHANT_NOT_ALLOWED",
+            "only merchant admins and merchant staff work for a merchant",
+        ));
+    }
+    if role.is_school_staff() {
+        let text = place
+            .school_id
+            .ok_or_else(|| unprocessable("SCHOOL_REQUIRED", "a school admin or a teacher needs a school_id"))?;
+        let school_id: Option<SchoolId> = input::public_id(text);
+        return match school_id {
+            Some(id) if !schools::schools(store, tenant_id, Some(&id)).await?.is_empty() => Ok(Workplace::School(id)),
+            _ => Err(unprocessable("UNKNOWN_SCHOOL", "this council has no school with that school_id")),
+        };
+    }
+    if role.is_merchant_staff() {
+        let text = place.merchant_id.ok_or_else(|| {
+            unprocessable("MERCHANT_REQUIRED", "a merchant admin or merchant staff needs a merchant_id")
+        })?;
+        let merchant_id: Option<MerchantId> = input::public_id(text);
+        return match merchant_id {
+            Some(id) if merchants::get(store, tenant_id, &id).await?.is_some() => Ok(Workplace::Merchant(id)),
+            _ => Err(unprocessable("UNKNOWN_MERCHANT", "this council has no merchant with that merchant_id")),
+        };
+    }
+    Ok(Workplace::Council)
 }

@@ -44,8 +44,10 @@ pub enum Role {
     CouncilAdmin,
     /// Reads everything of a council, changes nothing.
     Auditor,
-    /// A shop redeeming vouchers.
-    Merchant,
+    /// Runs a shop: its offers, redemptions and settlements.
+    MerchantAdmin,
+    /// Works a shop's counter: redeems vouchers.
+    MerchantStaff,
     /// A sensor integration.
     Device,
 }
@@ -63,6 +65,9 @@ pub struct Claims {
     /// The school a school admin or a teacher works for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sch: Option<String>,
+    /// The merchant a merchant admin or merchant staff works for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mer: Option<String>,
     /// Issuer, always [`ISSUER`].
     pub iss: String,
     /// Audience, always [`AUDIENCE`].
@@ -89,6 +94,8 @@ pub struct Grant<'a> {
     pub role: Role,
     /// The school of a school admin or a teacher.
     pub school: Option<&'a str>,
+    /// The merchant of a merchant admin or merchant staff.
+    pub merchant: Option<&'a str>,
 }
 
 /// Why a key or a token was refused.
@@ -202,6 +209,7 @@ impl Signer {
             tid: grant.tenant.to_owned(),
             role: grant.role,
             sch: grant.school.map(str::to_owned),
+            mer: grant.merchant.map(str::to_owned),
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
             exp: now_s + ttl_s,

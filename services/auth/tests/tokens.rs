@@ -21,7 +21,11 @@ fn signer() -> Signer {
 fn a_token_round_trips_with_its_claims() {
     let signer = signer();
     let token = signer
-        .issue(Grant { subject: "participant-1", tenant: "tenant-1", role: Role::Student, school: None }, now_s(), 900)
+        .issue(
+            Grant { subject: "participant-1", tenant: "tenant-1", role: Role::Student, school: None, merchant: None },
+            now_s(),
+            900,
+        )
         .unwrap();
     let claims = signer.verifier(TTL).unwrap().verify(&token).unwrap();
     assert_eq!((claims.sub.as_str(), claims.tid.as_str(), claims.role), ("participant-1", "tenant-1", Role::Student));
@@ -47,7 +51,7 @@ fn signer_with_other_key() -> Signer {
 }
 
 /// A participant of a tenant, as most tests here sign one.
-const STUDENT: Grant<'static> = Grant { subject: "p", tenant: "t", role: Role::Student, school: None };
+const STUDENT: Grant<'static> = Grant { subject: "p", tenant: "t", role: Role::Student, school: None, merchant: None };
 
 fn claims(aud: &str, iss: &str) -> Claims {
     Claims {
@@ -55,6 +59,7 @@ fn claims(aud: &str, iss: &str) -> Claims {
         tid: "t".into(),
         role: Role::Student,
         sch: None,
+        mer: None,
         iss: iss.into(),
         aud: aud.into(),
         exp: now_s() + 900,

@@ -48,8 +48,10 @@ pub mod reports;
 pub mod retention;
 pub mod reviews;
 pub mod scoring;
+pub mod settlements;
 pub mod simulations;
 pub mod staff;
+pub mod vouchers;
 
 use std::sync::Arc;
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use smartville_auth::refresh;
 use smartville_store::audit::{self, Actor};
-use smartville_store::ids::{SchoolId, TenantId};
-use smartville_store::staff::{self, StaffMember, StaffRole};
+use smartville_store::ids::TenantId;
+use smartville_store::staff::{self, StaffMember, StaffRole, Workplace};
 use smartville_store::tenancy::{self, Tenant};
 use smartville_store::{Store, StoreError, Tx, now_ms};
 
@@ -35,9 +35,9 @@ pub async fn invite(
     actor: Actor<'_>,
     email: &str,
     role: StaffRole,
-    school_id: Option<&SchoolId>,
+    workplace: &Workplace,
 ) -> Result<Invitation, EngineError> {
-    let member = staff::create(tx, tenant_id, email, role, school_id).await?;
+    let member = staff::create(tx, tenant_id, email, role, workplace).await?;
     let (setup_token, expires_at) = setup_link(tx, &member).await?;
     audit::record(tx, tenant_id, actor, "staff.invite", member.id.as_str(), None, Some(&member)).await?;
     Ok(Invitation { member, setup_token, expires_at })
@@ -63,7 +63,8 @@ pub async fn create_tenant(
     let mut tx = store.begin().await?;
     let tenant = tenancy::create_tenant(&mut tx, name, coin).await?;
     audit::record(&mut tx, &tenant.id, Actor::System, "tenant.create", tenant.id.as_str(), None, Some(&tenant)).await?;
-    let invitation = invite(&mut tx, &tenant.id, Actor::System, admin_email, StaffRole::CouncilAdmin, None).await?;
+    let invitation =
+        invite(&mut tx, &tenant.id, Actor::System, admin_email, StaffRole::CouncilAdmin, &Workplace::Council).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok((tenant, invitation))
 }

@@ -102,7 +102,7 @@ pub async fn check_ledger(config: &Config) -> Result<bool> {
     }
     if violations.is_empty() {
         println!(
-            "ledger whole: every coin balances, every account agrees with its transfers, no wallet below zero, every paid ride paid once"
+            "ledger whole: every coin balances, every account agrees with its transfers, no wallet below zero, every paid ride paid once, every voucher held, redeemed or given back once, every offer's stock and every paid settlement as the ledger says"
         );
     } else {
         println!("ledger broken: {} violations", violations.len());

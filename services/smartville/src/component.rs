@@ -32,10 +32,12 @@ impl Component {
     /// What it does, for `smartville targets`.
     pub fn describe(self) -> &'static str {
         match self {
-            Self::MobileApi => "HTTP API for the app: join, tokens, trip uploads (ingest), trips, wallet",
+            Self::MobileApi => {
+                "HTTP API: the app (join, tokens, trip uploads, wallet, vouchers), the shops' counter, the councils' administration"
+            }
             Self::Relay => {
                 "publishes stored events (outbox) on the bus; re-publishes events of stuck trips; deletes old traces; \
-                 warns of budgets that run out early"
+                 warns of budgets that run out early; expires vouchers not used in time"
             }
             Self::Scoring => "validates and scores submitted trips",
             Self::Ledger => "credits accepted trips from the campaign budget to the wallet",

@@ -13,7 +13,9 @@ use axum::routing::get;
 use smartville_auth::Signer;
 use smartville_bus::{Bus, BusConfig};
 use smartville_engine::ingest::Ingest;
-use smartville_engine::{Engine, EngineError, Shutdown, budget, demo, ledger, relay, reports, retention, scoring};
+use smartville_engine::{
+    Engine, EngineError, Shutdown, budget, demo, ledger, relay, reports, retention, scoring, vouchers,
+};
 use smartville_mobile_api::ApiState;
 use smartville_mobile_api::limits::Limiter;
 use smartville_mobile_api::settled::SettledWatch;
@@ -114,6 +116,7 @@ impl Application {
                 Component::Relay => {
                     spawn(&mut tasks, "relay", relay::run(engine.clone(), shutdown.clone()));
                     spawn(&mut tasks, "retention", retention::run(engine.clone(), shutdown.clone()));
+                    spawn(&mut tasks, "voucher expiry", vouchers::run_expiry(engine.clone(), shutdown.clone()));
                     spawn(&mut tasks, "budget forecasts", budget::run(engine.clone(), shutdown.clone()));
                     let engine = engine.clone();
                     spawn(&mut tasks, "reports", async move { reports::count_earlier_rides(&engine).await.map(drop) });

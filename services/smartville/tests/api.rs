@@ -171,6 +171,7 @@ async fn bad_tokens_are_refused(app: &TestApp) {
         tenant: "tenant",
         role: smartville_auth::Role::Student,
         school: None,
+        merchant: None,
     };
     let foreign = other_key.issue(grant, now, 600).unwrap();
     let expired = other_key.issue(grant, now - 7_200, 600).unwrap();

@@ -3,7 +3,9 @@
 //! password and login, a school with its zone and a class, a campaign from
 //! the example file funded and activated, a student who joins with the
 //! class code and rides, the budget that moved, the report that shows the
-//! ride, a what-if simulation, and the appeal answer.
+//! ride, a what-if simulation, the appeal answer, and the points spent at a
+//! shop: an offer approved, a voucher bought and redeemed once, the shop
+//! settled and paid, and the ledger checked.
 //! Only the address of the engine, the command that runs the binary and the
 //! scratch folder are put in for the test's own.
 #![allow(clippy::unwrap_used)]
@@ -71,4 +73,18 @@ async fn the_running_a_town_walkthrough_runs_verbatim(app: &TestApp) {
     assert!(stdout.lines().any(|line| line.starts_with("total,1,1,0,0,") && line.ends_with(",24,24")), "{stdout}");
     assert!(stdout.contains(r#""status":"done","done":1,"total":1"#), "{stdout}");
     assert!(stdout.contains(r#""changed":1"#), "{stdout}");
+    // The shop's offer approved; the student buys it with the ride's points, the counter redeems
+    // it once (the second time told when and where), the wallet keeps the rest; the settlement's
+    // CSV, its payment, and the ledger whole.
+    assert!(stdout.contains(r#""status":"approved","review_note":"Welcome aboard!""#), "{stdout}");
+    assert!(stdout.contains(r#""merchant_name":"Fietsen Mol","coin":"Molcoins","price_points":20"#), "{stdout}");
+    assert!(stdout.contains(r#""affordable":true"#), "{stdout}");
+    assert!(stdout.contains(r#""value_cents":200"#), "{stdout}");
+    assert!(stdout.contains(r#""code":"ALREADY_REDEEMED""#), "{stdout}");
+    assert!(stdout.contains(r#""redeemed_where":"Fietsen Mol""#), "{stdout}");
+    assert!(stdout.contains(r#"{"balances":[{"coin":"Molcoins","amount":4}]"#), "{stdout}");
+    assert!(stdout.lines().any(|line| line == "total,,,20,200"), "{stdout}");
+    assert!(stdout.contains(r#""vouchers":1,"points":20,"amount_cents":200"#), "{stdout}");
+    assert!(stdout.contains(r#""paid_at":"20"#), "{stdout}");
+    assert!(stdout.lines().any(|line| line.starts_with("ledger whole")), "{stdout}");
 }

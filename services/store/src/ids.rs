@@ -87,6 +87,22 @@ id_type!(
     StaffId
 );
 id_type!(
+    /// An offer of a merchant's, bought with points as a voucher.
+    OfferId
+);
+id_type!(
+    /// A voucher: the points of one purchase, held until a shop redeems it.
+    VoucherId
+);
+id_type!(
+    /// What a council owes a merchant for one period's redeemed vouchers.
+    SettlementId
+);
+id_type!(
+    /// A cause students donate points to.
+    CauseId
+);
+id_type!(
     /// A what-if simulation of a campaign's draft rules.
     SimulationId
 );

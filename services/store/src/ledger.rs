@@ -12,8 +12,8 @@
 //! - Accounts are updated in a fixed order, so two transfers between the
 //!   same pair of accounts in opposite directions do not deadlock on
 //!   PostgreSQL's row locks: one statement moves every account of a batch,
-//!   listed in that order (wallets and merchants, then campaign budgets, then
-//!   the issuer), and PostgreSQL locks the rows as it meets them. Should it
+//!   listed in that order (wallets, merchants and vouchers, then campaign
+//!   budgets and causes, then the issuer), and PostgreSQL locks the rows as it meets them. Should it
 //!   ever plan otherwise, a deadlock is detected and one batch is retried.
 //!
 //! Posting happens inside the caller's transaction, together with the change
@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
-use crate::ids::{CampaignId, MerchantId, ParticipantId, TenantId};
+use crate::ids::{CampaignId, CauseId, MerchantId, ParticipantId, TenantId, VoucherId};
 use crate::sql;
 use crate::{Store, StoreError, Tx, now_ms};
 
@@ -36,8 +36,12 @@ pub enum Owner<'a> {
     Campaign(&'a CampaignId),
     /// A participant's wallet.
     Participant(&'a ParticipantId),
-    /// A merchant's takings.
+    /// A merchant's takings: the points of the vouchers it redeemed, until the council settles.
     Merchant(&'a MerchantId),
+    /// A voucher's held points: its price while pending, nothing once redeemed or voided.
+    Voucher(&'a VoucherId),
+    /// A cause's donations.
+    Cause(&'a CauseId),
 }
 
 impl<'a> Owner<'a> {
@@ -48,6 +52,8 @@ impl<'a> Owner<'a> {
             Self::Campaign(_) => "campaign",
             Self::Participant(_) => "participant",
             Self::Merchant(_) => "merchant",
+            Self::Voucher(_) => "voucher",
+            Self::Cause(_) => "cause",
         }
     }
 
@@ -58,6 +64,8 @@ impl<'a> Owner<'a> {
             Self::Campaign(id) => id.as_str(),
             Self::Participant(id) => id.as_str(),
             Self::Merchant(id) => id.as_str(),
+            Self::Voucher(id) => id.as_str(),
+            Self::Cause(id) => id.as_str(),
         }
     }
 }
@@ -65,8 +73,8 @@ impl<'a> Owner<'a> {
 /// Place of an account in the lock order: accounts shared by many transfers come last.
 fn lock_rank(account_id: &str) -> u8 {
     match account_id.split(':').next() {
-        Some("participant" | "merchant") => 0,
-        Some("campaign") => 1,
+        Some("participant" | "merchant" | "voucher") => 0,
+        Some("campaign" | "cause") => 1,
         _ => 2,
     }
 }
@@ -100,7 +108,7 @@ pub async fn open_account(
 }
 
 /// A transfer to post.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Transfer {
     /// Derived from the source event; at most one transfer per id.
     pub id: String,
@@ -315,6 +323,40 @@ pub async fn entries_of(
     .await?)
 }
 
+/// A posted transfer with the time it was posted, as an audit shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Posting {
+    /// The transfer.
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub transfer: Transfer,
+    /// When it was posted (ms since epoch).
+    pub created_at: i64,
+}
+
+/// Ids looked up per statement, well below either backend's limit of parameters.
+const IDS_PER_READ: usize = 1000;
+
+/// The transfers of `ids` that were posted, in the order they were posted
+/// (an audit knows the ids: they derive from what caused each transfer).
+pub async fn postings(store: &Store, tenant_id: &TenantId, ids: &[String]) -> Result<Vec<Posting>, StoreError> {
+    let mut postings = Vec::new();
+    for chunk in ids.chunks(IDS_PER_READ) {
+        let statement = format!(
+            "select id, debit_account, credit_account, amount, kind, reference, created_at from transfers \
+             where tenant_id = $1 and id in ({})",
+            sql::list(2, chunk.len())
+        );
+        let mut query = sql::query_as::<Posting>(statement).bind(tenant_id);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        postings.extend(query.fetch_all(store.reader()).await?);
+    }
+    postings.sort_by(|a, b| (a.created_at, &a.transfer.id).cmp(&(b.created_at, &b.transfer.id)));
+    Ok(postings)
+}
+
 /// Sum of every balance of a tenant: zero unless the ledger is broken (for audits and tests).
 pub async fn balance_sum(store: &Store, tenant_id: &TenantId) -> Result<i64, StoreError> {
     let sum: Option<i64> = sqlx::query_scalar("select cast(sum(balance) as bigint) from accounts where tenant_id = $1")
@@ -328,7 +370,9 @@ pub async fn balance_sum(store: &Store, tenant_id: &TenantId) -> Result<i64, Sto
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Violation {
     /// Which rule, as a stable code: `COIN_UNBALANCED`, `ACCOUNT_DISAGREES`,
-    /// `NEGATIVE_BALANCE`, `REWARD_NOT_ONCE` or `REWARD_WITHOUT_RIDE`.
+    /// `NEGATIVE_BALANCE`, `REWARD_NOT_ONCE`, `REWARD_WITHOUT_RIDE`,
+    /// `VOUCHER_HOLDS_WRONG`, `VOUCHER_NOT_CLOSED_ONCE`, `STOCK_DISAGREES`
+    /// or `SETTLEMENT_NOT_PAID_ONCE`.
     pub rule: String,
     /// The tenant it was found in.
     pub tenant_id: TenantId,
@@ -342,8 +386,13 @@ pub struct Violation {
 /// the balances of each coin sum to zero; each account's balance is what its
 /// transfers add up to; no account that may not go negative is below zero;
 /// every accepted trip that was paid has exactly one reward transfer, of what
-/// it was paid; and no reward pays a trip that is not accepted. Empty when
-/// the ledger is whole.
+/// it was paid; no reward pays a trip that is not accepted; every voucher's
+/// account holds its price while it is pending and nothing after; every
+/// voucher was reserved once, and is redeemed once if redeemed, voided once
+/// if cancelled or expired, neither while pending (never both); every
+/// offer's stock sold is what its pending and redeemed vouchers say; and
+/// every paid settlement was paid once, of its points. Empty when the ledger
+/// is whole.
 pub async fn check(store: &Store) -> Result<Vec<Violation>, StoreError> {
     Ok(sqlx::query_as(
         "select 'COIN_UNBALANCED' as rule, tenant_id, coin as subject, cast(sum(balance) as bigint) as found \
@@ -367,6 +416,38 @@ pub async fn check(store: &Store) -> Result<Vec<Violation>, StoreError> {
          union all \
          select 'REWARD_WITHOUT_RIDE', r.tenant_id, r.id, r.amount from transfers r where r.kind = 'reward' and not exists \
                 (select 1 from trips tr where tr.tenant_id = r.tenant_id and tr.id = r.reference and tr.status = 'accepted') \
+         union all \
+         select 'VOUCHER_HOLDS_WRONG', v.tenant_id, v.id, coalesce(a.balance, 0) \
+         from vouchers v left join accounts a on a.tenant_id = v.tenant_id and a.kind = 'voucher' and a.owner_id = v.id \
+         where coalesce(a.balance, 0) <> case when v.status = 'pending' then v.price_points else 0 end \
+         union all \
+         select 'VOUCHER_NOT_CLOSED_ONCE', v.tenant_id, v.id, coalesce(t.redemptions + t.voids, 0) \
+         from vouchers v left join ( \
+                select tenant_id, reference, \
+                       sum(case when kind = 'voucher_reserve' then 1 else 0 end) as reserves, \
+                       sum(case when kind = 'redemption' then 1 else 0 end) as redemptions, \
+                       sum(case when kind = 'voucher_void' then 1 else 0 end) as voids, \
+                       sum(amount) as moved \
+                from transfers where kind in ('voucher_reserve', 'redemption', 'voucher_void') \
+                group by tenant_id, reference) t on t.tenant_id = v.tenant_id and t.reference = v.id \
+         where coalesce(t.reserves, 0) <> 1 \
+            or coalesce(t.redemptions, 0) <> case when v.status = 'redeemed' then 1 else 0 end \
+            or coalesce(t.voids, 0) <> case when v.status in ('cancelled', 'expired') then 1 else 0 end \
+            or coalesce(t.moved, 0) <> v.price_points * coalesce(t.reserves + t.redemptions + t.voids, 0) \
+         union all \
+         select 'STOCK_DISAGREES', o.tenant_id, o.id, o.stock_left \
+         from offers o left join ( \
+                select tenant_id, offer_id, count(*) as sold from vouchers where status in ('pending', 'redeemed') \
+                group by tenant_id, offer_id) v on v.tenant_id = o.tenant_id and v.offer_id = o.id \
+         where o.stock_left < 0 or o.stock_total - o.stock_left <> coalesce(v.sold, 0) \
+         union all \
+         select 'SETTLEMENT_NOT_PAID_ONCE', s.tenant_id, s.id, coalesce(t.payments, 0) \
+         from settlements s left join ( \
+                select tenant_id, reference, count(*) as payments, sum(amount) as paid from transfers \
+                where kind = 'settlement' group by tenant_id, reference) t \
+                on t.tenant_id = s.tenant_id and t.reference = s.id \
+         where coalesce(t.payments, 0) <> case when s.paid_at is not null and s.points > 0 then 1 else 0 end \
+            or coalesce(t.paid, 0) <> case when s.paid_at is not null then s.points else 0 end \
          order by rule, tenant_id, subject",
     )
     .fetch_all(store.reader())

@@ -36,11 +36,54 @@
 //! (double-entry transfers and balances with their invariants) and
 //! [`privacy`] (how long traces are kept, what an export reads).
 
+/// Declares a closed set of names stored as text (a status, a category):
+/// the enum with its serde names, `ALL`, `as_str` and the `TryFrom<String>`
+/// that reads a row (an unknown name in the database is an error, not a default).
+macro_rules! stored_names {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The stable name, as stored and serialised.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+
+            /// The value of a stored or typed name.
+            pub fn from_name(name: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|value| value.as_str() == name)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+
+            fn try_from(name: String) -> Result<Self, String> {
+                Self::from_name(&name).ok_or_else(|| format!("{name:?} is not a {}", stringify!($name)))
+            }
+        }
+    };
+}
+
 pub mod audit;
 pub mod campaigns;
+pub mod causes;
 pub mod ids;
 pub mod ledger;
 pub mod lifecycle;
+pub mod merchants;
+pub mod offers;
 pub mod outbox;
 pub mod participants;
 pub mod privacy;
@@ -48,6 +91,7 @@ pub mod reports;
 pub mod reviews;
 pub mod schools;
 pub mod sessions;
+pub mod settlements;
 pub mod simulations;
 mod sql;
 pub mod staff;
@@ -55,6 +99,7 @@ pub mod tenancy;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod trips;
+pub mod vouchers;
 
 use std::str::FromStr;
 use std::time::Duration;

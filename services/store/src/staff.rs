@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::ids::{SchoolId, StaffId, TenantId};
+use crate::ids::{MerchantId, SchoolId, StaffId, TenantId};
 use crate::{Store, StoreError, Tx, new_id, now_ms};
 
 /// What a staff member may do (DESIGN §6).
@@ -20,11 +20,16 @@ pub enum StaffRole {
     Teacher,
     /// Reads everything of the tenant, changes nothing.
     Auditor,
+    /// Runs one merchant: proposes its offers, redeems vouchers, reads its settlements.
+    MerchantAdmin,
+    /// Works the counter of one merchant: redeems vouchers, reads its settlements.
+    MerchantStaff,
 }
 
 impl StaffRole {
     /// Every role.
-    pub const ALL: [Self; 4] = [Self::CouncilAdmin, Self::SchoolAdmin, Self::Teacher, Self::Auditor];
+    pub const ALL: [Self; 6] =
+        [Self::CouncilAdmin, Self::SchoolAdmin, Self::Teacher, Self::Auditor, Self::MerchantAdmin, Self::MerchantStaff];
 
     /// The stable name, as stored and serialised.
     pub const fn as_str(self) -> &'static str {
@@ -33,6 +38,8 @@ impl StaffRole {
             Self::SchoolAdmin => "school_admin",
             Self::Teacher => "teacher",
             Self::Auditor => "auditor",
+            Self::MerchantAdmin => "merchant_admin",
+            Self::MerchantStaff => "merchant_staff",
         }
     }
 
@@ -44,6 +51,42 @@ impl StaffRole {
     /// Whether the role works for one school (and must name it).
     pub const fn is_school_staff(self) -> bool {
         matches!(self, Self::SchoolAdmin | Self::Teacher)
+    }
+
+    /// Whether the role works for one merchant (and must name it).
+    pub const fn is_merchant_staff(self) -> bool {
+        matches!(self, Self::MerchantAdmin | Self::MerchantStaff)
+    }
+}
+
+/// Where a staff member works: the council as a whole, one school, or one
+/// merchant. Which it must be follows from the role
+/// ([`StaffRole::is_school_staff`], [`StaffRole::is_merchant_staff`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Workplace {
+    /// The whole tenant (council admins, auditors).
+    Council,
+    /// One school (school admins, teachers).
+    School(SchoolId),
+    /// One merchant (its admins and counter staff).
+    Merchant(MerchantId),
+}
+
+impl Workplace {
+    /// The school, for school staff.
+    pub fn school(&self) -> Option<&SchoolId> {
+        match self {
+            Self::School(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The merchant, for merchant staff.
+    pub fn merchant(&self) -> Option<&MerchantId> {
+        match self {
+            Self::Merchant(id) => Some(id),
+            _ => None,
+        }
     }
 }
 
@@ -60,6 +103,8 @@ pub struct StaffMember {
     pub role: StaffRole,
     /// The school of a school admin or a teacher.
     pub school_id: Option<SchoolId>,
+    /// The merchant of a merchant admin or merchant staff.
+    pub merchant_id: Option<MerchantId>,
     /// Whether they have set a password (an invitation not yet taken up has not).
     pub active: bool,
     /// When the account was created (ms since epoch).
@@ -73,6 +118,7 @@ struct StaffRow {
     email: String,
     role: String,
     school_id: Option<SchoolId>,
+    merchant_id: Option<MerchantId>,
     password_hash: Option<String>,
     created_at: i64,
 }
@@ -87,6 +133,7 @@ impl StaffRow {
             email: self.email,
             role,
             school_id: self.school_id,
+            merchant_id: self.merchant_id,
             active: self.password_hash.is_some(),
             created_at: self.created_at,
         };
@@ -97,7 +144,10 @@ impl StaffRow {
 /// `select` of every staff column followed by `$tail` (a literal), as a static string.
 macro_rules! select_staff {
     ($tail:literal) => {
-        concat!("select tenant_id, id, email, role, school_id, password_hash, created_at from staff ", $tail)
+        concat!(
+            "select tenant_id, id, email, role, school_id, merchant_id, password_hash, created_at from staff ",
+            $tail
+        )
     };
 }
 
@@ -108,7 +158,7 @@ pub async fn create(
     tenant_id: &TenantId,
     email: &str,
     role: StaffRole,
-    school_id: Option<&SchoolId>,
+    workplace: &Workplace,
 ) -> Result<StaffMember, StoreError> {
     let email = email.to_lowercase();
     let id = StaffId::new();
@@ -126,13 +176,15 @@ pub async fn create(
     }
     let created_at = now_ms();
     sqlx::query(
-        "insert into staff (tenant_id, id, email, role, school_id, created_at) values ($1, $2, $3, $4, $5, $6)",
+        "insert into staff (tenant_id, id, email, role, school_id, merchant_id, created_at) \
+         values ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(tenant_id)
     .bind(&id)
     .bind(&email)
     .bind(role.as_str())
-    .bind(school_id)
+    .bind(workplace.school())
+    .bind(workplace.merchant())
     .bind(created_at)
     .execute(&mut **tx)
     .await?;
@@ -141,7 +193,8 @@ pub async fn create(
         id,
         email,
         role,
-        school_id: school_id.cloned(),
+        school_id: workplace.school().cloned(),
+        merchant_id: workplace.merchant().cloned(),
         active: false,
         created_at,
     })
@@ -193,19 +246,20 @@ pub async fn login(store: &Store, email: &str) -> Result<Option<(StaffMember, Op
     row.map(StaffRow::into_member).transpose()
 }
 
-/// Changes a staff member's role and school.
+/// Changes a staff member's role and workplace.
 pub async fn update(
     tx: &mut Tx,
     tenant_id: &TenantId,
     id: &StaffId,
     role: StaffRole,
-    school_id: Option<&SchoolId>,
+    workplace: &Workplace,
 ) -> Result<(), StoreError> {
     let updated = sqlx::query(
-        "update staff set role = $1, school_id = $2 where tenant_id = $3 and id = $4 and removed_at is null",
+        "update staff set role = $1, school_id = $2, merchant_id = $3 where tenant_id = $4 and id = $5 and removed_at is null",
     )
     .bind(role.as_str())
-    .bind(school_id)
+    .bind(workplace.school())
+    .bind(workplace.merchant())
     .bind(tenant_id)
     .bind(id)
     .execute(&mut **tx)

@@ -1,11 +1,12 @@
-//! Who runs campaigns: tenants (councils), merchants and offers (schools and
-//! classes are in [`crate::schools`], campaigns in [`crate::campaigns`]).
+//! Who runs campaigns: tenants (councils) with their coin (schools and
+//! classes are in [`crate::schools`], campaigns in [`crate::campaigns`],
+//! merchants in [`crate::merchants`]).
 
 use serde::Serialize;
 
-use crate::ids::{MerchantId, TenantId};
+use crate::ids::TenantId;
 use crate::ledger::{self, Owner};
-use crate::{Store, StoreError, Tx, new_id, now_ms};
+use crate::{Store, StoreError, Tx, now_ms};
 
 /// A tenant: a council or other issuer of a coin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -49,36 +50,4 @@ pub(crate) async fn tenant_with(executor: impl sqlx::AnyExecutor<'_>, id: &Tenan
         .fetch_optional(executor)
         .await?
         .ok_or(StoreError::NotFound("tenant"))
-}
-
-/// Creates a merchant and returns its id.
-pub async fn create_merchant(tx: &mut Tx, tenant_id: &TenantId, name: &str) -> Result<MerchantId, StoreError> {
-    let id = MerchantId::new();
-    sqlx::query("insert into merchants (tenant_id, id, name) values ($1, $2, $3)")
-        .bind(tenant_id)
-        .bind(&id)
-        .bind(name)
-        .execute(&mut **tx)
-        .await?;
-    Ok(id)
-}
-
-/// Adds an offer to a merchant's catalogue and returns its id.
-pub async fn create_offer(
-    tx: &mut Tx,
-    tenant_id: &TenantId,
-    merchant_id: &MerchantId,
-    title: &str,
-    price_points: i64,
-) -> Result<String, StoreError> {
-    let id = new_id();
-    sqlx::query("insert into offers (tenant_id, id, merchant_id, title, price_points) values ($1, $2, $3, $4, $5)")
-        .bind(tenant_id)
-        .bind(&id)
-        .bind(merchant_id)
-        .bind(title)
-        .bind(price_points)
-        .execute(&mut **tx)
-        .await?;
-    Ok(id)
 }

@@ -207,7 +207,7 @@ pub async fn demo_council_admin(app: &TestApp) -> String {
         smartville_store::audit::Actor::System,
         "admin@geel.be",
         smartville_store::staff::StaffRole::CouncilAdmin,
-        None,
+        &smartville_store::staff::Workplace::Council,
     )
     .await
     .unwrap();
