@@ -8,15 +8,18 @@
 #
 # Rates and length can be changed with EMBEDDED_RATE, POSTGRES_RATE and DURATION (seconds),
 # the share of phone-like uploads with PHONE_SHARE (default 0.5; 0 for the 1 Hz rush of the
-# figures measured before it); STACKS="embedded" or STACKS="postgres" runs one of the two.
+# figures measured before it), the share of accepted rides after which the student buys a voucher
+# that a shop redeems at once with SPEND_SHARE (default 0: the plain rush; the smoke run spends);
+# STACKS="embedded" or STACKS="postgres" runs one of the two.
 # Needs PostgreSQL (user postgres, trust auth) on 127.0.0.1:5432 and Redis on 127.0.0.1:6379.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "${1:-}" = "--smoke" ]; then
-    embedded_rate=10 postgres_rate=10 duration=5
+    embedded_rate=10 postgres_rate=10 duration=5 spend_share=${SPEND_SHARE:-0.5}
 else
     embedded_rate=${EMBEDDED_RATE:-200} postgres_rate=${POSTGRES_RATE:-500} duration=${DURATION:-60}
+    spend_share=${SPEND_SHARE:-0}
 fi
 phone_share=${PHONE_SHARE:-0.5}
 
@@ -71,12 +74,20 @@ fund() {
     env "$1" SMARTVILLE_DATA_DIR="$work/data" RUST_LOG=warn "$bin/smartville" campaign apply "$work/campaign.json" >/dev/null
 }
 
+# council_token DATABASE_URL: a one-time set-up token of a council admin of the demo town, who
+# opens the shop the students spend at (each run invites its own).
+council_token() {
+    env "$1" SMARTVILLE_DATA_DIR="$work/data" RUST_LOG=warn "$bin/smartville" tenant admin --email "load-$RANDOM-$$@load.test" \
+        | sed -n 's/^setup token: //p'
+}
+
 # Each stack: start it, run the scenario, stop it; its report joins the table.
 run_embedded() {
     serve 18180 all DATABASE_URL="sqlite://$work/embedded/smartville.db"
     fund DATABASE_URL="sqlite://$work/embedded/smartville.db"
     "$bin/smartville-load" run --base http://127.0.0.1:18180 --stack "embedded: SQLite, in-process bus, 1 process" \
         --rate "$embedded_rate" --duration "$duration" --phone-share "$phone_share" --report "$work/embedded.json" \
+        --spend-share "$spend_share" --council-setup-token "$(council_token DATABASE_URL="sqlite://$work/embedded/smartville.db")" \
         >"$work/embedded.out" || status=1
     reports+=("$work/embedded.json")
     stop_all
@@ -92,6 +103,7 @@ run_postgres() {
     fund "${shared[0]}"
     "$bin/smartville-load" run --base http://127.0.0.1:18181 --stack "PostgreSQL + Redis Streams, 3 processes" \
         --rate "$postgres_rate" --duration "$duration" --phone-share "$phone_share" --report "$work/postgres.json" \
+        --spend-share "$spend_share" --council-setup-token "$(council_token "${shared[0]}")" \
         >"$work/postgres.out" || status=1
     reports+=("$work/postgres.json")
     stop_all

@@ -5,7 +5,8 @@
 //! simulator at the given rate (open loop), with cheats and retries, waits
 //! for each decision (`?wait=10`, then polling), checks every wallet against
 //! the accepted trips, and prints (and with `--report`, writes) throughput,
-//! errors, latency percentiles and the machine's CPU time per upload. `smartville-load table A.json B.json`
+//! errors, latency percentiles and the machine's CPU time per upload; with
+//! `--spend-share` students also buy vouchers at a shop that redeems them. `smartville-load table A.json B.json`
 //! prints reports side by side. `run.sh` next to this crate measures the
 //! embedded default and PostgreSQL + Redis in one go. `chaos.sh` runs the
 //! rush while it kills and stops parts of the engine, and
@@ -19,6 +20,7 @@ mod machine;
 mod report;
 mod reports;
 mod scenario;
+mod shop;
 mod simulations;
 
 use std::path::PathBuf;
@@ -70,6 +72,12 @@ enum Command {
         /// The class join code.
         #[arg(long, default_value = "GEEL-5A")]
         join_code: String,
+        /// Share of accepted rides after which the student buys a voucher at a shop that redeems it at once.
+        #[arg(long, default_value_t = 0.0)]
+        spend_share: f64,
+        /// A council admin's one-time set-up token of the demo town (`smartville tenant admin`), to open the shop.
+        #[arg(long)]
+        council_setup_token: Option<String>,
         /// Write the report as JSON here.
         #[arg(long)]
         report: Option<PathBuf>,
@@ -132,6 +140,8 @@ async fn main() -> Result<()> {
             wallet_share,
             max_in_flight,
             join_code,
+            spend_share,
+            council_setup_token,
             report,
             timeline,
             expect_outages,
@@ -146,6 +156,8 @@ async fn main() -> Result<()> {
                 wallet_share,
                 max_in_flight,
                 join_code,
+                spend_share,
+                council_setup_token,
             };
             let recorder = Arc::new(report::Recorder::default());
             let (phase, students) = scenario::run(&plan, recorder.clone()).await?;

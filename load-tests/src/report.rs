@@ -21,6 +21,10 @@ pub enum Metric {
     GetTrip,
     /// `GET /v1/wallet`.
     Wallet,
+    /// `POST /v1/rewards/{offer_id}/vouchers`.
+    Purchase,
+    /// `POST /v1/merchant/redemptions`.
+    Redemption,
 }
 
 impl Metric {
@@ -30,6 +34,8 @@ impl Metric {
             Self::SubmitToDecided => "submit_to_decided",
             Self::GetTrip => "get_trip",
             Self::Wallet => "wallet",
+            Self::Purchase => "purchase",
+            Self::Redemption => "redemption",
         }
     }
 }
@@ -46,6 +52,10 @@ pub enum Request {
     GetTrip,
     /// `GET /v1/wallet`.
     Wallet,
+    /// `POST /v1/rewards/{offer_id}/vouchers`.
+    Purchase,
+    /// `POST /v1/merchant/redemptions`.
+    Redemption,
 }
 
 impl Request {
@@ -55,6 +65,8 @@ impl Request {
             Self::Upload => "upload",
             Self::GetTrip => "get_trip",
             Self::Wallet => "wallet",
+            Self::Purchase => "purchase",
+            Self::Redemption => "redemption",
         }
     }
 }
@@ -163,7 +175,12 @@ impl Recorder {
             .collect();
         let counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner).clone();
         let settled = histograms.get(&Metric::SubmitToDecided).map_or(0, Histogram::len);
+        let per_s = |metric: Metric| {
+            histograms.get(&metric).map_or(0, Histogram::len) as f64 / phase.length.as_secs_f64().max(f64::EPSILON)
+        };
         Report {
+            purchases_per_s: per_s(Metric::Purchase),
+            redemptions_per_s: per_s(Metric::Redemption),
             stack: stack.to_owned(),
             target_rate_per_s: target_rate,
             duration_s: phase.length.as_secs_f64(),
@@ -221,6 +238,12 @@ pub struct Report {
     pub duration_s: f64,
     /// Uploads settled (decided, and credited when accepted) per second.
     pub uploads_per_s: f64,
+    /// Vouchers bought per second of the upload phase (with `--spend-share`).
+    #[serde(default)]
+    pub purchases_per_s: f64,
+    /// Vouchers redeemed per second of the upload phase.
+    #[serde(default)]
+    pub redemptions_per_s: f64,
     /// Uploads and joins that failed in the end (after retries), of any kind.
     pub errors: u64,
     /// Attempts that got no answer or a 502/503/504 and were sent again.
@@ -240,7 +263,7 @@ pub struct Report {
 /// One line per report: the table of `run.sh`.
 pub fn table(reports: &[Report]) -> String {
     let mut out = String::from(
-        "| stack | target/s | settled/s | errors | retried | submit→decided p50 / p95 / p99 ms | join p99 ms | wallet p99 ms | ledger | machine CPU ms per upload (busy) |\n|---|---|---|---|---|---|---|---|---|---|\n",
+        "| stack | target/s | settled/s | errors | retried | submit→decided p50 / p95 / p99 ms | join p99 ms | wallet p99 ms | vouchers bought / redeemed per s (p99 ms) | ledger | machine CPU ms per upload (busy) |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for r in reports {
         let p = |name: &str| r.latency_ms.get(name);
@@ -253,8 +276,19 @@ pub fn table(reports: &[Report]) -> String {
         };
         let machine =
             r.machine.map_or("-".into(), |m| format!("{:.1} ({:.0} %)", m.cpu_ms_per_upload, m.busy_share * 100.0));
+        let vouchers = if r.purchases_per_s > 0.0 {
+            format!(
+                "{:.1} ({}) / {:.1} ({})",
+                r.purchases_per_s,
+                p99("purchase"),
+                r.redemptions_per_s,
+                p99("redemption")
+            )
+        } else {
+            "-".into()
+        };
         out.push_str(&format!(
-            "| {} | {:.0} | {:.1} | {} | {} | {decided} | {} | {} | {ledger} | {machine} |\n",
+            "| {} | {:.0} | {:.1} | {} | {} | {decided} | {} | {} | {vouchers} | {ledger} | {machine} |\n",
             r.stack,
             r.target_rate_per_s,
             r.uploads_per_s,

@@ -10,7 +10,7 @@
 //! [`PATIENCE`]. Each failed attempt is recorded, so a run against a healthy
 //! engine still shows (and fails on) them, and a run with faults measures them.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -24,6 +24,7 @@ use tokio::sync::Semaphore;
 
 use crate::machine::{CpuTimes, UploadPhase};
 use crate::report::{LedgerCheck, Metric, Recorder, Request};
+use crate::shop::{self, Shop};
 
 /// How long a request is retried while the engine is unreachable or unavailable.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -54,6 +55,10 @@ pub struct Plan {
     pub max_in_flight: usize,
     /// The class join code.
     pub join_code: String,
+    /// Share of accepted rides after which the student buys a voucher that the shop redeems at once.
+    pub spend_share: f64,
+    /// The council admin's one-time set-up token that opens the run's shop (needed to spend).
+    pub council_setup_token: Option<String>,
 }
 
 /// Distinct base rides; an upload is one of them moved by a few hundred
@@ -114,13 +119,27 @@ fn fraction(n: u64, salt: u64) -> f64 {
     (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// A student of the run: their access token and the trips the engine acknowledged for them.
+/// A student of the run: their access token, the trips the engine acknowledged for them and the points they spent.
 #[derive(Debug)]
 pub struct Student {
     /// Bearer token from joining.
     token: String,
     /// Ids of the trips the engine answered with (200 or 202): each must end settled and paid once.
     acknowledged: Mutex<Vec<String>>,
+    /// Points spent on vouchers.
+    spent: AtomicI64,
+}
+
+impl Student {
+    /// Their bearer token.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// Notes `points` spent on a voucher.
+    pub fn spent(&self, points: i64) {
+        self.spent.fetch_add(points, Ordering::Relaxed);
+    }
 }
 
 /// Runs the scenario; returns the upload phase and the students.
@@ -154,7 +173,7 @@ pub async fn run(plan: &Plan, recorder: Arc<Recorder>) -> Result<(UploadPhase, V
             };
             let token = response.json::<Value>().await.ok()?["access_token"].as_str()?.to_owned();
             recorder.time(Metric::Join, started.elapsed());
-            Some(Arc::new(Student { token, acknowledged: Mutex::default() }))
+            Some(Arc::new(Student { token, acknowledged: Mutex::default(), spent: AtomicI64::default() }))
         }));
     }
     let mut students = Vec::new();
@@ -166,6 +185,13 @@ pub async fn run(plan: &Plan, recorder: Arc<Recorder>) -> Result<(UploadPhase, V
     if students.is_empty() {
         bail!("no student could join: is the engine running with the demo town at {}?", plan.base);
     }
+
+    // The shop students spend at, opened by the council before the rush.
+    let shop = match (&plan.council_setup_token, plan.spend_share > 0.0) {
+        (Some(token), true) => Some(Arc::new(shop::open(&client, &plan.base, token).await?)),
+        (None, true) => bail!("--spend-share needs --council-setup-token (from `smartville tenant admin`)"),
+        _ => None,
+    };
 
     // Phase 2: uploads at a fixed rate (announced, for a script that times faults from here).
     println!("uploading: {uploads} uploads at {}/s", plan.rate);
@@ -185,13 +211,13 @@ pub async fn run(plan: &Plan, recorder: Arc<Recorder>) -> Result<(UploadPhase, V
             }
         };
         let student = students[(n as usize) % students.len()].clone();
-        let (client, plan, recorder, rides, next) =
-            (client.clone(), plan.clone(), recorder.clone(), rides.clone(), next.clone());
+        let (client, plan, recorder, rides, next, shop) =
+            (client.clone(), plan.clone(), recorder.clone(), rides.clone(), next.clone(), shop.clone());
         tasks.push(tokio::spawn(async move {
             let _permit = permit;
             next.fetch_add(1, Ordering::Relaxed);
             let started_at = SystemTime::now();
-            if let Err(error) = upload(&client, &plan, &recorder, &rides, &student, n).await {
+            if let Err(error) = upload(&client, &plan, &recorder, &rides, shop.as_deref(), &student, n).await {
                 recorder.count(format!("error_{error}"));
                 recorder.never_settled(started_at);
             }
@@ -207,7 +233,7 @@ pub async fn run(plan: &Plan, recorder: Arc<Recorder>) -> Result<(UploadPhase, V
 /// Sends the request `build` makes until it gets an answer other than 502, 503 or 504,
 /// waiting `Retry-After` (or a second) between attempts, for up to [`PATIENCE`]; each
 /// failed attempt is recorded.
-async fn send_patiently(
+pub async fn send_patiently(
     recorder: &Recorder,
     request: Request,
     build: impl Fn() -> RequestBuilder,
@@ -268,6 +294,7 @@ async fn upload(
     plan: &Plan,
     recorder: &Recorder,
     rides: &Rides,
+    shop: Option<&Shop>,
     student: &Student,
     n: u64,
 ) -> Result<()> {
@@ -299,6 +326,9 @@ async fn upload(
     if fraction(n, 2) < plan.retry_share {
         let again = json_patiently(recorder, Request::Upload, upload, "retry").await?;
         recorder.count(if again["trip_id"] == trip["trip_id"] { "retry_same_trip" } else { "error_retry_new_trip" });
+    }
+    if let Some(shop) = shop.filter(|_| trip["status"] == "accepted" && fraction(n, 4) < plan.spend_share) {
+        shop::spend(client, plan, recorder, shop, student, n).await?;
     }
     if fraction(n, 3) < plan.wallet_share {
         let started = Instant::now();
@@ -335,7 +365,8 @@ async fn poll_until_settled(
 
 /// Every trip the engine acknowledged must end settled (waiting up to
 /// [`SETTLE_GRACE`] for the last ones), and every student's wallet must hold
-/// exactly the points of their accepted trips, one reward each.
+/// exactly the points of their accepted trips, one reward each, less what
+/// they spent on vouchers.
 pub async fn check_ledger(plan: &Plan, students: &[Arc<Student>]) -> Result<LedgerCheck> {
     let client = Client::new();
     let mut check = LedgerCheck::default();
@@ -367,7 +398,9 @@ pub async fn check_ledger(plan: &Plan, students: &[Arc<Student>]) -> Result<Ledg
         let rewards = wallet["transfers"].as_array().map_or(0, |t| t.iter().filter(|t| t["kind"] == "reward").count());
         check.students_checked += 1;
         check.accepted_trips += accepted.len() as u64;
-        if held != earned || rewards != accepted.iter().filter(|t| t["points"].as_i64().unwrap_or(0) > 0).count() {
+        if held != earned - student.spent.load(Ordering::Relaxed)
+            || rewards != accepted.iter().filter(|t| t["points"].as_i64().unwrap_or(0) > 0).count()
+        {
             check.mismatches += 1;
         }
     }

@@ -1,9 +1,11 @@
-//! Operator commands: `migrate`, `demo`, `tenant create`, `campaign apply`, `ledger check`.
+//! Operator commands: `migrate`, `demo`, `tenant create`, `tenant admin`, `campaign apply`, `ledger check`.
 
 use anyhow::{Context, Result, bail};
 use smartville_engine::campaigns::{self, CampaignRefusal};
-use smartville_engine::{demo, staff};
+use smartville_engine::{Engine, demo, staff};
+use smartville_store::audit::Actor;
 use smartville_store::ids::TenantId;
+use smartville_store::staff::{StaffRole, Workplace};
 use smartville_store::tenancy;
 
 use crate::config::Config;
@@ -48,6 +50,43 @@ pub async fn create_tenant(config: &Config, name: &str, coin: &str, admin_email:
     Ok(())
 }
 
+/// `smartville tenant admin --email EMAIL [--tenant ID]`: one more council
+/// admin for an existing council, with a one-time set-up token, written in
+/// the audit log as the operator's doing (`system`).
+pub async fn invite_council_admin(config: &Config, email: &str, tenant: Option<&str>) -> Result<()> {
+    let email = smartville_mobile_api::input::email(email)
+        .map_err(|_| anyhow::anyhow!("--email must be an e-mail address, not {email:?}"))?;
+    let engine = connect(config).await?;
+    let tenant_id = one_tenant(&engine, tenant).await?;
+    let mut tx = engine.store.begin().await?;
+    let invitation =
+        staff::invite(&mut tx, &tenant_id, Actor::System, &email, StaffRole::CouncilAdmin, &Workplace::Council)
+            .await
+            .with_context(|| format!("inviting {email} (does the address already have a staff account?)"))?;
+    tx.commit().await?;
+    let days = staff::SETUP_LINK_TTL.as_secs() / 86_400;
+    println!(
+        "council admin {email} of tenant {tenant_id}: set a password within {days} days (POST /v1/admin/auth/setup) with"
+    );
+    println!("setup token: {}", invitation.setup_token);
+    Ok(())
+}
+
+/// The tenant an operator names, or the only one of the database.
+async fn one_tenant(engine: &Engine, tenant: Option<&str>) -> Result<TenantId> {
+    Ok(match tenant {
+        Some(id) => TenantId::from(id),
+        None => {
+            let tenants = tenancy::tenants(&engine.store).await?;
+            match tenants.as_slice() {
+                [only] => only.id.clone(),
+                [] => bail!("the database has no tenant yet; run `smartville demo` or create one first"),
+                _ => bail!("the database has several tenants; choose one with --tenant"),
+            }
+        }
+    })
+}
+
 /// `smartville campaign apply FILE [--tenant ID]`: loads or updates a
 /// campaign, through the same code as the administration API (see
 /// `smartville_engine::campaigns::apply_file`).
@@ -67,17 +106,7 @@ pub async fn apply_campaign(config: &Config, file: &std::path::Path, tenant: Opt
         Err(refusal) => return Err(refusal.into()),
     };
     let engine = connect(config).await?;
-    let tenant_id = match tenant {
-        Some(id) => TenantId::from(id),
-        None => {
-            let tenants = tenancy::tenants(&engine.store).await?;
-            match tenants.as_slice() {
-                [only] => only.id.clone(),
-                [] => bail!("the database has no tenant yet; run `smartville demo` or create one first"),
-                _ => bail!("the database has several tenants; choose one with --tenant"),
-            }
-        }
-    };
+    let tenant_id = one_tenant(&engine, tenant).await?;
     let campaign = campaigns::apply_file(&engine, &tenant_id, &checked)
         .await
         .with_context(|| format!("campaign {}", file.display()))?;

@@ -4,7 +4,7 @@
 //!   (all of them by default) on the embedded default (SQLite file, in-process
 //!   bus, demo town) or on PostgreSQL and Redis (`DATABASE_URL`, `REDIS_URL`);
 //! - `targets`: list the components;
-//! - `migrate`, `demo`, `tenant create`, `campaign apply FILE`: operator commands;
+//! - `migrate`, `demo`, `tenant create`, `tenant admin`, `campaign apply FILE`, `ledger check`: operator commands;
 //! - `score`: judge one ride file against a campaign file, offline;
 //! - `simulate`: write a synthetic ride (honest or a cheat).
 //!
@@ -81,6 +81,15 @@ enum TenantCommand {
         #[arg(long)]
         admin: String,
     },
+    /// Invite one more council admin to a council (one whose admins are gone, say); prints their set-up token.
+    Admin {
+        /// The e-mail address of the new council admin.
+        #[arg(long)]
+        email: String,
+        /// The tenant id (optional when the database has exactly one tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -136,6 +145,9 @@ fn run_service_command(command: Command) -> anyhow::Result<ExitCode> {
             Command::Demo => admin::seed_demo(&config).await,
             Command::Tenant { command: TenantCommand::Create { name, coin, admin } } => {
                 admin::create_tenant(&config, &name, &coin, &admin).await
+            }
+            Command::Tenant { command: TenantCommand::Admin { email, tenant } } => {
+                admin::invite_council_admin(&config, &email, tenant.as_deref()).await
             }
             Command::Campaign { command: CampaignCommand::Apply { file, tenant } } => {
                 admin::apply_campaign(&config, &file, tenant.as_deref()).await

@@ -572,7 +572,7 @@ async fn two_admins_removing_each_other_at_once_leave_one(app: &TestApp) {
 
 /// Every route of the administration API, read from the OpenAPI document (so a new one is tried
 /// too), with its path's ids naming one council's things: another council's admin is told none
-/// of them exists, a participant is refused, and the council's things are as they were.
+/// of them exists, a participant and a shop's admin are refused, and the council's things are as they were.
 async fn every_admin_route_refuses_another_council_and_participants(app: &TestApp) {
     let admin = demo_council_admin(app).await;
     let (_, participant, _) = app.join().await;
@@ -593,7 +593,32 @@ async fn every_admin_route_refuses_another_council_and_participants(app: &TestAp
         .json()
         .await
         .unwrap();
+    let (_, merchants) = app.get_json(&admin, "/v1/admin/merchants").await;
+    let merchant = merchants[0]["merchant_id"].as_str().unwrap().to_owned();
+    let (_, offers) = app.get_json(&admin, "/v1/admin/offers").await;
+    let offer = offers[0]["offer_id"].as_str().unwrap().to_owned();
+    let settlement: Value = app
+        .post(Some(&admin), &format!("/v1/admin/merchants/{merchant}/settlements"), json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let invited: Value = app
+        .post(
+            Some(&admin),
+            "/v1/admin/staff",
+            json!({"email": "winkel@geel.be", "role": "merchant_admin", "merchant_id": merchant}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let shop = app.set_up(invited["setup_token"].as_str().unwrap()).await["access_token"].as_str().unwrap().to_owned();
     let ids = [
+        ("{merchant_id}", merchant),
+        ("{offer_id}", offer),
+        ("{settlement_id}", settlement["settlement_id"].as_str().unwrap().to_owned()),
+        ("{coin}", "Geelcoins".to_owned()),
         ("{campaign_id}", campaign.clone()),
         ("{school_id}", school),
         ("{class_id}", class),
@@ -629,6 +654,9 @@ async fn every_admin_route_refuses_another_council_and_participants(app: &TestAp
                 async move { request.send().await.unwrap().status() }
             };
             assert_eq!(send(&participant, &path).await, StatusCode::FORBIDDEN, "a participant on {method} {path}");
+            if template != "/v1/admin/me" {
+                assert_eq!(send(&shop, &path).await, StatusCode::FORBIDDEN, "a shop's admin on {method} {path}");
+            }
             if template.contains('{') {
                 // The council's things are, to another council, what ids that name nothing are.
                 let (theirs, none) = (send(&outsider, &path).await, send(&outsider, &nothing).await);

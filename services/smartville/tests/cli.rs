@@ -158,6 +158,25 @@ fn tenant_create_makes_a_council_whose_admin_has_only_a_set_up_token() {
         smartville_store::tenancy::tenants(&store).await.unwrap().len()
     });
     assert_eq!(tenants, 1);
+
+    // One more council admin for the only council: a set-up token, once per address.
+    let invite = |email: &str| {
+        Command::new(env!("CARGO_BIN_EXE_smartville"))
+            .env("DATABASE_URL", &database)
+            .args(["tenant", "admin", "--email", email])
+            .output()
+            .unwrap()
+    };
+    let output = invite("tweede@mol.be");
+    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let printed = String::from_utf8(output.stdout).unwrap();
+    assert!(printed.lines().any(|line| line.starts_with("setup token: ")), "{printed}");
+    assert_eq!(invite("tweede@mol.be").status.code(), Some(2));
+    let second = runtime.block_on(async {
+        let store = smartville_store::Store::connect(&database).await.unwrap();
+        smartville_store::staff::login(&store, "tweede@mol.be").await.unwrap().unwrap().0
+    });
+    assert_eq!(second.role, smartville_store::staff::StaffRole::CouncilAdmin);
     std::fs::remove_dir_all(dir).unwrap();
 }
 
