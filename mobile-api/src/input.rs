@@ -106,6 +106,11 @@ pub fn idempotency_key<'a>(headers: &'a axum::http::HeaderMap, thing: &str) -> R
     }
 }
 
+/// Whether a request asks for CSV (`Accept: text/csv`) rather than the default JSON.
+pub fn accepts_csv(headers: &axum::http::HeaderMap) -> bool {
+    headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/csv"))
+}
+
 /// A JSON request body that must be an object: serde also reads a struct
 /// from an array of its fields in order (`[null, null]`), which no client
 /// means and the OpenAPI document does not allow. Errors are the same

@@ -565,8 +565,7 @@ pub(crate) async fn statement_answer(
     let statement = settling::statement(&state.engine.store, tenant_id, &id).await?;
     let statement =
         statement.filter(|s| merchant_id.is_none_or(|m| &s.settlement.merchant_id == m)).ok_or_else(not_found)?;
-    let wants_csv = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/csv"));
-    if wants_csv {
+    if input::accepts_csv(headers) {
         let headers = [(header::CONTENT_TYPE, "text/csv; charset=utf-8")];
         return Ok((StatusCode::OK, headers, statement_csv(&statement)).into_response());
     }

@@ -87,8 +87,7 @@ pub async fn report(
     if !ReadCampaigns::allows(staff.member().role) {
         report.budget = None; // the campaign's money is the council's
     }
-    let wants_csv = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/csv"));
-    if wants_csv {
+    if input::accepts_csv(&headers) {
         let headers = [(header::CONTENT_TYPE, "text/csv; charset=utf-8")];
         return Ok((StatusCode::OK, headers, csv(&report)).into_response());
     }

@@ -21,7 +21,7 @@
 
 use std::time::Duration;
 
-use smartville_store::ids::{OfferId, ParticipantId, StaffId, TenantId, VoucherId};
+use smartville_store::ids::{MerchantId, OfferId, ParticipantId, StaffId, TenantId, VoucherId};
 use smartville_store::ledger::{self, Owner, Transfer};
 use smartville_store::offers::{self, NotSold};
 use smartville_store::vouchers::{self, Described, NewVoucher, Voucher, VoucherStatus};
@@ -145,7 +145,7 @@ pub enum Step {
 }
 
 impl Step {
-    /// The ledger's kind of the step's transfer.
+    /// The ledger's kind of the step's transfer (the names `smartville_store::ledger::check` reads).
     pub const fn kind(self) -> &'static str {
         match self {
             Self::Reserve => "voucher_reserve",
@@ -300,7 +300,7 @@ pub struct Counter<'a> {
     /// The merchant's tenant.
     pub tenant_id: &'a TenantId,
     /// The shop.
-    pub merchant_id: &'a smartville_store::ids::MerchantId,
+    pub merchant_id: &'a MerchantId,
     /// The staff member at the counter.
     pub staff_id: &'a StaffId,
 }

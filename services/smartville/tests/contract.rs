@@ -17,7 +17,7 @@ on_both_stacks!(the_openapi_document_matches_what_the_engine_does);
 
 async fn the_openapi_document_matches_what_the_engine_does(app: &TestApp) {
     // Every operation as a participant; then the administration routes once more as a council
-    // admin, so that they are exercised beyond their 403.
+    // admin, and the shop's routes as a shop's admin, so that they are exercised beyond their 403.
     let (_, participant, _) = app.join().await;
     let (_, invitation) = smartville_engine::staff::create_tenant(
         &app.app_engine.store,
@@ -30,8 +30,18 @@ async fn the_openapi_document_matches_what_the_engine_does(app: &TestApp) {
     let body = serde_json::json!({"token": invitation.setup_token, "password": "a contract test password"});
     let session: Value = app.post_json("/v1/admin/auth/setup", body).await;
     let council_admin = session["access_token"].as_str().unwrap();
+    let shop =
+        serde_json::json!({"name": "Contract shop", "coins": [{"coin": "Contractcoins", "point_value_cents": 5}]});
+    let shop: Value = app.post(Some(council_admin), "/v1/admin/merchants", shop).await.json().await.unwrap();
+    let invite =
+        serde_json::json!({"email": "shop@contract.be", "role": "merchant_admin", "merchant_id": shop["merchant_id"]});
+    let invited: Value = app.post(Some(council_admin), "/v1/admin/staff", invite).await.json().await.unwrap();
+    let body = serde_json::json!({"token": invited["setup_token"], "password": "a contract test password"});
+    let session: Value = app.post_json("/v1/admin/auth/setup", body).await;
+    let shop_admin = session["access_token"].as_str().unwrap();
     let printed = run_schemathesis(app, &participant, None).await;
     run_schemathesis(app, council_admin, Some("^/v1/admin/")).await;
+    run_schemathesis(app, shop_admin, Some("^/v1/merchant/")).await;
     let document: Value = app.client.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
     let operations: usize =
         document["paths"].as_object().unwrap().values().map(|item| item.as_object().unwrap().len()).sum();

@@ -155,6 +155,16 @@ async fn a_ride_buys_a_voucher_the_shop_redeems_and_the_council_settles(app: &Te
 
 async fn a_shop_sees_only_itself_and_a_student_only_their_own_vouchers(app: &TestApp) {
     let admin = demo_council_admin(app).await;
+    // Merchants without a place, then with one (a prepared statement once kept the types of a
+    // location-less first one on each connection, and refused coordinates after it on PostgreSQL).
+    for n in 0..40 {
+        let mut body = json!({"name": format!("Stand {n}")});
+        if n >= 20 {
+            body["latitude"] = json!(51.1);
+            body["longitude"] = json!(4.9);
+        }
+        assert_eq!(app.post(Some(&admin), "/v1/admin/merchants", body).await.status(), StatusCode::CREATED, "{n}");
+    }
     let (baker, florist) = (register_shop(app, &admin, "Bakker").await, register_shop(app, &admin, "Bloemist").await);
     let baker_admin = shop_staff(app, &admin, &baker, "b@bakker.be", "merchant_admin").await;
     let baker_counter = shop_staff(app, &admin, &baker, "t@bakker.be", "merchant_staff").await;

@@ -79,10 +79,14 @@ pub async fn create(tx: &mut Tx, tenant_id: &TenantId, new: &NewMerchant<'_>) ->
         category: new.category,
         created_at: now_ms(),
     };
+    // Sent unprepared: a prepared statement keeps the parameter types of its first execution,
+    // and on PostgreSQL a location-less merchant's NULLs declared types that a later merchant's
+    // coordinates did not fit ("incorrect binary data format"). Merchants are registered rarely.
     sqlx::query(
         "insert into merchants (tenant_id, id, name, address, latitude, longitude, category, created_at) \
          values ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
+    .persistent(false)
     .bind(tenant_id)
     .bind(&merchant.id)
     .bind(&merchant.name)
