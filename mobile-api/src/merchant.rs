@@ -243,11 +243,12 @@ pub async fn propose(
 ) -> Result<(StatusCode, Json<OfferView>), Problem> {
     let merchant_id = shop(&staff)?;
     let store = &state.engine.store;
-    let tenant_coin = smartville_store::tenancy::tenant(store, staff.tenant_id()).await?.coin;
-    let coin = proposal.coin.clone().unwrap_or(tenant_coin);
+    let coin = match proposal.coin.clone() {
+        Some(coin) => coin,
+        None => state.engine.campaigns.coin(store, staff.tenant_id()).await?,
+    };
     let new = checked_offer(&proposal, &coin)?;
-    let accepted = merchants::accepted_coins(store, staff.tenant_id(), merchant_id).await?;
-    if !accepted.iter().any(|a| a.coin == coin) {
+    if !merchants::takes(store, staff.tenant_id(), merchant_id, &coin).await? {
         return Err(Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "COIN_NOT_ACCEPTED",

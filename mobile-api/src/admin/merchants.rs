@@ -16,7 +16,7 @@ use smartville_store::causes;
 use smartville_store::ids::{MerchantId, SettlementId};
 use smartville_store::merchants::{self, AcceptedCoin, Merchant, MerchantCategory, NewMerchant};
 use smartville_store::offers::{self, OfferStatus};
-use smartville_store::{StoreError, now_ms, tenancy};
+use smartville_store::{StoreError, now_ms};
 use utoipa::{IntoParams, ToSchema};
 
 use super::access::{ManageMerchants, ReadMerchants, Staff};
@@ -166,7 +166,7 @@ pub async fn create(
         _ => return Err(invalid("give both latitude (-90 to 90) and longitude (-180 to 180), or neither")),
     };
     let store = &state.engine.store;
-    let coin = tenancy::tenant(store, staff.tenant_id()).await?.coin;
+    let coin = state.engine.campaigns.coin(store, staff.tenant_id()).await?;
     for accepted in &request.coins {
         checked_coin(&coin, &accepted.coin, accepted.point_value_cents)?;
     }
@@ -217,7 +217,7 @@ pub async fn set_coin(
 ) -> Result<Json<MerchantView>, Problem> {
     let merchant = merchant_of(&state, &staff, &merchant_id).await?;
     let store = &state.engine.store;
-    checked_coin(&tenancy::tenant(store, staff.tenant_id()).await?.coin, &coin, request.point_value_cents)?;
+    checked_coin(&state.engine.campaigns.coin(store, staff.tenant_id()).await?, &coin, request.point_value_cents)?;
     let accepted = AcceptedCoin { coin, point_value_cents: request.point_value_cents };
     let mut tx = store.begin().await?;
     merchants::accept_coin(&mut tx, staff.tenant_id(), &merchant.id, &accepted).await?;
@@ -353,10 +353,9 @@ pub async fn close(
     let store = &state.engine.store;
     let coin = match request.coin {
         Some(coin) => coin,
-        None => tenancy::tenant(store, staff.tenant_id()).await?.coin,
+        None => state.engine.campaigns.coin(store, staff.tenant_id()).await?,
     };
-    let taken = merchants::accepted_coins(store, staff.tenant_id(), &merchant.id).await?;
-    if !taken.iter().any(|a| a.coin == coin) {
+    if !merchants::takes(store, staff.tenant_id(), &merchant.id, &coin).await? {
         return Err(Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "INVALID_COIN",
@@ -454,7 +453,7 @@ pub async fn create_cause(
         ));
     }
     let store = &state.engine.store;
-    let coin = tenancy::tenant(store, staff.tenant_id()).await?.coin;
+    let coin = state.engine.campaigns.coin(store, staff.tenant_id()).await?;
     let mut tx = store.begin().await?;
     let cause = causes::create(&mut tx, staff.tenant_id(), name, description, &coin).await?;
     staff.record(&mut tx, "cause.create", cause.id.as_str(), None, Some(&cause)).await?;

@@ -382,9 +382,6 @@ async fn a_random_mix_of_everything_leaves_the_ledger_whole(db: TestDatabase) {
         done.unwrap();
     }
     town.ledger_is_whole().await;
-    for student in &students {
-        assert!(town.wallet(student).await >= 0);
-    }
 }
 
 async fn the_ledger_check_names_each_broken_voucher_rule(db: TestDatabase) {

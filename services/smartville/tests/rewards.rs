@@ -126,6 +126,11 @@ async fn a_ride_buys_a_voucher_the_shop_redeems_and_the_council_settles(app: &Te
     assert_eq!((settlement["vouchers"].as_i64(), settlement["points"].as_i64()), (Some(1), Some(price)));
     assert_eq!(settlement["amount_cents"], price * 10);
     let id = settlement["settlement_id"].as_str().unwrap();
+    // Another shop is told no such settlement exists.
+    let other = register_shop(app, &admin, "Slagerij").await;
+    let other_counter = shop_staff(app, &admin, &other, "toonbank@slagerij.be", "merchant_staff").await;
+    let (status, _) = app.get_json(&other_counter, &format!("/v1/merchant/settlements/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, shop_view) = app.get_json(&counter, "/v1/merchant/settlements").await;
     assert_eq!(shop_view["settlements"][0], settlement);
     assert_eq!(shop_view["unsettled"], json!([]));

@@ -59,19 +59,31 @@ pub async fn create(
     Ok(cause)
 }
 
+/// `select` of every cause with its total (its account's balance), followed by `$tail` (a literal).
+macro_rules! select_causes {
+    ($tail:literal) => {
+        concat!(
+            "select c.tenant_id, c.id, c.name, c.description, c.coin, coalesce(a.balance, 0) as total, c.created_at \
+             from causes c left join accounts a on a.tenant_id = c.tenant_id and a.kind = 'cause' \
+             and a.owner_id = c.id and a.coin = c.coin ",
+            $tail
+        )
+    };
+}
+
 /// Every cause of a tenant with its total, by name.
 pub async fn list(store: &Store, tenant_id: &TenantId) -> Result<Vec<Cause>, StoreError> {
-    Ok(sqlx::query_as(
-        "select c.tenant_id, c.id, c.name, c.description, c.coin, coalesce(a.balance, 0) as total, c.created_at \
-         from causes c left join accounts a on a.tenant_id = c.tenant_id and a.kind = 'cause' and a.owner_id = c.id \
-         and a.coin = c.coin where c.tenant_id = $1 order by c.name, c.id",
-    )
-    .bind(tenant_id)
-    .fetch_all(store.reader())
-    .await?)
+    Ok(sqlx::query_as(select_causes!("where c.tenant_id = $1 order by c.name, c.id"))
+        .bind(tenant_id)
+        .fetch_all(store.reader())
+        .await?)
 }
 
 /// One cause of a tenant with its total.
 pub async fn get(store: &Store, tenant_id: &TenantId, id: &CauseId) -> Result<Option<Cause>, StoreError> {
-    Ok(list(store, tenant_id).await?.into_iter().find(|cause| &cause.id == id))
+    Ok(sqlx::query_as(select_causes!("where c.tenant_id = $1 and c.id = $2"))
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(store.reader())
+        .await?)
 }

@@ -167,6 +167,23 @@ pub async fn point_value_in(
     .await?)
 }
 
+/// Whether a merchant takes `coin`.
+pub async fn takes(
+    store: &Store,
+    tenant_id: &TenantId,
+    merchant_id: &MerchantId,
+    coin: &str,
+) -> Result<bool, StoreError> {
+    let found: Option<i64> =
+        sqlx::query_scalar("select 1 from merchant_coins where tenant_id = $1 and merchant_id = $2 and coin = $3")
+            .bind(tenant_id)
+            .bind(merchant_id)
+            .bind(coin)
+            .fetch_optional(store.reader())
+            .await?;
+    Ok(found.is_some())
+}
+
 /// The coins a merchant accepts, by name.
 pub async fn accepted_coins(
     store: &Store,
