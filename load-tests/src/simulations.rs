@@ -123,8 +123,9 @@ pub async fn run(rides: usize) -> Result<Vec<Measured>> {
 async fn fill(engine: &Engine, town: &demo::DemoTown, rides: usize) -> Result<()> {
     let class = schools::find_join_code(&engine.store, &town.join_code).await?.context("the demo class")?;
     // A budget that pays every ride (the demo's pays about 4,000).
+    let campaign = smartville_store::campaigns::campaign(&engine.store, &town.tenant_id, &town.campaign_id).await?;
     let mut tx = engine.store.begin().await?;
-    smartville_store::campaigns::fund(&mut tx, &town.tenant_id, &town.campaign_id, 100 * rides as i64).await?;
+    smartville_store::campaigns::fund(&mut tx, &campaign, 100 * rides as i64).await?;
     tx.commit().await?;
     let students = rides.div_ceil(SCHOOL_DAYS);
     let mut participant_ids: Vec<ParticipantId> = Vec::with_capacity(students);

@@ -36,9 +36,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use smartville_auth::{Signer, Verifier};
 use smartville_engine::Engine;
+use smartville_engine::files::FileStore;
 use smartville_engine::ingest::Ingest;
 use utoipa::OpenApi;
 use utoipa_scalar::{Scalar, Servable};
@@ -91,6 +92,8 @@ pub struct ApiState {
     pub settled: settled::SettledWatch,
     /// The rate limits' buckets.
     pub limiter: Arc<limits::Limiter>,
+    /// Where pictures are kept (never in a row).
+    pub files: Arc<dyn FileStore>,
 }
 
 /// The mobile app's routes (`/v1/...`), their OpenAPI document at
@@ -108,6 +111,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/wallet", get(wallet::get))
         .route("/v1/rewards", get(rewards::list))
         .route("/v1/rewards/{offer_id}/vouchers", post(rewards::buy))
+        .route("/v1/rewards/{offer_id}/picture", get(rewards::picture))
         .route("/v1/vouchers", get(rewards::vouchers))
         .route("/v1/vouchers/{voucher_id}", get(rewards::voucher))
         .route("/v1/vouchers/{voucher_id}/cancel", post(rewards::cancel))
@@ -119,6 +123,12 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/merchant/redemptions", post(merchant::redeem).get(merchant::redemptions))
         .route("/v1/merchant/offers", post(merchant::propose).get(merchant::offers))
         .route("/v1/merchant/offers/{offer_id}/withdraw", post(merchant::withdraw))
+        .route(
+            "/v1/merchant/offers/{offer_id}/picture",
+            put(merchant::put_picture)
+                .get(merchant::shop_picture)
+                .layer(axum::extract::DefaultBodyLimit::max(smartville_engine::pictures::MAX_PICTURE_BYTES)),
+        )
         .route("/v1/merchant/settlements", get(merchant::shop_settlements))
         .route("/v1/merchant/settlements/{settlement_id}", get(merchant::shop_statement))
         .merge(admin::routes())
@@ -145,12 +155,14 @@ pub fn router(state: ApiState) -> Router {
         admin::campaigns::activate, admin::campaigns::pause, admin::campaigns::close, admin::campaigns::fund, admin::campaigns::budget, admin::reports::report,
         admin::simulations::start, admin::simulations::get,
         admin::reviews::list, admin::reviews::get, admin::reviews::decide, trips::appeal,
-        rewards::list, rewards::buy, rewards::vouchers, rewards::voucher, rewards::cancel, rewards::qr,
+        rewards::list, rewards::buy, rewards::picture, rewards::vouchers, rewards::voucher, rewards::cancel, rewards::qr,
         rewards::causes, rewards::donate,
         merchant::redeem, merchant::redemptions, merchant::propose, merchant::offers, merchant::withdraw,
+        merchant::put_picture, merchant::shop_picture,
         merchant::shop_settlements, merchant::shop_statement,
+        admin::coins::list, admin::coins::issue,
         admin::merchants::list, admin::merchants::get, admin::merchants::create, admin::merchants::set_coin,
-        admin::merchants::offers, admin::merchants::decide_offer, admin::merchants::settlements,
+        admin::merchants::offers, admin::merchants::decide_offer, admin::merchants::offer_picture, admin::merchants::settlements,
         admin::merchants::close, admin::merchants::statement, admin::merchants::paid, admin::merchants::causes,
         admin::merchants::create_cause),
     modifiers(&BearerAuth, &SharedAnswers, &Examples),

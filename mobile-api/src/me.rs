@@ -98,7 +98,7 @@ pub async fn export(State(state): State<ApiState>, participant: Participant) -> 
 /// What an erasure did.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Erasure {
-    /// Points the wallet held, returned to the campaign's budget.
+    /// Points the wallet held (in all coins), returned to the campaigns' budgets.
     pub points_returned: i64,
     /// Trips kept only as anonymous counts for the council's reports.
     pub trips_kept_anonymously: u64,
@@ -114,8 +114,13 @@ pub struct Erasure {
 pub async fn erase(State(state): State<ApiState>, participant: Participant) -> Result<Json<Erasure>, Problem> {
     let engine = &state.engine;
     let (tenant, id) = (participant.tenant_id(), participant.id());
-    let campaign = participants::enrollments(&engine.store, tenant, id).await?.into_iter().next();
-    let return_to = |coin: &str| match &campaign {
+    // Each coin goes back to the budget of the first campaign paying in it, else to the council.
+    let mut budget_in = std::collections::HashMap::new();
+    for campaign in participants::enrollments(&engine.store, tenant, id).await? {
+        let coin = engine.campaigns.coin(&engine.store, tenant, &campaign).await?;
+        budget_in.entry(coin).or_insert(campaign);
+    }
+    let return_to = |coin: &str| match budget_in.get(coin) {
         Some(campaign) => account_id(Owner::Campaign(campaign), coin),
         None => account_id(Owner::Issuer(tenant), coin),
     };

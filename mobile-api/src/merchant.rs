@@ -7,13 +7,16 @@
 //! their own shop: the shop comes from their account, never from the request.
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use smartville_engine::DAY_MS;
+use smartville_engine::pictures::{self, PictureRefusal};
 use smartville_engine::settlements::{self as settling, Statement};
 use smartville_engine::vouchers::{self as voucher_steps, Counter, VoucherRefusal};
 use smartville_store::ids::{MerchantId, OfferId, SettlementId, TenantId, VoucherId};
@@ -26,6 +29,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::ApiState;
 use crate::admin::access::{ManageOffers, Redeem, Staff};
+use crate::admin::coins;
 use crate::input::{self, JsonObject};
 use crate::problem::Problem;
 use crate::trips::rfc3339;
@@ -163,6 +167,8 @@ pub struct OfferView {
     pub status: OfferStatus,
     /// The council's note on its decision.
     pub review_note: Option<String>,
+    /// Whether it has a picture (`GET …/offers/{offer_id}/picture` under `/v1/merchant` or `/v1/admin`).
+    pub has_picture: bool,
 }
 
 impl From<Offer> for OfferView {
@@ -182,6 +188,7 @@ impl From<Offer> for OfferView {
             voucher_days: offer.voucher_days,
             status: offer.status,
             review_note: offer.review_note,
+            has_picture: offer.picture_key.is_some(),
         }
     }
 }
@@ -206,7 +213,7 @@ pub struct OfferProposal {
         pattern = r"^[^\x00-\x09\x0b-\x1f\x7f-\x9f]*$"
     )]
     pub description: String,
-    /// The coin of its price, one the shop takes (default: the council's coin).
+    /// The coin of its price, one the shop takes (default: the council's first coin).
     pub coin: Option<String>,
     /// Its price in points, 1 to 1,000,000.
     #[serde(deserialize_with = "input::required_whole_number")]
@@ -243,10 +250,7 @@ pub async fn propose(
 ) -> Result<(StatusCode, Json<OfferView>), Problem> {
     let merchant_id = shop(&staff)?;
     let store = &state.engine.store;
-    let coin = match proposal.coin.clone() {
-        Some(coin) => coin,
-        None => state.engine.campaigns.coin(store, staff.tenant_id()).await?,
-    };
+    let coin = coins::named_or_first(store, staff.tenant_id(), proposal.coin.as_deref(), "COIN_NOT_ACCEPTED").await?;
     let new = checked_offer(&proposal, &coin)?;
     if !merchants::takes(store, staff.tenant_id(), merchant_id, &coin).await? {
         return Err(Problem::new(
@@ -327,6 +331,111 @@ pub async fn withdraw(
     let merchant_id = shop(&staff)?.clone();
     let offer = change_offer(&state, &staff, &offer_id, Some(&merchant_id), OfferStatus::Withdrawn, None).await?;
     Ok(Json(offer.into()))
+}
+
+/// Give a proposed offer of the shop its picture (a shop's merchant admin):
+/// a JPEG or PNG of at most 5 MiB, kept re-encoded without its metadata
+/// (where a phone took it, say), at most 1,600 pixels a side. The council
+/// sees it with the proposal; once decided, the picture stays as approved.
+#[utoipa::path(put, path = "/v1/merchant/offers/{offer_id}/picture", tag = "merchant", security(("bearer" = [])),
+    params(("offer_id" = String, Path, format = Uuid)),
+    request_body(description = "The picture", content(
+        (Vec<u8> = "image/jpeg", example = "(a JPEG photo of at most 5 MiB)"),
+        (Vec<u8> = "image/png", example = "(a PNG picture of at most 5 MiB)"))),
+    responses((status = 200, body = OfferView, description = "The offer with its picture"),
+        (status = 404, body = Problem, description = "No such offer of this shop"),
+        (status = 409, body = Problem, description = "The council decided on the offer already (`OFFER_STATE`)"),
+        (status = 413, body = Problem, description = "More than 5 MiB (`PICTURE_TOO_LARGE`)"),
+        (status = 422, body = Problem, description = "Not a readable JPEG or PNG (`INVALID_PICTURE`)")))]
+pub async fn put_picture(
+    State(state): State<ApiState>,
+    staff: Staff<ManageOffers>,
+    Path(offer_id): Path<String>,
+    upload: Result<Bytes, BytesRejection>,
+) -> Result<Json<OfferView>, Problem> {
+    let merchant_id = shop(&staff)?;
+    let offer = offer_of(&state, staff.tenant_id(), &offer_id, |o| &o.merchant_id == merchant_id).await?;
+    let not_waiting = || {
+        let detail = "a picture is given while the offer waits for the council's decision; propose a new offer";
+        Problem::new(StatusCode::CONFLICT, "OFFER_STATE", detail)
+    };
+    if offer.status != OfferStatus::Proposed {
+        return Err(not_waiting());
+    }
+    let upload = upload.map_err(|rejection| match rejection {
+        BytesRejection::FailedToBufferBody(_) => picture_refused(PictureRefusal::TooLarge),
+        other => other.into(),
+    })?;
+    let picture = tokio::task::spawn_blocking(move || pictures::reencode(&upload))
+        .await
+        .map_err(|e| Problem::internal(&e))?
+        .map_err(picture_refused)?;
+    let digest = Sha256::digest(&picture.bytes);
+    let hash: String = digest[..8].iter().map(|byte| format!("{byte:02x}")).collect();
+    let key = format!("offers/{}-{hash}.{}", offer.id, picture.extension);
+    state.files.put(&key, &picture.bytes).await.map_err(|e| Problem::internal(&e))?;
+    let mut tx = state.engine.store.begin().await?;
+    if !offers::set_picture(&mut tx, staff.tenant_id(), &offer.id, &key, picture.media_type).await? {
+        return Err(not_waiting());
+    }
+    let after =
+        Offer { picture_key: Some(key.clone()), picture_type: Some(picture.media_type.into()), ..offer.clone() };
+    staff.record(&mut tx, "offer.picture", offer.id.as_str(), Some(&offer), Some(&after)).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    if let Some(replaced) = offer.picture_key.filter(|old| *old != key)
+        && let Err(error) = state.files.delete(&replaced).await
+    {
+        tracing::warn!(%error, key = %replaced, "a replaced picture was not deleted");
+    }
+    Ok(Json(after.into()))
+}
+
+fn picture_refused(refusal: PictureRefusal) -> Problem {
+    let status = match refusal {
+        PictureRefusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        PictureRefusal::Unreadable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    Problem::new(status, refusal.code(), refusal.to_string())
+}
+
+/// The picture of one of the shop's offers.
+#[utoipa::path(get, path = "/v1/merchant/offers/{offer_id}/picture", tag = "merchant", security(("bearer" = [])),
+    params(("offer_id" = String, Path, format = Uuid)),
+    responses((status = 200, description = "The picture", content(
+        (Vec<u8> = "image/jpeg", example = "(a JPEG picture, at most 1,600 pixels a side)"),
+        (Vec<u8> = "image/png", example = "(a PNG picture, at most 1,600 pixels a side)"))),
+        (status = 404, body = Problem, description = "No such offer of this shop, or it has no picture")))]
+pub async fn shop_picture(
+    State(state): State<ApiState>,
+    staff: Staff<Redeem>,
+    Path(offer_id): Path<String>,
+) -> Result<Response, Problem> {
+    let merchant_id = shop(&staff)?;
+    let offer = offer_of(&state, staff.tenant_id(), &offer_id, |o| &o.merchant_id == merchant_id).await?;
+    picture_answer(&state, &offer).await
+}
+
+/// The tenant's offer `offer_id` when `visible` says the asker may see it, else 404.
+pub(crate) async fn offer_of(
+    state: &ApiState,
+    tenant_id: &TenantId,
+    offer_id: &str,
+    visible: impl FnOnce(&Offer) -> bool,
+) -> Result<Offer, Problem> {
+    let not_found = || Problem::not_found("offer");
+    let id: OfferId = input::public_id(offer_id).ok_or_else(not_found)?;
+    offers::get(&state.engine.store, tenant_id, &id).await?.filter(visible).ok_or_else(not_found)
+}
+
+/// An offer's picture as an answer, from the file store; 404 when it has none.
+pub(crate) async fn picture_answer(state: &ApiState, offer: &Offer) -> Result<Response, Problem> {
+    let (Some(key), Some(media_type)) = (&offer.picture_key, &offer.picture_type) else {
+        return Err(Problem::not_found("picture"));
+    };
+    let bytes = state.files.get(key).await.map_err(|e| Problem::internal(&e))?;
+    let bytes = bytes.ok_or_else(|| Problem::internal(&format!("the picture {key} is missing from the file store")))?;
+    let headers = [(header::CONTENT_TYPE, media_type.clone()), (header::CACHE_CONTROL, "private, max-age=300".into())];
+    Ok((headers, bytes).into_response())
 }
 
 /// Moves an offer of the tenant (of `merchant_id` when given) to `to`, with

@@ -15,13 +15,14 @@ use smartville_store::causes::{self, Cause};
 use smartville_store::ids::{CauseId, MerchantId, OfferId, VoucherId};
 use smartville_store::ledger::{self, Owner, Posted};
 use smartville_store::now_ms;
-use smartville_store::offers::{self, OnSale};
+use smartville_store::offers::{self, OfferStatus, OnSale};
 use smartville_store::vouchers::{self, Described, VoucherStatus};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::ApiState;
 use crate::auth::Participant;
 use crate::input::{self, JsonObject};
+use crate::merchant;
 use crate::problem::Problem;
 use crate::trips::rfc3339;
 
@@ -54,6 +55,8 @@ pub struct RewardView {
     pub you_hold: i64,
     /// Whether you can buy one now: enough points, one left, and below your limit.
     pub affordable: bool,
+    /// Its picture (`GET` this path), if it has one.
+    pub picture: Option<String>,
 }
 
 /// The offers on sale to the participant, cheapest first, with whether they can buy each now.
@@ -69,6 +72,7 @@ pub async fn list(State(state): State<ApiState>, participant: Participant) -> Re
         on_sale
             .into_iter()
             .map(|OnSale { offer, merchant_name, held }| RewardView {
+                picture: offer.picture_key.is_some().then(|| format!("/v1/rewards/{}/picture", offer.id)),
                 affordable: balance(&offer.coin) >= offer.price_points
                     && offer.stock_left > 0
                     && held < offer.per_participant_limit,
@@ -86,6 +90,23 @@ pub async fn list(State(state): State<ApiState>, participant: Participant) -> Re
             })
             .collect(),
     ))
+}
+
+/// The picture of an offer on sale.
+#[utoipa::path(get, path = "/v1/rewards/{offer_id}/picture", tag = "rewards", security(("bearer" = [])),
+    params(("offer_id" = String, Path, format = Uuid)),
+    responses((status = 200, description = "The picture", content(
+        (Vec<u8> = "image/jpeg", example = "(a JPEG picture, at most 1,600 pixels a side)"),
+        (Vec<u8> = "image/png", example = "(a PNG picture, at most 1,600 pixels a side)"))),
+        (status = 404, body = Problem, description = "No such offer on sale, or it has no picture")))]
+pub async fn picture(
+    State(state): State<ApiState>,
+    participant: Participant,
+    Path(offer_id): Path<String>,
+) -> Result<Response, Problem> {
+    let offer =
+        merchant::offer_of(&state, participant.tenant_id(), &offer_id, |o| o.status == OfferStatus::Approved).await?;
+    merchant::picture_answer(&state, &offer).await
 }
 
 /// A voucher as its owner sees it.

@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use smartville_engine::budget::{self, Budget};
-use smartville_engine::campaigns::{self as lifecycle, VersionView};
+use smartville_engine::campaigns::{self as lifecycle, Setting, VersionView};
 use smartville_scoring::CampaignSpec;
 use smartville_store::audit::Actor;
 use smartville_store::campaigns::{self, Audience, Campaign, CampaignStatus};
@@ -64,6 +64,8 @@ pub struct CampaignView {
     pub name: String,
     /// `draft`, `active`, `paused` or `closed`.
     pub status: CampaignStatus,
+    /// The coin it pays in.
+    pub coin: String,
     /// Points moved into the campaign's budget so far.
     pub budget_funded: i64,
     /// Last change of any kind (ms since the epoch).
@@ -77,6 +79,7 @@ impl From<Campaign> for CampaignView {
             slug: c.slug,
             name: c.name,
             status: c.status,
+            coin: c.coin,
             budget_funded: c.budget_funded,
             updated_at: c.updated_at,
         }
@@ -104,6 +107,9 @@ pub struct NewCampaignRequest {
     /// Which schools and classes it is for (may stay empty while it is a draft).
     #[serde(default)]
     pub audience: Audience,
+    /// The coin it pays in, one the council issues (default: the council's first; never changes).
+    #[schema(example = "Geelcoins")]
+    pub coin: Option<String>,
 }
 
 /// `PUT /v1/admin/campaigns/{campaign_id}/rules`.
@@ -138,7 +144,7 @@ pub async fn list(
     responses((status = 201, body = CampaignDetail),
         (status = 409, body = Problem, description = "The council has a campaign with this id (CAMPAIGN_EXISTS)"),
         (status = 422, body = Problem, description = "The file has problems (CAMPAIGN_INVALID, with every problem \
-            in `problems`), or the audience names what the council does not have")))]
+            in `problems`), the audience names what the council does not have, or the coin is not one it issues (`UNKNOWN_COIN`)")))]
 pub async fn create(
     State(state): State<ApiState>,
     staff: Staff<ManageCampaigns>,
@@ -147,15 +153,8 @@ pub async fn create(
     let checked = lifecycle::check(request.rules.to_string().into_bytes()).await?;
     let store = &state.engine.store;
     let mut tx = store.begin().await?;
-    let campaign = lifecycle::create(
-        &mut tx,
-        staff.tenant_id(),
-        Actor::Staff(staff.id()),
-        &checked,
-        &request.audience,
-        CampaignStatus::Draft,
-    )
-    .await?;
+    let setting = Setting { audience: &request.audience, status: CampaignStatus::Draft, coin: request.coin.as_deref() };
+    let campaign = lifecycle::create(&mut tx, staff.tenant_id(), Actor::Staff(staff.id()), &checked, setting).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok((StatusCode::CREATED, Json(detail(&state, staff.tenant_id(), &campaign.id).await?)))
 }

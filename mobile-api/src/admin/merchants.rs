@@ -13,16 +13,21 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use smartville_engine::settlements as settling;
 use smartville_store::causes;
+use smartville_store::ids::TenantId;
 use smartville_store::ids::{MerchantId, SettlementId};
 use smartville_store::merchants::{self, AcceptedCoin, Merchant, MerchantCategory, NewMerchant};
 use smartville_store::offers::{self, OfferStatus};
-use smartville_store::{StoreError, now_ms};
+use smartville_store::{Store, StoreError, now_ms};
 use utoipa::{IntoParams, ToSchema};
 
 use super::access::{ManageMerchants, ReadMerchants, Staff};
+use super::coins;
 use crate::ApiState;
 use crate::input::{self, JsonObject};
-use crate::merchant::{OfferView, SettlementView, SettlementsView, change_offer, settlements_of, statement_answer};
+use crate::merchant::{
+    OfferView, SettlementView, SettlementsView, change_offer, offer_of, picture_answer, settlements_of,
+    statement_answer,
+};
 use crate::problem::Problem;
 use crate::rewards::CauseView;
 
@@ -136,7 +141,7 @@ pub struct MerchantRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CoinRequest {
-    /// The coin: the one this council issues.
+    /// The coin: one this council issues.
     #[schema(example = "Molcoins", min_length = 1, max_length = 64)]
     pub coin: String,
     /// Euro cents per point, 0 to 10,000.
@@ -166,9 +171,8 @@ pub async fn create(
         _ => return Err(invalid("give both latitude (-90 to 90) and longitude (-180 to 180), or neither")),
     };
     let store = &state.engine.store;
-    let coin = state.engine.campaigns.coin(store, staff.tenant_id()).await?;
     for accepted in &request.coins {
-        checked_coin(&coin, &accepted.coin, accepted.point_value_cents)?;
+        checked_coin(store, staff.tenant_id(), &accepted.coin, accepted.point_value_cents).await?;
     }
     let new = NewMerchant { name, address, location, category: request.category.unwrap_or(MerchantCategory::Shop) };
     let mut tx = store.begin().await?;
@@ -183,13 +187,14 @@ pub async fn create(
 }
 
 /// Refuses a coin the council does not issue, and a value below zero or above 100 euro a point.
-fn checked_coin(issued: &str, coin: &str, point_value_cents: i64) -> Result<(), Problem> {
-    let invalid = |detail: String| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_COIN", detail);
-    if coin != issued {
-        return Err(invalid(format!("this council issues {issued}, not {coin}")));
-    }
+async fn checked_coin(store: &Store, tenant_id: &TenantId, coin: &str, point_value_cents: i64) -> Result<(), Problem> {
+    coins::named_or_first(store, tenant_id, Some(coin), "INVALID_COIN").await?;
     if !(0..=10_000).contains(&point_value_cents) {
-        return Err(invalid("a point is worth 0 to 10,000 euro cents".to_owned()));
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "INVALID_COIN",
+            "a point is worth 0 to 10,000 euro cents",
+        ));
     }
     Ok(())
 }
@@ -217,7 +222,7 @@ pub async fn set_coin(
 ) -> Result<Json<MerchantView>, Problem> {
     let merchant = merchant_of(&state, &staff, &merchant_id).await?;
     let store = &state.engine.store;
-    checked_coin(&state.engine.campaigns.coin(store, staff.tenant_id()).await?, &coin, request.point_value_cents)?;
+    checked_coin(store, staff.tenant_id(), &coin, request.point_value_cents).await?;
     let accepted = AcceptedCoin { coin, point_value_cents: request.point_value_cents };
     let mut tx = store.begin().await?;
     merchants::accept_coin(&mut tx, staff.tenant_id(), &merchant.id, &accepted).await?;
@@ -318,6 +323,22 @@ pub async fn settlements(
     Ok(Json(settlements_of(&state, staff.tenant_id(), &merchant.id).await?))
 }
 
+/// The picture of one of the council's offers (to judge a proposal by).
+#[utoipa::path(get, path = "/v1/admin/offers/{offer_id}/picture", tag = "admin", security(("bearer" = [])),
+    params(("offer_id" = String, Path, format = Uuid)),
+    responses((status = 200, description = "The picture", content(
+        (Vec<u8> = "image/jpeg", example = "(a JPEG picture, at most 1,600 pixels a side)"),
+        (Vec<u8> = "image/png", example = "(a PNG picture, at most 1,600 pixels a side)"))),
+        (status = 404, body = Problem, description = "No such offer of this council, or it has no picture")))]
+pub async fn offer_picture(
+    State(state): State<ApiState>,
+    staff: Staff<ReadMerchants>,
+    Path(offer_id): Path<String>,
+) -> Result<Response, Problem> {
+    let offer = offer_of(&state, staff.tenant_id(), &offer_id, |_| true).await?;
+    picture_answer(&state, &offer).await
+}
+
 /// `POST /v1/admin/merchants/{merchant_id}/settlements`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -325,7 +346,7 @@ pub struct CloseRequest {
     /// The end of the period (RFC 3339, not in the future; default now): every voucher redeemed before it and not yet settled.
     #[schema(value_type = Option<String>, format = DateTime, example = "2026-12-01T00:00:00Z")]
     pub until: Option<DateTime<Utc>>,
-    /// The coin (default: the council's).
+    /// The coin (default: the council's first).
     pub coin: Option<String>,
 }
 
@@ -351,10 +372,7 @@ pub async fn close(
         ));
     }
     let store = &state.engine.store;
-    let coin = match request.coin {
-        Some(coin) => coin,
-        None => state.engine.campaigns.coin(store, staff.tenant_id()).await?,
-    };
+    let coin = coins::named_or_first(store, staff.tenant_id(), request.coin.as_deref(), "INVALID_COIN").await?;
     if !merchants::takes(store, staff.tenant_id(), &merchant.id, &coin).await? {
         return Err(Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -433,11 +451,13 @@ pub struct CauseRequest {
         pattern = r"^[^\x00-\x09\x0b-\x1f\x7f-\x9f]*$"
     )]
     pub description: String,
+    /// The coin it collects, one the council issues (default: the council's first).
+    pub coin: Option<String>,
 }
 
-/// List a cause students can give points to (council admins), in the council's coin.
+/// List a cause students can give points to (council admins).
 #[utoipa::path(post, path = "/v1/admin/causes", tag = "admin", request_body = CauseRequest, security(("bearer" = [])),
-    responses((status = 201, body = CauseView), (status = 422, body = Problem, description = "A name or description out of range (`INVALID_CAUSE`)")))]
+    responses((status = 201, body = CauseView), (status = 422, body = Problem, description = "A name or description out of range (`INVALID_CAUSE`), or a coin the council does not issue (`INVALID_COIN`)")))]
 pub async fn create_cause(
     State(state): State<ApiState>,
     staff: Staff<ManageMerchants>,
@@ -453,7 +473,7 @@ pub async fn create_cause(
         ));
     }
     let store = &state.engine.store;
-    let coin = state.engine.campaigns.coin(store, staff.tenant_id()).await?;
+    let coin = coins::named_or_first(store, staff.tenant_id(), request.coin.as_deref(), "INVALID_COIN").await?;
     let mut tx = store.begin().await?;
     let cause = causes::create(&mut tx, staff.tenant_id(), name, description, &coin).await?;
     staff.record(&mut tx, "cause.create", cause.id.as_str(), None, Some(&cause)).await?;

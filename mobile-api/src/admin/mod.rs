@@ -10,6 +10,7 @@
 //! - [`reviews`]: the review queue with appeals, and reviewers' decisions.
 //! - [`simulations`]: draft rules tried on a campaign's recent rides, in the background.
 //! - [`schools`]: schools and their zones, classes and their teachers, class lists, join codes.
+//! - [`coins`]: the coins the council issues.
 //! - [`merchants`]: merchants and the coins they take, their offers approved, settlements closed and
 //!   paid, causes.
 //! - [`audit`]: what every staff member did, with the state before and after.
@@ -18,6 +19,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
+pub mod coins;
 pub mod merchants;
 pub mod reports;
 pub mod reviews;
@@ -54,12 +56,14 @@ pub fn routes() -> Router<ApiState> {
         .route("/v1/admin/campaigns/{campaign_id}/report", get(reports::report))
         .route("/v1/admin/campaigns/{campaign_id}/simulations", post(simulations::start))
         .route("/v1/admin/campaigns/{campaign_id}/simulations/{simulation_id}", get(simulations::get))
+        .route("/v1/admin/coins", get(coins::list).post(coins::issue))
         .route("/v1/admin/merchants", get(merchants::list).post(merchants::create))
         .route("/v1/admin/merchants/{merchant_id}", get(merchants::get))
         .route("/v1/admin/merchants/{merchant_id}/coins/{coin}", put(merchants::set_coin))
         .route("/v1/admin/merchants/{merchant_id}/settlements", get(merchants::settlements).post(merchants::close))
         .route("/v1/admin/offers", get(merchants::offers))
         .route("/v1/admin/offers/{offer_id}/decision", post(merchants::decide_offer))
+        .route("/v1/admin/offers/{offer_id}/picture", get(merchants::offer_picture))
         .route("/v1/admin/settlements/{settlement_id}", get(merchants::statement))
         .route("/v1/admin/settlements/{settlement_id}/paid", post(merchants::paid))
         .route("/v1/admin/causes", get(merchants::causes).post(merchants::create_cause))

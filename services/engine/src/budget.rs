@@ -54,9 +54,8 @@ pub struct Budget {
 /// The budget of `campaign` as of `now` (ms since epoch).
 pub async fn budget(engine: &Engine, campaign: &Campaign, now: i64) -> Result<Budget, EngineError> {
     let (store, tenant_id) = (&engine.store, &campaign.tenant_id);
-    let coin = engine.campaigns.coin(store, tenant_id).await?;
     let since = now - PACE_DAYS * DAY_MS;
-    let figures = campaigns::budget_figures(store, tenant_id, &campaign.id, &coin, since).await?;
+    let figures = campaigns::budget_figures(store, tenant_id, &campaign.id, &campaign.coin, since).await?;
     let rules = engine.campaigns.get(store, tenant_id, &campaign.id).await?;
     let newest = &rules.newest().compiled;
     let (today, ends_on) = (newest.local_time(now).date(), newest.spec().valid_until);

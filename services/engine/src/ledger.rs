@@ -37,18 +37,19 @@ pub async fn run(engine: Engine, consumer: String, shutdown: Shutdown) -> Result
 #[tracing::instrument(name = "ledger", skip_all, fields(tenant = %event.tenant_id, trips = ?event.trip_ids))]
 pub async fn credit(engine: &Engine, event: &TripEvent) -> Result<(), EngineError> {
     let tenant_id = &event.tenant_id;
-    let coin = engine.campaigns.coin(&engine.store, tenant_id).await?;
     let mut tx = engine.store.begin().await?;
     let claims = trips::claim_credits(&mut tx, tenant_id, &event.trip_ids, now_ms()).await?;
     metrics::histogram!("smartville_batch_trips", "step" => "ledger").record(claims.len() as f64);
-    let transfers: Vec<Transfer> =
-        claims.iter().filter(|claim| claim.points > 0).map(|claim| reward(claim, claim.points, &coin)).collect();
+    let mut transfers: Vec<Transfer> = Vec::with_capacity(claims.len());
+    for claim in claims.iter().filter(|claim| claim.points > 0) {
+        transfers.push(reward(engine, tenant_id, claim, claim.points).await?);
+    }
     match accounts::post_all(&mut tx, tenant_id, &transfers).await {
         Ok(_) => {}
         Err(StoreError::InsufficientFunds { .. }) => {
             drop(tx); // rolled back: every claim of the batch is made again, one by one
             for claim in &claims {
-                credit_one(engine, tenant_id, &claim.id, &coin).await?;
+                credit_one(engine, tenant_id, &claim.id).await?;
             }
             return Ok(());
         }
@@ -64,7 +65,7 @@ pub async fn credit(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
 /// Credits one trip with what the budget holds: the transfer is first tried
 /// for the full points; when the budget holds less, the attempt is rolled
 /// back and made again for what it held.
-async fn credit_one(engine: &Engine, tenant_id: &TenantId, trip_id: &TripId, coin: &str) -> Result<(), EngineError> {
+async fn credit_one(engine: &Engine, tenant_id: &TenantId, trip_id: &TripId) -> Result<(), EngineError> {
     let mut budget_left = i64::MAX;
     let ids = [trip_id.clone()];
     let mut attempt = 1;
@@ -74,7 +75,7 @@ async fn credit_one(engine: &Engine, tenant_id: &TenantId, trip_id: &TripId, coi
             return Ok(()); // not accepted, or credited by an earlier delivery
         };
         let paid = claim.points.min(budget_left).max(0);
-        match pay(&mut tx, tenant_id, &claim, paid, coin).await {
+        match pay(engine, &mut tx, tenant_id, &claim, paid).await {
             Ok(()) => {
                 tx.commit().await.map_err(StoreError::from)?;
                 tracing::info!(trip = %trip_id, paid, "trip credited");
@@ -92,24 +93,25 @@ async fn credit_one(engine: &Engine, tenant_id: &TenantId, trip_id: &TripId, coi
 }
 
 /// Pays `paid` of a claimed trip's points, recording the shortfall when that is less.
-async fn pay(tx: &mut Tx, tenant_id: &TenantId, claim: &Claim, paid: i64, coin: &str) -> Result<(), EngineError> {
+async fn pay(engine: &Engine, tx: &mut Tx, tenant_id: &TenantId, claim: &Claim, paid: i64) -> Result<(), EngineError> {
     if paid < claim.points {
         trips::pay_less(tx, tenant_id, claim, paid).await?;
     }
     if paid > 0 {
-        accounts::post(tx, tenant_id, &reward(claim, paid, coin)).await?;
+        accounts::post(tx, tenant_id, &reward(engine, tenant_id, claim, paid).await?).await?;
     }
     Ok(())
 }
 
-/// The reward transfer of `paid` points for a claimed trip.
-fn reward(claim: &Claim, paid: i64, coin: &str) -> Transfer {
-    Transfer {
+/// The reward transfer of `paid` points for a claimed trip, in its campaign's coin.
+async fn reward(engine: &Engine, tenant_id: &TenantId, claim: &Claim, paid: i64) -> Result<Transfer, EngineError> {
+    let coin = &engine.campaigns.coin(&engine.store, tenant_id, &claim.campaign_id).await?;
+    Ok(Transfer {
         id: format!("reward:{}", claim.id),
         debit_account: accounts::account_id(Owner::Campaign(&claim.campaign_id), coin),
         credit_account: accounts::account_id(Owner::Participant(&claim.participant_id), coin),
         amount: paid,
         kind: "reward".into(),
         reference: claim.id.to_string(),
-    }
+    })
 }

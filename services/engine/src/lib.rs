@@ -36,13 +36,17 @@
 //! of the rules, funding) and caches every version compiled; [`demo`] seeds
 //! the demo town; [`staff`] creates councils and invites their staff;
 //! [`reviews`] records reviewers' decisions and students' appeals; [`budget`]
-//! reads a campaign's budget and warns when it will run out before the end.
+//! reads a campaign's budget and warns when it will run out before the end;
+//! [`pictures`] makes uploaded pictures safe to keep, and [`files`] keeps
+//! them outside the database.
 
 pub mod budget;
 pub mod campaigns;
 pub mod demo;
+pub mod files;
 pub mod ingest;
 pub mod ledger;
+pub mod pictures;
 pub mod relay;
 pub mod reports;
 pub mod retention;

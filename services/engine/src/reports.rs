@@ -182,8 +182,7 @@ fn round3(value: f64) -> f64 {
 
 /// What `campaign`'s budget account holds and has paid, from the ledger.
 async fn budget_left(engine: &Engine, campaign: &Campaign) -> Result<BudgetLeft, EngineError> {
-    let coin = engine.campaigns.coin(&engine.store, &campaign.tenant_id).await?;
-    let account = ledger::account_id(Owner::Campaign(&campaign.id), &coin);
+    let account = ledger::account_id(Owner::Campaign(&campaign.id), &campaign.coin);
     let remaining = ledger::balance(&engine.store, &campaign.tenant_id, &account).await?;
     Ok(BudgetLeft { funded: campaign.budget_funded, paid: (campaign.budget_funded - remaining).max(0), remaining })
 }

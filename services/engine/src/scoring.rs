@@ -95,10 +95,12 @@ pub async fn decide(engine: &Engine, event: &TripEvent) -> Result<(), EngineErro
 async fn decide_all(engine: &Engine, tenant_id: &TenantId, judged: &[Judged]) -> Result<(), EngineError> {
     metrics::histogram!("smartville_batch_trips", "step" => "scoring").record(judged.len() as f64);
     let rides: Vec<Ride<'_>> = judged.iter().map(|j| Ride::prepare(&j.trace, &j.rules().compiled)).collect();
-    let coin = engine.campaigns.coin(&engine.store, tenant_id).await?;
     // Per ride, once: the budget that pays it and the cells a copy of it would be indexed under.
-    let budget_of: Vec<String> =
-        judged.iter().map(|j| ledger::account_id(Owner::Campaign(&j.trip.campaign_id), &coin)).collect();
+    let mut budget_of: Vec<String> = Vec::with_capacity(judged.len());
+    for j in judged {
+        let coin = engine.campaigns.coin(&engine.store, tenant_id, &j.trip.campaign_id).await?;
+        budget_of.push(ledger::account_id(Owner::Campaign(&j.trip.campaign_id), &coin));
+    }
     let cells_of: Vec<Vec<i64>> = rides
         .iter()
         .map(|ride| ride.fingerprint().candidate_cells().into_iter().map(|cell| cell as i64).collect())

@@ -209,7 +209,7 @@ async fn simulate(
     done: &mut i64,
 ) -> Result<SimulationResult, EngineError> {
     let (store, tenant_id, campaign_id) = (&engine.store, &simulation.tenant_id, &simulation.campaign_id);
-    let coin = engine.campaigns.coin(store, tenant_id).await?;
+    let coin = engine.campaigns.coin(store, tenant_id, campaign_id).await?;
     let budget = ledger::account_id(Owner::Campaign(campaign_id), &coin);
     let history_since = draft.history_since(simulation.since);
     let before = simulations::before(store, tenant_id, campaign_id, history_since, simulation.since).await?;

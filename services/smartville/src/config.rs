@@ -16,6 +16,8 @@ use crate::http::HttpLimits;
 pub struct Config {
     /// Where the embedded default keeps its database and signing key.
     pub data_dir: PathBuf,
+    /// Where pictures are kept: every process serving the API must see the same folder.
+    pub files_dir: PathBuf,
     /// `sqlite:…` or `postgres://…`.
     pub database_url: String,
     /// Redis Streams for the bus; in-process when absent.
@@ -112,6 +114,7 @@ impl Config {
             },
             workers: usize::try_from(number("SMARTVILLE_WORKERS", 16)?)?.max(1),
             seed_demo: var("SMARTVILLE_SEED_DEMO").is_none_or(|v| v != "false" && v != "0"),
+            files_dir: var("SMARTVILLE_FILES_DIR").map_or_else(|| data_dir.join("files"), PathBuf::from),
             data_dir,
             database_url,
             api,

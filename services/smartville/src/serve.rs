@@ -12,6 +12,7 @@ use axum::Router;
 use axum::routing::get;
 use smartville_auth::Signer;
 use smartville_bus::{Bus, BusConfig};
+use smartville_engine::files::DiskFiles;
 use smartville_engine::ingest::Ingest;
 use smartville_engine::{
     Engine, EngineError, Shutdown, budget, demo, ledger, relay, reports, retention, scoring, vouchers,
@@ -110,6 +111,7 @@ impl Application {
                         settings: Arc::new(config.api.clone()),
                         settled: SettledWatch::start(engine.store.clone()),
                         limiter,
+                        files: Arc::new(DiskFiles::new(&config.files_dir)),
                     };
                     router = router.merge(smartville_mobile_api::router(state));
                 }

@@ -14,6 +14,8 @@ on_both_stacks!(
     a_ride_buys_a_voucher_the_shop_redeems_and_the_council_settles,
     a_shop_sees_only_itself_and_a_student_only_their_own_vouchers,
     guessing_codes_at_a_counter_is_stopped,
+    a_second_coin_pays_its_own_campaign_and_is_spent_only_where_taken,
+    an_offers_picture_keeps_only_its_pixels_and_shows_to_whom_may_see_it,
 );
 
 /// A shop registered by the council, taking Geelcoins at 10 cents a point; its id.
@@ -36,9 +38,22 @@ async fn shop_staff(app: &TestApp, admin: &str, shop: &str, email: &str, role: &
     app.set_up(invitation["setup_token"].as_str().unwrap()).await["access_token"].as_str().unwrap().to_owned()
 }
 
-/// An offer proposed by the shop and approved by the council; its id.
+/// An offer in Geelcoins proposed by the shop and approved by the council; its id.
 async fn approved_offer(app: &TestApp, admin: &str, shop_admin: &str, title: &str, price: i64) -> String {
-    let proposal = json!({"title": title, "price_points": price, "stock": 10, "valid_until": "2031-01-01T00:00:00Z"});
+    approved_offer_in(app, admin, shop_admin, "Geelcoins", title, price).await
+}
+
+/// An offer in `coin` proposed by the shop and approved by the council; its id.
+async fn approved_offer_in(
+    app: &TestApp,
+    admin: &str,
+    shop_admin: &str,
+    coin: &str,
+    title: &str,
+    price: i64,
+) -> String {
+    let proposal = json!({"title": title, "coin": coin, "price_points": price, "stock": 10,
+        "valid_until": "2031-01-01T00:00:00Z"});
     let response = app.post(Some(shop_admin), "/v1/merchant/offers", proposal).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let offer: Value = response.json().await.unwrap();
@@ -223,4 +238,166 @@ async fn guessing_codes_at_a_counter_is_stopped(app: &TestApp) {
     }
     assert!(statuses[..10].iter().all(|s| *s == StatusCode::NOT_FOUND), "{statuses:?}");
     assert!(statuses[10..].iter().all(|s| *s == StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+}
+
+/// What the student's wallet holds of `coin`.
+async fn balance_in(app: &TestApp, student: &str, coin: &str) -> Option<i64> {
+    let (_, wallet) = app.get_json(student, "/v1/wallet").await;
+    wallet["balances"].as_array().unwrap().iter().find(|b| b["coin"] == coin).map(|b| b["amount"].as_i64().unwrap())
+}
+
+async fn a_second_coin_pays_its_own_campaign_and_is_spent_only_where_taken(app: &TestApp) {
+    let admin = demo_council_admin(app).await;
+    let (_, student, _) = app.join().await; // joined before the coin existed
+
+    let issued = app.post(Some(&admin), "/v1/admin/coins", json!({"name": "Fietsmunten"})).await;
+    assert_eq!(issued.status(), StatusCode::CREATED);
+    let again = app.post(Some(&admin), "/v1/admin/coins", json!({"name": "Fietsmunten"})).await;
+    assert_eq!(problem_code(again).await, "COIN_EXISTS");
+    let (_, coins) = app.get_json(&admin, "/v1/admin/coins").await;
+    let coins: Vec<(&str, bool)> =
+        coins.as_array().unwrap().iter().map(|c| (c["name"].as_str().unwrap(), c["first"] == true)).collect();
+    assert_eq!(coins, [("Geelcoins", true), ("Fietsmunten", false)]);
+    let (_, later, _) = app.join().await;
+    for student in [&student, &later] {
+        assert_eq!(balance_in(app, student, "Fietsmunten").await, Some(0), "every student holds a wallet in it");
+    }
+
+    // A campaign paying in it replaces the demo's for this student's rides.
+    let mut file: Value = serde_json::from_str(smartville_engine::demo::CAMPAIGN).unwrap();
+    file["id"] = "fietsmunten-2026".into();
+    let unknown = json!({"rules": file, "audience": {"all_schools": true}, "coin": "Nope"});
+    assert_eq!(problem_code(app.post(Some(&admin), "/v1/admin/campaigns", unknown).await).await, "UNKNOWN_COIN");
+    let body = json!({"rules": file, "audience": {"all_schools": true}, "coin": "Fietsmunten"});
+    let created: Value = app.post(Some(&admin), "/v1/admin/campaigns", body).await.json().await.unwrap();
+    assert_eq!(created["campaign"]["coin"], "Fietsmunten");
+    let (_, campaigns) = app.get_json(&admin, "/v1/admin/campaigns").await;
+    for campaign in campaigns.as_array().unwrap() {
+        let (id, coin) = (campaign["id"].as_str().unwrap(), campaign["coin"].as_str().unwrap());
+        let (action, body) =
+            if coin == "Fietsmunten" { ("funding", json!({"points": 1000})) } else { ("pause", json!({})) };
+        let response = app.post(Some(&admin), &format!("/v1/admin/campaigns/{id}/{action}"), body).await;
+        assert_eq!(response.status(), StatusCode::OK, "{action}");
+    }
+    let new_campaign = created["campaign"]["id"].as_str().unwrap();
+    let activated = app.post(Some(&admin), &format!("/v1/admin/campaigns/{new_campaign}/activate"), json!({})).await;
+    assert_eq!(activated.status(), StatusCode::OK);
+
+    let ride: Value = app.upload_example(&student, "in-fietsmunten").await.json().await.unwrap();
+    let trip = common::wait_settled(app, &student, ride["trip_id"].as_str().unwrap()).await;
+    assert_eq!(trip["status"], "accepted", "{trip:#}");
+    let earned = trip["points"].as_i64().unwrap();
+    assert_eq!(balance_in(app, &student, "Fietsmunten").await, Some(earned));
+    assert_eq!(balance_in(app, &student, "Geelcoins").await, Some(0));
+
+    // A shop takes it only once the council says so, at its own value.
+    let shop = register_shop(app, &admin, "Fietsen Mol").await;
+    let shop_admin = shop_staff(app, &admin, &shop, "mol@fietsen.be", "merchant_admin").await;
+    let counter = shop_staff(app, &admin, &shop, "toonbank@fietsen.be", "merchant_staff").await;
+    let proposal = json!({"title": "Lamp", "coin": "Fietsmunten", "price_points": earned, "stock": 5,
+        "valid_until": "2031-01-01T00:00:00Z"});
+    let refused = app.post(Some(&shop_admin), "/v1/merchant/offers", proposal).await;
+    assert_eq!(problem_code(refused).await, "COIN_NOT_ACCEPTED");
+    let value = json!({"point_value_cents": 5});
+    let unknown = app.put(&admin, &format!("/v1/admin/merchants/{shop}/coins/Nope"), value.clone()).await;
+    assert_eq!(problem_code(unknown).await, "INVALID_COIN");
+    let taken = app.put(&admin, &format!("/v1/admin/merchants/{shop}/coins/Fietsmunten"), value).await;
+    assert_eq!(taken.status(), StatusCode::OK);
+    let offer = approved_offer_in(app, &admin, &shop_admin, "Fietsmunten", "Lamp", earned).await;
+    let bell = approved_offer(app, &admin, &shop_admin, "Bel", 1).await;
+    let (_, rewards) = app.get_json(&student, "/v1/rewards").await;
+    let affordable =
+        |id: &str| rewards.as_array().unwrap().iter().find(|r| r["offer_id"] == id).unwrap()["affordable"] == true;
+    assert!(affordable(&offer) && !affordable(&bell), "points of one coin do not buy in another: {rewards:#}");
+
+    let bought = buy(app, &student, &offer, "lamp").await;
+    assert_eq!(bought.status(), StatusCode::CREATED);
+    let voucher: Value = bought.json().await.unwrap();
+    assert_eq!(balance_in(app, &student, "Fietsmunten").await, Some(0));
+    let redeemed: Value = redeem(app, &counter, voucher["code"].as_str().unwrap()).await.json().await.unwrap();
+    assert_eq!(redeemed["value_cents"], earned * 5);
+    let close = json!({"coin": "Fietsmunten"});
+    let settlement: Value =
+        app.post(Some(&admin), &format!("/v1/admin/merchants/{shop}/settlements"), close).await.json().await.unwrap();
+    assert_eq!(
+        (settlement["coin"].as_str(), settlement["amount_cents"].as_i64()),
+        (Some("Fietsmunten"), Some(earned * 5))
+    );
+    let violations = smartville_store::ledger::check(&app.app_engine.store).await.unwrap();
+    assert!(violations.is_empty(), "{violations:#?}");
+}
+
+/// A JPEG photo with a comment segment, as an editor or a phone may leave in one.
+fn photo_with_a_comment(comment: &[u8]) -> Vec<u8> {
+    let pixels = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, 120]));
+    let mut plain = Vec::new();
+    pixels.write_to(&mut std::io::Cursor::new(&mut plain), image::ImageFormat::Jpeg).unwrap();
+    let length = u16::try_from(comment.len() + 2).unwrap().to_be_bytes();
+    let mut photo = plain[..2].to_vec();
+    photo.extend_from_slice(&[0xff, 0xfe, length[0], length[1]]);
+    photo.extend_from_slice(comment);
+    photo.extend_from_slice(&plain[2..]);
+    photo
+}
+
+async fn put_picture(app: &TestApp, token: &str, offer: &str, body: Vec<u8>) -> reqwest::Response {
+    let path = app.url(&format!("/v1/merchant/offers/{offer}/picture"));
+    app.client.put(path).bearer_auth(token).header("content-type", "image/jpeg").body(body).send().await.unwrap()
+}
+
+/// The picture at `path` as `token` sees it: the status, and the bytes when there are some.
+async fn picture_at(app: &TestApp, token: &str, path: &str) -> (StatusCode, Vec<u8>) {
+    let response = app.client.get(app.url(path)).bearer_auth(token).send().await.unwrap();
+    let status = response.status();
+    if status == StatusCode::OK {
+        assert_eq!(response.headers()["content-type"], "image/jpeg");
+    }
+    (status, response.bytes().await.unwrap().to_vec())
+}
+
+async fn an_offers_picture_keeps_only_its_pixels_and_shows_to_whom_may_see_it(app: &TestApp) {
+    let admin = demo_council_admin(app).await;
+    let (_, student, _) = app.join().await;
+    let shop = register_shop(app, &admin, "Fietsen Geel-Oost").await;
+    let shop_admin = shop_staff(app, &admin, &shop, "oost@fietsen.be", "merchant_admin").await;
+    let counter = shop_staff(app, &admin, &shop, "kassa@fietsen.be", "merchant_staff").await;
+    let other = register_shop(app, &admin, "Fietsen Geel-West").await;
+    let other_admin = shop_staff(app, &admin, &other, "west@fietsen.be", "merchant_admin").await;
+    let proposal = json!({"title": "Helmet", "price_points": 5, "stock": 3, "valid_until": "2031-01-01T00:00:00Z"});
+    let offer: Value = app.post(Some(&shop_admin), "/v1/merchant/offers", proposal).await.json().await.unwrap();
+    let offer = offer["offer_id"].as_str().unwrap().to_owned();
+
+    let given = put_picture(app, &shop_admin, &offer, photo_with_a_comment(b"Kerkstraat 12, Geel")).await;
+    assert_eq!(given.status(), StatusCode::OK);
+    assert_eq!(given.json::<Value>().await.unwrap()["has_picture"], true);
+    assert_eq!(problem_code(put_picture(app, &shop_admin, &offer, b"GIF89a".to_vec()).await).await, "INVALID_PICTURE");
+    let huge = put_picture(app, &shop_admin, &offer, vec![0xff; 5 * 1024 * 1024 + 1024]).await;
+    assert_eq!(problem_code(huge).await, "PICTURE_TOO_LARGE");
+    let photo = photo_with_a_comment(b"-");
+    assert_eq!(put_picture(app, &other_admin, &offer, photo.clone()).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(put_picture(app, &counter, &offer, photo.clone()).await.status(), StatusCode::FORBIDDEN);
+
+    // The council judges the proposal by it; the student sees it once the offer is on sale.
+    let (status, seen) = picture_at(app, &admin, &format!("/v1/admin/offers/{offer}/picture")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!seen.windows(9).any(|w| w == b"Kerkstraa"), "the comment is not kept");
+    assert_eq!(image::load_from_memory(&seen).unwrap().to_rgb8().dimensions(), (64, 48));
+    let students_path = format!("/v1/rewards/{offer}/picture");
+    assert_eq!(picture_at(app, &student, &students_path).await.0, StatusCode::NOT_FOUND);
+    let decision = json!({"status": "approved"});
+    assert_eq!(
+        app.post(Some(&admin), &format!("/v1/admin/offers/{offer}/decision"), decision).await.status(),
+        StatusCode::OK
+    );
+    let (_, rewards) = app.get_json(&student, "/v1/rewards").await;
+    let listed = rewards.as_array().unwrap().iter().find(|r| r["offer_id"] == offer.as_str()).unwrap();
+    assert_eq!(listed["picture"], students_path.as_str());
+    assert_eq!(picture_at(app, &student, &students_path).await, (StatusCode::OK, seen.clone()));
+    assert_eq!(picture_at(app, &counter, &format!("/v1/merchant/offers/{offer}/picture")).await.1, seen);
+    assert_eq!(
+        picture_at(app, &other_admin, &format!("/v1/merchant/offers/{offer}/picture")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    // Approved as it was: the picture no longer changes.
+    assert_eq!(problem_code(put_picture(app, &shop_admin, &offer, photo).await).await, "OFFER_STATE");
 }

@@ -63,7 +63,7 @@ async fn the_running_a_town_walkthrough_runs_verbatim(app: &TestApp) {
     // What the README says comes back does: the ride accepted under version 1, the budget moved,
     // the appeal of an accepted ride refused.
     assert!(stderr.contains(r#""status":"accepted""#) && stderr.contains(r#""campaign_version":1"#), "{stderr}");
-    assert!(stdout.contains(r#""status":"active","budget_funded":100000"#), "{stdout}");
+    assert!(stdout.contains(r#""status":"active","coin":"Molcoins","budget_funded":100000"#), "{stdout}");
     assert!(stdout.contains(r#""funded":100000,"paid":24,"held":0,"remaining":99976"#), "{stdout}");
     assert!(stdout.contains(r#""code":"NOT_REJECTED""#), "{stdout}");
     assert!(stdout.contains(r#""nickname":"lotte""#), "{stdout}");
@@ -87,4 +87,6 @@ async fn the_running_a_town_walkthrough_runs_verbatim(app: &TestApp) {
     assert!(stdout.contains(r#""vouchers":1,"points":20,"amount_cents":200"#), "{stdout}");
     assert!(stdout.contains(r#""paid_at":"20"#), "{stdout}");
     assert!(stdout.lines().any(|line| line.starts_with("ledger whole")), "{stdout}");
+    // A second coin, empty in every wallet, beside the first with the 4 points left.
+    assert!(stdout.contains(r#""in_wallets":4},{"name":"Netemunten","first":false,"#), "{stdout}");
 }

@@ -86,12 +86,14 @@ pub struct Campaign {
     pub budget_funded: i64,
     /// Last change of any kind (ms since epoch): compiled copies are checked against it.
     pub updated_at: i64,
+    /// The coin it pays in (one its tenant issues; never changes).
+    pub coin: String,
 }
 
 /// `select` of every campaign column followed by `$tail` (a literal), as a static string.
 macro_rules! select_campaigns {
     ($tail:literal) => {
-        concat!("select tenant_id, id, slug, name, status, budget_funded, updated_at from campaigns ", $tail)
+        concat!("select tenant_id, id, slug, name, status, budget_funded, updated_at, coin from campaigns ", $tail)
     };
 }
 
@@ -151,25 +153,33 @@ pub struct NewCampaign<'a> {
     pub spec: &'a str,
     /// Its first status: a draft, or active at once (`smartville campaign apply`).
     pub status: CampaignStatus,
+    /// The coin it pays in, one the tenant issues (`None`: the tenant's first).
+    pub coin: Option<&'a str>,
     /// Whom it is for.
     pub audience: &'a Audience,
 }
 
 /// Creates a campaign with version 1 of its rules, in force from the
 /// beginning. A slug the tenant already uses is a [`StoreError::Conflict`];
-/// a school or class not of the tenant is [`StoreError::NotFound`].
+/// a coin, school or class not of the tenant is [`StoreError::NotFound`].
 pub async fn create(tx: &mut Tx, tenant_id: &TenantId, new: &NewCampaign<'_>) -> Result<Campaign, StoreError> {
+    let coin = match new.coin {
+        Some(coin) if tenancy::issues_with(&mut **tx, tenant_id, coin).await? => coin.to_owned(),
+        Some(_) => return Err(StoreError::NotFound("coin")),
+        None => tenancy::tenant_with(&mut **tx, tenant_id).await?.coin,
+    };
     let now = now_ms();
     let id = CampaignId::new();
     let inserted = sqlx::query(
-        "insert into campaigns (tenant_id, id, slug, name, status, covers_all, budget_funded, updated_at) \
-         values ($1, $2, $3, $4, $5, 0, 0, $6) on conflict (tenant_id, slug) do nothing",
+        "insert into campaigns (tenant_id, id, slug, name, status, coin, covers_all, budget_funded, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, 0, 0, $7) on conflict (tenant_id, slug) do nothing",
     )
     .bind(tenant_id)
     .bind(&id)
     .bind(new.slug)
     .bind(new.name)
     .bind(new.status.as_str())
+    .bind(&coin)
     .bind(now)
     .execute(&mut **tx)
     .await?
@@ -198,7 +208,7 @@ pub async fn lock(tx: &mut Tx, tenant_id: &TenantId, id: &CampaignId) -> Result<
     Ok(sqlx::query_as(
         "update campaigns set updated_at = case when updated_at >= $3 then updated_at + 1 else $3 end \
          where tenant_id = $1 and id = $2 \
-         returning tenant_id, id, slug, name, status, budget_funded, updated_at",
+         returning tenant_id, id, slug, name, status, budget_funded, updated_at, coin",
     )
     .bind(tenant_id)
     .bind(id)
@@ -529,15 +539,15 @@ pub async fn running_for(
     .await?)
 }
 
-/// Moves `change` points from the tenant's issuing account into a (locked)
-/// campaign's budget (a negative change takes them back), by a ledger
-/// transfer, and returns what the campaign was funded with in all. Taking
-/// back more than the budget still holds is [`StoreError::InsufficientFunds`].
-pub async fn fund(tx: &mut Tx, tenant_id: &TenantId, id: &CampaignId, change: i64) -> Result<i64, StoreError> {
+/// Moves `change` points of a (locked) campaign's coin from the tenant's
+/// issuing account into its budget (a negative change takes them back), by
+/// a ledger transfer, and returns what the campaign was funded with in all.
+/// Taking back more than the budget still holds is [`StoreError::InsufficientFunds`].
+pub async fn fund(tx: &mut Tx, campaign: &Campaign, change: i64) -> Result<i64, StoreError> {
+    let (tenant_id, id, coin) = (&campaign.tenant_id, &campaign.id, &campaign.coin);
     if change != 0 {
-        let coin = tenancy::tenant_with(&mut **tx, tenant_id).await?.coin;
-        let issuer = ledger::open_account(tx, tenant_id, Owner::Issuer(tenant_id), &coin).await?;
-        let budget = ledger::open_account(tx, tenant_id, Owner::Campaign(id), &coin).await?;
+        let issuer = ledger::account_id(Owner::Issuer(tenant_id), coin);
+        let budget = ledger::open_account(tx, tenant_id, Owner::Campaign(id), coin).await?;
         let (debit_account, credit_account) = if change > 0 { (issuer, budget) } else { (budget, issuer) };
         let transfer = Transfer {
             id: format!("funding:{id}:{}", new_id()),

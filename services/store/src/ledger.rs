@@ -107,6 +107,34 @@ pub async fn open_account(
     Ok(id)
 }
 
+/// Whose wallets [`open_wallets`] opens.
+#[derive(Debug, Clone, Copy)]
+pub enum Wallets<'a> {
+    /// Every participant's, in a coin the tenant begins to issue.
+    InCoin(&'a str),
+    /// A new participant's, in every coin the tenant issues.
+    Of(&'a ParticipantId),
+}
+
+/// Opens the participant wallets a tenant's coins need (those open already
+/// stay as they are), in one statement: a participant holds a wallet in each
+/// coin of their council, so crediting a ride or buying a voucher never opens one.
+pub async fn open_wallets(tx: &mut Tx, tenant_id: &TenantId, which: Wallets<'_>) -> Result<(), StoreError> {
+    let (filter, value) = match which {
+        Wallets::InCoin(coin) => ("c.name = $2", coin),
+        Wallets::Of(participant_id) => ("p.id = $2", participant_id.as_str()),
+    };
+    let sql = format!(
+        "insert into accounts (tenant_id, id, kind, owner_id, coin, balance, allow_negative) \
+         select p.tenant_id, 'participant:' || p.id || ':' || c.name, 'participant', p.id, c.name, 0, 0 \
+         from participants p join coins c on c.tenant_id = p.tenant_id \
+         where p.tenant_id = $1 and p.erased_at is null and {filter} \
+         on conflict (tenant_id, id) do nothing"
+    );
+    sql::query(sql).bind(tenant_id).bind(value).execute(&mut **tx).await?;
+    Ok(())
+}
+
 /// A transfer to post.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Transfer {

@@ -75,6 +75,10 @@ pub struct Offer {
     pub review_note: Option<String>,
     /// When it was proposed (ms since epoch).
     pub created_at: i64,
+    /// The key of its picture in the file store, if it has one.
+    pub picture_key: Option<String>,
+    /// The picture's media type (`image/jpeg` or `image/png`).
+    pub picture_type: Option<String>,
 }
 
 /// `select` of every offer column followed by `$tail` (a literal), as a static string.
@@ -82,7 +86,7 @@ macro_rules! select_offers {
     ($tail:literal) => {
         concat!(
             "select tenant_id, id, merchant_id, title, description, coin, price_points, stock_total, stock_left, \
-             valid_from, valid_until, per_participant_limit, voucher_days, status, review_note, created_at from offers ",
+             valid_from, valid_until, per_participant_limit, voucher_days, status, review_note, created_at, picture_key, picture_type from offers ",
             $tail
         )
     };
@@ -135,6 +139,8 @@ pub async fn propose(
         status: OfferStatus::Proposed,
         review_note: None,
         created_at: now_ms(),
+        picture_key: None,
+        picture_type: None,
     };
     sqlx::query(
         "insert into offers (tenant_id, id, merchant_id, title, description, coin, price_points, stock_total, \
@@ -224,6 +230,29 @@ pub async fn change_status(
         .bind(id)
         .fetch_optional(&mut **tx)
         .await?)
+}
+
+/// Gives a proposed offer the picture stored under `key` (a new proposal's
+/// picture is decided on with the rest of it); `false` when the offer is not
+/// (or no longer) waiting for the council.
+pub async fn set_picture(
+    tx: &mut Tx,
+    tenant_id: &TenantId,
+    id: &OfferId,
+    key: &str,
+    media_type: &str,
+) -> Result<bool, StoreError> {
+    let changed = sqlx::query(
+        "update offers set picture_key = $1, picture_type = $2 where tenant_id = $3 and id = $4 and status = 'proposed'",
+    )
+    .bind(key)
+    .bind(media_type)
+    .bind(tenant_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(changed == 1)
 }
 
 /// Why an offer could not be sold to a participant.
@@ -349,7 +378,7 @@ pub async fn on_sale(
     Ok(sqlx::query_as(
         "select o.tenant_id, o.id, o.merchant_id, o.title, o.description, o.coin, o.price_points, o.stock_total, \
                 o.stock_left, o.valid_from, o.valid_until, o.per_participant_limit, o.voucher_days, o.status, \
-                o.review_note, o.created_at, m.name as merchant_name, coalesce(h.held, 0) as held \
+                o.review_note, o.created_at, o.picture_key, o.picture_type, m.name as merchant_name, coalesce(h.held, 0) as held \
          from offers o \
          join merchants m on m.tenant_id = o.tenant_id and m.id = o.merchant_id \
          join merchant_coins c on c.tenant_id = o.tenant_id and c.merchant_id = o.merchant_id and c.coin = o.coin \

@@ -2,9 +2,9 @@
 //! [`crate::sessions`], their campaign enrolments follow [`crate::campaigns`]).
 
 use crate::ids::{CampaignId, ClassId, ParticipantId, TenantId};
-use crate::ledger::{self, Owner};
+use crate::ledger::{self, Wallets};
 use crate::sql::{self, BindAll};
-use crate::{Store, StoreError, Tx, campaigns, now_ms, tenancy};
+use crate::{Store, StoreError, Tx, campaigns, now_ms};
 
 /// Where a join code leads.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -16,7 +16,7 @@ pub struct JoinTarget {
 }
 
 /// Creates a pseudonymous participant in a class, with an empty wallet in
-/// the tenant's coin, enrolled in the campaigns that cover the class, and
+/// each of the tenant's coins, enrolled in the campaigns that cover the class, and
 /// returns its id.
 pub async fn create_participant(
     tx: &mut Tx,
@@ -34,8 +34,7 @@ pub async fn create_participant(
         .execute(&mut **tx)
         .await?;
     campaigns::enroll_joiner(tx, &target.tenant_id, &id, &target.class_id).await?;
-    let coin = tenancy::tenant_with(&mut **tx, &target.tenant_id).await?.coin;
-    ledger::open_account(tx, &target.tenant_id, Owner::Participant(&id), &coin).await?;
+    ledger::open_wallets(tx, &target.tenant_id, Wallets::Of(&id)).await?;
     Ok(id)
 }
 

@@ -53,9 +53,10 @@ async fn town(db: &TestDatabase, budget: i64) -> Town {
         spec: "{}",
         status: CampaignStatus::Active,
         audience: &Audience::all_schools(),
+        coin: None,
     };
     let campaign = campaigns::create(&mut tx, &tenant.id, &new).await.unwrap();
-    campaigns::fund(&mut tx, &tenant.id, &campaign.id, budget).await.unwrap();
+    campaigns::fund(&mut tx, &campaign, budget).await.unwrap();
     tx.commit().await.unwrap();
     Town { store, tenant: tenant.id, coin: tenant.coin, campaign: campaign.id }
 }
@@ -216,8 +217,9 @@ async fn campaign_budgets_move_by_funding_and_refund_transfers(db: TestDatabase)
         let store = town.store.clone();
         let (tenant, campaign) = (town.tenant.clone(), town.campaign.clone());
         async move {
+            let campaign = campaigns::campaign(&store, &tenant, &campaign).await.unwrap();
             let mut tx = store.begin().await.unwrap();
-            let result = campaigns::fund(&mut tx, &tenant, &campaign, change).await;
+            let result = campaigns::fund(&mut tx, &campaign, change).await;
             if result.is_ok() {
                 tx.commit().await.unwrap();
             }
@@ -638,18 +640,21 @@ async fn joining_enrols_in_the_tenants_campaigns(db: TestDatabase) {
 async fn participants_who_joined_before_wallets_were_opened_at_join_get_one(db: TestDatabase) {
     let store = db.store_at_version(20261128000002).await;
     let mut tx = store.begin().await.unwrap();
-    let tenant = tenancy::create_tenant(&mut tx, "Geel", "Geelcoins").await.unwrap();
-    // A school, a class and a participant as that schema stored them: no wallet.
+    let tenant = TenantId::from("geel");
+    // A council, a school, a class and a participant as that schema stored them: no wallet.
     for statement in [
+        "insert into tenants (id, name, coin, created_at) values ($1, 'Geel', 'Geelcoins', 0)",
+        "insert into accounts (tenant_id, id, kind, owner_id, coin, balance, allow_negative) \
+         values ($1, 'issuer:' || $1 || ':Geelcoins', 'issuer', $1, 'Geelcoins', 0, 1)",
         "insert into schools (tenant_id, id, name) values ($1, 'school', 'Demo school')",
         "insert into classes (tenant_id, id, school_id, name) values ($1, '5a', 'school', '5A')",
         "insert into participants (tenant_id, id, class_id, nickname, created_at) values ($1, 'ann', '5a', null, 0)",
     ] {
-        sqlx::query(statement).bind(&tenant.id).execute(&mut *tx).await.unwrap();
+        sqlx::query(statement).bind(&tenant).execute(&mut *tx).await.unwrap();
     }
     tx.commit().await.unwrap();
     let ann = ParticipantId::from("ann");
-    let wallets = || ledger::balances_of(&store, &tenant.id, Owner::Participant(&ann));
+    let wallets = || ledger::balances_of(&store, &tenant, Owner::Participant(&ann));
     assert!(wallets().await.unwrap().is_empty());
     store.migrate().await.unwrap();
     assert_eq!(wallets().await.unwrap(), [ledger::Balance { coin: "Geelcoins".into(), amount: 0 }]);
@@ -657,16 +662,16 @@ async fn participants_who_joined_before_wallets_were_opened_at_join_get_one(db: 
     let wallet = ledger::account_id(Owner::Participant(&ann), "Geelcoins");
     let transfer = Transfer {
         id: "gift".into(),
-        debit_account: ledger::account_id(Owner::Issuer(&tenant.id), "Geelcoins"),
+        debit_account: ledger::account_id(Owner::Issuer(&tenant), "Geelcoins"),
         credit_account: wallet.clone(),
         amount: 5,
         kind: "reward".into(),
         reference: "gift".into(),
     };
     let mut tx = store.begin().await.unwrap();
-    assert_eq!(ledger::post(&mut tx, &tenant.id, &transfer).await.unwrap(), Posted::New);
+    assert_eq!(ledger::post(&mut tx, &tenant, &transfer).await.unwrap(), Posted::New);
     tx.commit().await.unwrap();
-    assert_eq!(ledger::balance(&store, &tenant.id, &wallet).await.unwrap(), 5);
+    assert_eq!(ledger::balance(&store, &tenant, &wallet).await.unwrap(), 5);
 }
 
 async fn the_ledger_check_names_every_broken_rule(db: TestDatabase) {

@@ -13,9 +13,9 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use smartville_scoring::{CampaignSpec, CompiledCampaign};
+use smartville_store::Store;
 use smartville_store::campaigns::{self, CampaignStatus};
 use smartville_store::ids::{CampaignId, TenantId};
-use smartville_store::{Store, tenancy};
 
 use crate::EngineError;
 
@@ -65,12 +65,12 @@ struct Cached {
 }
 
 /// Compiled campaigns by (tenant, campaign id), with the mark they were
-/// compiled from, and each tenant's coin (the coin of its campaigns' budgets).
+/// compiled from, and each campaign's coin.
 #[derive(Default)]
 pub struct CampaignCache {
     compiled: RwLock<HashMap<(TenantId, CampaignId), Cached>>,
-    /// Each tenant's coin, read once: a tenant never changes the coin it issues.
-    coins: RwLock<HashMap<TenantId, String>>,
+    /// Each campaign's coin, read once: a campaign never changes the coin it pays in.
+    coins: RwLock<HashMap<(TenantId, CampaignId), String>>,
     /// Held while compiling, so that a burst of uploads arriving when a campaign
     /// changed compiles it once, not once per upload (each compile takes
     /// milliseconds and megabytes).
@@ -78,13 +78,20 @@ pub struct CampaignCache {
 }
 
 impl CampaignCache {
-    /// The coin `tenant_id` pays in (scoring and the ledger need it for every batch).
-    pub async fn coin(&self, store: &Store, tenant_id: &TenantId) -> Result<String, EngineError> {
-        if let Some(coin) = self.coins.read().unwrap_or_else(PoisonError::into_inner).get(tenant_id) {
+    /// The coin a campaign pays in (scoring and the ledger need it for every
+    /// batch, without compiling the campaign's rules).
+    pub async fn coin(
+        &self,
+        store: &Store,
+        tenant_id: &TenantId,
+        campaign_id: &CampaignId,
+    ) -> Result<String, EngineError> {
+        let key = (tenant_id.clone(), campaign_id.clone());
+        if let Some(coin) = self.coins.read().unwrap_or_else(PoisonError::into_inner).get(&key) {
             return Ok(coin.clone());
         }
-        let coin = tenancy::tenant(store, tenant_id).await?.coin;
-        self.coins.write().unwrap_or_else(PoisonError::into_inner).insert(tenant_id.clone(), coin.clone());
+        let coin = campaigns::campaign(store, tenant_id, campaign_id).await?.coin;
+        self.coins.write().unwrap_or_else(PoisonError::into_inner).insert(key, coin.clone());
         Ok(coin)
     }
 

@@ -78,6 +78,9 @@ pub enum CampaignRefusal {
     /// A school or class in the audience is not the council's.
     #[error("the audience names a {0} this council does not have")]
     UnknownInAudience(&'static str),
+    /// The campaign is to pay in a coin the council does not issue.
+    #[error("this council does not issue {0:?}; it issues the coins of GET /v1/admin/coins")]
+    UnknownCoin(String),
     /// A funding of no points, of less, or of too many.
     #[error("a funding moves 1 to {MAX_FUNDING} points, not {0}")]
     FundingOutOfRange(i64),
@@ -100,6 +103,7 @@ impl CampaignRefusal {
             Self::AudienceAmbiguous => "AUDIENCE_AMBIGUOUS",
             Self::CoversNobody => "COVERS_NOBODY",
             Self::UnknownInAudience(_) => "UNKNOWN_IN_AUDIENCE",
+            Self::UnknownCoin(_) => "UNKNOWN_COIN",
             Self::FundingOutOfRange(_) => "FUNDING_OUT_OF_RANGE",
             Self::Engine(_) => "INTERNAL",
         }
@@ -161,19 +165,32 @@ impl From<&CampaignVersion> for VersionView {
     }
 }
 
-/// Creates a campaign from a checked file, as a draft or active at once.
+/// What a new campaign is besides its file.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting<'a> {
+    /// Whom it is for.
+    pub audience: &'a Audience,
+    /// A draft, or active at once.
+    pub status: CampaignStatus,
+    /// The coin it pays in (`None`: the council's first coin).
+    pub coin: Option<&'a str>,
+}
+
+/// Creates a campaign from a checked file.
 pub async fn create(
     tx: &mut Tx,
     tenant_id: &TenantId,
     actor: Actor<'_>,
     checked: &Checked,
-    audience: &Audience,
-    status: CampaignStatus,
+    setting: Setting<'_>,
 ) -> Result<Campaign, CampaignRefusal> {
+    let Setting { audience, status, coin } = setting;
     check_audience(audience, status)?;
-    let new = NewCampaign { slug: &checked.spec.id, name: &checked.spec.name, spec: &checked.json, status, audience };
+    let new =
+        NewCampaign { slug: &checked.spec.id, name: &checked.spec.name, spec: &checked.json, status, audience, coin };
     let campaign = campaigns::create(tx, tenant_id, &new).await.map_err(|error| match error {
         StoreError::Conflict(_) => CampaignRefusal::SlugTaken(checked.spec.id.clone()),
+        StoreError::NotFound("coin") => CampaignRefusal::UnknownCoin(coin.unwrap_or_default().to_owned()),
         StoreError::NotFound(what) => CampaignRefusal::UnknownInAudience(what),
         other => other.into(),
     })?;
@@ -309,7 +326,7 @@ pub async fn fund(
     if !(1..=MAX_FUNDING).contains(&points) {
         return Err(CampaignRefusal::FundingOutOfRange(points));
     }
-    let budget_funded = campaigns::fund(tx, tenant_id, id, points).await?;
+    let budget_funded = campaigns::fund(tx, &before, points).await?;
     let after = Campaign { budget_funded, ..before.clone() };
     audit::record(tx, tenant_id, actor, "campaign.fund", id.as_str(), Some(&before), Some(&after)).await?;
     Ok(after)
@@ -325,8 +342,8 @@ pub async fn apply_file(engine: &Engine, tenant_id: &TenantId, checked: &Checked
     let mut tx = engine.store.begin().await?;
     let campaign = match campaigns::by_slug(&mut tx, tenant_id, &checked.spec.id).await? {
         None => {
-            let all = Audience::all_schools();
-            create(&mut tx, tenant_id, Actor::System, checked, &all, CampaignStatus::Active).await?
+            let setting = Setting { audience: &Audience::all_schools(), status: CampaignStatus::Active, coin: None };
+            create(&mut tx, tenant_id, Actor::System, checked, setting).await?
         }
         Some(campaign) => {
             change_rules(&mut tx, tenant_id, Actor::System, &campaign.id, checked, None, crate::now_ms()).await?;
@@ -334,7 +351,7 @@ pub async fn apply_file(engine: &Engine, tenant_id: &TenantId, checked: &Checked
         }
     };
     let target = i64::try_from(checked.spec.budget_points).unwrap_or(i64::MAX);
-    campaigns::fund(&mut tx, tenant_id, &campaign.id, target - campaign.budget_funded).await?;
+    campaigns::fund(&mut tx, &campaign, target - campaign.budget_funded).await?;
     let campaign = locked(&mut tx, tenant_id, &campaign.id).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(campaign)

@@ -76,6 +76,7 @@ pub const UPLOADS_PER_PARTICIPANT: Rate = Rate::new(120, Duration::from_secs(24 
 pub fn config(database_url: &str, redis_url: Option<String>) -> Config {
     let data_dir = std::env::temp_dir().join(format!("smartville-app-{}", uuid_like()));
     Config {
+        files_dir: data_dir.join("files"),
         data_dir,
         database_url: database_url.to_owned(),
         redis_url,
