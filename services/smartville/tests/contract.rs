@@ -39,9 +39,12 @@ async fn the_openapi_document_matches_what_the_engine_does(app: &TestApp) {
     let body = serde_json::json!({"token": invited["setup_token"], "password": "a contract test password"});
     let session: Value = app.post_json("/v1/admin/auth/setup", body).await;
     let shop_admin = session["access_token"].as_str().unwrap();
-    let printed = run_schemathesis(app, &participant, None).await;
-    run_schemathesis(app, council_admin, Some("^/v1/admin/")).await;
-    run_schemathesis(app, shop_admin, Some("^/v1/merchant/")).await;
+    let printed = run_schemathesis(app, &participant, None, &[]).await;
+    run_schemathesis(app, council_admin, Some("^/v1/admin/"), &[]).await;
+    // A new offer has no picture until one is given: its picture route answers 404, which the
+    // check that a created resource can be read back takes for one gone missing. Under
+    // /v1/merchant/ that route is the only one the check would follow from a creation.
+    run_schemathesis(app, shop_admin, Some("^/v1/merchant/"), &["ensure_resource_availability"]).await;
     let document: Value = app.client.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
     let operations: usize =
         document["paths"].as_object().unwrap().values().map(|item| item.as_object().unwrap().len()).sum();
@@ -52,9 +55,9 @@ async fn the_openapi_document_matches_what_the_engine_does(app: &TestApp) {
     );
 }
 
-/// Runs every check of Schemathesis with `token`, on the paths that match `paths` (all when
-/// `None`); returns what it printed.
-async fn run_schemathesis(app: &TestApp, token: &str, paths: Option<&str>) -> String {
+/// Runs every check of Schemathesis but `excluded` with `token`, on the paths that match `paths`
+/// (all when `None`); returns what it printed.
+async fn run_schemathesis(app: &TestApp, token: &str, paths: Option<&str>, excluded: &[&str]) -> String {
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/../../mobile-api/schemathesis.toml");
     let mut command = schemathesis().await;
     command
@@ -64,6 +67,9 @@ async fn run_schemathesis(app: &TestApp, token: &str, paths: Option<&str>) -> St
         .current_dir(std::env::temp_dir());
     if let Some(paths) = paths {
         command.args(["--include-path-regex", paths]);
+    }
+    if !excluded.is_empty() {
+        command.args(["--exclude-checks", &excluded.join(",")]);
     }
     let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().unwrap();
     let printed = String::from_utf8_lossy(&output.stdout);
