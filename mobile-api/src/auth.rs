@@ -227,15 +227,20 @@ pub(crate) async fn issue_tokens(
 
 /// The claims of the `Authorization: Bearer` access token.
 pub(crate) fn bearer_claims(parts: &Parts, state: &ApiState) -> Result<Claims, Problem> {
+    state.verifier.verify(bearer(parts, "access token")?).map_err(|e| Problem::unauthorized(e.to_string()))
+}
+
+/// The credential of the `Authorization: Bearer` header (`what` names it in the refusal).
+pub(crate) fn bearer<'a>(parts: &'a Parts, what: &str) -> Result<&'a str, Problem> {
     let header = parts
         .headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| Problem::unauthorized("send Authorization: Bearer <access token>"))?;
-    let token = header
+        .ok_or_else(|| Problem::unauthorized(format!("send Authorization: Bearer <{what}>")))?;
+    let credential = header
         .strip_prefix("Bearer ")
         .ok_or_else(|| Problem::unauthorized("the Authorization header must use the Bearer scheme"))?;
-    state.verifier.verify(token.trim()).map_err(|e| Problem::unauthorized(e.to_string()))
+    Ok(credential.trim())
 }
 
 /// A signed-in participant, from the `Authorization: Bearer` header.

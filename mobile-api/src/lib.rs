@@ -14,6 +14,7 @@
 //! - [`problem`]: every error as `application/problem+json` (RFC 9457) with a
 //!   stable `code`; client mistakes are 4xx, never 5xx.
 //!
+//! - [`devices`]: the routes of data sources (`/v1/devices/...`), signed in with an API key.
 //! - [`merchant`]: the shop's routes (`/v1/merchant/...`): redemption at the counter, its offers and settlements.
 //! - [`admin`]: the administration API (`/v1/admin/...`) for councils and
 //!   schools, with its own sign-in and one place that decides who may do what.
@@ -22,6 +23,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod devices;
 pub mod input;
 pub mod limits;
 pub mod me;
@@ -129,6 +131,7 @@ pub fn router(state: ApiState) -> Router {
                 .get(merchant::shop_picture)
                 .layer(axum::extract::DefaultBodyLimit::max(smartville_engine::pictures::MAX_PICTURE_BYTES)),
         )
+        .route("/v1/devices/me", get(devices::me))
         .route("/v1/merchant/settlements", get(merchant::shop_settlements))
         .route("/v1/merchant/settlements/{settlement_id}", get(merchant::shop_statement))
         .merge(admin::routes())
@@ -159,7 +162,8 @@ pub fn router(state: ApiState) -> Router {
         rewards::causes, rewards::donate,
         merchant::redeem, merchant::redemptions, merchant::propose, merchant::offers, merchant::withdraw,
         merchant::put_picture, merchant::shop_picture,
-        merchant::shop_settlements, merchant::shop_statement,
+        merchant::shop_settlements, merchant::shop_statement, devices::me,
+        admin::sources::list, admin::sources::register, admin::sources::add_key, admin::sources::revoke_key,
         admin::coins::list, admin::coins::issue,
         admin::merchants::list, admin::merchants::get, admin::merchants::create, admin::merchants::set_coin,
         admin::merchants::offers, admin::merchants::decide_offer, admin::merchants::offer_picture, admin::merchants::settlements,
@@ -168,7 +172,8 @@ pub fn router(state: ApiState) -> Router {
     modifiers(&BearerAuth, &SharedAnswers, &Examples),
     tags((name = "auth", description = "Joining and tokens"), (name = "trips", description = "Rides"), (name = "wallet", description = "Points"), (name = "rewards", description = "Spending points: offers, vouchers, causes"),
         (name = "merchant", description = "A shop's counter: redemptions, offers, settlements"), (name = "me", description = "One's own data"),
-        (name = "admin", description = "Running a town: staff, schools, classes, join codes, campaigns, reports, reviews, merchants, offers, settlements, causes and the audit log"))
+        (name = "devices", description = "Data sources sending readings, signed in with an API key"),
+        (name = "admin", description = "Running a town: staff, schools, classes, join codes, campaigns, reports, reviews, merchants, offers, settlements, causes, data sources and the audit log"))
 )]
 pub struct MobileApiDoc;
 
@@ -202,6 +207,16 @@ impl utoipa::Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("svk_<key id>_<secret>")
+                    .description(Some("A data source's API key, from the council (POST /v1/admin/sources)"))
+                    .build(),
+            ),
         );
     }
 }
@@ -238,7 +253,7 @@ impl utoipa::Modify for SharedAnswers {
                     ("503", problem("Took too long, or the database is briefly down; retry after Retry-After", true)),
                 ];
                 if operation.security.is_some() {
-                    shared.push(("401", problem("No, an invalid or an expired access token", false)));
+                    shared.push(("401", problem("No, an invalid or an expired access token (or API key)", false)));
                     shared.push(("403", problem("The token is not for this route: a participant's on a staff route, staff on a participant's, or a role without the permission", false)));
                 }
                 if operation.request_body.is_some() {

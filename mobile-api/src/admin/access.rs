@@ -109,6 +109,14 @@ permission!(
     ManageOffers: "manage the shop's offers", StaffRole::MerchantAdmin
 );
 permission!(
+    /// Reading the data sources that send readings, and their keys (never their secrets).
+    ReadSources: "read data sources", StaffRole::CouncilAdmin | StaffRole::Auditor
+);
+permission!(
+    /// Registering data sources, making and revoking their API keys.
+    ManageSources: "manage data sources", StaffRole::CouncilAdmin
+);
+permission!(
     /// Reading the review queue (a school's admin: their own students).
     ReadReviews: "read the review queue", StaffRole::CouncilAdmin | StaffRole::SchoolAdmin | StaffRole::Auditor
 );

@@ -13,6 +13,7 @@
 //! - [`coins`]: the coins the council issues.
 //! - [`merchants`]: merchants and the coins they take, their offers approved, settlements closed and
 //!   paid, causes.
+//! - [`sources`]: the data sources that send readings, with their API keys.
 //! - [`audit`]: what every staff member did, with the state before and after.
 
 pub mod access;
@@ -25,6 +26,7 @@ pub mod reports;
 pub mod reviews;
 pub mod schools;
 pub mod simulations;
+pub mod sources;
 pub mod staff;
 
 use axum::Router;
@@ -67,6 +69,9 @@ pub fn routes() -> Router<ApiState> {
         .route("/v1/admin/settlements/{settlement_id}", get(merchants::statement))
         .route("/v1/admin/settlements/{settlement_id}/paid", post(merchants::paid))
         .route("/v1/admin/causes", get(merchants::causes).post(merchants::create_cause))
+        .route("/v1/admin/sources", get(sources::list).post(sources::register))
+        .route("/v1/admin/sources/{source_id}/keys", post(sources::add_key))
+        .route("/v1/admin/sources/{source_id}/keys/{key_id}", delete(sources::revoke_key))
         .route("/v1/admin/reviews", get(reviews::list))
         .route("/v1/admin/reviews/{trip_id}", get(reviews::get).post(reviews::decide))
         .route("/v1/admin/schools", get(schools::list).post(schools::create))

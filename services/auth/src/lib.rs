@@ -7,12 +7,14 @@
 //! `nbf`, and refuses a token issued in the future or living longer than the
 //! configured access-token lifetime (a leaked or mis-minted token that would
 //! never expire is useless). Access tokens are short-lived; the long-lived refresh tokens are random secrets
-//! stored hashed, never JWTs (see [`refresh`]).
+//! stored hashed, never JWTs (see [`refresh`]); data sources sign in with
+//! API keys, random secrets stored hashed too (see [`api_key`]).
 //!
 //! In the embedded default the key pair is generated on first start and kept
 //! in the data folder ([`Signer::load_or_create`]); in production the private
 //! key comes from configuration as PKCS#8 PEM.
 
+pub mod api_key;
 pub mod password;
 pub mod refresh;
 

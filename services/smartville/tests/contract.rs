@@ -17,7 +17,8 @@ on_both_stacks!(the_openapi_document_matches_what_the_engine_does);
 
 async fn the_openapi_document_matches_what_the_engine_does(app: &TestApp) {
     // Every operation as a participant; then the administration routes once more as a council
-    // admin, and the shop's routes as a shop's admin, so that they are exercised beyond their 403.
+    // admin, the shop's routes as a shop's admin and the data sources' with a source's key, so
+    // that they are exercised beyond their 401 or 403.
     let (_, participant, _) = app.join().await;
     let (_, invitation) = smartville_engine::staff::create_tenant(
         &app.app_engine.store,
@@ -45,6 +46,9 @@ async fn the_openapi_document_matches_what_the_engine_does(app: &TestApp) {
     // check that a created resource can be read back takes for one gone missing. Under
     // /v1/merchant/ that route is the only one the check would follow from a creation.
     run_schemathesis(app, shop_admin, Some("^/v1/merchant/"), &["ensure_resource_availability"]).await;
+    let source = serde_json::json!({"name": "Contract weighing", "kinds": ["waste"]});
+    let source: Value = app.post(Some(council_admin), "/v1/admin/sources", source).await.json().await.unwrap();
+    run_schemathesis(app, source["key"].as_str().unwrap(), Some("^/v1/devices/"), &[]).await;
     let document: Value = app.client.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
     let operations: usize =
         document["paths"].as_object().unwrap().values().map(|item| item.as_object().unwrap().len()).sum();

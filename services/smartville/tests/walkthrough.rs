@@ -89,4 +89,6 @@ async fn the_running_a_town_walkthrough_runs_verbatim(app: &TestApp) {
     assert!(stdout.lines().any(|line| line.starts_with("ledger whole")), "{stdout}");
     // A second coin, empty in every wallet, beside the first with the 4 points left.
     assert!(stdout.contains(r#""in_wallets":4},{"name":"Netemunten","first":false,"#), "{stdout}");
+    // A data source signed in with the key it was given.
+    assert!(stdout.contains(r#""name":"IOK weighing system","kinds":["waste"]}"#), "{stdout}");
 }

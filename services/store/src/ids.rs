@@ -122,3 +122,11 @@ mod tests {
         assert_eq!(serde_json::from_str::<TripId>(&json).unwrap(), first);
     }
 }
+id_type!(
+    /// A data source: a system that sends readings (a waste collector's weighing system, a meter-data platform).
+    SourceId
+);
+id_type!(
+    /// One API key of a data source (its public part; the secret is never stored).
+    DeviceKeyId
+);

@@ -32,7 +32,8 @@
 //! they did), [`participants`] (joining), [`sessions`] (refresh tokens of
 //! both), [`trips`] (submissions and decisions) with [`lifecycle`] (a trip's
 //! states and the rules on them), [`reviews`] (the review queue, reviewers'
-//! decisions, appeals), [`outbox`] (events to publish), [`ledger`]
+//! decisions, appeals), [`sources`] (the systems that send readings, with
+//! their API keys), [`outbox`] (events to publish), [`ledger`]
 //! (double-entry transfers and balances with their invariants) and
 //! [`privacy`] (how long traces are kept, what an export reads).
 
@@ -93,6 +94,7 @@ pub mod schools;
 pub mod sessions;
 pub mod settlements;
 pub mod simulations;
+pub mod sources;
 mod sql;
 pub mod staff;
 pub mod tenancy;
