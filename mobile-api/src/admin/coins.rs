@@ -91,13 +91,14 @@ pub async fn named_or_first(
     named: Option<&str>,
     code: &str,
 ) -> Result<String, Problem> {
-    match named {
-        None => Ok(tenancy::tenant(store, tenant_id).await?.coin),
-        Some(coin) if tenancy::issues(store, tenant_id, coin).await? => Ok(coin.to_owned()),
-        Some(coin) => Err(Problem::new(
+    tenancy::coin_or_first(store, tenant_id, named).await?.ok_or_else(|| {
+        Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             code,
-            format!("this council does not issue {coin:?}; it issues the coins of GET /v1/admin/coins"),
-        )),
-    }
+            format!(
+                "this council does not issue {:?}; it issues the coins of GET /v1/admin/coins",
+                named.unwrap_or_default()
+            ),
+        )
+    })
 }

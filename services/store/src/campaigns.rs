@@ -163,11 +163,8 @@ pub struct NewCampaign<'a> {
 /// beginning. A slug the tenant already uses is a [`StoreError::Conflict`];
 /// a coin, school or class not of the tenant is [`StoreError::NotFound`].
 pub async fn create(tx: &mut Tx, tenant_id: &TenantId, new: &NewCampaign<'_>) -> Result<Campaign, StoreError> {
-    let coin = match new.coin {
-        Some(coin) if tenancy::issues_with(&mut **tx, tenant_id, coin).await? => coin.to_owned(),
-        Some(_) => return Err(StoreError::NotFound("coin")),
-        None => tenancy::tenant_with(&mut **tx, tenant_id).await?.coin,
-    };
+    let coin =
+        tenancy::coin_or_first_with(&mut **tx, tenant_id, new.coin).await?.ok_or(StoreError::NotFound("coin"))?;
     let now = now_ms();
     let id = CampaignId::new();
     let inserted = sqlx::query(

@@ -79,23 +79,33 @@ pub async fn coins(store: &Store, tenant_id: &TenantId) -> Result<Vec<Coin>, Sto
     .await?)
 }
 
-/// Whether a tenant issues the coin `name`.
-pub async fn issues(store: &Store, tenant_id: &TenantId, name: &str) -> Result<bool, StoreError> {
-    issues_with(store.reader(), tenant_id, name).await
+/// The coin a campaign, offer, cause or settlement pays in: `named` when
+/// the tenant issues it, the tenant's first coin when it names none; `None`
+/// when the tenant does not issue `named`.
+pub async fn coin_or_first(
+    store: &Store,
+    tenant_id: &TenantId,
+    named: Option<&str>,
+) -> Result<Option<String>, StoreError> {
+    coin_or_first_with(&mut *store.reader().acquire().await?, tenant_id, named).await
 }
 
-/// Whether a tenant issues `name`, read by `executor` (a transaction of the store's own writes).
-pub(crate) async fn issues_with(
-    executor: impl sqlx::AnyExecutor<'_>,
+/// [`coin_or_first`], read by `executor` (a transaction of the store's own writes).
+pub(crate) async fn coin_or_first_with(
+    executor: &mut sqlx::AnyConnection,
     tenant_id: &TenantId,
-    name: &str,
-) -> Result<bool, StoreError> {
-    let found: Option<i64> = sqlx::query_scalar("select 1 from coins where tenant_id = $1 and name = $2")
-        .bind(tenant_id)
-        .bind(name)
-        .fetch_optional(executor)
-        .await?;
-    Ok(found.is_some())
+    named: Option<&str>,
+) -> Result<Option<String>, StoreError> {
+    Ok(match named {
+        Some(name) => {
+            sqlx::query_scalar("select name from coins where tenant_id = $1 and name = $2")
+                .bind(tenant_id)
+                .bind(name)
+                .fetch_optional(executor)
+                .await?
+        }
+        None => Some(tenant_with(executor, tenant_id).await?.coin),
+    })
 }
 
 /// Every tenant, oldest first.
