@@ -163,8 +163,7 @@ pub struct NewCampaign<'a> {
 /// beginning. A slug the tenant already uses is a [`StoreError::Conflict`];
 /// a coin, school or class not of the tenant is [`StoreError::NotFound`].
 pub async fn create(tx: &mut Tx, tenant_id: &TenantId, new: &NewCampaign<'_>) -> Result<Campaign, StoreError> {
-    let coin =
-        tenancy::coin_or_first_with(&mut **tx, tenant_id, new.coin).await?.ok_or(StoreError::NotFound("coin"))?;
+    let coin = tenancy::coin_or_first_with(tx, tenant_id, new.coin).await?.ok_or(StoreError::NotFound("coin"))?;
     let now = now_ms();
     let id = CampaignId::new();
     let inserted = sqlx::query(
