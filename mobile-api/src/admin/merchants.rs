@@ -343,7 +343,7 @@ pub async fn offer_picture(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CloseRequest {
-    /// The end of the period (RFC 3339, not in the future; default now): every voucher redeemed before it and not yet settled.
+    /// The end of the period (RFC 3339, not in the future; default now): every voucher redeemed by then and not yet settled.
     #[schema(value_type = Option<String>, format = DateTime, example = "2026-12-01T00:00:00Z")]
     pub until: Option<DateTime<Utc>>,
     /// The coin (default: the council's first).

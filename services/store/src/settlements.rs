@@ -24,9 +24,9 @@ pub struct Settlement {
     pub merchant_id: MerchantId,
     /// The coin of its vouchers.
     pub coin: String,
-    /// Start of the period (ms since epoch): the end of the previous settlement (the first: the merchant's registration).
+    /// Start of the period (ms since epoch, exclusive): the end of the previous settlement (the first: the merchant's registration).
     pub period_from: i64,
-    /// End of the period (ms since epoch, exclusive).
+    /// End of the period (ms since epoch, inclusive: a voucher redeemed in the millisecond the period is closed at is in it).
     pub period_until: i64,
     /// How many vouchers it counts.
     pub vouchers: i64,
@@ -56,7 +56,7 @@ macro_rules! select_settlements {
 }
 
 /// Closes the period of a merchant's redemptions in `coin` that ends at
-/// `until`: every redeemed voucher not yet settled and redeemed before it.
+/// `until`: every redeemed voucher not yet settled and redeemed by then.
 /// Closes of the same merchant wait for each other (a lock on its row), so
 /// periods follow each other without overlap.
 pub async fn close(
@@ -85,7 +85,7 @@ pub async fn close(
     let id = SettlementId::new();
     let counted: Vec<(i64, i64)> = sqlx::query_as(
         "update vouchers set settlement_id = $1 where tenant_id = $2 and merchant_id = $3 and coin = $4 \
-         and status = 'redeemed' and settlement_id is null and redeemed_at < $5 \
+         and status = 'redeemed' and settlement_id is null and redeemed_at <= $5 \
          returning price_points, coalesce(value_cents, 0)",
     )
     .bind(&id)
