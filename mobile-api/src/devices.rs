@@ -8,7 +8,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use smartville_auth::api_key;
-use smartville_store::ids::{DeviceKeyId, SourceId, TenantId};
+use smartville_store::ids::{DeviceKeyId, SourceId};
 use smartville_store::sources::{self, Kinds, ReadingKind};
 use utoipa::ToSchema;
 
@@ -19,17 +19,9 @@ use crate::problem::Problem;
 /// A data source signed in with one of its keys.
 #[derive(Debug, Clone)]
 pub struct Device {
-    tenant_id: TenantId,
     source_id: SourceId,
     name: String,
     kinds: Kinds,
-}
-
-impl Device {
-    /// The source's tenant.
-    pub fn tenant_id(&self) -> &TenantId {
-        &self.tenant_id
-    }
 }
 
 impl FromRequestParts<ApiState> for Device {
@@ -45,8 +37,8 @@ impl FromRequestParts<ApiState> for Device {
         if !api_key::matches(secret, &holder.secret_hash) {
             return Err(refused());
         }
-        sources::mark_used(store, &key_id).await?;
-        Ok(Self { tenant_id: holder.tenant_id, source_id: holder.source_id, name: holder.name, kinds: holder.kinds })
+        sources::mark_used(store, &key_id, &holder).await?;
+        Ok(Self { source_id: holder.source_id, name: holder.name, kinds: holder.kinds })
     }
 }
 

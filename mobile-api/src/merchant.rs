@@ -376,18 +376,27 @@ pub async fn put_picture(
     state.files.put(&key, &picture.bytes).await.map_err(|e| Problem::internal(&e))?;
     let mut tx = state.engine.store.begin().await?;
     if !offers::set_picture(&mut tx, staff.tenant_id(), &offer.id, &key, picture.media_type).await? {
+        // Decided while the picture was stored: the file just written belongs to nothing.
+        if offer.picture_key.as_deref() != Some(&key) {
+            forget_picture(&state, &key).await;
+        }
         return Err(not_waiting());
     }
     let after =
         Offer { picture_key: Some(key.clone()), picture_type: Some(picture.media_type.into()), ..offer.clone() };
     staff.record(&mut tx, "offer.picture", offer.id.as_str(), Some(&offer), Some(&after)).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    if let Some(replaced) = offer.picture_key.filter(|old| *old != key)
-        && let Err(error) = state.files.delete(&replaced).await
-    {
-        tracing::warn!(%error, key = %replaced, "a replaced picture was not deleted");
+    if let Some(replaced) = offer.picture_key.filter(|old| *old != key) {
+        forget_picture(&state, &replaced).await;
     }
     Ok(Json(after.into()))
+}
+
+/// Deletes a picture no offer names any more (a failure only leaves a stray file: logged, not answered).
+async fn forget_picture(state: &ApiState, key: &str) {
+    if let Err(error) = state.files.delete(key).await {
+        tracing::warn!(%error, key, "a picture no offer names was not deleted");
+    }
 }
 
 fn picture_refused(refusal: PictureRefusal) -> Problem {
@@ -448,11 +457,9 @@ pub(crate) async fn change_offer<P>(
     to: OfferStatus,
     note: Option<&str>,
 ) -> Result<Offer, Problem> {
-    let not_found = || Problem::not_found("offer");
-    let id: OfferId = input::public_id(offer_id).ok_or_else(not_found)?;
-    let store = &state.engine.store;
-    let before = offers::get(store, staff.tenant_id(), &id).await?;
-    let before = before.filter(|o| merchant_id.is_none_or(|m| &o.merchant_id == m)).ok_or_else(not_found)?;
+    let before =
+        offer_of(state, staff.tenant_id(), offer_id, |o| merchant_id.is_none_or(|m| &o.merchant_id == m)).await?;
+    let (store, id) = (&state.engine.store, &before.id);
     let state_problem = |status: OfferStatus| {
         Problem::new(
             StatusCode::CONFLICT,
@@ -465,7 +472,7 @@ pub(crate) async fn change_offer<P>(
     }
     let reviewer = (to != OfferStatus::Withdrawn).then_some((staff.id(), note));
     let mut tx = store.begin().await?;
-    let after = offers::change_status(&mut tx, staff.tenant_id(), &id, before.status, to, reviewer).await?;
+    let after = offers::change_status(&mut tx, staff.tenant_id(), id, before.status, to, reviewer).await?;
     let after = after.ok_or_else(|| state_problem(before.status))?;
     staff.record(&mut tx, &format!("offer.{}", to.as_str()), id.as_str(), Some(&before), Some(&after)).await?;
     tx.commit().await.map_err(StoreError::from)?;

@@ -92,13 +92,13 @@ pub async fn list(State(state): State<ApiState>, participant: Participant) -> Re
     ))
 }
 
-/// The picture of an offer on sale.
+/// The picture of an offer the council approved.
 #[utoipa::path(get, path = "/v1/rewards/{offer_id}/picture", tag = "rewards", security(("bearer" = [])),
     params(("offer_id" = String, Path, format = Uuid)),
     responses((status = 200, description = "The picture", content(
         (Vec<u8> = "image/jpeg", example = "(a JPEG picture, at most 1,600 pixels a side)"),
         (Vec<u8> = "image/png", example = "(a PNG picture, at most 1,600 pixels a side)"))),
-        (status = 404, body = Problem, description = "No such offer on sale, or it has no picture")))]
+        (status = 404, body = Problem, description = "No such approved offer of this council, or it has no picture")))]
 pub async fn picture(
     State(state): State<ApiState>,
     participant: Participant,

@@ -13,7 +13,7 @@ use std::pin::Pin;
 pub type FileFuture<'a, T> = Pin<Box<dyn Future<Output = io::Result<T>> + Send + 'a>>;
 
 /// Where files are kept, by key (`offers/<id>-<hash>.jpg`: lower-case
-/// letters, digits, `-`, `.` and `/` between parts, see [`valid_key`]).
+/// letters, digits, `-`, `.` and `/` between parts, as [`DiskFiles`] checks).
 pub trait FileStore: Send + Sync {
     /// Stores `bytes` under `key`, replacing what was there; once it
     /// returns, the file survives a crash.
@@ -27,7 +27,7 @@ pub trait FileStore: Send + Sync {
 /// Whether `key` is one a [`FileStore`] takes: parts of lower-case letters,
 /// digits, `-` and `.` (not only dots) joined by `/`, so that it can never
 /// leave the store's root.
-pub fn valid_key(key: &str) -> bool {
+fn valid_key(key: &str) -> bool {
     !key.is_empty()
         && key.len() <= 200
         && key.split('/').all(|part| {

@@ -614,7 +614,15 @@ async fn every_admin_route_refuses_another_council_and_participants(app: &TestAp
         .await
         .unwrap();
     let shop = app.set_up(invited["setup_token"].as_str().unwrap()).await["access_token"].as_str().unwrap().to_owned();
+    let source: Value = app
+        .post(Some(&admin), "/v1/admin/sources", json!({"name": "Weighing", "kinds": ["waste"]}))
+        .await
+        .json()
+        .await
+        .unwrap();
     let ids = [
+        ("{source_id}", source["source_id"].as_str().unwrap().to_owned()),
+        ("{key_id}", source["key_id"].as_str().unwrap().to_owned()),
         ("{merchant_id}", merchant),
         ("{offer_id}", offer),
         ("{settlement_id}", settlement["settlement_id"].as_str().unwrap().to_owned()),

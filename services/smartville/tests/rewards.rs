@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{TestApp, demo_council_admin, problem_code};
+use common::{TestApp, demo_council_admin, new_council, problem_code};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -240,12 +240,6 @@ async fn guessing_codes_at_a_counter_is_stopped(app: &TestApp) {
     assert!(statuses[10..].iter().all(|s| *s == StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
 }
 
-/// What the student's wallet holds of `coin`.
-async fn balance_in(app: &TestApp, student: &str, coin: &str) -> Option<i64> {
-    let (_, wallet) = app.get_json(student, "/v1/wallet").await;
-    wallet["balances"].as_array().unwrap().iter().find(|b| b["coin"] == coin).map(|b| b["amount"].as_i64().unwrap())
-}
-
 async fn a_second_coin_pays_its_own_campaign_and_is_spent_only_where_taken(app: &TestApp) {
     let admin = demo_council_admin(app).await;
     let (_, student, _) = app.join().await; // joined before the coin existed
@@ -260,7 +254,7 @@ async fn a_second_coin_pays_its_own_campaign_and_is_spent_only_where_taken(app: 
     assert_eq!(coins, [("Geelcoins", true), ("Fietsmunten", false)]);
     let (_, later, _) = app.join().await;
     for student in [&student, &later] {
-        assert_eq!(balance_in(app, student, "Fietsmunten").await, Some(0), "every student holds a wallet in it");
+        assert_eq!(app.balance_in(student, "Fietsmunten").await, Some(0), "every student holds a wallet in it");
     }
 
     // A campaign paying in it replaces the demo's for this student's rides.
@@ -287,8 +281,8 @@ async fn a_second_coin_pays_its_own_campaign_and_is_spent_only_where_taken(app: 
     let trip = common::wait_settled(app, &student, ride["trip_id"].as_str().unwrap()).await;
     assert_eq!(trip["status"], "accepted", "{trip:#}");
     let earned = trip["points"].as_i64().unwrap();
-    assert_eq!(balance_in(app, &student, "Fietsmunten").await, Some(earned));
-    assert_eq!(balance_in(app, &student, "Geelcoins").await, Some(0));
+    assert_eq!(app.balance_in(&student, "Fietsmunten").await, Some(earned));
+    assert_eq!(app.balance_in(&student, "Geelcoins").await, Some(0));
 
     // A shop takes it only once the council says so, at its own value.
     let shop = register_shop(app, &admin, "Fietsen Mol").await;
@@ -313,7 +307,7 @@ async fn a_second_coin_pays_its_own_campaign_and_is_spent_only_where_taken(app: 
     let bought = buy(app, &student, &offer, "lamp").await;
     assert_eq!(bought.status(), StatusCode::CREATED);
     let voucher: Value = bought.json().await.unwrap();
-    assert_eq!(balance_in(app, &student, "Fietsmunten").await, Some(0));
+    assert_eq!(app.balance_in(&student, "Fietsmunten").await, Some(0));
     let redeemed: Value = redeem(app, &counter, voucher["code"].as_str().unwrap()).await.json().await.unwrap();
     assert_eq!(redeemed["value_cents"], earned * 5);
     let close = json!({"coin": "Fietsmunten"});
@@ -393,6 +387,20 @@ async fn an_offers_picture_keeps_only_its_pixels_and_shows_to_whom_may_see_it(ap
     let listed = rewards.as_array().unwrap().iter().find(|r| r["offer_id"] == offer.as_str()).unwrap();
     assert_eq!(listed["picture"], students_path.as_str());
     assert_eq!(picture_at(app, &student, &students_path).await, (StatusCode::OK, seen.clone()));
+    let (tenant, setup) = new_council(app, "Stad Mol", "admin@mol.be").await;
+    let mol_admin = app.set_up(&setup).await["access_token"].as_str().unwrap().to_owned();
+    let school = app.school(&tenant, "Sint-Jan").await;
+    let class: Value = app
+        .post(Some(&mol_admin), &format!("/v1/admin/schools/{school}/classes"), json!({"name": "5A"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let joined = app.post_json("/v1/auth/join", json!({"join_code": class["join_code"]["code"]})).await;
+    let outsider = joined["access_token"].as_str().unwrap();
+    assert_eq!(picture_at(app, outsider, &students_path).await.0, StatusCode::NOT_FOUND, "another council's student");
+    let council_path = format!("/v1/admin/offers/{offer}/picture");
+    assert_eq!(picture_at(app, &mol_admin, &council_path).await.0, StatusCode::NOT_FOUND, "another council");
     assert_eq!(picture_at(app, &counter, &format!("/v1/merchant/offers/{offer}/picture")).await.1, seen);
     assert_eq!(
         picture_at(app, &other_admin, &format!("/v1/merchant/offers/{offer}/picture")).await.0,

@@ -24,11 +24,6 @@ stored_names!(
 pub struct Kinds(pub Vec<ReadingKind>);
 
 impl Kinds {
-    /// Whether `kind` is among them.
-    pub fn allow(&self, kind: ReadingKind) -> bool {
-        self.0.contains(&kind)
-    }
-
     fn stored(&self) -> String {
         self.0.iter().map(|kind| kind.as_str()).collect::<Vec<_>>().join(",")
     }
@@ -87,6 +82,8 @@ pub struct KeyHolder {
     pub kinds: Kinds,
     /// Hex SHA-256 of the key's secret.
     pub secret_hash: String,
+    /// When the key was last used (ms since epoch), as [`mark_used`] keeps it.
+    pub last_used_at: Option<i64>,
 }
 
 /// How often signing in moves a key's `last_used_at` (ms): at most once a minute, not on every request.
@@ -196,7 +193,7 @@ pub async fn revoke_key(
 /// The holder of an unrevoked key, by the key's id; `None` for an unknown or revoked key.
 pub async fn holder(store: &Store, id: &DeviceKeyId) -> Result<Option<KeyHolder>, StoreError> {
     Ok(sqlx::query_as(
-        "select k.tenant_id, k.source_id, s.name, s.kinds, k.secret_hash from device_keys k \
+        "select k.tenant_id, k.source_id, s.name, s.kinds, k.secret_hash, k.last_used_at from device_keys k \
          join data_sources s on s.tenant_id = k.tenant_id and s.id = k.source_id \
          where k.id = $1 and k.revoked_at is null",
     )
@@ -205,16 +202,17 @@ pub async fn holder(store: &Store, id: &DeviceKeyId) -> Result<Option<KeyHolder>
     .await?)
 }
 
-/// Notes that a key signed a request in (at most once a minute, not a write per request).
-pub async fn mark_used(store: &Store, id: &DeviceKeyId) -> Result<(), StoreError> {
+/// Notes that the key `id` of `holder` signed a request in, at most once
+/// a minute: a source sending many requests costs no write for most of them.
+pub async fn mark_used(store: &Store, id: &DeviceKeyId, holder: &KeyHolder) -> Result<(), StoreError> {
     let now = now_ms();
-    sqlx::query(
-        "update device_keys set last_used_at = $1 where id = $2 and (last_used_at is null or last_used_at < $3)",
-    )
-    .bind(now)
-    .bind(id)
-    .bind(now - LAST_USED_EVERY_MS)
-    .execute(store.writer())
-    .await?;
+    if holder.last_used_at.is_some_and(|used| used >= now - LAST_USED_EVERY_MS) {
+        return Ok(());
+    }
+    sqlx::query("update device_keys set last_used_at = $1 where id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(store.writer())
+        .await?;
     Ok(())
 }

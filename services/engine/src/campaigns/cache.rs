@@ -69,8 +69,10 @@ struct Cached {
 #[derive(Default)]
 pub struct CampaignCache {
     compiled: RwLock<HashMap<(TenantId, CampaignId), Cached>>,
-    /// Each campaign's coin, read once: a campaign never changes the coin it pays in.
-    coins: RwLock<HashMap<(TenantId, CampaignId), String>>,
+    /// Each campaign's tenant and coin, read once: a campaign never changes the coin it pays in.
+    /// Keyed by the campaign alone, so a lookup per ride allocates nothing; the tenant is
+    /// compared on every read, so one tenant is never told another's coin.
+    coins: RwLock<HashMap<CampaignId, (TenantId, String)>>,
     /// Held while compiling, so that a burst of uploads arriving when a campaign
     /// changed compiles it once, not once per upload (each compile takes
     /// milliseconds and megabytes).
@@ -86,12 +88,14 @@ impl CampaignCache {
         tenant_id: &TenantId,
         campaign_id: &CampaignId,
     ) -> Result<String, EngineError> {
-        let key = (tenant_id.clone(), campaign_id.clone());
-        if let Some(coin) = self.coins.read().unwrap_or_else(PoisonError::into_inner).get(&key) {
+        if let Some((owner, coin)) = self.coins.read().unwrap_or_else(PoisonError::into_inner).get(campaign_id)
+            && owner == tenant_id
+        {
             return Ok(coin.clone());
         }
         let coin = campaigns::campaign(store, tenant_id, campaign_id).await?.coin;
-        self.coins.write().unwrap_or_else(PoisonError::into_inner).insert(key, coin.clone());
+        let entry = (tenant_id.clone(), coin.clone());
+        self.coins.write().unwrap_or_else(PoisonError::into_inner).insert(campaign_id.clone(), entry);
         Ok(coin)
     }
 

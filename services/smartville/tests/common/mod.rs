@@ -168,13 +168,13 @@ impl TestApp {
 
     /// The wallet's balance in Geelcoins.
     pub async fn balance(&self, token: &str) -> i64 {
+        self.balance_in(token, "Geelcoins").await.unwrap_or(0)
+    }
+
+    /// What the participant's wallet holds of `coin`; `None` when they hold no wallet in it.
+    pub async fn balance_in(&self, token: &str, coin: &str) -> Option<i64> {
         let (_, wallet) = self.get_json(token, "/v1/wallet").await;
-        wallet["balances"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|b| b["coin"] == "Geelcoins")
-            .map_or(0, |b| b["amount"].as_i64().unwrap())
+        wallet["balances"].as_array().unwrap().iter().find(|b| b["coin"] == coin).map(|b| b["amount"].as_i64().unwrap())
     }
 }
 
