@@ -106,6 +106,13 @@ pub fn idempotency_key<'a>(headers: &'a axum::http::HeaderMap, thing: &str) -> R
     }
 }
 
+/// The media type of a request's body (`Content-Type` without its
+/// parameters, lower-cased; empty when there is none).
+pub fn media_type(headers: &axum::http::HeaderMap) -> String {
+    let content_type = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+}
+
 /// Whether a request asks for CSV (`Accept: text/csv`) rather than the default JSON.
 pub fn accepts_csv(headers: &axum::http::HeaderMap) -> bool {
     headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/csv"))

@@ -132,6 +132,10 @@ pub fn router(state: ApiState) -> Router {
                 .layer(axum::extract::DefaultBodyLimit::max(smartville_engine::pictures::MAX_PICTURE_BYTES)),
         )
         .route("/v1/devices/me", get(devices::me))
+        .route(
+            "/v1/devices/readings",
+            post(devices::send_readings).layer(axum::extract::DefaultBodyLimit::max(devices::MAX_BATCH_BYTES)),
+        )
         .route("/v1/merchant/settlements", get(merchant::shop_settlements))
         .route("/v1/merchant/settlements/{settlement_id}", get(merchant::shop_statement))
         .merge(admin::routes())
@@ -162,8 +166,9 @@ pub fn router(state: ApiState) -> Router {
         rewards::causes, rewards::donate,
         merchant::redeem, merchant::redemptions, merchant::propose, merchant::offers, merchant::withdraw,
         merchant::put_picture, merchant::shop_picture,
-        merchant::shop_settlements, merchant::shop_statement, devices::me,
+        merchant::shop_settlements, merchant::shop_statement, devices::me, devices::send_readings,
         admin::sources::list, admin::sources::register, admin::sources::add_key, admin::sources::revoke_key,
+        admin::households::register,
         admin::coins::list, admin::coins::issue,
         admin::merchants::list, admin::merchants::get, admin::merchants::create, admin::merchants::set_coin,
         admin::merchants::offers, admin::merchants::decide_offer, admin::merchants::offer_picture, admin::merchants::settlements,
@@ -173,7 +178,7 @@ pub fn router(state: ApiState) -> Router {
     tags((name = "auth", description = "Joining and tokens"), (name = "trips", description = "Rides"), (name = "wallet", description = "Points"), (name = "rewards", description = "Spending points: offers, vouchers, causes"),
         (name = "merchant", description = "A shop's counter: redemptions, offers, settlements"), (name = "me", description = "One's own data"),
         (name = "devices", description = "Data sources sending readings, signed in with an API key"),
-        (name = "admin", description = "Running a town: staff, schools, classes, join codes, campaigns, reports, reviews, merchants, offers, settlements, causes, data sources and the audit log"))
+        (name = "admin", description = "Running a town: staff, schools, classes, join codes, campaigns, reports, reviews, merchants, offers, settlements, causes, data sources, households and the audit log"))
 )]
 pub struct MobileApiDoc;
 

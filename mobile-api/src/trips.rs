@@ -7,7 +7,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use smartville_engine::ingest::{Submitted, TraceFormat, Upload};
@@ -265,9 +265,7 @@ pub async fn submit(
             format!("wait is at most {} s", state.settings.max_wait.as_secs()),
         ));
     }
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let media_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let format = match media_type.as_str() {
+    let format = match input::media_type(&headers).as_str() {
         "application/json" => TraceFormat::Json,
         "application/gpx+xml" | "application/xml" | "text/xml" => TraceFormat::Gpx,
         _ => {

@@ -117,6 +117,10 @@ permission!(
     ManageSources: "manage data sources", StaffRole::CouncilAdmin
 );
 permission!(
+    /// Registering households and the link codes for the letters to their residents.
+    ManageHouseholds: "manage households", StaffRole::CouncilAdmin
+);
+permission!(
     /// Reading the review queue (a school's admin: their own students).
     ReadReviews: "read the review queue", StaffRole::CouncilAdmin | StaffRole::SchoolAdmin | StaffRole::Auditor
 );

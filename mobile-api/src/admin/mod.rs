@@ -14,6 +14,7 @@
 //! - [`merchants`]: merchants and the coins they take, their offers approved, settlements closed and
 //!   paid, causes.
 //! - [`sources`]: the data sources that send readings, with their API keys.
+//! - [`households`]: the households readings are about, with the link codes for their residents.
 //! - [`audit`]: what every staff member did, with the state before and after.
 
 pub mod access;
@@ -21,6 +22,7 @@ pub mod audit;
 pub mod auth;
 pub mod campaigns;
 pub mod coins;
+pub mod households;
 pub mod merchants;
 pub mod reports;
 pub mod reviews;
@@ -72,6 +74,7 @@ pub fn routes() -> Router<ApiState> {
         .route("/v1/admin/sources", get(sources::list).post(sources::register))
         .route("/v1/admin/sources/{source_id}/keys", post(sources::add_key))
         .route("/v1/admin/sources/{source_id}/keys/{key_id}", delete(sources::revoke_key))
+        .route("/v1/admin/households", post(households::register))
         .route("/v1/admin/reviews", get(reviews::list))
         .route("/v1/admin/reviews/{trip_id}", get(reviews::get).post(reviews::decide))
         .route("/v1/admin/schools", get(schools::list).post(schools::create))

@@ -38,15 +38,19 @@
 //! [`reviews`] records reviewers' decisions and students' appeals; [`budget`]
 //! reads a campaign's budget and warns when it will run out before the end;
 //! [`pictures`] makes uploaded pictures safe to keep, and [`files`] keeps
-//! them outside the database.
+//! them outside the database; [`households`] registers the households the
+//! council's [`readings`] are about; [`codes`] makes the codes people type.
 
 pub mod budget;
 pub mod campaigns;
+pub mod codes;
 pub mod demo;
 pub mod files;
+pub mod households;
 pub mod ingest;
 pub mod ledger;
 pub mod pictures;
+pub mod readings;
 pub mod relay;
 pub mod reports;
 pub mod retention;

@@ -14,10 +14,9 @@
 //! a sweep ([`expire_due`], run by [`run_expiry`]), so points come back even
 //! when nobody looks at the voucher.
 //!
-//! A voucher's code is 80 random bits in Crockford base32, shown as four
-//! groups of four (`7KQ2-M9XD-…`): short enough to type at a counter, too
-//! many to guess (the redemption route limits attempts per login as well),
-//! and read forgivingly (lower case, `O` for `0`, `I` or `L` for `1`).
+//! A voucher's code is one of [`codes`](crate::codes): short enough to type
+//! at a counter, too many to guess (the redemption route limits attempts per
+//! login as well).
 
 use std::time::Duration;
 
@@ -27,34 +26,8 @@ use smartville_store::offers::{self, NotSold};
 use smartville_store::vouchers::{self, Described, NewVoucher, Voucher, VoucherStatus};
 use smartville_store::{StoreError, Tx, merchants};
 
+use crate::codes::{canonical_code, new_code};
 use crate::{DAY_MS, Engine, EngineError, Shutdown, now_ms};
-
-/// Random bytes in a code: 80 bits.
-const CODE_BYTES: usize = 10;
-/// Characters per group of a shown code.
-const CODE_GROUP: usize = 4;
-
-/// A new random code, in its shown form.
-pub fn new_code() -> Result<String, EngineError> {
-    let mut bytes = [0u8; CODE_BYTES];
-    getrandom::fill(&mut bytes).map_err(|e| EngineError::Task(format!("no randomness for a voucher code: {e}")))?;
-    Ok(grouped(&base32::encode(base32::Alphabet::Crockford, &bytes)))
-}
-
-/// The shown form of a typed or scanned code (`None` when it cannot be one):
-/// separators and case do not matter, nor `O`/`0` and `I`/`L`/`1`.
-pub fn canonical_code(typed: &str) -> Option<String> {
-    let compact: String = typed.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
-    if compact.len() != CODE_BYTES * 8 / 5 {
-        return None;
-    }
-    let bytes = base32::decode(base32::Alphabet::Crockford, &compact).filter(|b| b.len() == CODE_BYTES)?;
-    Some(grouped(&base32::encode(base32::Alphabet::Crockford, &bytes)))
-}
-
-fn grouped(compact: &str) -> String {
-    compact.as_bytes().chunks(CODE_GROUP).map(|g| String::from_utf8_lossy(g)).collect::<Vec<_>>().join("-")
-}
 
 /// Why a purchase, a cancellation or a redemption is refused; each has a stable [`code`](Self::code).
 #[derive(Debug, thiserror::Error)]

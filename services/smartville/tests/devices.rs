@@ -1,7 +1,9 @@
 //! Data sources and their API keys over HTTP, on both stacks: a council
 //! registers a source and gets its key once, a key signs the source in
 //! until it is revoked (a second key keeps it going meanwhile), and a key
-//! works on the routes of data sources only, a person's token never there.
+//! works on the routes of data sources only, a person's token never there;
+//! a source's batches of readings are stored once, the good readings of a
+//! batch whatever is wrong with the others, each bad one reported by index.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -13,6 +15,9 @@ use serde_json::{Value, json};
 on_both_stacks!(
     a_source_signs_in_with_its_key_until_the_council_revokes_it,
     a_key_opens_the_routes_of_data_sources_only,
+    a_council_registers_households_with_a_link_code_for_each_letter,
+    readings_are_stored_once_each_bad_one_refused_by_its_index,
+    csv_batches_oversized_batches_and_revoked_keys,
 );
 
 /// Registers a data source sending `kinds`; its first key.
@@ -106,4 +111,210 @@ async fn a_key_opens_the_routes_of_data_sources_only(app: &TestApp) {
     let bare = app.client.get(app.url("/v1/devices/me")).send().await.unwrap();
     assert_eq!(bare.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(whoami(app, "svk_not-a-key").await.0, StatusCode::UNAUTHORIZED);
+}
+
+/// Registers households `(reference, size)` in the council of `admin`; the answer.
+async fn households(app: &TestApp, admin: &str, entries: Value) -> Value {
+    let response = app.post(Some(admin), "/v1/admin/households", json!({"households": entries})).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+/// Sends a JSON batch of readings with `key`: the status and the answer.
+async fn send(app: &TestApp, key: &str, readings: Value) -> (StatusCode, Value) {
+    let response = app.post(Some(key), "/v1/devices/readings", json!({"readings": readings})).await;
+    (response.status(), response.json().await.unwrap())
+}
+
+/// A waste reading of `household` sent as a source sends one.
+fn weighing(id: &str, household: &str, kg: f64) -> Value {
+    json!({"id": id, "household_ref": household, "kind": "waste", "fraction": "residual",
+           "observed_at": "2026-11-30T07:41:00Z", "value": kg, "unit": "kg"})
+}
+
+/// The amounts in force of a household, by reading id.
+async fn amounts(app: &TestApp, household_id: &str) -> Vec<(String, i64)> {
+    let store = &app.app_engine.store;
+    let tenant = smartville_store::schools::find_join_code(store, "GEEL-5A").await.unwrap().unwrap().tenant_id;
+    let readings =
+        smartville_store::readings::of_household(store, &tenant, &household_id.into(), 0, i64::MAX).await.unwrap();
+    readings.into_iter().map(|reading| (reading.id, reading.amount)).collect()
+}
+
+async fn a_council_registers_households_with_a_link_code_for_each_letter(app: &TestApp) {
+    let admin = demo_council_admin(app).await;
+    let first = households(app, &admin, json!([{"reference": "HH-1", "size": 2}, {"reference": "HH-2"}])).await;
+    let registered = first["households"].as_array().unwrap();
+    assert_eq!((registered[0]["reference"].as_str(), registered[0]["size"].as_i64()), (Some("HH-1"), Some(2)));
+    assert!(registered[1]["size"].is_null());
+    let code = registered[0]["link_code"].as_str().unwrap();
+    assert_eq!(code.len(), 19, "{code}");
+    // Registered again: the same household, its size kept, one more code for one more letter.
+    let again = households(app, &admin, json!([{"reference": "HH-1"}])).await;
+    assert_eq!(again["households"][0]["household_id"], registered[0]["household_id"]);
+    assert_eq!(again["households"][0]["size"], 2);
+    assert_ne!(again["households"][0]["link_code"].as_str(), Some(code));
+
+    for bad in [
+        json!([]),
+        json!([{"reference": "HH-3"}, {"reference": "HH-3"}]),
+        json!([{"reference": " "}]),
+        json!([{"reference": "HH-4", "size": 0}]),
+        json!([{"reference": "x".repeat(101)}]),
+    ] {
+        let response = app.post(Some(&admin), "/v1/admin/households", json!({"households": bad})).await;
+        assert_eq!(problem_code(response).await, "INVALID_HOUSEHOLD", "{bad}");
+    }
+    let auditor = app.staff_member(&admin, "audit@geel.be", "auditor", None).await;
+    let asked = app.post(Some(&auditor), "/v1/admin/households", json!({"households": [{"reference": "HH-5"}]})).await;
+    assert_eq!(asked.status(), StatusCode::FORBIDDEN);
+    let (_, audit) = app.get_json(&admin, "/v1/admin/audit?limit=10").await;
+    assert!(audit.to_string().contains("households.register"), "{audit}");
+}
+
+async fn readings_are_stored_once_each_bad_one_refused_by_its_index(app: &TestApp) {
+    let admin = demo_council_admin(app).await;
+    let key =
+        register(app, &admin, "IOK weighing", json!(["waste", "energy"])).await["key"].as_str().unwrap().to_owned();
+    let registered = households(app, &admin, json!([{"reference": "HH-1"}, {"reference": "HH-2"}])).await;
+    let hh1 = registered["households"][0]["household_id"].as_str().unwrap().to_owned();
+    // A household of another council is no household of this one.
+    let (_, setup) = new_council(app, "Mol", "admin@mol.be").await;
+    let other = app.set_up(&setup).await["access_token"].as_str().unwrap().to_owned();
+    households(app, &other, json!([{"reference": "MOL-1"}])).await;
+
+    let mut wrong_unit = weighing("r3", "HH-1", 1.0);
+    wrong_unit["unit"] = json!("l");
+    let mut future = weighing("r6", "HH-1", 1.0);
+    future["observed_at"] = json!("2099-01-01T00:00:00Z");
+    let batch = json!([
+        weighing("r1", "HH-1", 12.4),
+        {"id": "r2", "household_ref": "HH-2", "kind": "energy", "carrier": "electricity",
+         "observed_at": "2026-11-30T23:00:00Z", "value": 212.5, "unit": "kWh"},
+        wrong_unit,
+        weighing("r4", "HH-1", -3.0),
+        weighing("r5", "MOL-1", 5.0),
+        future,
+        weighing("r7", "HH-1", 1e9),
+        {"id": "r8", "household_ref": "HH-1"},
+        "not a reading",
+    ]);
+    let (status, answer) = send(app, &key, batch.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["code"], "READINGS_REJECTED");
+    assert_eq!(
+        (answer["received"].as_i64(), answer["stored"].as_i64(), answer["rejected"].as_i64()),
+        (Some(9), Some(2), Some(7))
+    );
+    let codes: Vec<(i64, &str)> = answer["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["index"].as_i64().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    let expected = [
+        (2, "UNKNOWN_UNIT"),
+        (3, "NEGATIVE_VALUE"),
+        (4, "UNKNOWN_HOUSEHOLD"),
+        (5, "IN_THE_FUTURE"),
+        (6, "VALUE_TOO_LARGE"),
+        (7, "INVALID_READING"),
+        (8, "INVALID_READING"),
+    ];
+    assert_eq!(codes, expected);
+    assert_eq!(answer["errors"][5]["id"], "r8", "an unreadable reading is named by its id when it has one");
+    assert_eq!(amounts(app, &hh1).await, [("r1".to_owned(), 12_400)]);
+
+    // The same batch again (its answer was lost, say): nothing changes.
+    let (_, again) = send(app, &key, batch).await;
+    assert_eq!(
+        (again["stored"].as_i64(), again["duplicates"].as_i64(), again["rejected"].as_i64()),
+        (Some(0), Some(2), Some(7))
+    );
+
+    // A correction replaces the reading it names; a reading is corrected once, by a reading sent for it.
+    let mut correction = weighing("r1-fix", "HH-1", 10.0);
+    correction["correction_of"] = json!("r1");
+    let (status, fixed) = send(app, &key, json!([correction.clone()])).await;
+    assert_eq!((status, fixed["corrections"].as_i64()), (StatusCode::OK, Some(1)), "{fixed}");
+    assert_eq!(amounts(app, &hh1).await, [("r1-fix".to_owned(), 10_000)]);
+    assert_eq!(send(app, &key, json!([correction])).await.1["duplicates"], 1, "a correction sent again");
+    let mut late = weighing("r1-fix-2", "HH-1", 9.0);
+    late["correction_of"] = json!("r1");
+    let mut nowhere = weighing("r9", "HH-1", 9.0);
+    nowhere["correction_of"] = json!("never-sent");
+    let (status, refused) = send(app, &key, json!([late, nowhere, weighing("r1", "HH-1", 99.0)])).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let codes: Vec<&str> = refused["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["ALREADY_CORRECTED", "UNKNOWN_READING", "READING_CONFLICT"]);
+    assert_eq!(amounts(app, &hh1).await, [("r1-fix".to_owned(), 10_000)], "nothing refused is stored");
+
+    // A source sends the kinds it was registered for only.
+    let waste_only =
+        register(app, &admin, "Container park", json!(["waste"])).await["key"].as_str().unwrap().to_owned();
+    let gas = json!({"id": "g1", "household_ref": "HH-2", "kind": "energy", "carrier": "gas",
+                     "observed_at": "2026-11-30T23:00:00Z", "value": 40, "unit": "m3"});
+    let (status, answer) = send(app, &waste_only, json!([gas])).await;
+    assert_eq!(
+        (status, answer["errors"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("KIND_NOT_ALLOWED"))
+    );
+}
+
+async fn csv_batches_oversized_batches_and_revoked_keys(app: &TestApp) {
+    let admin = demo_council_admin(app).await;
+    let source = register(app, &admin, "IOK weighing", json!(["waste"])).await;
+    let key = source["key"].as_str().unwrap().to_owned();
+    let registered = households(app, &admin, json!([{"reference": "HH-1"}])).await;
+    let hh1 = registered["households"][0]["household_id"].as_str().unwrap().to_owned();
+    let post_raw = |content_type: &'static str, body: String| {
+        app.client
+            .post(app.url("/v1/devices/readings"))
+            .bearer_auth(&key)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+
+    // CSV as waste companies export it: a header naming the columns, any order.
+    let csv = "household_ref,id,kind,fraction,observed_at,value,unit\n\
+               HH-1,c1,waste,residual,2026-11-28T07:00:00Z,8.5,kg\n\
+               HH-1,c2,waste,pmd,2026-11-28T07:00:00Z,1200,g\n";
+    let answer: Value = post_raw("text/csv; charset=utf-8", csv.into()).await.unwrap().json().await.unwrap();
+    assert_eq!((answer["stored"].as_i64(), answer["rejected"].as_i64()), (Some(2), Some(0)), "{answer}");
+    assert_eq!(amounts(app, &hh1).await, [("c1".to_owned(), 8_500), ("c2".to_owned(), 1_200)]);
+    let bad_row =
+        "id,household_ref,kind,fraction,observed_at,value,unit\nc3,HH-1,waste,residual,2026-11-28T07:00:00Z,heavy,kg\n";
+    let answer: Value = post_raw("text/csv", bad_row.into()).await.unwrap().json().await.unwrap();
+    assert_eq!(answer["errors"][0]["code"], "INVALID_READING", "{answer}");
+    assert_eq!(problem_code(post_raw("text/csv", "who,what\nme,this\n".into()).await.unwrap()).await, "INVALID_BATCH");
+    assert_eq!(problem_code(post_raw("application/json", "[1, 2]".into()).await.unwrap()).await, "INVALID_BATCH");
+    let unsupported = post_raw("application/xml", "<readings/>".into()).await.unwrap();
+    assert_eq!(unsupported.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    // Too many readings, or too many bytes: refused whole, nothing stored.
+    let row = "HH-1,x,waste,residual,2026-11-28T07:00:00Z,1,kg\n";
+    let too_many = format!("household_ref,id,kind,fraction,observed_at,value,unit\n{}", row.repeat(10_001));
+    let refused = post_raw("text/csv", too_many).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(problem_code(refused).await, "TOO_MANY_READINGS");
+    let too_big = format!("{{\"readings\": [], \"padding\": \"{}\"}}", "x".repeat((8 << 20) + 1024));
+    let refused = post_raw("application/json", too_big).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(amounts(app, &hh1).await.len(), 2);
+
+    // A batch of the most readings a batch may hold is taken whole.
+    let full: Vec<Value> = (0..10_000).map(|n| weighing(&format!("full-{n}"), "HH-1", 0.5)).collect();
+    let (status, answer) = send(app, &key, json!(full)).await;
+    assert_eq!((status, answer["stored"].as_i64()), (StatusCode::OK, Some(10_000)));
+
+    // A revoked key sends nothing.
+    let url = app.url(&format!(
+        "/v1/admin/sources/{}/keys/{}",
+        source["source_id"].as_str().unwrap(),
+        source["key_id"].as_str().unwrap()
+    ));
+    app.client.delete(url).bearer_auth(&admin).send().await.unwrap();
+    let (status, answer) = send(app, &key, json!([weighing("late", "HH-1", 1.0)])).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{answer}");
 }

@@ -91,4 +91,8 @@ async fn the_running_a_town_walkthrough_runs_verbatim(app: &TestApp) {
     assert!(stdout.contains(r#""in_wallets":4},{"name":"Netemunten","first":false,"#), "{stdout}");
     // A data source signed in with the key it was given.
     assert!(stdout.contains(r#""name":"IOK weighing system","kinds":["waste"]}"#), "{stdout}");
+    // A household registered with its link code; its reading stored, then sent again in CSV with one more.
+    assert!(stdout.contains(r#""reference":"HH-0042","size":3,"link_code":""#), "{stdout}");
+    assert!(stdout.contains(r#"{"received":1,"stored":1,"corrections":0,"duplicates":0,"rejected":0,"errors":[]}"#));
+    assert!(stdout.contains(r#"{"received":2,"stored":1,"corrections":0,"duplicates":1,"rejected":0,"errors":[]}"#));
 }

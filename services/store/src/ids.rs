@@ -130,3 +130,7 @@ id_type!(
     /// One API key of a data source (its public part; the secret is never stored).
     DeviceKeyId
 );
+id_type!(
+    /// A household: known to the engine only by the pseudonymous reference its council's sources use.
+    HouseholdId
+);

@@ -33,7 +33,8 @@
 //! both), [`trips`] (submissions and decisions) with [`lifecycle`] (a trip's
 //! states and the rules on them), [`reviews`] (the review queue, reviewers'
 //! decisions, appeals), [`sources`] (the systems that send readings, with
-//! their API keys), [`outbox`] (events to publish), [`ledger`]
+//! their API keys), [`households`] (known by a pseudonymous reference) and
+//! their [`readings`], [`outbox`] (events to publish), [`ledger`]
 //! (double-entry transfers and balances with their invariants) and
 //! [`privacy`] (how long traces are kept, what an export reads).
 
@@ -80,6 +81,7 @@ macro_rules! stored_names {
 pub mod audit;
 pub mod campaigns;
 pub mod causes;
+pub mod households;
 pub mod ids;
 pub mod ledger;
 pub mod lifecycle;
@@ -88,6 +90,7 @@ pub mod offers;
 pub mod outbox;
 pub mod participants;
 pub mod privacy;
+pub mod readings;
 pub mod reports;
 pub mod reviews;
 pub mod schools;
