@@ -15,6 +15,7 @@
 //!   stable `code`; client mistakes are 4xx, never 5xx.
 //!
 //! - [`devices`]: the routes of data sources (`/v1/devices/...`), signed in with an API key.
+//! - [`households`]: a participant's households: linking with a letter's code, their readings.
 //! - [`merchant`]: the shop's routes (`/v1/merchant/...`): redemption at the counter, its offers and settlements.
 //! - [`admin`]: the administration API (`/v1/admin/...`) for councils and
 //!   schools, with its own sign-in and one place that decides who may do what.
@@ -24,6 +25,7 @@
 pub mod admin;
 pub mod auth;
 pub mod devices;
+pub mod households;
 pub mod input;
 pub mod limits;
 pub mod me;
@@ -120,6 +122,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/vouchers/{voucher_id}/qr", get(rewards::qr))
         .route("/v1/causes", get(rewards::causes))
         .route("/v1/causes/{cause_id}/donations", post(rewards::donate))
+        .route("/v1/households/link", post(households::link))
+        .route("/v1/households/{household_id}/link", axum::routing::delete(households::unlink))
+        .route("/v1/households/me", get(households::mine))
         .route("/v1/me", axum::routing::delete(me::erase))
         .route("/v1/me/export", get(me::export))
         .route("/v1/merchant/redemptions", post(merchant::redeem).get(merchant::redemptions))
@@ -168,7 +173,7 @@ pub fn router(state: ApiState) -> Router {
         merchant::put_picture, merchant::shop_picture,
         merchant::shop_settlements, merchant::shop_statement, devices::me, devices::send_readings,
         admin::sources::list, admin::sources::register, admin::sources::add_key, admin::sources::revoke_key,
-        admin::households::register,
+        admin::households::register, households::link, households::unlink, households::mine,
         admin::coins::list, admin::coins::issue,
         admin::merchants::list, admin::merchants::get, admin::merchants::create, admin::merchants::set_coin,
         admin::merchants::offers, admin::merchants::decide_offer, admin::merchants::offer_picture, admin::merchants::settlements,
@@ -178,6 +183,7 @@ pub fn router(state: ApiState) -> Router {
     tags((name = "auth", description = "Joining and tokens"), (name = "trips", description = "Rides"), (name = "wallet", description = "Points"), (name = "rewards", description = "Spending points: offers, vouchers, causes"),
         (name = "merchant", description = "A shop's counter: redemptions, offers, settlements"), (name = "me", description = "One's own data"),
         (name = "devices", description = "Data sources sending readings, signed in with an API key"),
+        (name = "households", description = "A participant's households: linked with the code from a letter, their readings"),
         (name = "admin", description = "Running a town: staff, schools, classes, join codes, campaigns, reports, reviews, merchants, offers, settlements, causes, data sources, households and the audit log"))
 )]
 pub struct MobileApiDoc;

@@ -1,14 +1,15 @@
 //! Households as the council registers them: by the pseudonymous reference
 //! its data sources use (no address), each with a new one-time link code for
-//! the letter that invites its residents, of which only a SHA-256 is kept.
+//! the letter that invites its residents, of which only a SHA-256 is kept;
+//! and residents linking with that code.
 
 use smartville_auth::refresh;
-use smartville_store::Tx;
-use smartville_store::households::{self, Household, NewHousehold};
-use smartville_store::ids::TenantId;
+use smartville_store::households::{self, Household, NewHousehold, NotLinked};
+use smartville_store::ids::{HouseholdId, ParticipantId, TenantId};
+use smartville_store::{Store, StoreError, Tx};
 
 use crate::EngineError;
-use crate::codes::new_code;
+use crate::codes::{canonical_code, new_code};
 
 /// Most households registered in one call.
 pub const MAX_REGISTERED: usize = 10_000;
@@ -39,4 +40,23 @@ pub async fn register(
         .zip(link_codes)
         .map(|(household, link_code)| Registered { household, link_code })
         .collect())
+}
+
+/// Links a participant to the household of the link code they typed (read
+/// forgivingly, see [`codes`](crate::codes)), using the code up.
+pub async fn link(
+    store: &Store,
+    tenant_id: &TenantId,
+    typed_code: &str,
+    participant_id: &ParticipantId,
+) -> Result<Result<HouseholdId, NotLinked>, EngineError> {
+    let Some(code) = canonical_code(typed_code) else {
+        return Ok(Err(NotLinked::UnknownCode));
+    };
+    let mut tx = store.begin().await?;
+    let linked = households::link(&mut tx, tenant_id, &refresh::hash(&code), participant_id).await?;
+    if linked.is_ok() {
+        tx.commit().await.map_err(StoreError::from)?;
+    }
+    Ok(linked)
 }

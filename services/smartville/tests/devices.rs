@@ -3,7 +3,8 @@
 //! until it is revoked (a second key keeps it going meanwhile), and a key
 //! works on the routes of data sources only, a person's token never there;
 //! a source's batches of readings are stored once, the good readings of a
-//! batch whatever is wrong with the others, each bad one reported by index.
+//! batch whatever is wrong with the others, each bad one reported by index;
+//! residents link to their household with the code from its letter.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -18,6 +19,7 @@ on_both_stacks!(
     a_council_registers_households_with_a_link_code_for_each_letter,
     readings_are_stored_once_each_bad_one_refused_by_its_index,
     csv_batches_oversized_batches_and_revoked_keys,
+    residents_link_with_their_letters_code_and_see_their_households_readings,
 );
 
 /// Registers a data source sending `kinds`; its first key.
@@ -317,4 +319,72 @@ async fn csv_batches_oversized_batches_and_revoked_keys(app: &TestApp) {
     app.client.delete(url).bearer_auth(&admin).send().await.unwrap();
     let (status, answer) = send(app, &key, json!([weighing("late", "HH-1", 1.0)])).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{answer}");
+}
+
+/// Links the participant of `token` with a letter's `code`.
+async fn link(app: &TestApp, token: &str, code: &str) -> reqwest::Response {
+    app.post(Some(token), "/v1/households/link", json!({"code": code})).await
+}
+
+async fn residents_link_with_their_letters_code_and_see_their_households_readings(app: &TestApp) {
+    let admin = demo_council_admin(app).await;
+    let key = register(app, &admin, "IOK weighing", json!(["waste"])).await["key"].as_str().unwrap().to_owned();
+    let first = households(app, &admin, json!([{"reference": "HH-1", "size": 3}])).await;
+    let second = households(app, &admin, json!([{"reference": "HH-1"}])).await;
+    let household = first["households"][0]["household_id"].as_str().unwrap().to_owned();
+    let (first_code, second_code) = (
+        first["households"][0]["link_code"].as_str().unwrap().to_owned(),
+        second["households"][0]["link_code"].as_str().unwrap().to_owned(),
+    );
+    send(app, &key, json!([weighing("w1", "HH-1", 12.4)])).await;
+    let (_, parent, _) = app.join().await;
+    let (_, child, _) = app.join().await;
+
+    // Typed as people type: lower case, spaces for dashes.
+    let typed = first_code.to_lowercase().replace('-', " ");
+    let linked = link(app, &parent, &typed).await;
+    assert_eq!(linked.status(), StatusCode::CREATED);
+    let linked: Value = linked.json().await.unwrap();
+    assert_eq!((linked["household_id"].as_str(), linked["members"].as_i64()), (Some(household.as_str()), Some(1)));
+    assert_eq!(linked["readings"][0]["amount"], 12_400);
+    assert_eq!(linked["readings"][0]["unit"], "g");
+    // A letter's code links once; the second letter links the second member.
+    assert_eq!(problem_code(link(app, &child, &first_code).await).await, "CODE_USED");
+    assert_eq!(problem_code(link(app, &parent, &second_code).await).await, "ALREADY_LINKED");
+    assert_eq!(link(app, &child, &second_code).await.status(), StatusCode::CREATED);
+    let (status, mine) = app.get_json(&parent, "/v1/households/me").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((mine["households"][0]["members"].as_i64(), mine["households"][0]["size"].as_i64()), (Some(2), Some(3)));
+    assert_eq!(mine["households"][0]["readings"].as_array().unwrap().len(), 1);
+
+    // Codes of another council, and what is no code, link nobody.
+    let (_, setup) = new_council(app, "Mol", "admin@mol.be").await;
+    let other = app.set_up(&setup).await["access_token"].as_str().unwrap().to_owned();
+    let theirs = households(app, &other, json!([{"reference": "MOL-1"}])).await;
+    let (_, stranger, _) = app.join().await;
+    assert_eq!(
+        problem_code(link(app, &stranger, theirs["households"][0]["link_code"].as_str().unwrap()).await).await,
+        "UNKNOWN_CODE"
+    );
+    assert_eq!(problem_code(link(app, &stranger, "not a code").await).await, "UNKNOWN_CODE");
+    assert_eq!(app.get_json(&stranger, "/v1/households/me").await.1, json!({"households": []}));
+    // Staff and keys have no household.
+    assert_eq!(app.get_json(&admin, "/v1/households/me").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(app.get_json(&key, "/v1/households/me").await.0, StatusCode::UNAUTHORIZED);
+
+    // Unlinking, and erasure, take a member away; another's household is not theirs to unlink.
+    let unlink = |token: &str, household: &str| {
+        app.client.delete(app.url(&format!("/v1/households/{household}/link"))).bearer_auth(token).send()
+    };
+    assert_eq!(unlink(&stranger, &household).await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(unlink(&child, &household).await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(unlink(&child, &household).await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.get_json(&child, "/v1/households/me").await.1, json!({"households": []}));
+    assert_eq!(app.get_json(&parent, "/v1/households/me").await.1["households"][0]["members"], 1);
+    let third = households(app, &admin, json!([{"reference": "HH-1"}])).await;
+    let third_code = third["households"][0]["link_code"].as_str().unwrap();
+    assert_eq!(link(app, &child, third_code).await.status(), StatusCode::CREATED, "linking again after unlinking");
+    let erased = app.client.delete(app.url("/v1/me")).bearer_auth(&child).send().await.unwrap();
+    assert!(erased.status().is_success(), "{}", erased.status());
+    assert_eq!(app.get_json(&parent, "/v1/households/me").await.1["households"][0]["members"], 1);
 }

@@ -95,4 +95,10 @@ async fn the_running_a_town_walkthrough_runs_verbatim(app: &TestApp) {
     assert!(stdout.contains(r#""reference":"HH-0042","size":3,"link_code":""#), "{stdout}");
     assert!(stdout.contains(r#"{"received":1,"stored":1,"corrections":0,"duplicates":0,"rejected":0,"errors":[]}"#));
     assert!(stdout.contains(r#"{"received":2,"stored":1,"corrections":0,"duplicates":1,"rejected":0,"errors":[]}"#));
+    // The student linked with the letter's code sees the household's two readings.
+    assert!(stdout.contains(r#""reference":"HH-0042","size":3,"members":1,"#), "{stdout}");
+    assert!(
+        stdout.contains(r#""measured":"organic","observed_at":"2026-11-30T07:42:00.000Z","amount":3500,"unit":"g""#),
+        "{stdout}"
+    );
 }

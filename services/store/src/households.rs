@@ -7,9 +7,9 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::ids::{HouseholdId, TenantId};
+use crate::ids::{HouseholdId, ParticipantId, TenantId};
 use crate::sql::{self, BindAll};
-use crate::{StoreError, Tx, now_ms};
+use crate::{Store, StoreError, Tx, now_ms};
 
 /// Rows per statement when a batch of households is written or looked up:
 /// well under both databases' limits on parameters.
@@ -105,4 +105,119 @@ pub async fn add_codes(tx: &mut Tx, tenant_id: &TenantId, codes: &[(&HouseholdId
         query.execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// Why a link code does not link a participant to a household.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotLinked {
+    /// No code of the tenant has this hash.
+    UnknownCode,
+    /// The code linked someone already: each letter's code links once.
+    CodeUsed,
+    /// The participant is linked to this household already.
+    AlreadyLinked,
+}
+
+/// A participant's link to a household.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Membership {
+    /// The household.
+    pub household_id: HouseholdId,
+    /// Its reference.
+    pub reference: String,
+    /// Its size, when known.
+    pub size: Option<i32>,
+    /// When the participant linked (ms since epoch).
+    pub linked_at: i64,
+    /// How many members it has now, the participant included.
+    pub members: i64,
+}
+
+/// Links `participant_id` to the household of the link code whose hash is
+/// `code_hash`, using the code up; a participant who unlinked before is linked anew.
+pub async fn link(
+    tx: &mut Tx,
+    tenant_id: &TenantId,
+    code_hash: &str,
+    participant_id: &ParticipantId,
+) -> Result<Result<HouseholdId, NotLinked>, StoreError> {
+    let code: Option<(HouseholdId, Option<i64>)> =
+        sqlx::query_as("select household_id, used_at from household_codes where code_hash = $1 and tenant_id = $2")
+            .bind(code_hash)
+            .bind(tenant_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let Some((household_id, used_at)) = code else {
+        return Ok(Err(NotLinked::UnknownCode));
+    };
+    if used_at.is_some() {
+        return Ok(Err(NotLinked::CodeUsed));
+    }
+    let now = now_ms();
+    let linked = sqlx::query(
+        "insert into household_members (tenant_id, household_id, participant_id, linked_at) values ($1, $2, $3, $4) \
+         on conflict (tenant_id, household_id, participant_id) do update set linked_at = excluded.linked_at, unlinked_at = null \
+         where household_members.unlinked_at is not null",
+    )
+    .bind(tenant_id)
+    .bind(&household_id)
+    .bind(participant_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    if linked.rows_affected() == 0 {
+        return Ok(Err(NotLinked::AlreadyLinked));
+    }
+    let used =
+        sqlx::query("update household_codes set used_at = $1, used_by = $2 where code_hash = $3 and used_at is null")
+            .bind(now)
+            .bind(participant_id)
+            .bind(code_hash)
+            .execute(&mut **tx)
+            .await?;
+    if used.rows_affected() == 0 {
+        // Used by someone else meanwhile: the caller's transaction is rolled back.
+        return Ok(Err(NotLinked::CodeUsed));
+    }
+    Ok(Ok(household_id))
+}
+
+/// Unlinks a participant from a household: no reward of it reaches them from
+/// now on. Whether they were linked.
+pub async fn unlink(
+    tx: &mut Tx,
+    tenant_id: &TenantId,
+    household_id: &HouseholdId,
+    participant_id: &ParticipantId,
+) -> Result<bool, StoreError> {
+    let unlinked = sqlx::query(
+        "update household_members set unlinked_at = $1 \
+         where tenant_id = $2 and household_id = $3 and participant_id = $4 and unlinked_at is null",
+    )
+    .bind(now_ms())
+    .bind(tenant_id)
+    .bind(household_id)
+    .bind(participant_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(unlinked.rows_affected() == 1)
+}
+
+/// The households a participant is linked to, longest linked first.
+pub async fn of_participant(
+    store: &Store,
+    tenant_id: &TenantId,
+    participant_id: &ParticipantId,
+) -> Result<Vec<Membership>, StoreError> {
+    Ok(sqlx::query_as(
+        "select h.id as household_id, h.reference, h.size, m.linked_at, \
+             (select count(*) from household_members as o where o.tenant_id = m.tenant_id \
+              and o.household_id = m.household_id and o.unlinked_at is null) as members \
+         from household_members as m join households as h on h.tenant_id = m.tenant_id and h.id = m.household_id \
+         where m.tenant_id = $1 and m.participant_id = $2 and m.unlinked_at is null order by m.linked_at, h.id",
+    )
+    .bind(tenant_id)
+    .bind(participant_id)
+    .fetch_all(store.reader())
+    .await?)
 }

@@ -84,7 +84,7 @@ pub struct Erased {
 }
 
 /// Erases a participant in the caller's transaction: nickname, sessions,
-/// enrolments, raw traces and fingerprints are deleted; the trips stay for
+/// enrolments, household links, raw traces and fingerprints are deleted; the trips stay for
 /// the council's counts under a new id that belongs to nobody (their
 /// idempotency keys and body hashes cleared); whatever the wallet holds goes
 /// back to `return_to(coin)` (the campaign budget) by a transfer, so the
@@ -130,6 +130,8 @@ pub async fn erase(
         "delete from trip_fingerprints where tenant_id = $1 and participant_id = $2",
         "delete from refresh_tokens where tenant_id = $1 and holder = 'participant' and holder_id = $2",
         "delete from enrollments where tenant_id = $1 and participant_id = $2",
+        "delete from household_members where tenant_id = $1 and participant_id = $2",
+        "update household_codes set used_by = null where tenant_id = $1 and used_by = $2",
     ] {
         sqlx::query(statement).bind(tenant_id).bind(participant_id).execute(&mut **tx).await?;
     }

@@ -1,0 +1,176 @@
+//! A participant's households (`/v1/households/...`): linking with the code
+//! from the household's letter, unlinking (no reward of it reaches them
+//! afterwards), and what the engine knows of each: its members and its
+//! readings of the last thirteen months.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use smartville_engine::{DAY_MS, households, now_ms};
+use smartville_store::StoreError;
+use smartville_store::households::{self as stored, Membership, NotLinked};
+use smartville_store::ids::HouseholdId;
+use smartville_store::readings::{self, Measured, Reading};
+use smartville_store::sources::ReadingKind;
+use utoipa::ToSchema;
+
+use crate::ApiState;
+use crate::auth::Participant;
+use crate::input::{self, JsonObject};
+use crate::problem::Problem;
+use crate::trips::rfc3339;
+
+/// How far back a household's readings are shown: a year and the month before it, to compare.
+const READINGS_SHOWN_MS: i64 = 396 * DAY_MS;
+
+/// `POST /v1/households/link`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRequest {
+    /// The code from the household's letter (case, spaces and dashes do not matter).
+    #[schema(example = "7KQ2-M9XD-4HWT-0BZE", min_length = 1, max_length = 64)]
+    pub code: String,
+}
+
+/// A reading of the household, in the base unit of what it measured.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HouseholdReading {
+    /// `waste` or `energy`.
+    pub kind: ReadingKind,
+    /// The fraction or carrier.
+    #[schema(example = "residual")]
+    pub measured: String,
+    /// When it was observed (RFC 3339, UTC).
+    pub observed_at: String,
+    /// How much, in `unit`.
+    pub amount: i64,
+    /// `g`, `Wh` or `l`.
+    #[schema(example = "g")]
+    pub unit: String,
+    /// Whether it corrects an earlier reading.
+    pub corrected: bool,
+}
+
+/// A household the participant is linked to.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HouseholdView {
+    /// Its id.
+    #[schema(value_type = String, format = Uuid)]
+    pub household_id: HouseholdId,
+    /// The reference the council's sources use for it.
+    pub reference: String,
+    /// How many people live in it, when the council knows.
+    pub size: Option<i32>,
+    /// How many members are linked, the participant included: a reward is split between them.
+    pub members: i64,
+    /// When the participant linked (RFC 3339, UTC).
+    pub linked_at: String,
+    /// Its readings of the last thirteen months, oldest first.
+    pub readings: Vec<HouseholdReading>,
+}
+
+/// The participant's households.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MyHouseholds {
+    /// Longest linked first.
+    pub households: Vec<HouseholdView>,
+}
+
+/// Link to a household with the code from its letter: the household's
+/// rewards are split between its linked members from now on. A code links once.
+#[utoipa::path(post, path = "/v1/households/link", tag = "households", request_body = LinkRequest, security(("bearer" = [])),
+    responses((status = 201, body = HouseholdView),
+        (status = 404, body = Problem, description = "No household of the town has this code (`UNKNOWN_CODE`)"),
+        (status = 409, body = Problem, description = "The code linked someone already (`CODE_USED`), or the participant is linked to this household (`ALREADY_LINKED`)")))]
+pub async fn link(
+    State(state): State<ApiState>,
+    participant: Participant,
+    JsonObject(request): JsonObject<LinkRequest>,
+) -> Result<(StatusCode, Json<HouseholdView>), Problem> {
+    let store = &state.engine.store;
+    let linked = households::link(store, participant.tenant_id(), &request.code, participant.id()).await?;
+    let household_id = linked.map_err(|refusal| match refusal {
+        NotLinked::UnknownCode => {
+            Problem::new(StatusCode::NOT_FOUND, "UNKNOWN_CODE", "no household of your town has this code")
+        }
+        NotLinked::CodeUsed => Problem::new(
+            StatusCode::CONFLICT,
+            "CODE_USED",
+            "this code linked someone already; ask the council for another letter",
+        ),
+        NotLinked::AlreadyLinked => {
+            Problem::new(StatusCode::CONFLICT, "ALREADY_LINKED", "you are linked to this household already")
+        }
+    })?;
+    let mine = stored::of_participant(store, participant.tenant_id(), participant.id()).await?;
+    let membership =
+        mine.into_iter().find(|m| m.household_id == household_id).ok_or(StoreError::NotFound("household"))?;
+    Ok((StatusCode::CREATED, Json(view(&state, &participant, membership).await?)))
+}
+
+/// Unlink from a household: none of its rewards reach the participant from now on.
+#[utoipa::path(delete, path = "/v1/households/{household_id}/link", tag = "households", security(("bearer" = [])),
+    params(("household_id" = String, Path, format = Uuid)),
+    responses((status = 204, description = "Unlinked"),
+        (status = 404, body = Problem, description = "The participant is not linked to such a household")))]
+pub async fn unlink(
+    State(state): State<ApiState>,
+    participant: Participant,
+    Path(household_id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    let not_found = || Problem::not_found("household");
+    let household_id: HouseholdId = input::public_id(&household_id).ok_or_else(not_found)?;
+    let mut tx = state.engine.store.begin().await?;
+    if !stored::unlink(&mut tx, participant.tenant_id(), &household_id, participant.id()).await? {
+        return Err(not_found());
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The participant's households: their members and readings.
+#[utoipa::path(get, path = "/v1/households/me", tag = "households", security(("bearer" = [])),
+    responses((status = 200, body = MyHouseholds)))]
+pub async fn mine(State(state): State<ApiState>, participant: Participant) -> Result<Json<MyHouseholds>, Problem> {
+    let memberships = stored::of_participant(&state.engine.store, participant.tenant_id(), participant.id()).await?;
+    let mut households = Vec::with_capacity(memberships.len());
+    for membership in memberships {
+        households.push(view(&state, &participant, membership).await?);
+    }
+    Ok(Json(MyHouseholds { households }))
+}
+
+async fn view(state: &ApiState, participant: &Participant, membership: Membership) -> Result<HouseholdView, Problem> {
+    let now = now_ms();
+    let shown = readings::of_household(
+        &state.engine.store,
+        participant.tenant_id(),
+        &membership.household_id,
+        now - READINGS_SHOWN_MS,
+        i64::MAX,
+    )
+    .await?;
+    Ok(HouseholdView {
+        household_id: membership.household_id,
+        reference: membership.reference,
+        size: membership.size,
+        members: membership.members,
+        linked_at: rfc3339(membership.linked_at),
+        readings: shown.into_iter().filter_map(reading_view).collect(),
+    })
+}
+
+/// A stored reading as shown; `None` for one whose names this build does not know.
+fn reading_view(reading: Reading) -> Option<HouseholdReading> {
+    let kind = ReadingKind::from_name(&reading.kind)?;
+    let measured = Measured::of(kind, &reading.measured)?;
+    Some(HouseholdReading {
+        kind,
+        measured: reading.measured,
+        observed_at: rfc3339(reading.observed_at),
+        amount: reading.amount,
+        unit: measured.base_unit().to_owned(),
+        corrected: reading.correction_of.is_some(),
+    })
+}
