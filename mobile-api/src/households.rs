@@ -11,7 +11,7 @@ use smartville_engine::{DAY_MS, households, now_ms};
 use smartville_store::StoreError;
 use smartville_store::households::{self as stored, Membership, NotLinked};
 use smartville_store::ids::HouseholdId;
-use smartville_store::readings::{self, Measured, Reading};
+use smartville_store::readings::{self, Reading};
 use smartville_store::sources::ReadingKind;
 use utoipa::ToSchema;
 
@@ -157,20 +157,19 @@ async fn view(state: &ApiState, participant: &Participant, membership: Membershi
         size: membership.size,
         members: membership.members,
         linked_at: rfc3339(membership.linked_at),
-        readings: shown.into_iter().filter_map(reading_view).collect(),
+        readings: shown.into_iter().map(HouseholdReading::from).collect(),
     })
 }
 
-/// A stored reading as shown; `None` for one whose names this build does not know.
-fn reading_view(reading: Reading) -> Option<HouseholdReading> {
-    let kind = ReadingKind::from_name(&reading.kind)?;
-    let measured = Measured::of(kind, &reading.measured)?;
-    Some(HouseholdReading {
-        kind,
-        measured: reading.measured,
-        observed_at: rfc3339(reading.observed_at),
-        amount: reading.amount,
-        unit: measured.base_unit().to_owned(),
-        corrected: reading.correction_of.is_some(),
-    })
+impl From<Reading> for HouseholdReading {
+    fn from(reading: Reading) -> Self {
+        Self {
+            kind: reading.measured.kind(),
+            measured: reading.measured.name().to_owned(),
+            observed_at: rfc3339(reading.observed_at),
+            amount: reading.amount,
+            unit: reading.measured.base_unit().to_owned(),
+            corrected: reading.correction_of.is_some(),
+        }
+    }
 }

@@ -127,19 +127,26 @@ pub fn from_json(body: &[u8]) -> Result<SentBatch, BatchRefusal> {
 pub fn from_csv(body: &[u8]) -> Result<SentBatch, BatchRefusal> {
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(body);
     let header =
-        reader.headers().map_err(|e| BatchRefusal::Unreadable(format!("the header row does not read: {e}")))?;
+        reader.headers().map_err(|e| BatchRefusal::Unreadable(format!("the header row does not read: {e}")))?.clone();
     if let Some(missing) = CSV_COLUMNS.iter().find(|column| !header.iter().any(|name| name == **column)) {
         let columns = CSV_COLUMNS.join(", ");
         return Err(BatchRefusal::Unreadable(format!(
             "the header row has no column {missing:?}; a batch needs {columns} (and fraction or carrier)"
         )));
     }
+    let id_column = header.iter().position(|name| name == "id");
     let mut batch = Vec::new();
-    for row in reader.deserialize::<SentReading>() {
+    for row in reader.records() {
         if batch.len() == MAX_READINGS {
             return Err(BatchRefusal::TooMany);
         }
-        batch.push(row.map_err(|e| Unread { id: None, problem: e.to_string() }));
+        batch.push(match row {
+            Err(e) => Err(Unread { id: None, problem: e.to_string() }),
+            Ok(record) => record.deserialize::<SentReading>(Some(&header)).map_err(|e| Unread {
+                id: id_column.and_then(|at| record.get(at)).filter(|id| !id.is_empty()).map(str::to_owned),
+                problem: e.to_string(),
+            }),
+        });
     }
     Ok(batch)
 }
@@ -503,7 +510,11 @@ mod tests {
         let first = batch[0].as_ref().unwrap();
         assert_eq!((first.value, first.carrier.as_deref(), first.correction_of.as_deref()), (12.4, None, None));
         assert_eq!(batch[1].as_ref().unwrap().carrier.as_deref(), Some("electricity"));
-        assert!(batch[2].is_err());
+        assert_eq!(
+            batch[2].as_ref().unwrap_err().id.as_deref(),
+            Some("c"),
+            "a row that does not read is named by its id"
+        );
         let no_unit =
             "id,household_ref,kind,fraction,observed_at,value\na,HH-1,waste,residual,2027-01-12T07:41:00Z,1\n";
         assert_eq!(from_csv(no_unit.as_bytes()).unwrap_err().code(), "INVALID_BATCH");

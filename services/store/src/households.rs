@@ -134,7 +134,9 @@ pub struct Membership {
 }
 
 /// Links `participant_id` to the household of the link code whose hash is
-/// `code_hash`, using the code up; a participant who unlinked before is linked anew.
+/// `code_hash`, using the code up; a participant who unlinked before is linked
+/// anew. The caller commits only on `Ok(Ok(_))`: a refusal found after the
+/// link was written (the code used meanwhile) leaves it to be rolled back.
 pub async fn link(
     tx: &mut Tx,
     tenant_id: &TenantId,

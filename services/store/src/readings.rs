@@ -8,7 +8,8 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use crate::ids::{HouseholdId, SourceId, TenantId};
 use crate::sources::ReadingKind;
@@ -112,7 +113,7 @@ pub struct NewReading {
 }
 
 /// What became of one reading of a batch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Stored.
     Stored,
@@ -129,22 +130,42 @@ pub enum Outcome {
 }
 
 /// A reading in force (not replaced by a correction).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reading {
     /// The source that sent it.
     pub source_id: SourceId,
     /// The source's id of it.
     pub id: String,
-    /// `waste` or `energy`.
-    pub kind: String,
-    /// The fraction or carrier.
-    pub measured: String,
+    /// What was measured.
+    pub measured: Measured,
     /// When it was observed (ms since epoch).
     pub observed_at: i64,
     /// How much, in the base unit of what was measured.
     pub amount: i64,
     /// The reading it replaced, if it is a correction.
     pub correction_of: Option<String>,
+}
+
+impl<'r> sqlx::FromRow<'r, AnyRow> for Reading {
+    fn from_row(row: &'r AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            source_id: row.try_get("source_id")?,
+            id: row.try_get("id")?,
+            measured: measured_in(row)?,
+            observed_at: row.try_get("observed_at")?,
+            amount: row.try_get("amount")?,
+            correction_of: row.try_get("correction_of")?,
+        })
+    }
+}
+
+/// What a row's `kind` and `measured` say was measured; an unknown name in
+/// the database is an error, not a default.
+fn measured_in(row: &AnyRow) -> Result<Measured, sqlx::Error> {
+    let (kind, name): (String, String) = (row.try_get("kind")?, row.try_get("measured")?);
+    ReadingKind::from_name(&kind)
+        .and_then(|kind| Measured::of(kind, &name))
+        .ok_or_else(|| sqlx::Error::Decode(format!("{kind:?} / {name:?} is not something a reading measures").into()))
 }
 
 /// The readings in force of a household observed in `[from, until)` (ms since epoch), oldest first.
@@ -168,44 +189,24 @@ pub async fn of_household(
     .await?)
 }
 
-/// A stored reading, as far as telling a repeat from a change needs.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+/// A reading the source sent (before, or earlier in the batch), and the correction that replaced it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Known {
-    id: String,
-    household_id: HouseholdId,
-    kind: String,
-    measured: String,
-    observed_at: i64,
-    amount: i64,
-    correction_of: Option<String>,
+    reading: NewReading,
     replaced_by: Option<String>,
 }
 
-impl Known {
-    fn of(reading: &NewReading) -> Self {
-        Self {
-            id: reading.id.clone(),
-            household_id: reading.household_id.clone(),
-            kind: reading.measured.kind().as_str().to_owned(),
-            measured: reading.measured.name().to_owned(),
-            observed_at: reading.observed_at,
-            amount: reading.amount,
-            correction_of: reading.correction_of.clone(),
-            replaced_by: None,
-        }
-    }
-
-    /// Whether `reading` says what this one said.
-    fn same_as(&self, reading: &Self) -> bool {
-        (&self.household_id, &self.kind, &self.measured, self.observed_at, self.amount, &self.correction_of)
-            == (
-                &reading.household_id,
-                &reading.kind,
-                &reading.measured,
-                reading.observed_at,
-                reading.amount,
-                &reading.correction_of,
-            )
+impl<'r> sqlx::FromRow<'r, AnyRow> for Known {
+    fn from_row(row: &'r AnyRow) -> Result<Self, sqlx::Error> {
+        let reading = NewReading {
+            id: row.try_get("id")?,
+            household_id: row.try_get("household_id")?,
+            measured: measured_in(row)?,
+            observed_at: row.try_get("observed_at")?,
+            amount: row.try_get("amount")?,
+            correction_of: row.try_get("correction_of")?,
+        };
+        Ok(Self { reading, replaced_by: row.try_get("replaced_by")? })
     }
 }
 
@@ -238,16 +239,15 @@ pub async fn store(
             .bind_all(chunk.iter().copied())
             .fetch_all(&mut **tx)
             .await?;
-        known.extend(rows.into_iter().map(|row| (row.id.clone(), row)));
+        known.extend(rows.into_iter().map(|row| (row.reading.id.clone(), row)));
     }
 
     let mut outcomes = Vec::with_capacity(readings.len());
     let mut new: Vec<&NewReading> = Vec::with_capacity(readings.len());
     let mut replaced: Vec<(&str, &str)> = Vec::new();
     for reading in readings {
-        let sent = Known::of(reading);
         if let Some(earlier) = known.get(&reading.id) {
-            outcomes.push(if earlier.same_as(&sent) { Outcome::Duplicate } else { Outcome::Conflict });
+            outcomes.push(if earlier.reading == *reading { Outcome::Duplicate } else { Outcome::Conflict });
             continue;
         }
         let outcome = match reading.correction_of.as_deref() {
@@ -268,7 +268,7 @@ pub async fn store(
                 }
             },
         };
-        known.insert(reading.id.clone(), sent);
+        known.insert(reading.id.clone(), Known { reading: reading.clone(), replaced_by: None });
         new.push(reading);
         outcomes.push(outcome);
     }
