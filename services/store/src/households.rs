@@ -9,11 +9,7 @@ use serde::Serialize;
 
 use crate::ids::{HouseholdId, ParticipantId, TenantId};
 use crate::sql::{self, BindAll};
-use crate::{Store, StoreError, Tx, now_ms};
-
-/// Rows per statement when a batch of households is written or looked up:
-/// well under both databases' limits on parameters.
-const CHUNK: usize = 1_000;
+use crate::{Backend, Store, StoreError, Tx, now_ms};
 
 /// A household of a tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -47,7 +43,7 @@ pub async fn register(
 ) -> Result<Vec<Household>, StoreError> {
     let now = now_ms();
     let mut registered = Vec::with_capacity(households.len());
-    for chunk in households.chunks(CHUNK) {
+    for chunk in households.chunks(sql::per_statement(Backend::of(tx), 0, 5)) {
         let statement = format!(
             "insert into households (tenant_id, id, reference, size, created_at) values {} \
              on conflict (tenant_id, reference) do update set size = coalesce(excluded.size, households.size) \
@@ -78,7 +74,7 @@ pub async fn ids_by_reference(
     references: &[&str],
 ) -> Result<HashMap<String, HouseholdId>, StoreError> {
     let mut found = HashMap::with_capacity(references.len());
-    for chunk in references.chunks(CHUNK) {
+    for chunk in references.chunks(sql::per_statement(Backend::of(tx), 1, 1)) {
         let statement = format!(
             "select reference, id from households where tenant_id = $1 and reference in ({})",
             sql::list(2, chunk.len())
@@ -93,7 +89,7 @@ pub async fn ids_by_reference(
 /// Keeps the hash of a new one-time link code for each household given.
 pub async fn add_codes(tx: &mut Tx, tenant_id: &TenantId, codes: &[(&HouseholdId, String)]) -> Result<(), StoreError> {
     let now = now_ms();
-    for chunk in codes.chunks(CHUNK) {
+    for chunk in codes.chunks(sql::per_statement(Backend::of(tx), 0, 4)) {
         let statement = format!(
             "insert into household_codes (code_hash, tenant_id, household_id, created_at) values {}",
             sql::rows(1, chunk.len(), 4)

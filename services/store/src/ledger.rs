@@ -362,14 +362,11 @@ pub struct Posting {
     pub created_at: i64,
 }
 
-/// Ids looked up per statement, well below either backend's limit of parameters.
-const IDS_PER_READ: usize = 1000;
-
 /// The transfers of `ids` that were posted, in the order they were posted
 /// (an audit knows the ids: they derive from what caused each transfer).
 pub async fn postings(store: &Store, tenant_id: &TenantId, ids: &[String]) -> Result<Vec<Posting>, StoreError> {
     let mut postings = Vec::new();
-    for chunk in ids.chunks(IDS_PER_READ) {
+    for chunk in ids.chunks(sql::per_statement(store.backend(), 1, 1)) {
         let statement = format!(
             "select id, debit_account, credit_account, amount, kind, reference, created_at from transfers \
              where tenant_id = $1 and id in ({})",

@@ -124,6 +124,13 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The backend a connection (or a transaction, which derefs to one) talks to.
+    pub(crate) fn of(connection: &sqlx::AnyConnection) -> Self {
+        if connection.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME { Self::Sqlite } else { Self::Postgres }
+    }
+}
+
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

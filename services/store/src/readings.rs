@@ -14,10 +14,7 @@ use sqlx::any::AnyRow;
 use crate::ids::{HouseholdId, SourceId, TenantId};
 use crate::sources::ReadingKind;
 use crate::sql::{self, BindAll};
-use crate::{Store, StoreError, Tx};
-
-/// Rows per statement: eleven parameters a row stays well under both databases' limits.
-const CHUNK: usize = 1_000;
+use crate::{Backend, Store, StoreError, Tx};
 
 stored_names!(
     /// A fraction of household waste, as waste collectors weigh them separately.
@@ -227,7 +224,7 @@ pub async fn store(
     wanted.sort_unstable();
     wanted.dedup();
     let mut known: HashMap<String, Known> = HashMap::with_capacity(wanted.len());
-    for chunk in wanted.chunks(CHUNK) {
+    for chunk in wanted.chunks(sql::per_statement(Backend::of(tx), 2, 1)) {
         let statement = format!(
             "select id, household_id, kind, measured, observed_at, amount, correction_of, replaced_by from readings \
              where tenant_id = $1 and source_id = $2 and id in ({})",
@@ -273,7 +270,7 @@ pub async fn store(
         outcomes.push(outcome);
     }
 
-    for chunk in new.chunks(CHUNK) {
+    for chunk in new.chunks(sql::per_statement(Backend::of(tx), 0, 10)) {
         let statement = format!(
             "insert into readings (tenant_id, source_id, id, household_id, kind, measured, observed_at, amount, \
              received_at, correction_of) values {}",

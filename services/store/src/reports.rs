@@ -21,10 +21,7 @@ use smartville_scoring::{Effect, Reason};
 use crate::ids::{CampaignId, ClassId, ParticipantId, SchoolId, TenantId, TripId};
 use crate::lifecycle::TripStatus;
 use crate::sql::{self, BindAll};
-use crate::{Store, StoreError, Tx};
-
-/// Most rows written by one statement (well below either backend's limit of parameters).
-const ROWS_PER_STATEMENT: usize = 1000;
+use crate::{Backend, Store, StoreError, Tx};
 
 /// The columns of `report_days` that add up, in the order of [`DayFigures::counters`].
 const COUNTERS: [&str; 9] = [
@@ -312,7 +309,7 @@ impl Tally {
     pub async fn write(mut self, tx: &mut Tx, tenant_id: &TenantId) -> Result<(), StoreError> {
         let riders = std::mem::take(&mut self.riders);
         let marks: Vec<&RiderMark> = riders.keys().collect();
-        for chunk in marks.chunks(ROWS_PER_STATEMENT) {
+        for chunk in marks.chunks(sql::per_statement(Backend::of(tx), 0, 5)) {
             let sql = format!(
                 "insert into report_riders (tenant_id, campaign_id, participant_id, period, starts) values {} \
                  on conflict do nothing returning campaign_id, participant_id, period, starts",
@@ -344,7 +341,7 @@ impl Tally {
         }
         let days: Vec<(Place, DayFigures)> =
             self.days.into_iter().filter(|(_, f)| *f != DayFigures::default()).collect();
-        for chunk in days.chunks(ROWS_PER_STATEMENT) {
+        for chunk in days.chunks(sql::per_statement(Backend::of(tx), 0, 5 + COUNTERS.len())) {
             let sql = format!(
                 "insert into report_days (tenant_id, campaign_id, day, school_id, class_id, {}) values {} \
                  on conflict (tenant_id, campaign_id, school_id, class_id, day) do update set {}",
@@ -359,7 +356,7 @@ impl Tally {
             query.execute(&mut **tx).await?;
         }
         let reasons: Vec<_> = self.reasons.into_iter().filter(|(_, f)| *f != ReasonFigures::default()).collect();
-        for chunk in reasons.chunks(ROWS_PER_STATEMENT) {
+        for chunk in reasons.chunks(sql::per_statement(Backend::of(tx), 0, 8)) {
             let sql = format!(
                 "insert into report_day_reasons (tenant_id, campaign_id, day, school_id, class_id, reason, rejected, review) \
                  values {} on conflict (tenant_id, campaign_id, school_id, class_id, day, reason) do update set \

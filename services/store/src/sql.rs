@@ -11,6 +11,8 @@ use sqlx::any::AnyArguments;
 use sqlx::query::{Query, QueryAs, QueryScalar};
 use sqlx::{Any, Encode, Type};
 
+use crate::Backend;
+
 /// An unprepared query over `sql`, returning nothing or row counts.
 pub(crate) fn query<'q>(sql: String) -> Query<'q, Any, AnyArguments> {
     sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false)
@@ -30,6 +32,27 @@ where
     (O,): for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).persistent(false)
+}
+
+/// Most parameters a statement built here takes on SQLite. SQLite finds a
+/// `$n` by name in a list it scans from the start, when it prepares a
+/// statement and again when sqlx binds it, so a statement costs in the
+/// square of its parameters: 10,000 of them take seconds, a hundred next to
+/// nothing (and a statement more costs no round trip in-process).
+const SQLITE_PARAMETERS: usize = 100;
+/// The same on PostgreSQL, which binds by position: well under its limit of
+/// 65,535, so that a batch costs few round trips.
+const POSTGRES_PARAMETERS: usize = 10_000;
+
+/// How many items of `width` parameters each one statement on `backend`
+/// takes besides its `fixed` parameters: the size of the pieces a batch or a
+/// list of ids is cut into.
+pub(crate) fn per_statement(backend: Backend, fixed: usize, width: usize) -> usize {
+    let most = match backend {
+        Backend::Sqlite => SQLITE_PARAMETERS,
+        Backend::Postgres => POSTGRES_PARAMETERS,
+    };
+    (most.saturating_sub(fixed) / width).max(1)
 }
 
 /// `$first, $first+1, …` for `count` parameters: the inside of an `in (…)` list.
