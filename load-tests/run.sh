@@ -11,6 +11,9 @@
 # figures measured before it), the share of accepted rides after which the student buys a voucher
 # that a shop redeems at once with SPEND_SHARE (default 0: the plain rush; the smoke run spends);
 # STACKS="embedded" or STACKS="postgres" runs one of the two.
+# SCENARIO=readings runs the readings scenario instead of the rush: a data source sends batches of
+# 10,000 readings of 20,000 households, four batches in flight (BATCHES, default 30), and the
+# readings stored per second are printed.
 # Needs PostgreSQL (user postgres, trust auth) on 127.0.0.1:5432 and Redis on 127.0.0.1:6379.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +25,12 @@ else
     spend_share=${SPEND_SHARE:-0}
 fi
 phone_share=${PHONE_SHARE:-0.5}
+scenario=${SCENARIO:-rush}
+if [ "${1:-}" = "--smoke" ]; then
+    readings_args=(--households 500 --batches 4 --batch-size 1000)
+else
+    readings_args=(--households 20000 --batches "${BATCHES:-30}" --batch-size 10000)
+fi
 
 cargo build --release --quiet -p smartville -p smartville-load
 # Where cargo put the binaries: its target folder, or CARGO_TARGET_DIR when set.
@@ -85,11 +94,8 @@ council_token() {
 run_embedded() {
     serve 18180 all DATABASE_URL="sqlite://$work/embedded/smartville.db"
     fund DATABASE_URL="sqlite://$work/embedded/smartville.db"
-    "$bin/smartville-load" run --base http://127.0.0.1:18180 --stack "embedded: SQLite, in-process bus, 1 process" \
-        --rate "$embedded_rate" --duration "$duration" --phone-share "$phone_share" --report "$work/embedded.json" \
-        --spend-share "$spend_share" --council-setup-token "$(council_token DATABASE_URL="sqlite://$work/embedded/smartville.db")" \
-        >"$work/embedded.out" || status=1
-    reports+=("$work/embedded.json")
+    drive 18180 "embedded: SQLite, in-process bus, 1 process" "$work/embedded" "$embedded_rate" \
+        DATABASE_URL="sqlite://$work/embedded/smartville.db"
     stop_all
 }
 
@@ -101,12 +107,24 @@ run_postgres() {
     serve 18182 scoring "${shared[@]}"
     serve 18183 ledger "${shared[@]}"
     fund "${shared[0]}"
-    "$bin/smartville-load" run --base http://127.0.0.1:18181 --stack "PostgreSQL + Redis Streams, 3 processes" \
-        --rate "$postgres_rate" --duration "$duration" --phone-share "$phone_share" --report "$work/postgres.json" \
-        --spend-share "$spend_share" --council-setup-token "$(council_token "${shared[0]}")" \
-        >"$work/postgres.out" || status=1
-    reports+=("$work/postgres.json")
+    drive 18181 "PostgreSQL + Redis Streams, 3 processes" "$work/postgres" "$postgres_rate" "${shared[0]}"
     stop_all
+}
+
+# drive PORT NAME OUTPUT RATE DATABASE_URL=…: runs the scenario against the stack on PORT (a rush
+# at RATE uploads a second, its report joining the table; or the readings).
+drive() {
+    local base="http://127.0.0.1:$1" name=$2 output=$3 rate=$4 database=$5
+    if [ "$scenario" = readings ]; then
+        "$bin/smartville-load" readings --base "$base" --stack "$name" --council-setup-token "$(council_token "$database")" \
+            "${readings_args[@]}" >>"$work/readings.out" || status=1
+        return
+    fi
+    "$bin/smartville-load" run --base "$base" --stack "$name" \
+        --rate "$rate" --duration "$duration" --phone-share "$phone_share" --report "$output.json" \
+        --spend-share "$spend_share" --council-setup-token "$(council_token "$database")" \
+        >"$output.out" || status=1
+    reports+=("$output.json")
 }
 
 status=0
@@ -115,7 +133,11 @@ for stack in ${STACKS:-embedded postgres}; do
     "run_$stack"
 done
 
-"$bin/smartville-load" table "${reports[@]}"
+if [ "$scenario" = readings ]; then
+    cat "$work/readings.out"
+else
+    "$bin/smartville-load" table "${reports[@]}"
+fi
 if [ "$status" -ne 0 ]; then
     echo "a run reported errors or ledger mismatches:" >&2
     grep -h '"error\|mismatches' "$work"/*.json >&2 || true

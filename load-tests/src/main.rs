@@ -13,10 +13,12 @@
 //! `smartville-load faults` prints what each fault did (from the timeline
 //! `run --timeline` writes). `smartville-load reports` and `smartville-load
 //! simulations` measure campaign reports over a school year of a town and
-//! what-if simulations over many rides, on both backends.
+//! what-if simulations over many rides, on both backends; `smartville-load
+//! readings` sends batches of readings of many households through the API.
 
 mod faults;
 mod machine;
+mod readings;
 mod report;
 mod reports;
 mod scenario;
@@ -115,6 +117,31 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         rides: usize,
     },
+    /// Register households in the demo town and send them batches of readings through the API,
+    /// several at once; print readings stored per second.
+    Readings {
+        /// Base URL of the engine's API.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base: String,
+        /// Name of the deployment, for the output.
+        #[arg(long, default_value = "engine")]
+        stack: String,
+        /// A council admin's one-time set-up token of the demo town (`smartville tenant admin`).
+        #[arg(long)]
+        council_setup_token: String,
+        /// Households registered and read.
+        #[arg(long, default_value_t = 20_000)]
+        households: usize,
+        /// Batches sent.
+        #[arg(long, default_value_t = 30)]
+        batches: usize,
+        /// Readings per batch (at most 10,000).
+        #[arg(long, default_value_t = 10_000)]
+        batch_size: usize,
+        /// Batches in flight at once.
+        #[arg(long, default_value_t = 4)]
+        in_flight: usize,
+    },
     /// Print JSON reports as one table.
     Table {
         /// Reports written by `run --report`.
@@ -209,6 +236,19 @@ async fn main() -> Result<()> {
             let measured = simulations::run(rides).await?;
             println!("{}", simulations::table(&measured));
             println!("{}", serde_json::to_string_pretty(&measured)?);
+            Ok(())
+        }
+        Command::Readings { base, stack, council_setup_token, households, batches, batch_size, in_flight } => {
+            let plan = readings::Plan { base, council_setup_token, households, batches, batch_size, in_flight };
+            let measured = readings::run(&plan).await?;
+            println!(
+                "{stack}: {} readings in {:.1} s = {:.0} readings/s; a batch of {batch_size} answered in {:.0} ms (median), {:.0} ms (slowest)",
+                measured.readings,
+                measured.seconds,
+                measured.readings_per_s,
+                measured.batch_p50_ms,
+                measured.batch_max_ms
+            );
             Ok(())
         }
         Command::Table { reports } => {

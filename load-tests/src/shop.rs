@@ -31,11 +31,7 @@ const PASSWORD: &str = "load test counter";
 /// admin and counter, has the offer proposed and approved.
 pub async fn open(client: &Client, base: &str, council_setup_token: &str) -> Result<Shop> {
     let post = |token: Option<String>, path: String, body: Value| post(client, base, token, path, body);
-    let set_up = |token: String| async move {
-        let session = post(None, "/v1/admin/auth/setup".into(), json!({"token": token, "password": PASSWORD})).await?;
-        Ok::<String, anyhow::Error>(session["access_token"].as_str().unwrap_or_default().to_owned())
-    };
-    let admin = set_up(council_setup_token.to_owned()).await?;
+    let admin = set_up(client, base, council_setup_token.to_owned()).await?;
     let coin = "Geelcoins";
     let shop = post(
         Some(admin.clone()),
@@ -55,7 +51,7 @@ pub async fn open(client: &Client, base: &str, council_setup_token: &str) -> Res
             json!({"email": email, "role": role, "merchant_id": merchant_id}),
         )
         .await?;
-        tokens.push(set_up(invited["setup_token"].as_str().unwrap_or_default().to_owned()).await?);
+        tokens.push(set_up(client, base, invited["setup_token"].as_str().unwrap_or_default().to_owned()).await?);
     }
     let offer = post(
         Some(tokens[0].clone()),
@@ -69,8 +65,15 @@ pub async fn open(client: &Client, base: &str, council_setup_token: &str) -> Res
     Ok(Shop { offer_id, counter_token: tokens.swap_remove(1) })
 }
 
+/// Sets a staff member's password with their one-time set-up token; their access token.
+pub async fn set_up(client: &Client, base: &str, setup_token: String) -> Result<String> {
+    let body = json!({"token": setup_token, "password": PASSWORD});
+    let session = post(client, base, None, "/v1/admin/auth/setup".into(), body).await?;
+    Ok(session["access_token"].as_str().unwrap_or_default().to_owned())
+}
+
 /// POSTs `body` to `path`, with a bearer token when given; the answer's body, or an error with it.
-async fn post(client: &Client, base: &str, token: Option<String>, path: String, body: Value) -> Result<Value> {
+pub async fn post(client: &Client, base: &str, token: Option<String>, path: String, body: Value) -> Result<Value> {
     let request = client.post(format!("{base}{path}")).json(&body);
     let request = if let Some(token) = token { request.bearer_auth(token) } else { request };
     let response = request.send().await.with_context(|| format!("POST {path}"))?;
