@@ -109,6 +109,7 @@ async fn a_key_opens_the_routes_of_data_sources_only(app: &TestApp) {
     }
     for token in [&student, &admin] {
         assert_eq!(whoami(app, token).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(send(app, token, json!([weighing("r1", "HH-1", 1.0)])).await.0, StatusCode::UNAUTHORIZED);
     }
     let bare = app.client.get(app.url("/v1/devices/me")).send().await.unwrap();
     assert_eq!(bare.status(), StatusCode::UNAUTHORIZED);
