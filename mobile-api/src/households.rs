@@ -1,17 +1,20 @@
 //! A participant's households (`/v1/households/...`): linking with the code
 //! from the household's letter, unlinking (no reward of it reaches them
-//! afterwards), and what the engine knows of each: its members and its
-//! readings of the last thirteen months.
+//! afterwards), and what the engine knows of each: its members, its
+//! readings of the last thirteen months, and the decisions of the savings
+//! campaigns on its periods, with their baselines and reasons.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use smartville_engine::savings::SavingsDecision;
 use smartville_engine::{DAY_MS, households, now_ms};
 use smartville_store::StoreError;
 use smartville_store::households::{self as stored, Membership, NotLinked};
-use smartville_store::ids::HouseholdId;
+use smartville_store::ids::{CampaignId, HouseholdId};
 use smartville_store::readings::{self, Reading};
+use smartville_store::savings;
 use smartville_store::sources::ReadingKind;
 use utoipa::ToSchema;
 
@@ -68,6 +71,27 @@ pub struct HouseholdView {
     pub linked_at: String,
     /// Its readings of the last thirteen months, oldest first.
     pub readings: Vec<HouseholdReading>,
+    /// The savings campaigns' decisions on its periods, newest period first.
+    pub decisions: Vec<HouseholdDecision>,
+}
+
+/// A savings campaign's decision on one of the household's periods.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HouseholdDecision {
+    /// The campaign.
+    #[schema(value_type = String, format = Uuid)]
+    pub campaign_id: CampaignId,
+    /// Its name.
+    pub campaign_name: String,
+    /// The period: `2027-01` (a month) or `2027-Q1` (a quarter).
+    pub period: String,
+    /// 1, or more when a corrected reading changed the decision (the difference was paid or taken back).
+    pub revision: i64,
+    /// When it was decided (RFC 3339, UTC).
+    pub decided_at: String,
+    /// Status, points for the household (split between its members), reasons and the figures of
+    /// every fraction or carrier: the period's total, its baseline and where that came from.
+    pub decision: SavingsDecision,
 }
 
 /// The participant's households.
@@ -151,6 +175,18 @@ async fn view(state: &ApiState, participant: &Participant, membership: Membershi
         i64::MAX,
     )
     .await?;
+    let decided = savings::of_household(&state.engine.store, participant.tenant_id(), &membership.household_id).await?;
+    let mut decisions = Vec::with_capacity(decided.len());
+    for decided in decided {
+        decisions.push(HouseholdDecision {
+            decision: serde_json::from_str(&decided.decision).map_err(|error| Problem::internal(&error))?,
+            campaign_id: decided.campaign_id,
+            campaign_name: decided.campaign_name,
+            period: decided.period,
+            revision: decided.revision,
+            decided_at: rfc3339(decided.decided_at),
+        });
+    }
     Ok(HouseholdView {
         household_id: membership.household_id,
         reference: membership.reference,
@@ -158,6 +194,7 @@ async fn view(state: &ApiState, participant: &Participant, membership: Membershi
         members: membership.members,
         linked_at: rfc3339(membership.linked_at),
         readings: shown.into_iter().map(HouseholdReading::from).collect(),
+        decisions,
     })
 }
 

@@ -164,7 +164,7 @@ pub fn router(state: ApiState) -> Router {
         admin::schools::join_codes, admin::schools::create_join_code, admin::schools::revoke_join_code,
         admin::campaigns::list, admin::campaigns::validate, admin::campaigns::coverage, admin::campaigns::create,
         admin::campaigns::get, admin::campaigns::change_rules, admin::campaigns::set_audience,
-        admin::campaigns::activate, admin::campaigns::pause, admin::campaigns::close, admin::campaigns::fund, admin::campaigns::budget, admin::reports::report,
+        admin::campaigns::activate, admin::campaigns::pause, admin::campaigns::close, admin::campaigns::fund, admin::campaigns::budget, admin::campaigns::close_period, admin::reports::report,
         admin::simulations::start, admin::simulations::get,
         admin::reviews::list, admin::reviews::get, admin::reviews::decide, trips::appeal,
         rewards::list, rewards::buy, rewards::picture, rewards::vouchers, rewards::voucher, rewards::cancel, rewards::qr,

@@ -7,6 +7,7 @@ use serde::Serialize;
 use smartville_engine::campaigns::CampaignRefusal;
 use smartville_engine::ingest::IngestError;
 use smartville_engine::reviews::ReviewRefusal;
+use smartville_engine::savings::CloseRefusal;
 use smartville_engine::settlements::DonationRefusal;
 use smartville_engine::vouchers::VoucherRefusal;
 use smartville_scoring::TraceError;
@@ -167,6 +168,20 @@ impl From<CampaignRefusal> for Problem {
             ),
             _ => problem,
         }
+    }
+}
+
+impl From<CloseRefusal> for Problem {
+    fn from(refusal: CloseRefusal) -> Self {
+        if let CloseRefusal::Engine(error) = refusal {
+            return error.into();
+        }
+        let status = match &refusal {
+            CloseRefusal::Engine(_) | CloseRefusal::NotFound => return Self::not_found("campaign"),
+            CloseRefusal::NotSavings | CloseRefusal::State(_) | CloseRefusal::NotOver { .. } => StatusCode::CONFLICT,
+            CloseRefusal::Period(_) | CloseRefusal::OutsideCampaign(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Self::new(status, refusal.code(), refusal.to_string())
     }
 }
 

@@ -12,9 +12,9 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use smartville_engine::budget::{self, Budget};
 use smartville_engine::campaigns::{self as lifecycle, Setting, VersionView};
-use smartville_scoring::CampaignSpec;
+use smartville_engine::savings::{self, CloseSummary};
 use smartville_store::audit::Actor;
-use smartville_store::campaigns::{self, Audience, Campaign, CampaignStatus};
+use smartville_store::campaigns::{self, Audience, Campaign, CampaignKind, CampaignStatus};
 use smartville_store::ids::CampaignId;
 use smartville_store::{StoreError, now_ms};
 use utoipa::ToSchema;
@@ -45,7 +45,9 @@ pub async fn validate(
     _staff: Staff<ManageCampaigns>,
     JsonObject(file): JsonObject<serde_json::Value>,
 ) -> Json<CampaignCheck> {
-    let problems: Vec<FieldProblem> = CampaignSpec::problems_of(file.to_string().as_bytes())
+    let problems: Vec<FieldProblem> = lifecycle::CampaignFile::read(file.to_string().as_bytes())
+        .err()
+        .unwrap_or_default()
         .into_iter()
         .map(|problem| FieldProblem { field: problem.field(), problem: problem.to_string() })
         .collect();
@@ -62,6 +64,8 @@ pub struct CampaignView {
     pub slug: String,
     /// Display name (of the newest version).
     pub name: String,
+    /// What it rewards: `rides` or `savings` (its file's `kind`).
+    pub kind: CampaignKind,
     /// `draft`, `active`, `paused` or `closed`.
     pub status: CampaignStatus,
     /// The coin it pays in.
@@ -78,6 +82,7 @@ impl From<Campaign> for CampaignView {
             id: c.id,
             slug: c.slug,
             name: c.name,
+            kind: c.kind,
             status: c.status,
             coin: c.coin,
             budget_funded: c.budget_funded,
@@ -323,6 +328,24 @@ pub async fn fund(
         lifecycle::fund(&mut tx, staff.tenant_id(), Actor::Staff(staff.id()), &campaign_id, request.points).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(Json(campaign.into()))
+}
+
+/// Close a period of a savings campaign by hand — again after a reading was
+/// corrected, say (the engine closes each period once it ended): every
+/// household with linked members is judged, and what changed is paid.
+#[utoipa::path(post, path = "/v1/admin/campaigns/{campaign_id}/periods/{period}/close", tag = "admin", security(("bearer" = [])),
+    params(("campaign_id" = String, Path, format = Uuid), ("period" = String, Path, example = "2027-01")),
+    responses((status = 200, body = CloseSummary),
+        (status = 404, body = Problem, description = "No such campaign of this council"),
+        (status = 409, body = Problem, description = "Not a savings campaign (`NOT_A_SAVINGS_CAMPAIGN`), not running (`CAMPAIGN_STATE`), or the period has not ended (`PERIOD_NOT_OVER`)"),
+        (status = 422, body = Problem, description = "Not a period of the campaign (`INVALID_PERIOD`, `OUTSIDE_CAMPAIGN`)")))]
+pub async fn close_period(
+    State(state): State<ApiState>,
+    staff: Staff<ManageCampaigns>,
+    Path((campaign_id, period)): Path<(String, String)>,
+) -> Result<Json<CloseSummary>, Problem> {
+    let campaign_id = campaign_path(&campaign_id)?;
+    Ok(Json(savings::close(&state.engine, staff.tenant_id(), &campaign_id, &period, now_ms()).await?))
 }
 
 /// A campaign's budget — funded, paid, held for rides in review, remaining,

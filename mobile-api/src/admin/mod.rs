@@ -55,6 +55,7 @@ pub fn routes() -> Router<ApiState> {
         .route("/v1/admin/campaigns/{campaign_id}/pause", post(campaigns::pause))
         .route("/v1/admin/campaigns/{campaign_id}/close", post(campaigns::close))
         .route("/v1/admin/campaigns/{campaign_id}/funding", post(campaigns::fund))
+        .route("/v1/admin/campaigns/{campaign_id}/periods/{period}/close", post(campaigns::close_period))
         .route("/v1/admin/campaigns/{campaign_id}/budget", get(campaigns::budget))
         .route("/v1/admin/campaigns/{campaign_id}/coverage", get(campaigns::coverage))
         .route("/v1/admin/campaigns/{campaign_id}/report", get(reports::report))

@@ -113,6 +113,9 @@ pub async fn start(
             SimulationRefusal::Days => {
                 Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_DAYS", refusal.to_string())
             }
+            SimulationRefusal::NotRides => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "NOT_A_RIDES_CAMPAIGN", refusal.to_string())
+            }
             SimulationRefusal::Engine(error) => error.into(),
         },
     )?;

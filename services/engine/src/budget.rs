@@ -11,10 +11,10 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use serde::Serialize;
 use smartville_store::audit::{self, Actor};
-use smartville_store::campaigns::{self, Campaign, CampaignStatus};
+use smartville_store::campaigns::{self, Campaign, CampaignKind, CampaignStatus};
 use smartville_store::{StoreError, tenancy};
 
-use crate::{DAY_MS, Engine, EngineError, Shutdown, now_ms};
+use crate::{DAY_MS, Engine, EngineError, Shutdown, now_ms, savings};
 
 /// The days whose payouts set the pace of the forecast.
 pub const PACE_DAYS: i64 = 14;
@@ -56,9 +56,18 @@ pub async fn budget(engine: &Engine, campaign: &Campaign, now: i64) -> Result<Bu
     let (store, tenant_id) = (&engine.store, &campaign.tenant_id);
     let since = now - PACE_DAYS * DAY_MS;
     let figures = campaigns::budget_figures(store, tenant_id, &campaign.id, &campaign.coin, since).await?;
-    let rules = engine.campaigns.get(store, tenant_id, &campaign.id).await?;
-    let newest = &rules.newest().compiled;
-    let (today, ends_on) = (newest.local_time(now).date(), newest.spec().valid_until);
+    let (today, ends_on) = match campaign.kind {
+        CampaignKind::Rides => {
+            let rules = engine.campaigns.get(store, tenant_id, &campaign.id).await?;
+            let newest = &rules.newest().compiled;
+            (newest.local_time(now).date(), newest.spec().valid_until)
+        }
+        CampaignKind::Savings => {
+            let versions = savings::versions_of(engine, campaign).await?;
+            let newest = &versions[versions.len() - 1].rules;
+            (newest.local_date(now), newest.spec().valid_until)
+        }
+    };
     let paid_per_day = figures.paid_since as f64 / PACE_DAYS as f64;
     let runs_out_on = (paid_per_day > 0.0)
         .then(|| today + chrono::Days::new((figures.remaining as f64 / paid_per_day).ceil() as u64))
@@ -116,14 +125,8 @@ pub async fn warn_on_forecasts(engine: &Engine, now: i64) -> Result<usize, Engin
 
 /// Checks the forecasts every [`EVERY`] until shutdown.
 pub async fn run(engine: Engine, shutdown: Shutdown) -> Result<(), EngineError> {
-    while !shutdown.is_requested() {
-        if let Err(error) = warn_on_forecasts(&engine, now_ms()).await {
-            tracing::warn!(%error, "checking budget forecasts failed; trying again later");
-        }
-        tokio::select! {
-            () = tokio::time::sleep(EVERY) => {}
-            () = shutdown.clone().requested() => {}
-        }
-    }
-    Ok(())
+    crate::every(EVERY, shutdown, "checking budget forecasts", || async {
+        warn_on_forecasts(&engine, now_ms()).await.map(drop)
+    })
+    .await
 }

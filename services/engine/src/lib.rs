@@ -4,6 +4,9 @@
 //! mobile API ─► ingest ─(trip + outbox row, one transaction)─► relay ─► bus
 //!   bus "trips.submitted" ─► scoring ─(decision + outbox row)─► relay ─► bus
 //!   bus "trips.decided"   ─► ledger  ─(reward transfer + credited mark)
+//!
+//! device ─► readings ─► savings close (per period: decisions + credits + outbox rows) ─► relay ─► bus
+//!   bus "savings.credits" ─► ledger  ─(reward transfer per member + credited mark)
 //! ```
 //!
 //! - [`ingest`]: reads an upload, applies the input limits and stores the
@@ -39,7 +42,8 @@
 //! reads a campaign's budget and warns when it will run out before the end;
 //! [`pictures`] makes uploaded pictures safe to keep, and [`files`] keeps
 //! them outside the database; [`households`] registers the households the
-//! council's [`readings`] are about; [`codes`] makes the codes people type.
+//! council's [`readings`] are about, which a [`savings`] campaign's period
+//! close judges; [`codes`] makes the codes people type.
 
 pub mod budget;
 pub mod campaigns;
@@ -55,6 +59,7 @@ pub mod relay;
 pub mod reports;
 pub mod retention;
 pub mod reviews;
+pub mod savings;
 pub mod scoring;
 pub mod settlements;
 pub mod simulations;
@@ -62,6 +67,7 @@ pub mod staff;
 pub mod vouchers;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use smartville_bus::Bus;
@@ -79,12 +85,18 @@ pub struct Topics {
     pub submitted: String,
     /// Decided trips; the ledger credits the accepted ones (`trips.decided`).
     pub decided: String,
+    /// Credits of closed savings periods, for the ledger to post (`savings.credits`).
+    pub savings: String,
 }
 
 impl Topics {
     /// The topics under `namespace` (empty for none).
     pub fn new(namespace: &str) -> Self {
-        Self { submitted: format!("{namespace}trips.submitted"), decided: format!("{namespace}trips.decided") }
+        Self {
+            submitted: format!("{namespace}trips.submitted"),
+            decided: format!("{namespace}trips.decided"),
+            savings: format!("{namespace}savings.credits"),
+        }
     }
 }
 
@@ -184,9 +196,10 @@ impl Shutdown {
     }
 }
 
-/// Runs `handle` on every trip event of `topic` delivered to `consumer` of
-/// `group`, until shutdown. An error leaves the event to be delivered again.
-async fn consume_trip_events<F, Fut>(
+/// Runs `handle` on every event of `topic` delivered to `consumer` of
+/// `group`, until shutdown. An error (or a payload that is not an `E`)
+/// leaves the event to be delivered again.
+async fn consume_events<E, F, Fut>(
     engine: Engine,
     topic: &str,
     group: &str,
@@ -195,11 +208,12 @@ async fn consume_trip_events<F, Fut>(
     handle: F,
 ) -> Result<(), EngineError>
 where
-    F: Fn(Engine, TripEvent) -> Fut + Send + Sync,
+    E: serde::de::DeserializeOwned,
+    F: Fn(Engine, E) -> Fut + Send + Sync,
     Fut: Future<Output = Result<(), EngineError>> + Send,
 {
     let handler = |message: smartville_bus::Message| {
-        let event = serde_json::from_slice::<TripEvent>(&message.payload);
+        let event = serde_json::from_slice::<E>(&message.payload);
         let work = event.map(|event| handle(engine.clone(), event));
         async move {
             let work = work.map_err(smartville_bus::HandlerError::from)?;
@@ -207,6 +221,31 @@ where
         }
     };
     engine.bus.consume(topic, group, consumer, handler, shutdown.requested()).await?;
+    Ok(())
+}
+
+/// Runs `round` at once and then every `period` until shutdown: a
+/// component's background duty (expiring vouchers, closing periods …). A
+/// failed round is logged as `duty` failing and tried again at the next.
+pub async fn every<F, Fut>(
+    period: Duration,
+    shutdown: Shutdown,
+    duty: &'static str,
+    round: F,
+) -> Result<(), EngineError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<(), EngineError>>,
+{
+    while !shutdown.is_requested() {
+        if let Err(error) = round().await {
+            tracing::warn!(%error, "{duty} failed; trying again later");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(period) => {}
+            () = shutdown.clone().requested() => {}
+        }
+    }
     Ok(())
 }
 

@@ -10,7 +10,7 @@
 //! gone), it publishes again the events of trips still undecided or
 //! uncredited, and afterwards of those stuck for [`STALE_AFTER_MS`], up to
 //! 200 trips per sweep (a longer backlog is worked off sweep by sweep, every
-//! [`SWEEP_EVERY`]).
+//! [`SWEEP_EVERY`]); and the same for savings credits the ledger has not posted.
 //!
 //! [`Bus::incarnation`]: smartville_bus::Bus::incarnation
 
@@ -18,8 +18,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use smartville_store::ids::{TenantId, TripId};
-use smartville_store::{outbox, trips};
+use smartville_store::{outbox, savings, trips};
 
+use crate::savings::{CREDITS_PER_EVENT, CreditsEvent};
 use crate::{Engine, EngineError, MAX_BATCH, Shutdown, TripEvent, now_ms};
 
 /// How often the relay looks for events written by other processes.
@@ -92,7 +93,8 @@ pub async fn publish_pending(engine: &Engine) -> Result<usize, EngineError> {
 }
 
 /// Publishes again the events of trips that were submitted (or decided)
-/// before `cutoff` and still wait for their decision (or credit).
+/// before `cutoff` and still wait for their decision (or credit), and of
+/// savings credits written before `cutoff` and not yet posted.
 pub async fn sweep(engine: &Engine, cutoff: i64) -> Result<(), EngineError> {
     // One event per topic and tenant, at most a batch each.
     let mut stuck: BTreeMap<(&str, TenantId), Vec<TripId>> = BTreeMap::new();
@@ -106,6 +108,17 @@ pub async fn sweep(engine: &Engine, cutoff: i64) -> Result<(), EngineError> {
         for trip_ids in trip_ids.chunks(MAX_BATCH) {
             let event = TripEvent { tenant_id: tenant_id.clone(), trip_ids: trip_ids.to_vec() };
             engine.bus.publish(topic, &serde_json::to_vec(&event)?).await?;
+        }
+    }
+    let mut credits: BTreeMap<TenantId, Vec<String>> = BTreeMap::new();
+    for (tenant_id, credit_id) in savings::waiting(&engine.store, cutoff, BATCH).await? {
+        tracing::info!(credit = %credit_id, "publishing the event of a waiting savings credit again");
+        credits.entry(tenant_id).or_default().push(credit_id);
+    }
+    for (tenant_id, credit_ids) in credits {
+        for credit_ids in credit_ids.chunks(CREDITS_PER_EVENT) {
+            let event = CreditsEvent { tenant_id: tenant_id.clone(), credit_ids: credit_ids.to_vec() };
+            engine.bus.publish(&engine.topics.savings, &serde_json::to_vec(&event)?).await?;
         }
     }
     Ok(())

@@ -20,18 +20,14 @@ const BATCH: i64 = 1_000;
 
 /// Sweeps every [`EVERY`] until shutdown.
 pub async fn run(engine: Engine, shutdown: Shutdown) -> Result<(), EngineError> {
-    while !shutdown.is_requested() {
-        match forget_old_traces(&engine, now_ms()).await {
-            Ok(0) => {}
-            Ok(forgotten) => tracing::info!(forgotten, "raw traces past their dispute window deleted"),
-            Err(error) => tracing::warn!(%error, "deleting old traces failed; trying again later"),
+    crate::every(EVERY, shutdown, "deleting old traces", || async {
+        let forgotten = forget_old_traces(&engine, now_ms()).await?;
+        if forgotten > 0 {
+            tracing::info!(forgotten, "raw traces past their dispute window deleted");
         }
-        tokio::select! {
-            () = tokio::time::sleep(EVERY) => {}
-            () = shutdown.clone().requested() => {}
-        }
-    }
-    Ok(())
+        Ok(())
+    })
+    .await
 }
 
 /// Deletes the raw traces of rides decided longer ago than their campaign's

@@ -37,7 +37,7 @@ const MAX_OTHERS_TRACES: usize = 200;
 /// Consumes `trips.submitted` until shutdown.
 pub async fn run(engine: Engine, consumer: String, shutdown: Shutdown) -> Result<(), EngineError> {
     let topic = engine.topics.submitted.clone();
-    crate::consume_trip_events(engine, &topic, GROUP, &consumer, shutdown, |engine, event| async move {
+    crate::consume_events(engine, &topic, GROUP, &consumer, shutdown, |engine, event: TripEvent| async move {
         decide(&engine, &event).await
     })
     .await

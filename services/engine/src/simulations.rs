@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use smartville_scoring::{CompiledCampaign, Decision, ReasonCode, Ride, Status};
-use smartville_store::campaigns::Campaign;
+use smartville_store::campaigns::{Campaign, CampaignKind};
 use smartville_store::ids::{SchoolId, StaffId, TripId};
 use smartville_store::ledger::{self, Owner};
 use smartville_store::lifecycle::TripStatus;
@@ -26,7 +26,7 @@ use smartville_store::reports::reasons_in;
 use smartville_store::simulations::{self, KeptRide, NewSimulation, Simulation};
 use smartville_store::trips::DecisionInputs;
 
-use crate::campaigns::Checked;
+use crate::campaigns::{CampaignFile, Checked};
 use crate::scoring::Known;
 use crate::{DAY_MS, Engine, EngineError, now_ms};
 
@@ -146,6 +146,9 @@ pub enum SimulationRefusal {
     /// `days` is 0 or more than [`MAX_DAYS`].
     #[error("days must be between 1 and {MAX_DAYS}")]
     Days,
+    /// The campaign, or the draft, does not reward rides: there is nothing to replay.
+    #[error("only the rules of a rides campaign can be tried on past rides")]
+    NotRides,
     /// Storage failed.
     #[error(transparent)]
     Engine(#[from] EngineError),
@@ -164,6 +167,10 @@ pub async fn start(
     if !(1..=MAX_DAYS).contains(&days) {
         return Err(SimulationRefusal::Days);
     }
+    let CampaignFile::Rides(spec) = draft.file else { return Err(SimulationRefusal::NotRides) };
+    if campaign.kind != CampaignKind::Rides {
+        return Err(SimulationRefusal::NotRides);
+    }
     let new = NewSimulation {
         tenant_id: &campaign.tenant_id,
         campaign_id: &campaign.id,
@@ -174,11 +181,11 @@ pub async fn start(
         at: now,
     };
     let simulation = simulations::create(&engine.store, &new).await.map_err(EngineError::from)?;
-    let (engine, running, spec) = (engine.clone(), simulation.clone(), draft.spec);
+    let (engine, running) = (engine.clone(), simulation.clone());
     tokio::spawn(async move {
         let mut done = 0;
         // Checked already: compiling it again (off the async threads) does not fail but for a bug.
-        let compiled = tokio::task::spawn_blocking(move || spec.compile()).await;
+        let compiled = tokio::task::spawn_blocking(move || (*spec).compile()).await;
         let outcome = match compiled {
             Ok(Ok(compiled)) => simulate(&engine, &running, Arc::new(compiled), &mut done).await,
             Ok(Err(error)) => Err(error.into()),

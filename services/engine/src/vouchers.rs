@@ -348,16 +348,12 @@ const EXPIRY_SWEEP: Duration = Duration::from_secs(30);
 /// relay's process). Several processes may sweep at once: each voucher is
 /// expired by one of them only.
 pub async fn run_expiry(engine: Engine, shutdown: Shutdown) -> Result<(), EngineError> {
-    while !shutdown.is_requested() {
-        match expire_due(&engine, now_ms()).await {
-            Ok(0) => {}
-            Ok(expired) => tracing::info!(expired, "vouchers expired; their points went back to the wallets"),
-            Err(error) => tracing::warn!(%error, "the voucher expiry sweep failed; trying again later"),
+    crate::every(EXPIRY_SWEEP, shutdown, "the voucher expiry sweep", || async {
+        let expired = expire_due(&engine, now_ms()).await?;
+        if expired > 0 {
+            tracing::info!(expired, "vouchers expired; their points went back to the wallets");
         }
-        tokio::select! {
-            () = tokio::time::sleep(EXPIRY_SWEEP) => {}
-            () = shutdown.clone().requested() => {}
-        }
-    }
-    Ok(())
+        Ok(())
+    })
+    .await
 }

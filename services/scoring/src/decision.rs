@@ -67,6 +67,14 @@ pub enum ReasonCode {
     StopAndGo,
     /// A multiplier the council declared (a mobility week, a rainy day) changed the ride's points.
     Multiplied,
+    /// Savings: a period had fewer readings than the campaign needs (a missing reading is not zero).
+    InsufficientData,
+    /// Savings: neither the household's history nor households of its size give a baseline.
+    NoBaseline,
+    /// Savings: the saving was below the campaign's noise threshold (or there was none).
+    BelowThreshold,
+    /// Savings: a cap per period or per household lowered the points.
+    CapReached,
 }
 
 impl ReasonCode {
@@ -96,6 +104,10 @@ impl ReasonCode {
             Self::ActivityMismatch => "ACTIVITY_MISMATCH",
             Self::StopAndGo => "STOP_AND_GO",
             Self::Multiplied => "MULTIPLIED",
+            Self::InsufficientData => "INSUFFICIENT_DATA",
+            Self::NoBaseline => "NO_BASELINE",
+            Self::BelowThreshold => "BELOW_THRESHOLD",
+            Self::CapReached => "CAP_REACHED",
         }
     }
 }
@@ -162,7 +174,7 @@ mod tests {
 
     #[test]
     fn reason_names_are_their_serialised_names() {
-        let all: [ReasonCode; 23] = [
+        let all: [ReasonCode; 27] = [
             MockLocation,
             TooShort,
             TooFast,
@@ -186,6 +198,10 @@ mod tests {
             ActivityMismatch,
             StopAndGo,
             Multiplied,
+            InsufficientData,
+            NoBaseline,
+            BelowThreshold,
+            CapReached,
         ];
         for code in all {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());

@@ -1,10 +1,11 @@
-//! Operator commands: `migrate`, `demo`, `tenant create`, `tenant admin`, `campaign apply`, `ledger check`.
+//! Operator commands: `migrate`, `demo`, `tenant create`, `tenant admin`, `campaign apply`,
+//! `savings close`, `ledger check`.
 
 use anyhow::{Context, Result, bail};
 use smartville_engine::campaigns::{self, CampaignRefusal};
-use smartville_engine::{Engine, demo, staff};
+use smartville_engine::{Engine, demo, savings, staff};
 use smartville_store::audit::Actor;
-use smartville_store::ids::TenantId;
+use smartville_store::ids::{CampaignId, TenantId};
 use smartville_store::staff::{StaffRole, Workplace};
 use smartville_store::tenancy;
 
@@ -117,6 +118,23 @@ pub async fn apply_campaign(config: &Config, file: &std::path::Path, tenant: Opt
         campaign.status.as_str(),
         campaign.budget_funded
     );
+    Ok(())
+}
+
+/// `smartville savings close --campaign ID --period P [--tenant ID]`: closes
+/// a period by hand (the scoring component closes each period once it
+/// ended); prints the summary as JSON. The ledger component posts the credits.
+pub async fn close_savings_period(config: &Config, campaign: &str, period: &str, tenant: Option<&str>) -> Result<()> {
+    let engine = connect(config).await?;
+    let tenant_id = one_tenant(&engine, tenant).await?;
+    let mut tx = engine.store.begin().await?;
+    let by_slug = smartville_store::campaigns::by_slug(&mut tx, &tenant_id, campaign).await?;
+    drop(tx);
+    let campaign_id = by_slug.map_or_else(|| CampaignId::from(campaign), |found| found.id);
+    let summary = savings::close(&engine, &tenant_id, &campaign_id, period, smartville_engine::now_ms())
+        .await
+        .with_context(|| format!("closing {period} of campaign {campaign}"))?;
+    println!("{}", serde_json::to_string_pretty(&summary)?);
     Ok(())
 }
 

@@ -9,9 +9,9 @@ pub enum Component {
     MobileApi,
     /// Publishes outbox events on the bus, and re-publishes those of stuck trips.
     Relay,
-    /// Judges submitted trips.
+    /// Judges submitted trips, and closes savings periods.
     Scoring,
-    /// Credits accepted trips.
+    /// Credits accepted trips and savings.
     Ledger,
 }
 
@@ -39,8 +39,8 @@ impl Component {
                 "publishes stored events (outbox) on the bus; re-publishes events of stuck trips; deletes old traces; \
                  warns of budgets that run out early; expires vouchers not used in time"
             }
-            Self::Scoring => "validates and scores submitted trips",
-            Self::Ledger => "credits accepted trips from the campaign budget to the wallet",
+            Self::Scoring => "validates and scores submitted trips; closes the periods of savings campaigns",
+            Self::Ledger => "credits accepted trips and closed savings periods from the campaign budget to the wallets",
         }
     }
 

@@ -56,6 +56,11 @@ enum Command {
         #[command(subcommand)]
         command: CampaignCommand,
     },
+    /// Savings campaigns.
+    Savings {
+        #[command(subcommand)]
+        command: SavingsCommand,
+    },
     /// Check the ledger.
     Ledger {
         #[command(subcommand)]
@@ -86,6 +91,23 @@ enum TenantCommand {
         /// The e-mail address of the new council admin.
         #[arg(long)]
         email: String,
+        /// The tenant id (optional when the database has exactly one tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SavingsCommand {
+    /// Close a period of a savings campaign by hand (again, after a correction): judges every linked
+    /// household and sends the points to the ledger; prints what it did as JSON.
+    Close {
+        /// The campaign: its id in the file (`geel-less-residual-2027`) or the engine's.
+        #[arg(long)]
+        campaign: String,
+        /// The period: `2027-01` for a month, `2027-Q1` for a quarter.
+        #[arg(long)]
+        period: String,
         /// The tenant id (optional when the database has exactly one tenant).
         #[arg(long)]
         tenant: Option<String>,
@@ -151,6 +173,9 @@ fn run_service_command(command: Command) -> anyhow::Result<ExitCode> {
             }
             Command::Campaign { command: CampaignCommand::Apply { file, tenant } } => {
                 admin::apply_campaign(&config, &file, tenant.as_deref()).await
+            }
+            Command::Savings { command: SavingsCommand::Close { campaign, period, tenant } } => {
+                admin::close_savings_period(&config, &campaign, &period, tenant.as_deref()).await
             }
             Command::Ledger { command: LedgerCommand::Check } => {
                 let whole = admin::check_ledger(&config).await?;

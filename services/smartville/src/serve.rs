@@ -15,7 +15,7 @@ use smartville_bus::{Bus, BusConfig};
 use smartville_engine::files::DiskFiles;
 use smartville_engine::ingest::Ingest;
 use smartville_engine::{
-    Engine, EngineError, Shutdown, budget, demo, ledger, relay, reports, retention, scoring, vouchers,
+    Engine, EngineError, Shutdown, budget, demo, ledger, relay, reports, retention, savings, scoring, vouchers,
 };
 use smartville_mobile_api::ApiState;
 use smartville_mobile_api::limits::Limiter;
@@ -128,12 +128,15 @@ impl Application {
                         let name = format!("scoring-{}-{i}", std::process::id());
                         spawn(&mut tasks, "scoring", scoring::run(engine.clone(), name, shutdown.clone()));
                     }
+                    spawn(&mut tasks, "savings closes", savings::run(engine.clone(), shutdown.clone()));
                 }
                 Component::Ledger => {
                     for i in 0..config.workers {
                         let name = format!("ledger-{}-{i}", std::process::id());
                         spawn(&mut tasks, "ledger", ledger::run(engine.clone(), name, shutdown.clone()));
                     }
+                    let name = format!("ledger-savings-{}", std::process::id());
+                    spawn(&mut tasks, "ledger savings", ledger::run_savings(engine.clone(), name, shutdown.clone()));
                 }
             }
         }

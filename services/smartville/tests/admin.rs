@@ -634,6 +634,7 @@ async fn every_admin_route_refuses_another_council_and_participants(app: &TestAp
         ("{trip_id}", trip["trip_id"].as_str().unwrap().to_owned()),
         ("{simulation_id}", simulation["id"].as_str().unwrap().to_owned()),
         ("{code}", "GEEL-5A".to_owned()),
+        ("{period}", "2026-11".to_owned()),
     ];
     let (_, setup) = new_council(app, "Stad Herentals", "admin@herentals.be").await;
     let outsider = app.set_up(&setup).await["access_token"].as_str().unwrap().to_owned();

@@ -5,7 +5,8 @@
 //! class code and rides, the budget that moved, the report that shows the
 //! ride, a what-if simulation, the appeal answer, and the points spent at a
 //! shop: an offer approved, a voucher bought and redeemed once, the shop
-//! settled and paid, and the ledger checked.
+//! settled and paid, the ledger checked, and a household's readings taken
+//! through a savings campaign's close to its decision.
 //! Only the address of the engine, the command that runs the binary and the
 //! scratch folder are put in for the test's own.
 #![allow(clippy::unwrap_used)]
@@ -73,6 +74,12 @@ async fn the_running_a_town_walkthrough_runs_verbatim(app: &TestApp) {
     assert!(stdout.lines().any(|line| line.starts_with("total,1,1,0,0,") && line.ends_with(",24,24")), "{stdout}");
     assert!(stdout.contains(r#""status":"done","done":1,"total":1"#), "{stdout}");
     assert!(stdout.contains(r#""changed":1"#), "{stdout}");
+    // The household's November set against the one a year before: 8.5 kg less, 85 points.
+    assert!(stdout.contains(r#""households":1,"changed":1,"accepted":1,"points":85,"credited":85"#), "{stdout}");
+    assert!(
+        stdout.contains(r#""baseline":31000,"baseline_source":"own_history","saved":8500,"points":85"#),
+        "{stdout}"
+    );
     // The shop's offer approved; the student buys it with the ride's points, the counter redeems
     // it once (the second time told when and where), the wallet keeps the rest; the settlement's
     // CSV, its payment, and the ledger whole.

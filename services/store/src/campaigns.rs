@@ -68,6 +68,16 @@ impl TryFrom<String> for CampaignStatus {
     }
 }
 
+stored_names!(
+    /// What a campaign rewards; its file says so (`"kind"`, rides when absent) and it never changes.
+    CampaignKind {
+        /// Rides to school, judged one by one as they are uploaded.
+        Rides = "rides",
+        /// Households' savings of waste or energy, judged per period at its close.
+        Savings = "savings",
+    }
+);
+
 /// A stored campaign (its rules are in its [`CampaignVersion`]s).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Campaign {
@@ -79,6 +89,9 @@ pub struct Campaign {
     pub slug: String,
     /// Display name, from its newest version.
     pub name: String,
+    /// What it rewards.
+    #[sqlx(try_from = "String")]
+    pub kind: CampaignKind,
     /// Where it is in its life.
     #[sqlx(try_from = "String")]
     pub status: CampaignStatus,
@@ -93,7 +106,10 @@ pub struct Campaign {
 /// `select` of every campaign column followed by `$tail` (a literal), as a static string.
 macro_rules! select_campaigns {
     ($tail:literal) => {
-        concat!("select tenant_id, id, slug, name, status, budget_funded, updated_at, coin from campaigns ", $tail)
+        concat!(
+            "select tenant_id, id, slug, name, kind, status, budget_funded, updated_at, coin from campaigns ",
+            $tail
+        )
     };
 }
 
@@ -149,6 +165,8 @@ pub struct NewCampaign<'a> {
     pub slug: &'a str,
     /// Display name.
     pub name: &'a str,
+    /// What it rewards.
+    pub kind: CampaignKind,
     /// The campaign file (JSON) of version 1.
     pub spec: &'a str,
     /// Its first status: a draft, or active at once (`smartville campaign apply`).
@@ -167,13 +185,14 @@ pub async fn create(tx: &mut Tx, tenant_id: &TenantId, new: &NewCampaign<'_>) ->
     let now = now_ms();
     let id = CampaignId::new();
     let inserted = sqlx::query(
-        "insert into campaigns (tenant_id, id, slug, name, status, coin, covers_all, budget_funded, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, 0, 0, $7) on conflict (tenant_id, slug) do nothing",
+        "insert into campaigns (tenant_id, id, slug, name, kind, status, coin, covers_all, budget_funded, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, 0, 0, $8) on conflict (tenant_id, slug) do nothing",
     )
     .bind(tenant_id)
     .bind(&id)
     .bind(new.slug)
     .bind(new.name)
+    .bind(new.kind.as_str())
     .bind(new.status.as_str())
     .bind(&coin)
     .bind(now)
@@ -204,7 +223,7 @@ pub async fn lock(tx: &mut Tx, tenant_id: &TenantId, id: &CampaignId) -> Result<
     Ok(sqlx::query_as(
         "update campaigns set updated_at = case when updated_at >= $3 then updated_at + 1 else $3 end \
          where tenant_id = $1 and id = $2 \
-         returning tenant_id, id, slug, name, status, budget_funded, updated_at, coin",
+         returning tenant_id, id, slug, name, kind, status, budget_funded, updated_at, coin",
     )
     .bind(tenant_id)
     .bind(id)

@@ -396,7 +396,7 @@ pub async fn balance_sum(store: &Store, tenant_id: &TenantId) -> Result<i64, Sto
 pub struct Violation {
     /// Which rule, as a stable code: `COIN_UNBALANCED`, `ACCOUNT_DISAGREES`,
     /// `NEGATIVE_BALANCE`, `REWARD_NOT_ONCE`, `REWARD_WITHOUT_RIDE`,
-    /// `VOUCHER_HOLDS_WRONG`, `VOUCHER_NOT_CLOSED_ONCE`, `STOCK_DISAGREES`
+    /// `SAVINGS_NOT_PAID_ONCE`, `SAVINGS_WITHOUT_CREDIT`, `VOUCHER_HOLDS_WRONG`, `VOUCHER_NOT_CLOSED_ONCE`, `STOCK_DISAGREES`
     /// or `SETTLEMENT_NOT_PAID_ONCE`.
     pub rule: String,
     /// The tenant it was found in.
@@ -411,7 +411,9 @@ pub struct Violation {
 /// the balances of each coin sum to zero; each account's balance is what its
 /// transfers add up to; no account that may not go negative is below zero;
 /// every accepted trip that was paid has exactly one reward transfer, of what
-/// it was paid; no reward pays a trip that is not accepted; every voucher's
+/// it was paid; no reward pays a trip that is not accepted; every posted
+/// savings credit moved what it records, by one transfer of its id, and no
+/// savings transfer lacks its posted credit; every voucher's
 /// account holds its price while it is pending and nothing after; every
 /// voucher was reserved once, and is redeemed once if redeemed, voided once
 /// if cancelled or expired, neither while pending (never both); every
@@ -441,6 +443,14 @@ pub async fn check(store: &Store) -> Result<Vec<Violation>, StoreError> {
          union all \
          select 'REWARD_WITHOUT_RIDE', r.tenant_id, r.id, r.amount from transfers r where r.kind = 'reward' and not exists \
                 (select 1 from trips tr where tr.tenant_id = r.tenant_id and tr.id = r.reference and tr.status = 'accepted') \
+         union all \
+         select 'SAVINGS_NOT_PAID_ONCE', c.tenant_id, c.id, coalesce(t.amount, 0) \
+         from savings_credits c left join transfers t on t.tenant_id = c.tenant_id and t.id = c.id \
+         where c.credited_at is not null and coalesce(t.amount, 0) <> abs(c.paid) \
+         union all \
+         select 'SAVINGS_WITHOUT_CREDIT', t.tenant_id, t.id, t.amount from transfers t \
+         where t.kind in ('savings_reward', 'savings_correction') and not exists \
+                (select 1 from savings_credits c where c.tenant_id = t.tenant_id and c.id = t.id and c.credited_at is not null) \
          union all \
          select 'VOUCHER_HOLDS_WRONG', v.tenant_id, v.id, coalesce(a.balance, 0) \
          from vouchers v left join accounts a on a.tenant_id = v.tenant_id and a.kind = 'voucher' and a.owner_id = v.id \

@@ -93,6 +93,7 @@ pub mod privacy;
 pub mod readings;
 pub mod reports;
 pub mod reviews;
+pub mod savings;
 pub mod schools;
 pub mod sessions;
 pub mod settlements;

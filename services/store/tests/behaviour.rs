@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 use smartville_scoring::{Decision, Status};
-use smartville_store::campaigns::{self, Audience, CampaignStatus, NewCampaign};
+use smartville_store::campaigns::{self, Audience, CampaignKind, CampaignStatus, NewCampaign};
 use smartville_store::ids::{CampaignId, ParticipantId, TenantId, TripId};
 use smartville_store::ledger::{self, Owner, Posted, Transfer};
 use smartville_store::lifecycle::TripStatus;
@@ -50,6 +50,7 @@ async fn town(db: &TestDatabase, budget: i64) -> Town {
     let new = NewCampaign {
         slug: "bike",
         name: "Bike to school",
+        kind: CampaignKind::Rides,
         spec: "{}",
         status: CampaignStatus::Active,
         audience: &Audience::all_schools(),

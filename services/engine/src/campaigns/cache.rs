@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use smartville_scoring::{CampaignSpec, CompiledCampaign};
 use smartville_store::Store;
-use smartville_store::campaigns::{self, CampaignStatus};
+use smartville_store::campaigns::{self, CampaignKind, CampaignStatus};
 use smartville_store::ids::{CampaignId, TenantId};
 
 use crate::EngineError;
@@ -116,6 +116,10 @@ impl CampaignCache {
             return Ok(rules);
         }
         let stored = campaigns::campaign(store, tenant_id, campaign_id).await?;
+        if stored.kind != CampaignKind::Rides {
+            // A savings campaign judges no rides: it has nothing to compile here.
+            return Err(smartville_store::StoreError::NotFound("rides campaign").into());
+        }
         let versions = campaigns::versions(store, tenant_id, campaign_id).await?;
         let specs = versions
             .iter()

@@ -17,10 +17,13 @@ pub use cache::{CampaignCache, CampaignRules, RECHECK_AFTER, RulesVersion};
 use serde::{Deserialize, Serialize};
 use smartville_scoring::{CampaignError, CampaignSpec};
 use smartville_store::audit::{self, Actor};
-use smartville_store::campaigns::{self, Audience, Campaign, CampaignStatus, CampaignVersion, NewCampaign};
+use smartville_store::campaigns::{
+    self, Audience, Campaign, CampaignKind, CampaignStatus, CampaignVersion, NewCampaign,
+};
 use smartville_store::ids::{CampaignId, TenantId};
 use smartville_store::{StoreError, Tx};
 
+use crate::savings::{SavingsRules, SavingsSpec};
 use crate::{Engine, EngineError};
 
 /// Why a change of a campaign is refused; each has a stable [`code`](Self::code).
@@ -43,6 +46,17 @@ pub enum CampaignRefusal {
         /// The file's.
         given: String,
     },
+    /// A new version is of another kind of campaign than the campaign's.
+    #[error("a campaign keeps its kind: this one rewards {kept}, the file {given}")]
+    KindChanged {
+        /// The campaign's kind.
+        kept: &'static str,
+        /// The file's.
+        given: &'static str,
+    },
+    /// A savings campaign was given schools or classes.
+    #[error("a savings campaign is for every household with linked members; it names no schools or classes")]
+    AudienceOfSavings,
     /// The change does not fit where the campaign is in its life.
     #[error("a campaign that is {status} cannot {change}")]
     State {
@@ -97,6 +111,8 @@ impl CampaignRefusal {
             Self::Invalid(_) => "CAMPAIGN_INVALID",
             Self::SlugTaken(_) => "CAMPAIGN_EXISTS",
             Self::SlugChanged { .. } => "CAMPAIGN_ID_CHANGED",
+            Self::KindChanged { .. } => "CAMPAIGN_KIND_CHANGED",
+            Self::AudienceOfSavings => "AUDIENCE_OF_SAVINGS",
             Self::State { .. } => "CAMPAIGN_STATE",
             Self::VersionInThePast { .. } => "VERSION_IN_THE_PAST",
             Self::VersionOverlap { .. } => "VERSION_OVERLAP",
@@ -116,24 +132,92 @@ impl From<StoreError> for CampaignRefusal {
     }
 }
 
-/// A campaign file that compiles: its rules and its text as stored.
+/// A campaign file's rules, of either kind: what its `"kind"` says (rides when it says nothing).
+#[derive(Debug, Clone)]
+pub enum CampaignFile {
+    /// Rides to school (the scoring library's rules).
+    Rides(Box<CampaignSpec>),
+    /// Savings of waste or energy per period.
+    Savings(Box<SavingsRules>),
+}
+
+impl CampaignFile {
+    /// Reads a campaign file of either kind and checks its rules; every
+    /// problem it has, each with its field's path, when it cannot be used.
+    pub fn read(file: &[u8]) -> Result<Self, Vec<CampaignError>> {
+        let mut value: serde_json::Value = match serde_json::from_slice(file) {
+            Ok(value @ serde_json::Value::Object(_)) => value,
+            Ok(_) => return Err(vec![CampaignError::Json("a campaign is a JSON object".into())]),
+            Err(error) => return Err(vec![CampaignError::Json(error.to_string())]),
+        };
+        match value.get("kind").map(|kind| (kind.as_str(), kind)) {
+            Some((Some("savings"), _)) => SavingsSpec::check(value).map(|rules| Self::Savings(Box::new(rules))),
+            None | Some((Some("rides"), _)) => {
+                if let Some(fields) = value.as_object_mut() {
+                    fields.remove("kind");
+                }
+                let file = value.to_string();
+                let problems = CampaignSpec::problems_of(file.as_bytes());
+                if !problems.is_empty() {
+                    return Err(problems);
+                }
+                CampaignSpec::from_json(file.as_bytes()).map(|spec| Self::Rides(Box::new(spec))).map_err(|e| vec![e])
+            }
+            Some((_, kind)) => Err(vec![CampaignError::Invalid {
+                field: "kind".into(),
+                problem: format!("{kind} is not a kind of campaign: use \"rides\" (the default) or \"savings\""),
+            }]),
+        }
+    }
+
+    /// What it rewards.
+    pub fn kind(&self) -> CampaignKind {
+        match self {
+            Self::Rides(_) => CampaignKind::Rides,
+            Self::Savings(_) => CampaignKind::Savings,
+        }
+    }
+
+    /// The council's identifier (`id`).
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Rides(spec) => &spec.id,
+            Self::Savings(rules) => &rules.spec().id,
+        }
+    }
+
+    /// The name shown.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Rides(spec) => &spec.name,
+            Self::Savings(rules) => &rules.spec().name,
+        }
+    }
+
+    /// The budget the file asks for.
+    pub fn budget_points(&self) -> u64 {
+        match self {
+            Self::Rides(spec) => spec.budget_points,
+            Self::Savings(rules) => rules.spec().budget_points,
+        }
+    }
+}
+
+/// A campaign file that can be used: its rules and its text as stored.
 #[derive(Debug, Clone)]
 pub struct Checked {
     /// The rules.
-    pub spec: CampaignSpec,
+    pub file: CampaignFile,
     /// The file as given (stored as the version's rules).
     pub json: String,
 }
 
-/// Reads and compiles a campaign file off the async threads: the file, or every problem it has.
+/// Reads and checks a campaign file off the async threads (compiling a
+/// rides campaign's zones takes milliseconds): the file, or every problem it has.
 pub async fn check(file: Vec<u8>) -> Result<Checked, CampaignRefusal> {
     tokio::task::spawn_blocking(move || {
-        let problems = CampaignSpec::problems_of(&file);
-        if !problems.is_empty() {
-            return Err(CampaignRefusal::Invalid(problems));
-        }
-        let spec = CampaignSpec::from_json(&file).map_err(|e| CampaignRefusal::Invalid(vec![e]))?;
-        Ok(Checked { spec, json: String::from_utf8_lossy(&file).into_owned() })
+        let rules = CampaignFile::read(&file).map_err(CampaignRefusal::Invalid)?;
+        Ok(Checked { file: rules, json: String::from_utf8_lossy(&file).into_owned() })
     })
     .await
     .map_err(|e| EngineError::Task(e.to_string()))?
@@ -185,11 +269,12 @@ pub async fn create(
     setting: Setting<'_>,
 ) -> Result<Campaign, CampaignRefusal> {
     let Setting { audience, status, coin } = setting;
-    check_audience(audience, status)?;
-    let new =
-        NewCampaign { slug: &checked.spec.id, name: &checked.spec.name, spec: &checked.json, status, audience, coin };
+    let kind = checked.file.kind();
+    check_audience(kind, audience, status)?;
+    let (slug, name, spec) = (checked.file.id(), checked.file.name(), checked.json.as_str());
+    let new = NewCampaign { slug, name, kind, spec, status, audience, coin };
     let campaign = campaigns::create(tx, tenant_id, &new).await.map_err(|error| match error {
-        StoreError::Conflict(_) => CampaignRefusal::SlugTaken(checked.spec.id.clone()),
+        StoreError::Conflict(_) => CampaignRefusal::SlugTaken(slug.to_owned()),
         StoreError::NotFound("coin") => CampaignRefusal::UnknownCoin(coin.unwrap_or_default().to_owned()),
         StoreError::NotFound(what) => CampaignRefusal::UnknownInAudience(what),
         other => other.into(),
@@ -215,8 +300,11 @@ pub async fn change_rules(
     now: i64,
 ) -> Result<CampaignVersion, CampaignRefusal> {
     let campaign = locked(tx, tenant_id, id).await?;
-    if checked.spec.id != campaign.slug {
-        return Err(CampaignRefusal::SlugChanged { kept: campaign.slug, given: checked.spec.id.clone() });
+    if checked.file.id() != campaign.slug {
+        return Err(CampaignRefusal::SlugChanged { kept: campaign.slug, given: checked.file.id().to_owned() });
+    }
+    if checked.file.kind() != campaign.kind {
+        return Err(CampaignRefusal::KindChanged { kept: campaign.kind.as_str(), given: checked.file.kind().as_str() });
     }
     let versions = campaigns::versions_in(tx, tenant_id, id).await?;
     let newest = versions.last().ok_or(StoreError::NotFound("campaign version"))?;
@@ -226,7 +314,7 @@ pub async fn change_rules(
             return Err(refusal(&campaign, "have versions with an effective time (its rules are replaced)"));
         }
         CampaignStatus::Draft => {
-            campaigns::replace_draft_rules(tx, tenant_id, id, &checked.json, &checked.spec.name).await?;
+            campaigns::replace_draft_rules(tx, tenant_id, id, &checked.json, checked.file.name()).await?;
             CampaignVersion { spec: checked.json.clone(), created_at: now, ..newest.clone() }
         }
         CampaignStatus::Active | CampaignStatus::Paused => {
@@ -246,7 +334,7 @@ pub async fn change_rules(
                 effective_from,
                 created_at: now,
             };
-            campaigns::add_version(tx, tenant_id, id, &version, &checked.spec.name).await?;
+            campaigns::add_version(tx, tenant_id, id, &version, checked.file.name()).await?;
             version
         }
     };
@@ -275,7 +363,10 @@ pub async fn set_status(
         };
         return Err(refusal(&before, change));
     }
-    if status == CampaignStatus::Active && campaigns::audience_in(tx, tenant_id, id).await?.is_empty() {
+    if status == CampaignStatus::Active
+        && before.kind == CampaignKind::Rides
+        && campaigns::audience_in(tx, tenant_id, id).await?.is_empty()
+    {
         return Err(CampaignRefusal::CoversNobody);
     }
     campaigns::set_status(tx, tenant_id, id, status).await?;
@@ -296,7 +387,7 @@ pub async fn set_audience(
     if campaign.status == CampaignStatus::Closed {
         return Err(refusal(&campaign, "change whom it covers"));
     }
-    check_audience(audience, campaign.status)?;
+    check_audience(campaign.kind, audience, campaign.status)?;
     let before = campaigns::audience_in(tx, tenant_id, id).await?;
     campaigns::set_audience(tx, tenant_id, id, audience).await.map_err(|error| match error {
         StoreError::NotFound(what) => CampaignRefusal::UnknownInAudience(what),
@@ -340,9 +431,13 @@ pub async fn fund(
 /// [`check`]ed first, so a bad one never gets here.
 pub async fn apply_file(engine: &Engine, tenant_id: &TenantId, checked: &Checked) -> Result<Campaign, CampaignRefusal> {
     let mut tx = engine.store.begin().await?;
-    let campaign = match campaigns::by_slug(&mut tx, tenant_id, &checked.spec.id).await? {
+    let campaign = match campaigns::by_slug(&mut tx, tenant_id, checked.file.id()).await? {
         None => {
-            let setting = Setting { audience: &Audience::all_schools(), status: CampaignStatus::Active, coin: None };
+            let audience = match checked.file.kind() {
+                CampaignKind::Rides => Audience::all_schools(),
+                CampaignKind::Savings => Audience::default(),
+            };
+            let setting = Setting { audience: &audience, status: CampaignStatus::Active, coin: None };
             create(&mut tx, tenant_id, Actor::System, checked, setting).await?
         }
         Some(campaign) => {
@@ -350,7 +445,7 @@ pub async fn apply_file(engine: &Engine, tenant_id: &TenantId, checked: &Checked
             campaign
         }
     };
-    let target = i64::try_from(checked.spec.budget_points).unwrap_or(i64::MAX);
+    let target = i64::try_from(checked.file.budget_points()).unwrap_or(i64::MAX);
     campaigns::fund(&mut tx, &campaign, target - campaign.budget_funded).await?;
     let campaign = locked(&mut tx, tenant_id, &campaign.id).await?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -366,7 +461,13 @@ fn refusal(campaign: &Campaign, change: &'static str) -> CampaignRefusal {
     CampaignRefusal::State { status: campaign.status.as_str(), change }
 }
 
-fn check_audience(audience: &Audience, status: CampaignStatus) -> Result<(), CampaignRefusal> {
+/// Whether an audience fits a campaign: a rides campaign that runs covers
+/// someone, a savings campaign names no schools (it is for every household
+/// with linked members).
+fn check_audience(kind: CampaignKind, audience: &Audience, status: CampaignStatus) -> Result<(), CampaignRefusal> {
+    if kind == CampaignKind::Savings {
+        return if audience.is_empty() { Ok(()) } else { Err(CampaignRefusal::AudienceOfSavings) };
+    }
     if audience.all_schools && (!audience.schools.is_empty() || !audience.classes.is_empty()) {
         return Err(CampaignRefusal::AudienceAmbiguous);
     }

@@ -1,0 +1,420 @@
+//! Savings campaigns (DESIGN §10): their rules ([`rules`]), the judgement of
+//! one household's period ([`assess`]) and the period close, which judges
+//! every household with linked members and sends what it earned through the
+//! bus to the ledger, like a ride.
+//!
+//! A close can run any number of times: a household whose decision comes
+//! out as stored is left alone; one that comes out otherwise (a reading was
+//! corrected, or came late) gets a new revision, and its members are
+//! credited (or debited) the difference, split as the first decision was:
+//! in whole points, the remainder to the member linked longest. The credits
+//! are written with their outbox events in the same transaction, so a
+//! crash loses nothing and a second close pays nothing twice.
+
+pub mod assess;
+pub mod rules;
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use smartville_store::campaigns::{self, Campaign, CampaignKind, CampaignStatus};
+use smartville_store::ids::{CampaignId, HouseholdId, TenantId};
+use smartville_store::ledger::{self as accounts, Owner};
+use smartville_store::readings::Measured;
+use smartville_store::savings::{self, Close, LinkedHousehold, NewCredit, NewDecision};
+use smartville_store::{StoreError, outbox, tenancy};
+
+pub use assess::{BaselineSource, Figures, MeasureFigures, SavingsDecision, Total, Totals, assess};
+pub use rules::{BaselineRule, Period, PeriodError, PeriodLength, SavingsRules, SavingsSpec};
+
+use crate::{Engine, EngineError, Shutdown, now_ms};
+
+/// Households judged per transaction of a close.
+const HOUSEHOLDS_PER_TX: usize = 2_000;
+/// Credits per bus event (one ledger transaction each).
+pub const CREDITS_PER_EVENT: usize = 64;
+
+/// The payload of a `savings.credits` event: credits of one tenant for the ledger to post.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditsEvent {
+    /// Owning tenant.
+    pub tenant_id: TenantId,
+    /// The credits' ids, at most [`CREDITS_PER_EVENT`].
+    pub credit_ids: Vec<String>,
+}
+
+/// Why a period cannot be closed; each has a stable [`code`](Self::code).
+#[derive(Debug, thiserror::Error)]
+pub enum CloseRefusal {
+    /// The council has no such campaign.
+    #[error("no such campaign")]
+    NotFound,
+    /// The campaign rewards rides, not savings.
+    #[error("this campaign rewards rides; only a savings campaign has periods to close")]
+    NotSavings,
+    /// The campaign does not run.
+    #[error("a campaign that is {0} closes no periods")]
+    State(&'static str),
+    /// The period label does not read.
+    #[error(transparent)]
+    Period(#[from] PeriodError),
+    /// The period has not ended yet.
+    #[error("{period} ends at {ends_at} (ms since the epoch); it can be closed after that")]
+    NotOver {
+        /// The period.
+        period: String,
+        /// When it ends.
+        ends_at: i64,
+    },
+    /// The period is not wholly within the campaign's validity.
+    #[error("{0} is not within the campaign's valid_from and valid_until")]
+    OutsideCampaign(String),
+    /// The engine failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+impl CloseRefusal {
+    /// The stable code of the refusal, for clients.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound => "NOT_FOUND",
+            Self::NotSavings => "NOT_A_SAVINGS_CAMPAIGN",
+            Self::State(_) => "CAMPAIGN_STATE",
+            Self::Period(_) => "INVALID_PERIOD",
+            Self::NotOver { .. } => "PERIOD_NOT_OVER",
+            Self::OutsideCampaign(_) => "OUTSIDE_CAMPAIGN",
+            Self::Engine(_) => "INTERNAL",
+        }
+    }
+}
+
+impl From<StoreError> for CloseRefusal {
+    fn from(error: StoreError) -> Self {
+        Self::Engine(error.into())
+    }
+}
+
+impl From<serde_json::Error> for CloseRefusal {
+    fn from(error: serde_json::Error) -> Self {
+        Self::Engine(error.into())
+    }
+}
+
+/// What a close did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CloseSummary {
+    /// The period closed (`2027-01`).
+    pub period: String,
+    /// The version of the campaign's rules that judged it.
+    pub version: i64,
+    /// Households with linked members judged.
+    pub households: usize,
+    /// Of them, those whose decision is new or came out otherwise than stored.
+    pub changed: usize,
+    /// Of them, those that earn points.
+    pub accepted: usize,
+    /// The points of every household's decision together.
+    pub points: u64,
+    /// Points this run sent to (or, when negative, took back from) members' wallets.
+    pub credited: i64,
+    /// How many households each reason code was given to.
+    pub reasons: BTreeMap<String, usize>,
+}
+
+/// Closes `period` (a label such as `2027-01`) of a savings campaign at
+/// `now`: judges every household with linked members, stores what changed
+/// and sends the differences to the ledger.
+#[tracing::instrument(name = "savings.close", skip(engine), fields(tenant = %tenant_id, campaign = %campaign_id))]
+pub async fn close(
+    engine: &Engine,
+    tenant_id: &TenantId,
+    campaign_id: &CampaignId,
+    period: &str,
+    now: i64,
+) -> Result<CloseSummary, CloseRefusal> {
+    let store = &engine.store;
+    let campaign = match campaigns::campaign(store, tenant_id, campaign_id).await {
+        Err(StoreError::NotFound(_)) => return Err(CloseRefusal::NotFound),
+        other => other?,
+    };
+    if campaign.kind != CampaignKind::Savings {
+        return Err(CloseRefusal::NotSavings);
+    }
+    if campaign.status != CampaignStatus::Active {
+        return Err(CloseRefusal::State(campaign.status.as_str()));
+    }
+    let versions = versions_of(engine, &campaign).await?;
+    let newest = &versions[versions.len() - 1].rules;
+    let until = newest.bounds(newest.period(period)?).1;
+    // The version in force when the period ended judges it.
+    let in_force = versions.iter().rev().find(|v| v.effective_from < until).unwrap_or(&versions[0]);
+    let (version, rules) = (in_force.number, &in_force.rules);
+    let period = rules.period(period)?;
+    let (from, until) = rules.bounds(period);
+    if until > now {
+        return Err(CloseRefusal::NotOver { period: period.to_string(), ends_at: until });
+    }
+    if !rules.counts(period) {
+        return Err(CloseRefusal::OutsideCampaign(period.to_string()));
+    }
+    let label = period.to_string();
+
+    let current = totals_by_household(engine, tenant_id, from, until).await?;
+    let mut history = Vec::new();
+    for earlier in rules.baseline_periods(period) {
+        let (from, until) = rules.bounds(earlier);
+        history.push(totals_by_household(engine, tenant_id, from, until).await?);
+    }
+    let sizes = savings::household_sizes(store, tenant_id).await?;
+    let peers = peer_averages(rules, &current, &sizes);
+    let mut earned_elsewhere: HashMap<HouseholdId, u64> = HashMap::new();
+    for (household, other, points) in savings::earned(store, tenant_id, campaign_id).await? {
+        if other != label {
+            *earned_elsewhere.entry(household).or_default() += u64::try_from(points).unwrap_or(0);
+        }
+    }
+    let stored = savings::of_period(store, tenant_id, campaign_id, &label).await?;
+    let account = accounts::account_id(Owner::Campaign(campaign_id), &campaign.coin);
+    let mut budget_left =
+        accounts::balance(store, tenant_id, &account).await? - savings::owed(store, tenant_id, campaign_id).await?;
+
+    let linked = savings::linked_households(store, tenant_id).await?;
+    let mut summary = CloseSummary {
+        period: label.clone(),
+        version,
+        households: linked.len(),
+        changed: 0,
+        accepted: 0,
+        points: 0,
+        credited: 0,
+        reasons: BTreeMap::new(),
+    };
+    let (empty, no_peers) = (Totals::new(), HashMap::new());
+    let write = Close { campaign_id, period: &label, version, at: now };
+    for chunk in linked.chunks(HOUSEHOLDS_PER_TX) {
+        let mut decisions = Vec::new();
+        let mut credits = Vec::new();
+        for household in chunk {
+            let before = stored.get(&household.id);
+            let history: Vec<&Totals> = history.iter().map(|h| h.get(&household.id).unwrap_or(&empty)).collect();
+            let figures = Figures {
+                current: current.get(&household.id).unwrap_or(&empty),
+                history: &history,
+                peers: sizes.get(&household.id).and_then(|size| peers.get(size)).unwrap_or(&no_peers),
+                earned_elsewhere: earned_elsewhere.get(&household.id).copied().unwrap_or(0),
+            };
+            let mut decision = assess(rules, figures);
+            let paid_before = before.map_or(0, |b| b.points);
+            decision.limit_to(u64::try_from(budget_left + paid_before).unwrap_or(0));
+            let points = i64::try_from(decision.points).unwrap_or(i64::MAX);
+            budget_left += paid_before - points;
+
+            summary.points += decision.points;
+            summary.accepted += usize::from(decision.points > 0);
+            for reason in &decision.reasons {
+                *summary.reasons.entry(reason.code.as_str().to_owned()).or_default() += 1;
+            }
+            let json = serde_json::to_string(&decision)?;
+            if before.is_some_and(|b| b.decision == json) {
+                continue;
+            }
+            let revision = before.map_or(1, |b| b.revision + 1);
+            credits.extend(shares(campaign_id, &label, household, revision, points - paid_before));
+            summary.credited += points - paid_before;
+            let status = if decision.points > 0 { "accepted" } else { "rejected" };
+            decisions.push(NewDecision {
+                household_id: household.id.clone(),
+                revision,
+                status,
+                points,
+                decision: json,
+            });
+        }
+        summary.changed += decisions.len();
+        let mut tx = store.begin().await?;
+        savings::write(&mut tx, tenant_id, write, &decisions, &credits).await?;
+        for batch in credits.chunks(CREDITS_PER_EVENT) {
+            let event = CreditsEvent {
+                tenant_id: tenant_id.clone(),
+                credit_ids: batch.iter().map(|credit| credit.id.clone()).collect(),
+            };
+            outbox::enqueue(&mut tx, tenant_id, &engine.topics.savings, &serde_json::to_string(&event)?).await?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        engine.outbox_written.notify_one();
+    }
+    let mut tx = store.begin().await?;
+    savings::record_close(&mut tx, tenant_id, write, linked.len() as i64).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    tracing::info!(period = %label, households = summary.households, changed = summary.changed, points = summary.points, "period closed");
+    Ok(summary)
+}
+
+/// One version of a savings campaign's rules.
+#[derive(Debug, Clone)]
+pub struct SavingsVersion {
+    /// Its number (1, 2, …), recorded with every decision made by it.
+    pub number: i64,
+    /// From when it is in force (ms since epoch).
+    pub effective_from: i64,
+    /// The rules.
+    pub rules: SavingsRules,
+}
+
+/// Every version of a savings campaign's rules, oldest first (never empty).
+pub async fn versions_of(engine: &Engine, campaign: &Campaign) -> Result<Vec<SavingsVersion>, EngineError> {
+    let mut versions = Vec::new();
+    for version in campaigns::versions(&engine.store, &campaign.tenant_id, &campaign.id).await? {
+        let value: serde_json::Value = serde_json::from_str(&version.spec)?;
+        let rules = SavingsSpec::check(value).map_err(|mut problems| EngineError::Campaign(problems.swap_remove(0)))?;
+        versions.push(SavingsVersion { number: version.version, effective_from: version.effective_from, rules });
+    }
+    if versions.is_empty() {
+        return Err(StoreError::NotFound("campaign version").into());
+    }
+    Ok(versions)
+}
+
+/// Every household's totals of `[from, until)`.
+async fn totals_by_household(
+    engine: &Engine,
+    tenant_id: &TenantId,
+    from: i64,
+    until: i64,
+) -> Result<HashMap<HouseholdId, Totals>, EngineError> {
+    let mut totals: HashMap<HouseholdId, Totals> = HashMap::new();
+    for sum in savings::sums(&engine.store, tenant_id, from, until).await? {
+        let total = Total { amount: sum.amount, readings: sum.readings };
+        totals.entry(sum.household_id).or_default().insert(sum.measured, total);
+    }
+    Ok(totals)
+}
+
+/// For each household size, the average total of every covered fraction or
+/// carrier over the households of that size with enough readings, where at
+/// least `min_peers` of them have.
+fn peer_averages(
+    rules: &SavingsRules,
+    current: &HashMap<HouseholdId, Totals>,
+    sizes: &HashMap<HouseholdId, i32>,
+) -> HashMap<i32, HashMap<Measured, i64>> {
+    let spec = rules.spec();
+    let mut sums: HashMap<(i32, Measured), (i64, u32)> = HashMap::new();
+    for (household, totals) in current {
+        let Some(size) = sizes.get(household) else { continue };
+        for (measured, total) in totals {
+            if rules.covers().contains(measured) && total.readings >= spec.min_readings {
+                let (sum, count) = sums.entry((*size, *measured)).or_default();
+                (*sum, *count) = (*sum + total.amount, *count + 1);
+            }
+        }
+    }
+    let mut averages: HashMap<i32, HashMap<Measured, i64>> = HashMap::new();
+    for ((size, measured), (sum, count)) in sums {
+        if count >= spec.min_peers {
+            averages.entry(size).or_default().insert(measured, sum / i64::from(count));
+        }
+    }
+    averages
+}
+
+/// A difference of `points` split over a household's members: whole points
+/// each, the remainder to the member linked longest; no credit of 0.
+fn shares(
+    campaign_id: &CampaignId,
+    period: &str,
+    household: &LinkedHousehold,
+    revision: i64,
+    points: i64,
+) -> Vec<NewCredit> {
+    let members = household.members.len() as i64;
+    if points == 0 || members == 0 {
+        return Vec::new();
+    }
+    let (each, remainder) = (points / members, points % members);
+    household
+        .members
+        .iter()
+        .enumerate()
+        .map(|(i, participant)| (participant, if i == 0 { each + remainder } else { each }))
+        .filter(|(_, share)| *share != 0)
+        .map(|(participant, share)| NewCredit {
+            id: format!("savings:{campaign_id}:{period}:{}:{revision}:{participant}", household.id),
+            household_id: household.id.clone(),
+            participant_id: participant.clone(),
+            points: share,
+        })
+        .collect()
+}
+
+/// How often the scoring component looks for periods to close.
+pub const CLOSE_EVERY: Duration = Duration::from_secs(600);
+
+/// Closes, for every running savings campaign, the period that ended last,
+/// when it was never closed or readings of it arrived since (a correction,
+/// a late batch); returns the periods it closed.
+pub async fn close_due(engine: &Engine, now: i64) -> Result<Vec<CloseSummary>, EngineError> {
+    let store = &engine.store;
+    let mut closed = Vec::new();
+    for tenant in tenancy::tenants(store).await? {
+        for campaign in campaigns::campaigns(store, &tenant.id).await? {
+            if campaign.kind != CampaignKind::Savings || campaign.status != CampaignStatus::Active {
+                continue;
+            }
+            let versions = versions_of(engine, &campaign).await?;
+            let Some(SavingsVersion { rules, .. }) = versions.last() else { continue };
+            let period = rules.period_at(now).back(1);
+            if !rules.counts(period) {
+                continue;
+            }
+            let label = period.to_string();
+            let (from, until) = rules.bounds(period);
+            let due = match savings::closed_at(store, &tenant.id, &campaign.id, &label).await? {
+                None => true,
+                Some(at) => savings::received_since(store, &tenant.id, from, until, at).await?,
+            };
+            if due {
+                match close(engine, &tenant.id, &campaign.id, &label, now).await {
+                    Ok(summary) => closed.push(summary),
+                    Err(CloseRefusal::Engine(error)) => return Err(error),
+                    Err(refusal) => tracing::warn!(campaign = %campaign.id, %refusal, "period not closed"),
+                }
+            }
+        }
+    }
+    Ok(closed)
+}
+
+/// Closes due periods every [`CLOSE_EVERY`] until shutdown.
+pub async fn run(engine: Engine, shutdown: Shutdown) -> Result<(), EngineError> {
+    crate::every(CLOSE_EVERY, shutdown, "closing savings periods", || async {
+        close_due(&engine, now_ms()).await.map(drop)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use smartville_store::ids::ParticipantId;
+
+    use super::*;
+
+    #[test]
+    fn a_difference_is_split_in_whole_points_with_the_remainder_to_the_longest_linked() {
+        let household = LinkedHousehold {
+            id: HouseholdId::from("h"),
+            members: vec![ParticipantId::from("first"), ParticipantId::from("second"), ParticipantId::from("third")],
+        };
+        let campaign = CampaignId::from("c");
+        let points = |credits: Vec<NewCredit>| credits.iter().map(|c| c.points).collect::<Vec<_>>();
+        assert_eq!(points(shares(&campaign, "2027-01", &household, 1, 100)), [34, 33, 33]);
+        assert_eq!(points(shares(&campaign, "2027-01", &household, 2, -7)), [-3, -2, -2]);
+        assert_eq!(points(shares(&campaign, "2027-01", &household, 3, 2)), [2]);
+        assert!(shares(&campaign, "2027-01", &household, 4, 0).is_empty());
+        let ids = shares(&campaign, "2027-01", &household, 1, 3);
+        assert_eq!(ids[0].id, "savings:c:2027-01:h:1:first");
+    }
+}
