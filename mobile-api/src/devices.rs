@@ -14,9 +14,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use smartville_auth::api_key;
-use smartville_engine::readings::{self, BatchOutcome, BatchRefusal, Sender, SentReading};
-use smartville_store::ids::{DeviceKeyId, SourceId, TenantId};
-use smartville_store::sources::{self, Kinds, ReadingKind};
+use smartville_engine::readings::{self, BatchOutcome, BatchRefusal, SentReading, Source};
+use smartville_store::ids::SourceId;
+use smartville_store::sources::ReadingKind;
 use utoipa::ToSchema;
 
 use crate::ApiState;
@@ -29,28 +29,19 @@ pub const MAX_BATCH_BYTES: usize = 8 << 20;
 
 /// A data source signed in with one of its keys.
 #[derive(Debug, Clone)]
-pub struct Device {
-    tenant_id: TenantId,
-    source_id: SourceId,
-    name: String,
-    kinds: Kinds,
-}
+pub struct Device(Source);
 
 impl FromRequestParts<ApiState> for Device {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Problem> {
-        let refused = || Problem::unauthorized("this key is unknown or revoked; ask the council for a key");
-        let (key_id, secret) = api_key::parse(bearer(parts, "API key")?)
-            .ok_or_else(|| Problem::unauthorized("these routes take a data source's API key (svk_…)"))?;
-        let key_id = DeviceKeyId::from(key_id);
-        let store = &state.engine.store;
-        let holder = sources::holder(store, &key_id).await?.ok_or_else(refused)?;
-        if !api_key::matches(secret, &holder.secret_hash) {
-            return Err(refused());
+        let key = bearer(parts, "API key")?;
+        if api_key::parse(key).is_none() {
+            return Err(Problem::unauthorized("these routes take a data source's API key (svk_…)"));
         }
-        sources::mark_used(store, &key_id, &holder).await?;
-        Ok(Self { tenant_id: holder.tenant_id, source_id: holder.source_id, name: holder.name, kinds: holder.kinds })
+        let source = readings::sign_in(&state.engine.store, key).await?;
+        let refused = || Problem::unauthorized("this key is unknown or revoked; ask the council for a key");
+        Ok(Self(source.ok_or_else(refused)?))
     }
 }
 
@@ -65,6 +56,9 @@ pub struct DeviceView {
     /// The kinds of readings it may send.
     #[schema(example = json!(["waste"]))]
     pub kinds: Vec<ReadingKind>,
+    /// Where it publishes batches to the engine's MQTT bridge instead: `smartville/<its council's id>/readings`.
+    #[schema(example = "smartville/019ae3a0-7d4e-7a41-9d2b-3c1f5e6a7b80/readings")]
+    pub mqtt_topic: String,
 }
 
 /// The data source this key signs in: to check a key before sending readings with it.
@@ -72,7 +66,9 @@ pub struct DeviceView {
     responses((status = 200, body = DeviceView),
         (status = 401, body = Problem, description = "No key, not a key, or an unknown or revoked one")))]
 pub async fn me(device: Device) -> Json<DeviceView> {
-    Json(DeviceView { source_id: device.source_id, name: device.name, kinds: device.kinds.0 })
+    let Device(source) = device;
+    let mqtt_topic = format!("smartville/{}/readings", source.tenant_id);
+    Json(DeviceView { source_id: source.source_id, name: source.name, kinds: source.kinds.0, mqtt_topic })
 }
 
 /// `POST /v1/devices/readings` as JSON: a batch of readings.
@@ -121,8 +117,7 @@ pub async fn send_readings(
             Problem::new(status, refusal.code(), refusal.to_string())
         },
     )?;
-    let sender = Sender { tenant_id: &device.tenant_id, source_id: &device.source_id, kinds: &device.kinds };
-    let outcome = readings::take(&state.engine, sender, &batch).await?;
+    let outcome = readings::take(&state.engine, device.0.sender(), &batch).await?;
     if outcome.rejected == 0 {
         return Ok(Json(outcome));
     }

@@ -14,10 +14,11 @@
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
-use smartville_store::households;
-use smartville_store::ids::{SourceId, TenantId};
+use smartville_auth::api_key;
+use smartville_store::ids::{DeviceKeyId, SourceId, TenantId};
 use smartville_store::readings::{self, Carrier, Fraction, Measured, NewReading, Outcome};
-use smartville_store::sources::{Kinds, ReadingKind};
+use smartville_store::sources::{self, Kinds, ReadingKind};
+use smartville_store::{Store, StoreError, households};
 
 use crate::{DAY_MS, Engine, EngineError, now_ms};
 
@@ -151,6 +152,45 @@ pub fn from_csv(body: &[u8]) -> Result<SentBatch, BatchRefusal> {
     Ok(batch)
 }
 
+/// A data source signed in with one of its API keys.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Its tenant.
+    pub tenant_id: TenantId,
+    /// The source.
+    pub source_id: SourceId,
+    /// Its name.
+    pub name: String,
+    /// The kinds of readings it may send.
+    pub kinds: Kinds,
+}
+
+impl Source {
+    /// The source as the sender of a batch.
+    pub fn sender(&self) -> Sender<'_> {
+        Sender { tenant_id: &self.tenant_id, source_id: &self.source_id, kinds: &self.kinds }
+    }
+}
+
+/// Signs a data source in with an API key (`svk_<key id>_<secret>`), the
+/// same way over HTTP and MQTT: the source, or `None` when it is no key or
+/// an unknown or revoked one. Notes that the key was used.
+pub async fn sign_in(store: &Store, key: &str) -> Result<Option<Source>, StoreError> {
+    let Some((key_id, secret)) = api_key::parse(key) else { return Ok(None) };
+    let key_id = DeviceKeyId::from(key_id);
+    let Some(holder) = sources::holder(store, &key_id).await? else { return Ok(None) };
+    if !api_key::matches(secret, &holder.secret_hash) {
+        return Ok(None);
+    }
+    sources::mark_used(store, &key_id, &holder).await?;
+    Ok(Some(Source {
+        tenant_id: holder.tenant_id,
+        source_id: holder.source_id,
+        name: holder.name,
+        kinds: holder.kinds,
+    }))
+}
+
 /// The source a batch comes from.
 #[derive(Debug, Clone, Copy)]
 pub struct Sender<'a> {
@@ -256,7 +296,7 @@ pub async fn take(engine: &Engine, sender: Sender<'_>, batch: &SentBatch) -> Res
         stored.push(c);
     }
     let outcomes = readings::store(&mut tx, sender.tenant_id, sender.source_id, &new, now).await?;
-    tx.commit().await.map_err(smartville_store::StoreError::from)?;
+    tx.commit().await.map_err(StoreError::from)?;
 
     for (c, what) in stored.iter().zip(outcomes) {
         let refused = match what {

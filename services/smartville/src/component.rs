@@ -13,11 +13,16 @@ pub enum Component {
     Scoring,
     /// Credits accepted trips and savings.
     Ledger,
+    /// Takes readings published to an MQTT broker.
+    MqttBridge,
 }
 
 impl Component {
     /// Every component, in data-flow order.
-    pub const ALL: [Self; 4] = [Self::MobileApi, Self::Relay, Self::Scoring, Self::Ledger];
+    pub const ALL: [Self; 5] = [Self::MqttBridge, Self::MobileApi, Self::Relay, Self::Scoring, Self::Ledger];
+
+    /// What `all` (the default) runs: every component but the MQTT bridge, which needs a broker.
+    pub const DEFAULT: [Self; 4] = [Self::MobileApi, Self::Relay, Self::Scoring, Self::Ledger];
 
     /// The name used by `--target`.
     pub fn name(self) -> &'static str {
@@ -26,6 +31,7 @@ impl Component {
             Self::Relay => "relay",
             Self::Scoring => "scoring",
             Self::Ledger => "ledger",
+            Self::MqttBridge => "mqtt-bridge",
         }
     }
 
@@ -41,6 +47,10 @@ impl Component {
             }
             Self::Scoring => "validates and scores submitted trips; closes the periods of savings campaigns",
             Self::Ledger => "credits accepted trips and closed savings periods from the campaign budget to the wallets",
+            Self::MqttBridge => {
+                "takes batches of readings published to smartville/<tenant>/readings on the MQTT broker \
+                 (SMARTVILLE_MQTT_URL); not part of `all`"
+            }
         }
     }
 
@@ -49,7 +59,7 @@ impl Component {
         let mut chosen = Vec::new();
         for name in targets.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             if name == "all" {
-                chosen.extend(Self::ALL);
+                chosen.extend(Self::DEFAULT);
                 continue;
             }
             let Some(component) = Self::ALL.into_iter().find(|c| c.name() == name) else {

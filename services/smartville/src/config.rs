@@ -10,6 +10,7 @@ use smartville_mobile_api::ApiSettings;
 use smartville_mobile_api::limits::{LimitSettings, Rate};
 
 use crate::http::HttpLimits;
+use crate::mqtt_bridge::MqttSettings;
 
 /// Everything a process needs to know, read once at start.
 #[derive(Debug, Clone)]
@@ -40,6 +41,8 @@ pub struct Config {
     pub seed_demo: bool,
     /// `json` (production) or `text` logs.
     pub log_json: bool,
+    /// The MQTT broker the bridge takes readings from.
+    pub mqtt: MqttSettings,
 }
 
 impl Config {
@@ -119,6 +122,10 @@ impl Config {
             database_url,
             api,
             log_json,
+            mqtt: MqttSettings {
+                url: var("SMARTVILLE_MQTT_URL").unwrap_or_else(|| "mqtt://127.0.0.1:1883".into()),
+                client_id: var("SMARTVILLE_MQTT_CLIENT_ID").unwrap_or_else(|| "smartville-mqtt-bridge".into()),
+            },
         })
     }
 }

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod component;
 pub mod config;
 pub mod http;
+pub mod mqtt_bridge;
 pub mod ops;
 pub mod score;
 pub mod serve;

@@ -28,6 +28,7 @@ use tokio::task::JoinSet;
 use crate::component::Component;
 use crate::config::Config;
 use crate::http;
+use crate::mqtt_bridge;
 use crate::ops::{self, Readiness};
 
 /// Connects to the database (migrating it) and the bus.
@@ -137,6 +138,10 @@ impl Application {
                     }
                     let name = format!("ledger-savings-{}", std::process::id());
                     spawn(&mut tasks, "ledger savings", ledger::run_savings(engine.clone(), name, shutdown.clone()));
+                }
+                Component::MqttBridge => {
+                    let options = config.mqtt.options()?;
+                    spawn(&mut tasks, "mqtt bridge", mqtt_bridge::run(engine.clone(), options, shutdown.clone()));
                 }
             }
         }

@@ -178,7 +178,7 @@ async fn limits_hold_across_two_api_processes_on_redis() {
     use smartville::serve::Application;
     let database = smartville_store::testing::TestDatabase::postgres().await;
     let config = common::config(&database.url, Some(common::redis_url()));
-    let first = TestApp::start_with(database, config.clone(), &Component::ALL).await;
+    let first = TestApp::start_with(database, config.clone(), &Component::DEFAULT).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let second = Application::build(&config, &[Component::MobileApi], listener).await.unwrap();
     let second_base = format!("http://{}", second.address().unwrap());

@@ -47,7 +47,7 @@ async fn readiness_names_the_dependency_that_is_down_within_a_second() {
     let (mut postgres, database_url) = Link::in_front_of(&database.url).await;
     let (mut redis, redis_url) = Link::in_front_of(&common::redis_url()).await;
     let config = common::config(&database_url, Some(redis_url));
-    let app = TestApp::start_with(database, config, &Component::ALL).await;
+    let app = TestApp::start_with(database, config, &Component::DEFAULT).await;
     assert_eq!(readyz(&app).await.0, StatusCode::OK);
 
     for (link, name) in [(&mut postgres, "store"), (&mut redis, "bus")] {

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use smartville::component::Component;
 use smartville::config::Config;
 use smartville::http::HttpLimits;
+use smartville::mqtt_bridge::MqttSettings;
 use smartville::serve::Application;
 use smartville_mobile_api::ApiSettings;
 use smartville_mobile_api::limits::{LimitSettings, Rate};
@@ -98,6 +99,10 @@ pub fn config(database_url: &str, redis_url: Option<String>) -> Config {
         workers: 2,
         seed_demo: true,
         log_json: false,
+        mqtt: MqttSettings {
+            url: "mqtt://127.0.0.1:1883".into(),
+            client_id: format!("smartville-test-{}", uuid_like()),
+        },
     }
 }
 
@@ -113,7 +118,7 @@ impl TestApp {
     /// Every component in one process on this database and bus.
     pub async fn start(database: TestDatabase, redis: bool) -> Self {
         let config = config(&database.url, redis.then(redis_url));
-        Self::start_with(database, config, &Component::ALL).await
+        Self::start_with(database, config, &Component::DEFAULT).await
     }
 
     /// Some components, with a custom configuration.
