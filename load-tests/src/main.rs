@@ -14,13 +14,16 @@
 //! `run --timeline` writes). `smartville-load reports` and `smartville-load
 //! simulations` measure campaign reports over a school year of a town and
 //! what-if simulations over many rides, on both backends; `smartville-load
-//! readings` sends batches of readings of many households through the API.
+//! readings` sends batches of readings of many households through the API;
+//! `smartville-load savings` times the close of a savings period of a town of
+//! households, on both backends.
 
 mod faults;
 mod machine;
 mod readings;
 mod report;
 mod reports;
+mod savings;
 mod scenario;
 mod shop;
 mod simulations;
@@ -109,6 +112,12 @@ enum Command {
         /// Reports of each kind timed.
         #[arg(long, default_value_t = 50)]
         repeat: usize,
+    },
+    /// Close a savings period of a town of households (on SQLite and on PostgreSQL) and time it.
+    Savings {
+        /// Households with linked residents.
+        #[arg(long, default_value_t = 100_000)]
+        households: usize,
     },
     /// Store and decide bike rides of the last school days of the demo town (on SQLite and on
     /// PostgreSQL) and time what-if simulations over them.
@@ -229,6 +238,12 @@ async fn main() -> Result<()> {
         Command::Reports { rides, repeat } => {
             let measured = reports::run(rides, repeat).await?;
             println!("{}", reports::table(&measured));
+            println!("{}", serde_json::to_string_pretty(&measured)?);
+            Ok(())
+        }
+        Command::Savings { households } => {
+            let measured = savings::run(households).await?;
+            println!("{}", savings::table(&measured));
             println!("{}", serde_json::to_string_pretty(&measured)?);
             Ok(())
         }

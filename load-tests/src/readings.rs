@@ -1,11 +1,13 @@
 //! Readings in bulk, through the HTTP API: `smartville-load readings`
 //! registers a data source and households in the demo town (with a council
-//! admin's set-up token), then sends batches of readings — a year of weekly
-//! weighings and monthly meter readings spread over the households — with
-//! several batches in flight, and measures readings stored per second and
-//! how long a batch takes to be answered. Every answer must count its
-//! batch as stored, and the first batch sent again must come back all
-//! duplicates; anything else fails the run.
+//! admin's set-up token), then sends batches of readings — the last year of
+//! the simulator's households (fortnightly weighings, monthly meter readings,
+//! seasons, savers, readings that never come and readings sent twice),
+//! spread over the households — with several batches in flight, and measures
+//! readings stored per second and how long a batch takes to be answered.
+//! Every answer must count each reading of its batch as stored or sent
+//! before, the readings stored must be the distinct ones sent, and the first
+//! batch sent again must come back all duplicates; anything else fails the run.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,6 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use reqwest::Client;
 use serde_json::{Value, json};
+use smartville_simulator::households::{self, Quirks};
 use tokio::sync::Semaphore;
 
 use crate::shop::{post, set_up};
@@ -61,37 +64,34 @@ pub async fn run(plan: &Plan) -> Result<Measured> {
     let source = post(&client, base, Some(admin.clone()), "/v1/admin/sources".into(), source).await?;
     let key = source["key"].as_str().context("the source's key")?.to_owned();
     let run = std::process::id();
-    let reference = |n: usize| format!("LOAD-{run}-{n}");
-    for first in (0..plan.households).step_by(REGISTERED_PER_CALL) {
-        let entries: Vec<Value> = (first..plan.households.min(first + REGISTERED_PER_CALL))
-            .map(|n| json!({"reference": reference(n), "size": 1 + n % 5}))
-            .collect();
+    let today = chrono::Utc::now().date_naive();
+    let a_year_ago = today - chrono::Days::new(365);
+    let quirks = Quirks { saving_from: today - chrono::Days::new(180), ..Quirks::default() };
+    let town = households::town(&format!("LOAD-{run}"), plan.households, &quirks, u64::from(run));
+    for chunk in town.chunks(REGISTERED_PER_CALL) {
+        let entries: Vec<Value> = chunk.iter().map(|h| json!({"reference": h.reference, "size": h.size})).collect();
         post(&client, base, Some(admin.clone()), "/v1/admin/households".into(), json!({"households": entries})).await?;
     }
 
     // The batches are written before the clock starts: the generator's work is not the engine's.
-    let batches: Vec<Arc<Vec<u8>>> = (0..plan.batches)
-        .map(|batch| {
-            let readings: Vec<Value> = (0..plan.batch_size)
-                .map(|i| {
-                    let n = batch * plan.batch_size + i;
-                    let household = reference(n % plan.households);
-                    // Spread over the last year, a reading every few minutes of it.
-                    let observed = chrono::Utc::now() - chrono::Duration::minutes(1 + (n % 500_000) as i64);
-                    let observed_at = observed.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                    if n.is_multiple_of(4) {
-                        json!({"id": format!("{run}-{n}"), "household_ref": household, "kind": "energy",
-                               "carrier": "electricity", "observed_at": observed_at,
-                               "value": 150.0 + (n % 200) as f64, "unit": "kWh"})
-                    } else {
-                        json!({"id": format!("{run}-{n}"), "household_ref": household, "kind": "waste",
-                               "fraction": "residual", "observed_at": observed_at,
-                               "value": 5.0 + (n % 100) as f64 / 10.0, "unit": "kg"})
-                    }
-                })
-                .collect();
-            serde_json::to_vec(&json!({"readings": readings})).map(Arc::new)
-        })
+    // Each household's year, dealt out in turns, so that a batch holds readings of many households.
+    let mut years: Vec<std::vec::IntoIter<households::Reading>> = town
+        .iter()
+        .enumerate()
+        .map(|(seed, household)| households::readings(household, a_year_ago, today, &quirks, seed as u64).into_iter())
+        .collect();
+    let mut dealt = Vec::with_capacity(plan.batches * plan.batch_size);
+    while dealt.len() < plan.batches * plan.batch_size && !years.is_empty() {
+        years.retain_mut(|year| year.next().map(|reading| dealt.push(reading)).is_some());
+    }
+    dealt.truncate(plan.batches * plan.batch_size);
+    if dealt.len() < plan.batches * plan.batch_size {
+        bail!("{} households send {} readings a year, fewer than the run's batches hold", plan.households, dealt.len());
+    }
+    let distinct = dealt.iter().map(|reading| reading.id.as_str()).collect::<std::collections::HashSet<_>>().len();
+    let batches: Vec<Arc<Vec<u8>>> = dealt
+        .chunks(plan.batch_size)
+        .map(|readings| serde_json::to_vec(&json!({"readings": readings})).map(Arc::new))
         .collect::<Result<_, _>>()?;
 
     let slots = Arc::new(Semaphore::new(plan.in_flight.max(1)));
@@ -109,12 +109,18 @@ pub async fn run(plan: &Plan) -> Result<Measured> {
         });
     }
     let mut times = Vec::with_capacity(batches.len());
+    let mut stored = 0;
     while let Some(done) = sending.join_next().await {
         let (took, answer) = done??;
-        if answer["stored"].as_u64() != Some(plan.batch_size as u64) {
-            bail!("a batch was not stored whole: {answer}");
+        let (new, sent_before) = (answer["stored"].as_u64().unwrap_or(0), answer["duplicates"].as_u64().unwrap_or(0));
+        if new + sent_before != plan.batch_size as u64 {
+            bail!("a batch was not taken whole: {answer}");
         }
+        stored += new;
         times.push(took);
+    }
+    if stored != distinct as u64 {
+        bail!("{stored} readings stored of {distinct} distinct ones sent");
     }
     let seconds = started.elapsed().as_secs_f64();
     if let Some(first) = batches.first() {

@@ -12,9 +12,11 @@
 //!
 //! [`demo`] holds the geography of the demo town used by the examples;
 //! [`phone`] thins and blurs any trace the way a phone in the background
-//! sends it.
+//! sends it; [`households`] lets a town's households put out waste and use
+//! energy, and sends their readings as the council's sources do.
 
 pub mod demo;
+pub mod households;
 pub mod phone;
 
 use chrono::{DateTime, Utc};

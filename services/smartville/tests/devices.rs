@@ -20,6 +20,7 @@ on_both_stacks!(
     readings_are_stored_once_each_bad_one_refused_by_its_index,
     csv_batches_oversized_batches_and_revoked_keys,
     residents_link_with_their_letters_code_and_see_their_households_readings,
+    a_batch_sent_again_while_the_first_is_in_flight_is_stored_once,
 );
 
 /// Registers a data source sending `kinds`; its first key.
@@ -391,4 +392,41 @@ async fn residents_link_with_their_letters_code_and_see_their_households_reading
     let erased = app.client.delete(app.url("/v1/me")).bearer_auth(&child).send().await.unwrap();
     assert!(erased.status().is_success(), "{}", erased.status());
     assert_eq!(app.get_json(&parent, "/v1/households/me").await.1["households"][0]["members"], 1);
+}
+
+async fn a_batch_sent_again_while_the_first_is_in_flight_is_stored_once(app: &TestApp) {
+    let admin = demo_council_admin(app).await;
+    let key = register(app, &admin, "Gateway", json!(["waste"])).await["key"].as_str().unwrap().to_owned();
+    households(app, &admin, json!([{"reference": "HH-1"}, {"reference": "HH-2"}])).await;
+    let batch: Vec<Value> =
+        (0..2_000).map(|i| weighing(&format!("w-{i}"), if i % 2 == 0 { "HH-1" } else { "HH-2" }, 1.0)).collect();
+    let batch = Value::from(batch);
+    // A source that timed out and sent again, three times, while the first try was still being stored.
+    let tries = send_at_once(app, &key, &batch, 4).await;
+    let mut stored = 0;
+    for (status, answer) in tries {
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(answer["stored"].as_i64().unwrap() + answer["duplicates"].as_i64().unwrap(), 2_000, "{answer}");
+        stored += answer["stored"].as_i64().unwrap();
+    }
+    assert_eq!(stored, 2_000, "each reading stored by exactly one of the tries");
+}
+
+/// Sends `batch` `times` times at once.
+async fn send_at_once(app: &TestApp, key: &str, batch: &Value, times: usize) -> Vec<(StatusCode, Value)> {
+    let tries: Vec<_> = (0..times)
+        .map(|_| {
+            let (client, url, key, body) =
+                (app.client.clone(), app.url("/v1/devices/readings"), key.to_owned(), json!({"readings": batch}));
+            tokio::spawn(async move {
+                let response = client.post(url).bearer_auth(key).json(&body).send().await.unwrap();
+                (response.status(), response.json::<Value>().await.unwrap())
+            })
+        })
+        .collect();
+    let mut answers = Vec::with_capacity(times);
+    for answer in tries {
+        answers.push(answer.await.unwrap());
+    }
+    answers
 }

@@ -6,7 +6,7 @@
 //! period are exact. A correction is a reading of its own naming the one it
 //! replaces; the replaced row stays, marked, so what was said when is kept.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -207,24 +207,15 @@ impl<'r> sqlx::FromRow<'r, AnyRow> for Known {
     }
 }
 
-/// Stores a batch of readings of one source, received at `received_at`, in
-/// the caller's transaction: what became of each, in order. A reading the
-/// source sent before is a duplicate when it says the same and a conflict
-/// when it does not; a correction replaces the reading it names (sent
-/// before or earlier in the batch) unless another correction did.
-pub async fn store(
+/// The readings of `ids` the source sent, by id.
+async fn known_readings(
     tx: &mut Tx,
     tenant_id: &TenantId,
     source_id: &SourceId,
-    readings: &[NewReading],
-    received_at: i64,
-) -> Result<Vec<Outcome>, StoreError> {
-    let mut wanted: Vec<&str> =
-        readings.iter().flat_map(|r| std::iter::once(r.id.as_str()).chain(r.correction_of.as_deref())).collect();
-    wanted.sort_unstable();
-    wanted.dedup();
-    let mut known: HashMap<String, Known> = HashMap::with_capacity(wanted.len());
-    for chunk in wanted.chunks(sql::per_statement(Backend::of(tx), 2, 1)) {
+    ids: &[&str],
+) -> Result<HashMap<String, Known>, StoreError> {
+    let mut known: HashMap<String, Known> = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(sql::per_statement(Backend::of(tx), 2, 1)) {
         let statement = format!(
             "select id, household_id, kind, measured, observed_at, amount, correction_of, replaced_by from readings \
              where tenant_id = $1 and source_id = $2 and id in ({})",
@@ -238,9 +229,33 @@ pub async fn store(
             .await?;
         known.extend(rows.into_iter().map(|row| (row.reading.id.clone(), row)));
     }
+    Ok(known)
+}
+
+/// Stores a batch of readings of one source, received at `received_at`, in
+/// the caller's transaction: what became of each, in order. A reading the
+/// source sent before is a duplicate when it says the same and a conflict
+/// when it does not; a correction replaces the reading it names (sent
+/// before or earlier in the batch) unless another correction did. Batches
+/// of one source may be stored at once (a batch sent again while the first
+/// try is still in flight): a reading another batch stored meanwhile is
+/// judged by what that batch stored, and rows are written in id order, so
+/// two such batches wait for each other instead of deadlocking.
+pub async fn store(
+    tx: &mut Tx,
+    tenant_id: &TenantId,
+    source_id: &SourceId,
+    readings: &[NewReading],
+    received_at: i64,
+) -> Result<Vec<Outcome>, StoreError> {
+    let mut wanted: Vec<&str> =
+        readings.iter().flat_map(|r| std::iter::once(r.id.as_str()).chain(r.correction_of.as_deref())).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut known = known_readings(tx, tenant_id, source_id, &wanted).await?;
 
     let mut outcomes = Vec::with_capacity(readings.len());
-    let mut new: Vec<&NewReading> = Vec::with_capacity(readings.len());
+    let mut new: Vec<(usize, &NewReading)> = Vec::with_capacity(readings.len());
     let mut replaced: Vec<(&str, &str)> = Vec::new();
     for reading in readings {
         if let Some(earlier) = known.get(&reading.id) {
@@ -266,18 +281,20 @@ pub async fn store(
             },
         };
         known.insert(reading.id.clone(), Known { reading: reading.clone(), replaced_by: None });
-        new.push(reading);
+        new.push((outcomes.len(), reading));
         outcomes.push(outcome);
     }
 
+    new.sort_unstable_by(|(_, a), (_, b)| a.id.cmp(&b.id));
+    let mut inserted: HashSet<String> = HashSet::with_capacity(new.len());
     for chunk in new.chunks(sql::per_statement(Backend::of(tx), 0, 10)) {
         let statement = format!(
             "insert into readings (tenant_id, source_id, id, household_id, kind, measured, observed_at, amount, \
-             received_at, correction_of) values {}",
+             received_at, correction_of) values {} on conflict (tenant_id, source_id, id) do nothing returning id",
             sql::rows(1, chunk.len(), 10)
         );
-        let mut query = sql::query(statement);
-        for reading in chunk {
+        let mut query = sql::query_scalar::<String>(statement);
+        for (_, reading) in chunk {
             query = query
                 .bind(tenant_id)
                 .bind(source_id)
@@ -290,7 +307,18 @@ pub async fn store(
                 .bind(received_at)
                 .bind(reading.correction_of.as_deref());
         }
-        query.execute(&mut **tx).await?;
+        inserted.extend(query.fetch_all(&mut **tx).await?);
+    }
+    // Stored by another batch of the source meanwhile: what it stored decides.
+    let raced: Vec<(usize, &NewReading)> = new.into_iter().filter(|(_, r)| !inserted.contains(&r.id)).collect();
+    if !raced.is_empty() {
+        let ids: Vec<&str> = raced.iter().map(|(_, r)| r.id.as_str()).collect();
+        let stored = known_readings(tx, tenant_id, source_id, &ids).await?;
+        for (index, reading) in raced {
+            let same = stored.get(&reading.id).is_some_and(|earlier| earlier.reading == *reading);
+            outcomes[index] = if same { Outcome::Duplicate } else { Outcome::Conflict };
+        }
+        replaced.retain(|(_, by)| inserted.contains(*by));
     }
     for (target, by) in replaced {
         let marked = sqlx::query(
