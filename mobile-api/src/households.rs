@@ -37,7 +37,7 @@ pub struct LinkRequest {
 }
 
 /// A reading of the household, in the base unit of what it measured.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct HouseholdReading {
     /// `waste` or `energy`.
     pub kind: ReadingKind,
@@ -56,7 +56,7 @@ pub struct HouseholdReading {
 }
 
 /// A household the participant is linked to.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct HouseholdView {
     /// Its id.
     #[schema(value_type = String, format = Uuid)]
@@ -76,7 +76,7 @@ pub struct HouseholdView {
 }
 
 /// A savings campaign's decision on one of the household's periods.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct HouseholdDecision {
     /// The campaign.
     #[schema(value_type = String, format = Uuid)]
@@ -157,12 +157,17 @@ pub async fn unlink(
 #[utoipa::path(get, path = "/v1/households/me", tag = "households", security(("bearer" = [])),
     responses((status = 200, body = MyHouseholds)))]
 pub async fn mine(State(state): State<ApiState>, participant: Participant) -> Result<Json<MyHouseholds>, Problem> {
+    Ok(Json(MyHouseholds { households: of(&state, &participant).await? }))
+}
+
+/// The participant's households, longest linked first, as `GET /v1/households/me` and the export show them.
+pub(crate) async fn of(state: &ApiState, participant: &Participant) -> Result<Vec<HouseholdView>, Problem> {
     let memberships = stored::of_participant(&state.engine.store, participant.tenant_id(), participant.id()).await?;
     let mut households = Vec::with_capacity(memberships.len());
     for membership in memberships {
-        households.push(view(&state, &participant, membership).await?);
+        households.push(view(state, participant, membership).await?);
     }
-    Ok(Json(MyHouseholds { households }))
+    Ok(households)
 }
 
 async fn view(state: &ApiState, participant: &Participant, membership: Membership) -> Result<HouseholdView, Problem> {

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 
 use crate::ApiState;
 use crate::auth::Participant;
+use crate::households::{self, HouseholdView};
 use crate::problem::Problem;
 use crate::trips::{TripView, rfc3339, with_reviews};
 use crate::wallet::{self, Wallet};
@@ -34,6 +35,8 @@ pub struct Export {
     pub trips: Vec<TripView>,
     /// Balances and every transfer of the wallet.
     pub wallet: Wallet,
+    /// The households the participant is linked to, with their readings and the savings decisions on them.
+    pub households: Vec<HouseholdView>,
     /// What else is kept, and for how long.
     pub retention: String,
 }
@@ -87,6 +90,7 @@ pub async fn export(State(state): State<ApiState>, participant: Participant) -> 
         campaigns: participants::enrollments(store, tenant, id).await?,
         trips,
         wallet: wallet::of(&state, tenant, id, i64::MAX).await?,
+        households: households::of(&state, &participant).await?,
         retention: "The GPS trace of each ride is kept for the campaign's dispute window after its decision \
                     (30 days unless the campaign says otherwise) and then deleted. What stays is a fingerprint \
                     used to recognise copied rides, which never contains the first and last 200 m of a ride. \

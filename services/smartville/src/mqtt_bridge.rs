@@ -99,7 +99,7 @@ pub async fn run(engine: Engine, options: MqttOptions, shutdown: Shutdown) -> Re
             }
         };
         if let (Some(answer), Some((topic, properties))) = (answer, response_to(&publish)) {
-            let sent = client.publish_with_properties(topic, QoS::AtLeastOnce, false, answer.to_string(), properties);
+            let sent = client.publish_with_properties(topic, QoS::AtLeastOnce, false, answer, properties);
             if let Err(error) = sent.await {
                 tracing::warn!(%error, "mqtt: the answer could not be published");
             }
@@ -142,10 +142,10 @@ async fn keep_connected(client: AsyncClient, mut events: EventLoop, received: mp
 /// when the engine failed (the message is to be tried again); a message that
 /// can never be stored gets an answer that says why, but one for a tenant
 /// this engine does not have gets none: deployments may share a broker.
-async fn take(engine: &Engine, publish: &Publish) -> Result<Option<serde_json::Value>, EngineError> {
+async fn take(engine: &Engine, publish: &Publish) -> Result<Option<String>, EngineError> {
     let refuse = |code: &str, detail: &str| {
         tracing::warn!(code, detail, topic = %String::from_utf8_lossy(&publish.topic), "mqtt: a message was refused");
-        Some(json!({"code": code, "detail": detail}))
+        Some(json!({"code": code, "detail": detail}).to_string())
     };
     let Some(tenant_id) = tenant_of(&publish.topic) else {
         return Ok(refuse("INVALID_TOPIC", "publish readings to smartville/<tenant id>/readings"));
@@ -180,7 +180,7 @@ async fn take(engine: &Engine, publish: &Publish) -> Result<Option<serde_json::V
     };
     let outcome = readings::take(engine, source.sender(), &batch).await?;
     tracing::info!(source = %source.source_id, stored = outcome.stored, rejected = outcome.rejected, "mqtt: batch taken");
-    Ok(Some(serde_json::to_value(&outcome)?))
+    Ok(Some(serde_json::to_string(&outcome)?))
 }
 
 /// The tenant a topic `smartville/<tenant id>/readings` names.

@@ -20,6 +20,11 @@ async fn the_export_holds_everything_about_the_participant_and_only_them(app: &T
     let trip: Value = app.upload_example(token, "ride-1").await.json().await.unwrap();
     assert_eq!(trip["status"], "accepted");
     let (_, bob, _) = app.join().await;
+    let admin = common::demo_council_admin(app).await;
+    let letter = json!({"households": [{"reference": "HH-ANN", "size": 4}]});
+    let letter: Value = app.post(Some(&admin), "/v1/admin/households", letter).await.json().await.unwrap();
+    let code = json!({"code": letter["households"][0]["link_code"]});
+    assert_eq!(app.post(Some(token), "/v1/households/link", code).await.status(), StatusCode::CREATED);
 
     let (status, export) = app.get_json(token, "/v1/me/export").await;
     assert_eq!(status, StatusCode::OK);
@@ -33,9 +38,14 @@ async fn the_export_holds_everything_about_the_participant_and_only_them(app: &T
     assert_eq!(export["wallet"]["balances"][0]["amount"], trip["points"]);
     assert_eq!(export["wallet"]["transfers"][0]["reference"], trip["trip_id"]);
     assert!(export.to_string().find("\"lat\"").is_none(), "no trace points are exported");
+    assert_eq!(
+        (export["households"][0]["reference"].as_str(), export["households"][0]["size"].as_i64()),
+        (Some("HH-ANN"), Some(4))
+    );
 
     let (_, theirs) = app.get_json(&bob, "/v1/me/export").await;
     assert_eq!(theirs["trips"], json!([]), "another participant sees only their own");
+    assert_eq!(theirs["households"], json!([]));
     assert!(theirs["participant"]["nickname"].is_null());
     let anonymous = app.client.get(app.url("/v1/me/export")).send().await.unwrap();
     assert_eq!(client_error(anonymous).await, "UNAUTHORIZED");

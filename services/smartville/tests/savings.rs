@@ -201,6 +201,7 @@ async fn a_period_close_pays_savers_once_and_tells_everyone_why(app: &TestApp) {
     // The ledger balances, and the budget paid what the wallets hold.
     let (_, budget) = app.get_json(&admin, &format!("/v1/admin/campaigns/{campaign}/budget")).await;
     assert_eq!((budget["paid"].as_i64(), budget["remaining"].as_i64()), (Some(131), Some(10_000 - 131)), "{budget}");
+    assert_eq!(budget["paid_last_14_days"], 131, "the pace counts what households were paid");
     let violations = smartville_store::ledger::check(&app.app_engine.store).await.unwrap();
     assert!(violations.is_empty(), "{violations:?}");
 }

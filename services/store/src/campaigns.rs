@@ -591,7 +591,7 @@ pub struct BudgetFigures {
     pub remaining: i64,
     /// Points decided for rides still in review: held, not paid.
     pub held: i64,
-    /// Points paid to rides credited since the given time.
+    /// Points paid to rides and households (less what corrections took back) since the given time.
     pub paid_since: i64,
     /// Points in the wallets of the tenant's participants, in the coin (all campaigns together).
     pub outstanding: i64,
@@ -612,6 +612,8 @@ pub async fn budget_figures(
         status_sql!(review),
         "), 0) as bigint) as held, \
            cast(coalesce((select sum(paid_points) from trips where tenant_id = $1 and campaign_id = $2 \
+                          and credited_at is not null and credited_at >= $4), 0) \
+              + coalesce((select sum(paid) from savings_credits where tenant_id = $1 and campaign_id = $2 \
                           and credited_at is not null and credited_at >= $4), 0) as bigint) as paid_since, \
            cast(coalesce((select sum(balance) from accounts where tenant_id = $1 and kind = 'participant' \
                           and coin = $5), 0) as bigint) as outstanding"
