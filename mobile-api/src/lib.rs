@@ -28,8 +28,10 @@ pub mod devices;
 pub mod households;
 pub mod input;
 pub mod limits;
+pub mod litter;
 pub mod me;
 pub mod merchant;
+mod pictures;
 pub mod problem;
 pub mod rewards;
 pub mod settled;
@@ -125,6 +127,14 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/households/link", post(households::link))
         .route("/v1/households/{household_id}/link", axum::routing::delete(households::unlink))
         .route("/v1/households/me", get(households::mine))
+        .route("/v1/litter-reports", post(litter::report).get(litter::mine))
+        .route(
+            "/v1/litter-reports/{report_id}/photo",
+            put(litter::put_photo)
+                .layer(axum::extract::DefaultBodyLimit::max(smartville_engine::pictures::MAX_PICTURE_BYTES)),
+        )
+        .route("/v1/open311/services.json", get(litter::services))
+        .route("/v1/open311/requests.json", get(litter::requests))
         .route("/v1/me", axum::routing::delete(me::erase))
         .route("/v1/me/export", get(me::export))
         .route("/v1/merchant/redemptions", post(merchant::redeem).get(merchant::redemptions))
@@ -174,6 +184,8 @@ pub fn router(state: ApiState) -> Router {
         merchant::shop_settlements, merchant::shop_statement, devices::me, devices::send_readings,
         admin::sources::list, admin::sources::register, admin::sources::add_key, admin::sources::revoke_key,
         admin::households::register, households::link, households::unlink, households::mine,
+        litter::report, litter::put_photo, litter::mine, litter::list, litter::photo, litter::decide,
+        litter::services, litter::requests,
         admin::coins::list, admin::coins::issue,
         admin::merchants::list, admin::merchants::get, admin::merchants::create, admin::merchants::set_coin,
         admin::merchants::offers, admin::merchants::decide_offer, admin::merchants::offer_picture, admin::merchants::settlements,
@@ -184,6 +196,8 @@ pub fn router(state: ApiState) -> Router {
         (name = "merchant", description = "A shop's counter: redemptions, offers, settlements"), (name = "me", description = "One's own data"),
         (name = "devices", description = "Data sources sending readings, signed in with an API key"),
         (name = "households", description = "A participant's households: linked with the code from a letter, their readings"),
+        (name = "litter", description = "A participant's reports of litter and illegal dumping, with a photo"),
+        (name = "open311", description = "The council's litter reports as Open311 GeoReport v2 service requests, for back-offices (public)"),
         (name = "admin", description = "Running a town: staff, schools, classes, join codes, campaigns, reports, reviews, merchants, offers, settlements, causes, data sources, households and the audit log"))
 )]
 pub struct MobileApiDoc;

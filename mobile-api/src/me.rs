@@ -133,6 +133,11 @@ pub async fn erase(State(state): State<ApiState>, participant: Participant) -> R
         Problem::new(axum::http::StatusCode::UNAUTHORIZED, "ERASED", "this participant was erased already")
     })?;
     tx.commit().await.map_err(StoreError::from)?;
+    for photo in &erased.photos {
+        if let Err(error) = state.files.delete(photo).await {
+            tracing::warn!(%error, photo, "an erased participant's photo could not be deleted");
+        }
+    }
     tracing::info!(participant = %id, trips = erased.trips, "participant erased on request");
     Ok(Json(Erasure {
         points_returned: erased.returned.iter().map(|(_, amount)| amount).sum(),

@@ -14,9 +14,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use smartville_engine::DAY_MS;
-use smartville_engine::pictures::{self, PictureRefusal};
 use smartville_engine::settlements::{self as settling, Statement};
 use smartville_engine::vouchers::{self as voucher_steps, Counter, VoucherRefusal};
 use smartville_store::ids::{MerchantId, OfferId, SettlementId, TenantId, VoucherId};
@@ -27,12 +25,12 @@ use smartville_store::vouchers::{self, Described};
 use smartville_store::{StoreError, merchants, now_ms};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::ApiState;
 use crate::admin::access::{ManageOffers, Redeem, Staff};
 use crate::admin::coins;
 use crate::input::{self, JsonObject};
 use crate::problem::Problem;
 use crate::trips::rfc3339;
+use crate::{ApiState, pictures};
 
 /// The shop of a merchant's staff member (their account names it).
 fn shop<P>(staff: &Staff<P>) -> Result<&MerchantId, Problem> {
@@ -362,49 +360,22 @@ pub async fn put_picture(
     if offer.status != OfferStatus::Proposed {
         return Err(not_waiting());
     }
-    let upload = upload.map_err(|rejection| match rejection {
-        BytesRejection::FailedToBufferBody(_) => picture_refused(PictureRefusal::TooLarge),
-        other => other.into(),
-    })?;
-    let picture = tokio::task::spawn_blocking(move || pictures::reencode(&upload))
-        .await
-        .map_err(|e| Problem::internal(&e))?
-        .map_err(picture_refused)?;
-    let digest = Sha256::digest(&picture.bytes);
-    let hash: String = digest[..8].iter().map(|byte| format!("{byte:02x}")).collect();
-    let key = format!("offers/{}-{hash}.{}", offer.id, picture.extension);
-    state.files.put(&key, &picture.bytes).await.map_err(|e| Problem::internal(&e))?;
+    let (key, media_type) = pictures::keep(&state, upload, "offers", offer.id.as_str()).await?;
     let mut tx = state.engine.store.begin().await?;
-    if !offers::set_picture(&mut tx, staff.tenant_id(), &offer.id, &key, picture.media_type).await? {
+    if !offers::set_picture(&mut tx, staff.tenant_id(), &offer.id, &key, media_type).await? {
         // Decided while the picture was stored: the file just written belongs to nothing.
         if offer.picture_key.as_deref() != Some(&key) {
-            forget_picture(&state, &key).await;
+            pictures::forget(&state, &key).await;
         }
         return Err(not_waiting());
     }
-    let after =
-        Offer { picture_key: Some(key.clone()), picture_type: Some(picture.media_type.into()), ..offer.clone() };
+    let after = Offer { picture_key: Some(key.clone()), picture_type: Some(media_type.into()), ..offer.clone() };
     staff.record(&mut tx, "offer.picture", offer.id.as_str(), Some(&offer), Some(&after)).await?;
     tx.commit().await.map_err(StoreError::from)?;
     if let Some(replaced) = offer.picture_key.filter(|old| *old != key) {
-        forget_picture(&state, &replaced).await;
+        pictures::forget(&state, &replaced).await;
     }
     Ok(Json(after.into()))
-}
-
-/// Deletes a picture no offer names any more (a failure only leaves a stray file: logged, not answered).
-async fn forget_picture(state: &ApiState, key: &str) {
-    if let Err(error) = state.files.delete(key).await {
-        tracing::warn!(%error, key, "a picture no offer names was not deleted");
-    }
-}
-
-fn picture_refused(refusal: PictureRefusal) -> Problem {
-    let status = match refusal {
-        PictureRefusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        PictureRefusal::Unreadable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-    };
-    Problem::new(status, refusal.code(), refusal.to_string())
 }
 
 /// The picture of one of the shop's offers.
@@ -438,13 +409,7 @@ pub(crate) async fn offer_of(
 
 /// An offer's picture as an answer, from the file store; 404 when it has none.
 pub(crate) async fn picture_answer(state: &ApiState, offer: &Offer) -> Result<Response, Problem> {
-    let (Some(key), Some(media_type)) = (&offer.picture_key, &offer.picture_type) else {
-        return Err(Problem::not_found("picture"));
-    };
-    let bytes = state.files.get(key).await.map_err(|e| Problem::internal(&e))?;
-    let bytes = bytes.ok_or_else(|| Problem::internal(&format!("the picture {key} is missing from the file store")))?;
-    let headers = [(header::CONTENT_TYPE, media_type.clone()), (header::CACHE_CONTROL, "private, max-age=300".into())];
-    Ok((headers, bytes).into_response())
+    pictures::answer(state, offer.picture_key.as_deref(), offer.picture_type.as_deref()).await
 }
 
 /// Moves an offer of the tenant (of `merchant_id` when given) to `to`, with

@@ -109,6 +109,10 @@ permission!(
     ManageOffers: "manage the shop's offers", StaffRole::MerchantAdmin
 );
 permission!(
+    /// Validating and rejecting litter reports.
+    ReviewLitter: "decide on litter reports", StaffRole::CouncilAdmin
+);
+permission!(
     /// Reading the data sources that send readings, and their keys (never their secrets).
     ReadSources: "read data sources", StaffRole::CouncilAdmin | StaffRole::Auditor
 );

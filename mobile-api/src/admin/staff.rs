@@ -26,6 +26,9 @@ pub struct StaffView {
     /// Their id.
     #[schema(value_type = String, format = Uuid)]
     pub id: StaffId,
+    /// Their council's id (the `jurisdiction_id` of its Open311 service requests).
+    #[schema(value_type = String, format = Uuid)]
+    pub tenant_id: TenantId,
     /// Login e-mail, lower case.
     pub email: String,
     /// `council_admin`, `school_admin`, `teacher`, `auditor`, `merchant_admin` or `merchant_staff`.
@@ -44,6 +47,7 @@ impl From<StaffMember> for StaffView {
     fn from(member: StaffMember) -> Self {
         Self {
             id: member.id,
+            tenant_id: member.tenant_id,
             email: member.email,
             role: member.role,
             school_id: member.school_id,

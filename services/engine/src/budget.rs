@@ -14,6 +14,7 @@ use smartville_store::audit::{self, Actor};
 use smartville_store::campaigns::{self, Campaign, CampaignKind, CampaignStatus};
 use smartville_store::{StoreError, tenancy};
 
+use crate::litter::LitterSpec;
 use crate::{DAY_MS, Engine, EngineError, Shutdown, now_ms, savings};
 
 /// The days whose payouts set the pace of the forecast.
@@ -66,6 +67,13 @@ pub async fn budget(engine: &Engine, campaign: &Campaign, now: i64) -> Result<Bu
             let versions = savings::versions_of(engine, campaign).await?;
             let newest = &versions[versions.len() - 1].rules;
             (newest.local_date(now), newest.spec().valid_until)
+        }
+        CampaignKind::Litter => {
+            let versions = campaigns::versions(store, tenant_id, &campaign.id).await?;
+            let newest = versions.last().ok_or(StoreError::NotFound("campaign version"))?;
+            let rules = LitterSpec::check(serde_json::from_str(&newest.spec)?)
+                .map_err(|mut problems| EngineError::Campaign(problems.swap_remove(0)))?;
+            (rules.local_date(now), rules.spec().valid_until)
         }
     };
     let paid_per_day = figures.paid_since as f64 / PACE_DAYS as f64;

@@ -53,6 +53,7 @@ pub mod files;
 pub mod households;
 pub mod ingest;
 pub mod ledger;
+pub mod litter;
 pub mod pictures;
 pub mod readings;
 pub mod relay;

@@ -635,6 +635,7 @@ async fn every_admin_route_refuses_another_council_and_participants(app: &TestAp
         ("{simulation_id}", simulation["id"].as_str().unwrap().to_owned()),
         ("{code}", "GEEL-5A".to_owned()),
         ("{period}", "2026-11".to_owned()),
+        ("{report_id}", "019ae3c1-2b3c-7d4e-8f5a-6b7c8d9e0f1a".to_owned()),
     ];
     let (_, setup) = new_council(app, "Stad Herentals", "admin@herentals.be").await;
     let outsider = app.set_up(&setup).await["access_token"].as_str().unwrap().to_owned();

@@ -222,7 +222,7 @@ async fn savings_campaigns_refuse_what_does_not_fit(app: &TestApp) {
         app.post(Some(&admin), "/v1/admin/campaigns/validate", campaign_file(month)).await.json().await.unwrap();
     assert_eq!(checked["valid"], true, "{checked}");
     let schools = json!({"rules": campaign_file(month), "audience": {"all_schools": true}});
-    assert_eq!(problem_code(app.post(Some(&admin), "/v1/admin/campaigns", schools).await).await, "AUDIENCE_OF_SAVINGS");
+    assert_eq!(problem_code(app.post(Some(&admin), "/v1/admin/campaigns", schools).await).await, "AUDIENCE_NOT_TAKEN");
 
     let created: Value = app
         .post(Some(&admin), "/v1/admin/campaigns", json!({"rules": campaign_file(month)}))

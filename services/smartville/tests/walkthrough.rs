@@ -5,8 +5,9 @@
 //! class code and rides, the budget that moved, the report that shows the
 //! ride, a what-if simulation, the appeal answer, and the points spent at a
 //! shop: an offer approved, a voucher bought and redeemed once, the shop
-//! settled and paid, the ledger checked, and a household's readings taken
-//! through a savings campaign's close to its decision.
+//! settled and paid, the ledger checked, a household's readings taken
+//! through a savings campaign's close to its decision, and a litter report
+//! with its photo validated, paid and served over Open311.
 //! Only the address of the engine, the command that runs the binary and the
 //! scratch folder are put in for the test's own.
 #![allow(clippy::unwrap_used)]
@@ -80,6 +81,13 @@ async fn the_running_a_town_walkthrough_runs_verbatim(app: &TestApp) {
         stdout.contains(r#""baseline":31000,"baseline_source":"own_history","saved":8500,"points":85"#),
         "{stdout}"
     );
+    // The litter report with its photo, validated and paid, and served as an Open311 request.
+    assert!(stdout.contains(r#""has_photo":true,"status":"open""#), "{stdout}");
+    assert!(
+        stdout.contains(r#""status":"validated","decision_note":"Cleared on Tuesday; thank you!","points":25"#),
+        "{stdout}"
+    );
+    assert!(stdout.contains(r#""status":"closed","status_notes":"Cleared on Tuesday; thank you!""#), "{stdout}");
     // The shop's offer approved; the student buys it with the ride's points, the counter redeems
     // it once (the second time told when and where), the wallet keeps the rest; the settlement's
     // CSV, its payment, and the ledger whole.
@@ -97,7 +105,7 @@ async fn the_running_a_town_walkthrough_runs_verbatim(app: &TestApp) {
     // A second coin, empty in every wallet, beside the first with the 4 points left.
     assert!(stdout.contains(r#""in_wallets":4},{"name":"Netemunten","first":false,"#), "{stdout}");
     // A data source signed in with the key it was given.
-    assert!(stdout.contains(r#""name":"IOK weighing system","kinds":["waste"]}"#), "{stdout}");
+    assert!(stdout.contains(r#""name":"IOK weighing system","kinds":["waste"],"mqtt_topic":"smartville/"#), "{stdout}");
     // A household registered with its link code; its reading stored, then sent again in CSV with one more.
     assert!(stdout.contains(r#""reference":"HH-0042","size":3,"link_code":""#), "{stdout}");
     assert!(stdout.contains(r#"{"received":1,"stored":1,"corrections":0,"duplicates":0,"rejected":0,"errors":[]}"#));

@@ -75,6 +75,8 @@ stored_names!(
         Rides = "rides",
         /// Households' savings of waste or energy, judged per period at its close.
         Savings = "savings",
+        /// Reports of litter and illegal dumping, paid when the council validates them.
+        Litter = "litter",
     }
 );
 

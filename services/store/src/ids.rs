@@ -134,3 +134,8 @@ id_type!(
     /// A household: known to the engine only by the pseudonymous reference its council's sources use.
     HouseholdId
 );
+
+id_type!(
+    /// A participant's report of litter or illegal dumping.
+    LitterReportId
+);

@@ -265,10 +265,23 @@ async fn move_balances(tx: &mut Tx, tenant_id: &TenantId, moves: &BTreeMap<(u8, 
 
 /// The balance of an account (0 when it does not exist yet).
 pub async fn balance(store: &Store, tenant_id: &TenantId, account: &str) -> Result<i64, StoreError> {
+    read_balance(store.reader(), tenant_id, account).await
+}
+
+/// The balance of an account as the transaction sees it (0 when it does not exist yet).
+pub async fn balance_in(tx: &mut Tx, tenant_id: &TenantId, account: &str) -> Result<i64, StoreError> {
+    read_balance(&mut **tx, tenant_id, account).await
+}
+
+async fn read_balance(
+    executor: impl sqlx::AnyExecutor<'_>,
+    tenant_id: &TenantId,
+    account: &str,
+) -> Result<i64, StoreError> {
     let balance: Option<i64> = sqlx::query_scalar("select balance from accounts where tenant_id = $1 and id = $2")
         .bind(tenant_id)
         .bind(account)
-        .fetch_optional(store.reader())
+        .fetch_optional(executor)
         .await?;
     Ok(balance.unwrap_or(0))
 }

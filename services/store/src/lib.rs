@@ -85,6 +85,7 @@ pub mod households;
 pub mod ids;
 pub mod ledger;
 pub mod lifecycle;
+pub mod litter;
 pub mod merchants;
 pub mod offers;
 pub mod outbox;

@@ -11,7 +11,7 @@
 use crate::ids::{CampaignId, ClassId, ParticipantId, TenantId};
 use crate::ledger::{self, Owner, Transfer};
 use crate::reports;
-use crate::{Store, StoreError, Tx, new_id, now_ms};
+use crate::{Store, StoreError, Tx, litter, new_id, now_ms};
 
 /// Deletes the raw traces of a campaign's trips decided before
 /// `decided_before` (ms since epoch), at most `limit` of them, and returns
@@ -81,10 +81,14 @@ pub struct Erased {
     pub returned: Vec<(String, i64)>,
     /// Trips kept as anonymous counts (their traces and fingerprints deleted).
     pub trips: u64,
+    /// The keys of the photos of the participant's litter reports: the caller deletes the files
+    /// once the erasure is committed.
+    pub photos: Vec<String>,
 }
 
 /// Erases a participant in the caller's transaction: nickname, sessions,
-/// enrolments, household links, raw traces and fingerprints are deleted; the trips stay for
+/// enrolments, household links, raw traces and fingerprints are deleted, and
+/// their litter reports lose their notes, photos and reporter; the trips stay for
 /// the council's counts under a new id that belongs to nobody (their
 /// idempotency keys and body hashes cleared); whatever the wallet holds goes
 /// back to `return_to(coin)` (the campaign budget) by a transfer, so the
@@ -136,6 +140,7 @@ pub async fn erase(
         sqlx::query(statement).bind(tenant_id).bind(participant_id).execute(&mut **tx).await?;
     }
     reports::forget_rider(tx, tenant_id, participant_id).await?;
+    let photos = litter::forget_participant(tx, tenant_id, participant_id).await?;
     let trips = sqlx::query(
         "update trips set participant_id = $1, idempotency_key = id, body_hash = '' \
          where tenant_id = $2 and participant_id = $3",
@@ -146,5 +151,5 @@ pub async fn erase(
     .execute(&mut **tx)
     .await?
     .rows_affected();
-    Ok(Some(Erased { returned, trips }))
+    Ok(Some(Erased { returned, trips, photos }))
 }

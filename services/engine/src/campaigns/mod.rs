@@ -23,6 +23,7 @@ use smartville_store::campaigns::{
 use smartville_store::ids::{CampaignId, TenantId};
 use smartville_store::{StoreError, Tx};
 
+use crate::litter::{LitterRules, LitterSpec};
 use crate::savings::{SavingsRules, SavingsSpec};
 use crate::{Engine, EngineError};
 
@@ -54,9 +55,9 @@ pub enum CampaignRefusal {
         /// The file's.
         given: &'static str,
     },
-    /// A savings campaign was given schools or classes.
-    #[error("a savings campaign is for every household with linked members; it names no schools or classes")]
-    AudienceOfSavings,
+    /// A savings or litter campaign was given schools or classes.
+    #[error("only a rides campaign names schools or classes; a savings or litter campaign is for the whole council")]
+    AudienceNotTaken,
     /// The change does not fit where the campaign is in its life.
     #[error("a campaign that is {status} cannot {change}")]
     State {
@@ -112,7 +113,7 @@ impl CampaignRefusal {
             Self::SlugTaken(_) => "CAMPAIGN_EXISTS",
             Self::SlugChanged { .. } => "CAMPAIGN_ID_CHANGED",
             Self::KindChanged { .. } => "CAMPAIGN_KIND_CHANGED",
-            Self::AudienceOfSavings => "AUDIENCE_OF_SAVINGS",
+            Self::AudienceNotTaken => "AUDIENCE_NOT_TAKEN",
             Self::State { .. } => "CAMPAIGN_STATE",
             Self::VersionInThePast { .. } => "VERSION_IN_THE_PAST",
             Self::VersionOverlap { .. } => "VERSION_OVERLAP",
@@ -139,6 +140,8 @@ pub enum CampaignFile {
     Rides(Box<CampaignSpec>),
     /// Savings of waste or energy per period.
     Savings(Box<SavingsRules>),
+    /// Reports of litter and illegal dumping.
+    Litter(Box<LitterRules>),
 }
 
 impl CampaignFile {
@@ -152,6 +155,7 @@ impl CampaignFile {
         };
         match value.get("kind").map(|kind| (kind.as_str(), kind)) {
             Some((Some("savings"), _)) => SavingsSpec::check(value).map(|rules| Self::Savings(Box::new(rules))),
+            Some((Some("litter"), _)) => LitterSpec::check(value).map(|rules| Self::Litter(Box::new(rules))),
             None | Some((Some("rides"), _)) => {
                 if let Some(fields) = value.as_object_mut() {
                     fields.remove("kind");
@@ -165,7 +169,9 @@ impl CampaignFile {
             }
             Some((_, kind)) => Err(vec![CampaignError::Invalid {
                 field: "kind".into(),
-                problem: format!("{kind} is not a kind of campaign: use \"rides\" (the default) or \"savings\""),
+                problem: format!(
+                    "{kind} is not a kind of campaign: use \"rides\" (the default), \"savings\" or \"litter\""
+                ),
             }]),
         }
     }
@@ -175,6 +181,7 @@ impl CampaignFile {
         match self {
             Self::Rides(_) => CampaignKind::Rides,
             Self::Savings(_) => CampaignKind::Savings,
+            Self::Litter(_) => CampaignKind::Litter,
         }
     }
 
@@ -183,6 +190,7 @@ impl CampaignFile {
         match self {
             Self::Rides(spec) => &spec.id,
             Self::Savings(rules) => &rules.spec().id,
+            Self::Litter(rules) => &rules.spec().id,
         }
     }
 
@@ -191,6 +199,7 @@ impl CampaignFile {
         match self {
             Self::Rides(spec) => &spec.name,
             Self::Savings(rules) => &rules.spec().name,
+            Self::Litter(rules) => &rules.spec().name,
         }
     }
 
@@ -199,6 +208,7 @@ impl CampaignFile {
         match self {
             Self::Rides(spec) => spec.budget_points,
             Self::Savings(rules) => rules.spec().budget_points,
+            Self::Litter(rules) => rules.spec().budget_points,
         }
     }
 }
@@ -435,7 +445,7 @@ pub async fn apply_file(engine: &Engine, tenant_id: &TenantId, checked: &Checked
         None => {
             let audience = match checked.file.kind() {
                 CampaignKind::Rides => Audience::all_schools(),
-                CampaignKind::Savings => Audience::default(),
+                CampaignKind::Savings | CampaignKind::Litter => Audience::default(),
             };
             let setting = Setting { audience: &audience, status: CampaignStatus::Active, coin: None };
             create(&mut tx, tenant_id, Actor::System, checked, setting).await?
@@ -462,11 +472,11 @@ fn refusal(campaign: &Campaign, change: &'static str) -> CampaignRefusal {
 }
 
 /// Whether an audience fits a campaign: a rides campaign that runs covers
-/// someone, a savings campaign names no schools (it is for every household
-/// with linked members).
+/// someone; a savings or litter campaign names no schools (it is for every
+/// household with linked members, every reporter of the council).
 fn check_audience(kind: CampaignKind, audience: &Audience, status: CampaignStatus) -> Result<(), CampaignRefusal> {
-    if kind == CampaignKind::Savings {
-        return if audience.is_empty() { Ok(()) } else { Err(CampaignRefusal::AudienceOfSavings) };
+    if kind != CampaignKind::Rides {
+        return if audience.is_empty() { Ok(()) } else { Err(CampaignRefusal::AudienceNotTaken) };
     }
     if audience.all_schools && (!audience.schools.is_empty() || !audience.classes.is_empty()) {
         return Err(CampaignRefusal::AudienceAmbiguous);
