@@ -107,6 +107,17 @@ fn operators_migrate_seed_and_apply_campaigns() {
     // A file that does not compile changes nothing.
     let broken = run(&["campaign", "apply", "examples/ride.gpx"]);
     assert_eq!(broken.status.code(), Some(2));
+    // A savings campaign applied, and a period of it closed by hand (the town has no household yet).
+    let savings = stdout(&run(&["campaign", "apply", "examples/savings-campaign.json"]));
+    assert!(savings.contains("mol-minder-restafval") && savings.contains("budget 50000"), "{savings}");
+    let closed = stdout(&run(&["savings", "close", "--campaign", "mol-minder-restafval", "--period", "2026-11"]));
+    let closed: serde_json::Value = serde_json::from_str(&closed).unwrap();
+    assert_eq!((closed["period"].as_str(), closed["households"].as_i64()), (Some("2026-11"), Some(0)), "{closed}");
+    let not_a_month = run(&["savings", "close", "--campaign", "mol-minder-restafval", "--period", "2026-Q4"]);
+    assert_eq!(not_a_month.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&not_a_month.stderr).contains("2027-01"), "names the form a month takes");
+    let rides = run(&["savings", "close", "--campaign", "geel-bike-to-school-demo", "--period", "2026-11"]);
+    assert!(String::from_utf8_lossy(&rides.stderr).contains("rewards rides"));
     assert!(stdout(&run(&["targets"])).contains("scoring"));
     let unknown = run(&["serve", "--target", "teleporter"]);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown target"));
