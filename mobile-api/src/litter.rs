@@ -186,7 +186,7 @@ pub async fn list(
 ) -> Result<Json<Vec<ReportView>>, Problem> {
     let Query(query) = query.map_err(|e| Problem::bad_request("INVALID_QUERY", e.body_text()))?;
     let status = query.status.unwrap_or(LitterStatus::Open);
-    let reports = litter::list(&state.engine.store, staff.tenant_id(), Some(status), 500).await?;
+    let reports = litter::list(&state.engine.store, staff.tenant_id(), status, 500).await?;
     Ok(Json(reports.into_iter().map(ReportView::from).collect()))
 }
 

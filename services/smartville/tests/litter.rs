@@ -129,8 +129,7 @@ async fn reports_are_grouped_validated_paid_once_and_served_as_open311(app: &Tes
     assert_eq!(statuses, ["rejected", "validated"]);
 
     // Open311: one request per group, public, without who reported or what they wrote.
-    let response =
-        app.client.get(app.url(&format!("/v1/open311/requests.json?jurisdiction_id={tenant}"))).send().await.unwrap();
+    let response = public(app, &format!("/v1/open311/requests.json?jurisdiction_id={tenant}")).await;
     assert_eq!(response.status(), StatusCode::OK);
     let requests: Value = response.json().await.unwrap();
     assert_eq!(requests.as_array().unwrap().len(), 2, "{requests}");
@@ -144,33 +143,12 @@ async fn reports_are_grouped_validated_paid_once_and_served_as_open311(app: &Tes
     );
     let text = requests.to_string();
     assert!(!text.contains("rubble") && !text.contains(&bob_id(app, &bob).await), "{text}");
-    let open: Value = app
-        .client
-        .get(app.url(&format!("/v1/open311/requests.json?jurisdiction_id={tenant}&status=open")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(open, json!([]));
-    let unknown = app
-        .client
-        .get(app.url("/v1/open311/requests.json?jurisdiction_id=019ad3a4-0000-7000-8000-000000000000"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
-    let services: Value = app
-        .client
-        .get(app.url(&format!("/v1/open311/services.json?jurisdiction_id={tenant}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(services.as_array().unwrap().len(), 4);
+    let open = public(app, &format!("/v1/open311/requests.json?jurisdiction_id={tenant}&status=open")).await;
+    assert_eq!(open.json::<Value>().await.unwrap(), json!([]));
+    let nowhere = "/v1/open311/requests.json?jurisdiction_id=019ad3a4-0000-7000-8000-000000000000";
+    assert_eq!(public(app, nowhere).await.status(), StatusCode::NOT_FOUND);
+    let services = public(app, &format!("/v1/open311/services.json?jurisdiction_id={tenant}")).await;
+    assert_eq!(services.json::<Value>().await.unwrap().as_array().unwrap().len(), 4);
 
     // Ann erases herself: her report keeps its place for the council, not her words or her photo.
     let erased = app.client.delete(app.url("/v1/me")).bearer_auth(&ann).send().await.unwrap();
@@ -197,4 +175,9 @@ async fn reports_are_grouped_validated_paid_once_and_served_as_open311(app: &Tes
 async fn bob_id(app: &TestApp, token: &str) -> String {
     let (_, export) = app.get_json(token, "/v1/me/export").await;
     export["participant"]["participant_id"].as_str().unwrap().to_owned()
+}
+
+/// A GET without a token, as a back-office reads Open311.
+async fn public(app: &TestApp, path: &str) -> reqwest::Response {
+    app.client.get(app.url(path)).send().await.unwrap()
 }

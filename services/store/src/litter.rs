@@ -196,26 +196,19 @@ pub async fn of_participant(
         .await?)
 }
 
-/// The tenant's reports (of one status, or all), newest first, at most `limit`.
+/// The tenant's reports of one status, newest first, at most `limit`.
 pub async fn list(
     store: &Store,
     tenant_id: &TenantId,
-    status: Option<LitterStatus>,
+    status: LitterStatus,
     limit: i64,
 ) -> Result<Vec<LitterReport>, StoreError> {
-    let query = match status {
-        Some(status) => sqlx::query_as(select_reports!(
-            "where tenant_id = $1 and status = $2 order by created_at desc, id limit $3"
-        ))
+    Ok(sqlx::query_as(select_reports!("where tenant_id = $1 and status = $2 order by created_at desc, id limit $3"))
         .bind(tenant_id)
-        .bind(status.as_str()),
-        None => sqlx::query_as(select_reports!(
-            "where tenant_id = $1 and status <> $2 order by created_at desc, id limit $3"
-        ))
-        .bind(tenant_id)
-        .bind(""),
-    };
-    Ok(query.bind(limit).fetch_all(store.reader()).await?)
+        .bind(status.as_str())
+        .bind(limit)
+        .fetch_all(store.reader())
+        .await?)
 }
 
 /// The open reports of a group, oldest first, locked for the transaction.
