@@ -204,6 +204,15 @@ async fn a_period_close_pays_savers_once_and_tells_everyone_why(app: &TestApp) {
     assert_eq!(budget["paid_last_14_days"], 131, "the pace counts what households were paid");
     let violations = smartville_store::ledger::check(&app.app_engine.store).await.unwrap();
     assert!(violations.is_empty(), "{violations:?}");
+
+    // A correction of the baseline month a year back: the period it judged is closed again (42 kg).
+    let mut baseline = weighing(&format!("{a_year_ago}-s2-fix"), "SAVER", a_year_ago, 19, 22.0);
+    baseline["correction_of"] = json!(format!("{a_year_ago}-s2"));
+    assert_eq!(send(app, &key, json!([baseline])).await.1["corrections"], 1);
+    let closed = smartville_engine::savings::close_due(&app.app_engine, smartville_engine::now_ms()).await.unwrap();
+    assert_eq!(closed.iter().map(|s| (s.changed, s.credited)).collect::<Vec<_>>(), [(1, 20)]);
+    wallet_reaches(app, &parent, 76).await;
+    wallet_reaches(app, &child, 75).await;
 }
 
 async fn savings_campaigns_refuse_what_does_not_fit(app: &TestApp) {

@@ -288,20 +288,18 @@ pub async fn record_close(
     Ok(())
 }
 
-/// When a period of a campaign was last closed, if ever.
-pub async fn closed_at(
+/// The periods of a campaign closed so far, with when each was last closed (ms since epoch).
+pub async fn closes(
     store: &Store,
     tenant_id: &TenantId,
     campaign_id: &CampaignId,
-    period: &str,
-) -> Result<Option<i64>, StoreError> {
-    Ok(sqlx::query_scalar(
-        "select closed_at from savings_closes where tenant_id = $1 and campaign_id = $2 and period = $3",
+) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(sqlx::query_as(
+        "select period, closed_at from savings_closes where tenant_id = $1 and campaign_id = $2 order by period",
     )
     .bind(tenant_id)
     .bind(campaign_id)
-    .bind(period)
-    .fetch_optional(store.reader())
+    .fetch_all(store.reader())
     .await?)
 }
 

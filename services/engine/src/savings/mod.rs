@@ -353,9 +353,10 @@ fn shares(
 /// How often the scoring component looks for periods to close.
 pub const CLOSE_EVERY: Duration = Duration::from_secs(600);
 
-/// Closes, for every running savings campaign, the period that ended last,
-/// when it was never closed or readings of it arrived since (a correction,
-/// a late batch); returns the periods it closed.
+/// Closes, for every running savings campaign, the period that ended last
+/// when it was never closed, and every closed period again when readings of
+/// it or of its baseline periods arrived since (a correction, a late batch);
+/// returns the periods it closed.
 pub async fn close_due(engine: &Engine, now: i64) -> Result<Vec<CloseSummary>, EngineError> {
     let store = &engine.store;
     let mut closed = Vec::new();
@@ -366,17 +367,23 @@ pub async fn close_due(engine: &Engine, now: i64) -> Result<Vec<CloseSummary>, E
             }
             let versions = versions_of(engine, &campaign).await?;
             let Some(SavingsVersion { rules, .. }) = versions.last() else { continue };
-            let period = rules.period_at(now).back(1);
-            if !rules.counts(period) {
-                continue;
+            let mut due = Vec::new();
+            let last = rules.period_at(now).back(1);
+            let closes = savings::closes(store, &tenant.id, &campaign.id).await?;
+            if rules.counts(last) && !closes.iter().any(|(label, _)| *label == last.to_string()) {
+                due.push(last.to_string());
             }
-            let label = period.to_string();
-            let (from, until) = rules.bounds(period);
-            let due = match savings::closed_at(store, &tenant.id, &campaign.id, &label).await? {
-                None => true,
-                Some(at) => savings::received_since(store, &tenant.id, from, until, at).await?,
-            };
-            if due {
+            for (label, closed_at) in closes {
+                let Ok(period) = rules.period(&label) else { continue };
+                for judged_by in std::iter::once(period).chain(rules.baseline_periods(period)) {
+                    let (from, until) = rules.bounds(judged_by);
+                    if savings::received_since(store, &tenant.id, from, until, closed_at).await? {
+                        due.push(label);
+                        break;
+                    }
+                }
+            }
+            for label in due {
                 match close(engine, &tenant.id, &campaign.id, &label, now).await {
                     Ok(summary) => closed.push(summary),
                     Err(CloseRefusal::Engine(error)) => return Err(error),
