@@ -14,8 +14,8 @@ use smartville_store::audit::{self, Actor};
 use smartville_store::campaigns::{self, Campaign, CampaignKind, CampaignStatus};
 use smartville_store::{StoreError, tenancy};
 
-use crate::litter::LitterSpec;
-use crate::{DAY_MS, Engine, EngineError, Shutdown, now_ms, savings};
+use crate::campaigns::{CampaignFile, newest_file};
+use crate::{DAY_MS, Engine, EngineError, Shutdown, now_ms};
 
 /// The days whose payouts set the pace of the forecast.
 pub const PACE_DAYS: i64 = 14;
@@ -63,18 +63,12 @@ pub async fn budget(engine: &Engine, campaign: &Campaign, now: i64) -> Result<Bu
             let newest = &rules.newest().compiled;
             (newest.local_time(now).date(), newest.spec().valid_until)
         }
-        CampaignKind::Savings => {
-            let versions = savings::versions_of(engine, campaign).await?;
-            let newest = &versions[versions.len() - 1].rules;
-            (newest.local_date(now), newest.spec().valid_until)
-        }
-        CampaignKind::Litter => {
-            let versions = campaigns::versions(store, tenant_id, &campaign.id).await?;
-            let newest = versions.last().ok_or(StoreError::NotFound("campaign version"))?;
-            let rules = LitterSpec::check(serde_json::from_str(&newest.spec)?)
-                .map_err(|mut problems| EngineError::Campaign(problems.swap_remove(0)))?;
-            (rules.local_date(now), rules.spec().valid_until)
-        }
+        CampaignKind::Savings | CampaignKind::Litter => match newest_file(engine, campaign).await? {
+            CampaignFile::Savings(rules) => (rules.local_date(now), rules.spec().valid_until),
+            CampaignFile::Litter(rules) => (rules.local_date(now), rules.spec().valid_until),
+            // A campaign keeps its kind: its newest file is of it.
+            CampaignFile::Rides(_) => return Err(StoreError::NotFound("the campaign's savings or litter rules").into()),
+        },
     };
     let paid_per_day = figures.paid_since as f64 / PACE_DAYS as f64;
     let runs_out_on = (paid_per_day > 0.0)

@@ -167,12 +167,10 @@ impl CampaignFile {
                 }
                 CampaignSpec::from_json(file.as_bytes()).map(|spec| Self::Rides(Box::new(spec))).map_err(|e| vec![e])
             }
-            Some((_, kind)) => Err(vec![CampaignError::Invalid {
-                field: "kind".into(),
-                problem: format!(
-                    "{kind} is not a kind of campaign: use \"rides\" (the default), \"savings\" or \"litter\""
-                ),
-            }]),
+            Some((_, kind)) => Err(vec![invalid(
+                "kind",
+                format!("{kind} is not a kind of campaign: use \"rides\" (the default), \"savings\" or \"litter\""),
+            )]),
         }
     }
 
@@ -211,6 +209,28 @@ impl CampaignFile {
             Self::Litter(rules) => rules.spec().budget_points,
         }
     }
+}
+
+/// Reads a campaign file's fields as `T`, or the problem where reading
+/// stopped, with its field's path: the first step of every kind's check.
+pub(crate) fn fields_of<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, Vec<CampaignError>> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let problem = error.into_inner().to_string();
+        vec![if path == "." { CampaignError::Json(problem) } else { invalid(path, problem) }]
+    })
+}
+
+/// A problem with a field of a campaign file.
+pub(crate) fn invalid(field: impl Into<String>, problem: impl Into<String>) -> CampaignError {
+    CampaignError::Invalid { field: field.into(), problem: problem.into() }
+}
+
+/// The rules of a campaign's newest version, read again from its stored file.
+pub async fn newest_file(engine: &Engine, campaign: &Campaign) -> Result<CampaignFile, EngineError> {
+    let versions = campaigns::versions(&engine.store, &campaign.tenant_id, &campaign.id).await?;
+    let newest = versions.last().ok_or(StoreError::NotFound("campaign version"))?;
+    CampaignFile::read(newest.spec.as_bytes()).map_err(|mut problems| EngineError::Campaign(problems.swap_remove(0)))
 }
 
 /// A campaign file that can be used: its rules and its text as stored.

@@ -17,6 +17,7 @@ use smartville_store::{StoreError, Tx};
 
 pub use rules::{LitterRules, LitterSpec};
 
+use crate::campaigns::{CampaignFile, newest_file};
 use crate::{DAY_MS, Engine, EngineError};
 
 /// Reports this close to an open one join its group (metres).
@@ -177,10 +178,7 @@ async fn paying_campaign(
         if campaign.kind != CampaignKind::Litter || campaign.status != CampaignStatus::Active {
             continue;
         }
-        let versions = campaigns::versions(&engine.store, tenant_id, &campaign.id).await?;
-        let Some(newest) = versions.last() else { continue };
-        let value: serde_json::Value = serde_json::from_str(&newest.spec)?;
-        let rules = LitterSpec::check(value).map_err(|mut problems| EngineError::Campaign(problems.swap_remove(0)))?;
+        let CampaignFile::Litter(rules) = newest_file(engine, &campaign).await? else { continue };
         let points = i64::try_from(rules.points_for(category, at)).unwrap_or(i64::MAX);
         if points > 0 {
             return Ok(Some((campaign, points)));

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use smartville_scoring::CampaignError;
 use smartville_store::litter::LitterCategory;
 
+use crate::campaigns::{fields_of, invalid};
+
 /// A litter campaign's rules (OSLO *Stimulansaanbod* whose *Bewijs* is a photo report).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -54,11 +56,7 @@ impl LitterSpec {
     /// Reads a litter campaign file and names every problem it has, each
     /// with its field's path; the rules when it has none.
     pub fn check(value: serde_json::Value) -> Result<LitterRules, Vec<CampaignError>> {
-        let spec: Self = serde_path_to_error::deserialize(value).map_err(|error| {
-            let path = error.path().to_string();
-            let problem = error.into_inner().to_string();
-            vec![if path == "." { CampaignError::Json(problem) } else { invalid(path, problem) }]
-        })?;
+        let spec: Self = fields_of(value)?;
         let mut problems = Vec::new();
         let zone =
             spec.time_zone.parse::<Tz>().map_err(|_| problems.push(CampaignError::TimeZone(spec.time_zone.clone())));
@@ -73,10 +71,6 @@ impl LitterSpec {
             _ => Err(problems),
         }
     }
-}
-
-fn invalid(field: impl Into<String>, problem: impl Into<String>) -> CampaignError {
-    CampaignError::Invalid { field: field.into(), problem: problem.into() }
 }
 
 impl LitterRules {

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use smartville_scoring::CampaignError;
 use smartville_store::readings::{Carrier, Fraction, Measured};
 
+use crate::campaigns::{fields_of, invalid};
+
 /// A savings campaign's rules (OSLO *Stimulansaanbod* whose *Bewijs* is a reading).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -161,11 +163,7 @@ impl SavingsSpec {
     /// Reads a savings campaign file and names every problem it has, each
     /// with its field's path; the rules when it has none.
     pub fn check(value: serde_json::Value) -> Result<SavingsRules, Vec<CampaignError>> {
-        let spec: Self = serde_path_to_error::deserialize(value).map_err(|error| {
-            let path = error.path().to_string();
-            let problem = error.into_inner().to_string();
-            vec![if path == "." { CampaignError::Json(problem) } else { invalid(path, problem) }]
-        })?;
+        let spec: Self = fields_of(value)?;
         spec.compile()
     }
 
@@ -227,10 +225,6 @@ impl SavingsSpec {
 /// The fraction or carrier of a name.
 fn measured_named(name: &str) -> Option<Measured> {
     Fraction::from_name(name).map(Measured::Waste).or_else(|| Carrier::from_name(name).map(Measured::Energy))
-}
-
-fn invalid(field: impl Into<String>, problem: impl Into<String>) -> CampaignError {
-    CampaignError::Invalid { field: field.into(), problem: problem.into() }
 }
 
 impl SavingsRules {
