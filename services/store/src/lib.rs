@@ -151,9 +151,9 @@ pub enum StoreError {
     /// A write contradicts what is stored (e.g. the same transfer id with other fields).
     #[error("conflict: {0}")]
     Conflict(String),
-    /// A decision could not be written as JSON.
-    #[error("decision could not be written: {0}")]
-    Decision(#[from] serde_json::Error),
+    /// A value stored or bound as JSON (a decision, a batch of rows) could not be written.
+    #[error("could not be written as JSON: {0}")]
+    Json(#[from] serde_json::Error),
     /// A ledger invariant would be broken (a wallet or a budget would go negative).
     #[error("insufficient funds in account {account}: balance {balance}, needed {needed}")]
     InsufficientFunds {

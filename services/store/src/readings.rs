@@ -232,6 +232,18 @@ async fn known_readings(
     Ok(known)
 }
 
+/// A new reading as one element of the JSON array a batch is inserted from.
+#[derive(serde::Serialize)]
+struct RowOfBatch<'a> {
+    id: &'a str,
+    household_id: &'a HouseholdId,
+    kind: &'static str,
+    measured: &'static str,
+    observed_at: i64,
+    amount: i64,
+    correction_of: Option<&'a str>,
+}
+
 /// Stores a batch of readings of one source, received at `received_at`, in
 /// the caller's transaction: what became of each, in order. A reading the
 /// source sent before is a duplicate when it says the same and a conflict
@@ -285,30 +297,39 @@ pub async fn store(
         outcomes.push(outcome);
     }
 
+    // One statement for the whole batch (`where true` tells SQLite's parser
+    // that `on conflict` belongs to the insert, not to a join).
     new.sort_unstable_by(|(_, a), (_, b)| a.id.cmp(&b.id));
-    let mut inserted: HashSet<String> = HashSet::with_capacity(new.len());
-    for chunk in new.chunks(sql::per_statement(Backend::of(tx), 0, 10)) {
-        let statement = format!(
-            "insert into readings (tenant_id, source_id, id, household_id, kind, measured, observed_at, amount, \
-             received_at, correction_of) values {} on conflict (tenant_id, source_id, id) do nothing returning id",
-            sql::rows(1, chunk.len(), 10)
-        );
-        let mut query = sql::query_scalar::<String>(statement);
-        for (_, reading) in chunk {
-            query = query
-                .bind(tenant_id)
-                .bind(source_id)
-                .bind(reading.id.as_str())
-                .bind(&reading.household_id)
-                .bind(reading.measured.kind().as_str())
-                .bind(reading.measured.name())
-                .bind(reading.observed_at)
-                .bind(reading.amount)
-                .bind(received_at)
-                .bind(reading.correction_of.as_deref());
-        }
-        inserted.extend(query.fetch_all(&mut **tx).await?);
-    }
+    let rows: Vec<RowOfBatch> = new
+        .iter()
+        .map(|(_, reading)| RowOfBatch {
+            id: &reading.id,
+            household_id: &reading.household_id,
+            kind: reading.measured.kind().as_str(),
+            measured: reading.measured.name(),
+            observed_at: reading.observed_at,
+            amount: reading.amount,
+            correction_of: reading.correction_of.as_deref(),
+        })
+        .collect();
+    let statement = format!(
+        "insert into readings (tenant_id, source_id, id, household_id, kind, measured, observed_at, amount, \
+         received_at, correction_of) \
+         select $1, $2, item.value ->> 'id', item.value ->> 'household_id', item.value ->> 'kind', \
+         item.value ->> 'measured', cast(item.value ->> 'observed_at' as bigint), \
+         cast(item.value ->> 'amount' as bigint), $3, item.value ->> 'correction_of' from {} \
+         where true on conflict (tenant_id, source_id, id) do nothing returning id",
+        sql::json_objects(Backend::of(tx), 4)
+    );
+    let inserted: HashSet<String> = sql::query_scalar::<String>(statement)
+        .bind(tenant_id)
+        .bind(source_id)
+        .bind(received_at)
+        .bind(serde_json::to_string(&rows)?)
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .collect();
     // Stored by another batch of the source meanwhile: what it stored decides.
     let raced: Vec<(usize, &NewReading)> = new.into_iter().filter(|(_, r)| !inserted.contains(&r.id)).collect();
     if !raced.is_empty() {

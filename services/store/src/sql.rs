@@ -66,6 +66,18 @@ pub(crate) fn rows(first: usize, count: usize, width: usize) -> String {
     (0..count).map(|row| format!("({})", list(first + row * width, width))).collect::<Vec<_>>().join(", ")
 }
 
+/// A JSON array bound as parameter `$n`, as a `from` item named `item` with
+/// one row per element: its object in `item.value`, whose fields `item.value
+/// ->> 'name'` reads as text (both backends). A whole batch is then one
+/// statement with one parameter, where a `values` list takes a statement per
+/// [`per_statement`] rows: on SQLite a hundred parameters a statement.
+pub(crate) fn json_objects(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => format!("json_each(${n}) as item"),
+        Backend::Postgres => format!("json_array_elements(cast(${n} as json)) as item"),
+    }
+}
+
 /// Binds every value of a list, in order: the other half of [`list`].
 pub(crate) trait BindAll<'q>: Sized {
     /// Binds each of `values` as the next parameter.
