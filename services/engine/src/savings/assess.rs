@@ -37,8 +37,8 @@ pub struct Figures<'a> {
     /// The baseline periods' totals, in the order of
     /// [`SavingsRules::baseline_periods`] (an empty map for a period without readings).
     pub history: &'a [&'a Totals],
-    /// The average total of the tenant's households of the same size in the
-    /// period judged, where enough of them have enough readings.
+    /// The average total of the tenant's other households of the same size
+    /// in the period judged, where enough of them have enough readings.
     pub peers: &'a HashMap<Measured, i64>,
     /// Points the household earned in the campaign's other periods.
     pub earned_elsewhere: u64,

@@ -169,7 +169,7 @@ pub async fn close(
         history.push(totals_by_household(engine, tenant_id, from, until).await?);
     }
     let sizes = savings::household_sizes(store, tenant_id).await?;
-    let peers = peer_averages(rules, &current, &sizes);
+    let peers = PeerSums::of(rules, &current, &sizes);
     let mut earned_elsewhere: HashMap<HouseholdId, u64> = HashMap::new();
     for (household, other, points) in savings::earned(store, tenant_id, campaign_id).await? {
         if other != label {
@@ -192,7 +192,7 @@ pub async fn close(
         credited: 0,
         reasons: BTreeMap::new(),
     };
-    let (empty, no_peers) = (Totals::new(), HashMap::new());
+    let empty = Totals::new();
     let write = Close { campaign_id, period: &label, version, at: now };
     for chunk in linked.chunks(HOUSEHOLDS_PER_TX) {
         let mut decisions = Vec::new();
@@ -200,10 +200,11 @@ pub async fn close(
         for household in chunk {
             let before = stored.get(&household.id);
             let history: Vec<&Totals> = history.iter().map(|h| h.get(&household.id).unwrap_or(&empty)).collect();
+            let own = current.get(&household.id).unwrap_or(&empty);
             let figures = Figures {
-                current: current.get(&household.id).unwrap_or(&empty),
+                current: own,
                 history: &history,
-                peers: sizes.get(&household.id).and_then(|size| peers.get(size)).unwrap_or(&no_peers),
+                peers: &sizes.get(&household.id).map(|size| peers.without(rules, *size, own)).unwrap_or_default(),
                 earned_elsewhere: earned_elsewhere.get(&household.id).copied().unwrap_or(0),
             };
             let mut decision = assess(rules, figures);
@@ -293,32 +294,48 @@ async fn totals_by_household(
     Ok(totals)
 }
 
-/// For each household size, the average total of every covered fraction or
-/// carrier over the households of that size with enough readings, where at
-/// least `min_peers` of them have.
-fn peer_averages(
-    rules: &SavingsRules,
-    current: &HashMap<HouseholdId, Totals>,
-    sizes: &HashMap<HouseholdId, i32>,
-) -> HashMap<i32, HashMap<Measured, i64>> {
-    let spec = rules.spec();
-    let mut sums: HashMap<(i32, Measured), (i64, u32)> = HashMap::new();
-    for (household, totals) in current {
-        let Some(size) = sizes.get(household) else { continue };
-        for (measured, total) in totals {
-            if rules.covers().contains(measured) && total.readings >= spec.min_readings {
-                let (sum, count) = sums.entry((*size, *measured)).or_default();
-                (*sum, *count) = (*sum + total.amount, *count + 1);
+/// For each household size and covered fraction or carrier, the sum of the
+/// period's totals of the households of that size with enough readings, and
+/// how many they are: what a household without history is compared with.
+struct PeerSums(HashMap<(i32, Measured), (i64, u32)>);
+
+impl PeerSums {
+    fn of(rules: &SavingsRules, current: &HashMap<HouseholdId, Totals>, sizes: &HashMap<HouseholdId, i32>) -> Self {
+        let mut sums: HashMap<(i32, Measured), (i64, u32)> = HashMap::new();
+        for (household, totals) in current {
+            let Some(size) = sizes.get(household) else { continue };
+            for (measured, total) in totals {
+                if counts_as_peer(rules, *measured, total) {
+                    let (sum, count) = sums.entry((*size, *measured)).or_default();
+                    (*sum, *count) = (*sum + total.amount, *count + 1);
+                }
             }
         }
+        Self(sums)
     }
-    let mut averages: HashMap<i32, HashMap<Measured, i64>> = HashMap::new();
-    for ((size, measured), (sum, count)) in sums {
-        if count >= spec.min_peers {
-            averages.entry(size).or_default().insert(measured, sum / i64::from(count));
+
+    /// The average of the other households of `size`, leaving out the one
+    /// judged (whose period is `own`), where at least `min_peers` others have
+    /// enough readings: a household's own saving does not lower the
+    /// baseline it is judged against.
+    fn without(&self, rules: &SavingsRules, size: i32, own: &Totals) -> HashMap<Measured, i64> {
+        let mut averages = HashMap::new();
+        for &measured in rules.covers() {
+            let Some(&(mut sum, mut count)) = self.0.get(&(size, measured)) else { continue };
+            if let Some(total) = own.get(&measured).filter(|total| counts_as_peer(rules, measured, total)) {
+                (sum, count) = (sum - total.amount, count - 1);
+            }
+            if count > 0 && count >= rules.spec().min_peers {
+                averages.insert(measured, sum / i64::from(count));
+            }
         }
+        averages
     }
-    averages
+}
+
+/// Whether a household's total of `measured` joins its peers' average.
+fn counts_as_peer(rules: &SavingsRules, measured: Measured, total: &Total) -> bool {
+    rules.covers().contains(&measured) && total.readings >= rules.spec().min_readings
 }
 
 /// A difference of `points` split over a household's members: whole points
@@ -404,10 +421,45 @@ pub async fn run(engine: Engine, shutdown: Shutdown) -> Result<(), EngineError> 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use smartville_store::ids::ParticipantId;
+    use smartville_store::readings::Fraction;
 
     use super::*;
+    use crate::savings::rules::SavingsSpec;
+
+    #[test]
+    fn a_household_without_history_is_compared_with_the_others_of_its_size() {
+        let residual = Measured::Waste(Fraction::Residual);
+        let rules = SavingsSpec::check(serde_json::json!({
+            "kind": "savings", "id": "less", "name": "Less", "time_zone": "Europe/Brussels",
+            "valid_from": "2027-01-01", "valid_until": "2027-12-31", "budget_points": 1000,
+            "covers": ["residual"], "period": "month", "baseline": {"rule": "same_period_last_year"},
+            "min_readings": 2, "min_peers": 2, "points": {"per_kg": 2}
+        }))
+        .unwrap();
+        let period = |amount, readings| Totals::from([(residual, Total { amount, readings })]);
+        // Three households of two: 10, 20 and 60 kg (the last with too few readings to count);
+        // one household of one.
+        let current = HashMap::from([
+            (HouseholdId::from("a"), period(10_000, 2)),
+            (HouseholdId::from("b"), period(20_000, 2)),
+            (HouseholdId::from("c"), period(60_000, 1)),
+            (HouseholdId::from("single"), period(5_000, 2)),
+        ]);
+        let sizes = HashMap::from([
+            (HouseholdId::from("a"), 2),
+            (HouseholdId::from("b"), 2),
+            (HouseholdId::from("c"), 2),
+            (HouseholdId::from("single"), 1),
+        ]);
+        let peers = PeerSums::of(&rules, &current, &sizes);
+        // c is compared with a and b; a has only b beside it, fewer than min_peers.
+        assert_eq!(peers.without(&rules, 2, &current[&HouseholdId::from("c")]), HashMap::from([(residual, 15_000)]));
+        assert!(peers.without(&rules, 2, &current[&HouseholdId::from("a")]).is_empty());
+        assert!(peers.without(&rules, 1, &current[&HouseholdId::from("single")]).is_empty());
+    }
 
     #[test]
     fn a_difference_is_split_in_whole_points_with_the_remainder_to_the_longest_linked() {
