@@ -20,7 +20,8 @@
 //! - [`admin`]: the administration API (`/v1/admin/...`) for councils and
 //!   schools, with its own sign-in and one place that decides who may do what.
 //!
-//! [`openapi`] describes all of it (OpenAPI 3.1).
+//! [`openapi`] describes all of it (OpenAPI 3.1); [`web`] holds the pages
+//! people use in a browser.
 
 pub mod admin;
 pub mod auth;
@@ -37,6 +38,7 @@ pub mod rewards;
 pub mod settled;
 pub mod trips;
 pub mod wallet;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,7 +50,6 @@ use smartville_engine::Engine;
 use smartville_engine::files::FileStore;
 use smartville_engine::ingest::Ingest;
 use utoipa::OpenApi;
-use utoipa_scalar::{Scalar, Servable};
 
 /// Limits and lifetimes of the API.
 #[derive(Debug, Clone)]
@@ -103,7 +104,7 @@ pub struct ApiState {
 }
 
 /// The mobile app's routes (`/v1/...`), their OpenAPI document at
-/// `/openapi.json` with an interactive page at `/docs`, and problem+json
+/// `/openapi.json` with its reference page at `/docs`, the [`web`] pages, and problem+json
 /// answers for unknown routes and methods.
 pub fn router(state: ApiState) -> Router {
     let max_body_bytes = state.settings.max_body_bytes;
@@ -156,7 +157,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(admin::routes())
         .with_state(state)
         .route("/openapi.json", get(move || async move { axum::Json(document.clone()) }))
-        .merge(Scalar::with_url("/docs", openapi()))
+        .merge(web::routes())
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(max_body_bytes))

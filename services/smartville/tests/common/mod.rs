@@ -341,4 +341,5 @@ macro_rules! on_both_stacks {
     };
 }
 
+pub mod browser;
 pub mod link;

@@ -1,0 +1,189 @@
+//! A real browser for the page tests: Debian's Chromium, headless, driven
+//! over WebDriver (chromedriver) by fantoccini, with axe-core judging
+//! accessibility in the page. Chromium and chromedriver are installed with
+//! apt-get, and axe-core with npm, when missing (one test process at a
+//! time). Screenshots go to `target/tmp/screenshots/` for a reviewer to look
+//! at; they are not committed.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use tokio::process::{Child, Command};
+
+/// The axe-core release the accessibility checks run.
+const AXE_CORE: &str = "axe-core@4.14.1";
+
+/// A headless Chromium with its driver.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+}
+
+/// Where the tools and screenshots of the page tests are kept.
+fn work_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+}
+
+/// Runs `script` with `sh -c` under a lock shared by every test process, so that
+/// two installs never run at once; panics with `what` when it fails.
+fn install_once(script: &str, what: &str) {
+    let lock = work_dir().join("web-tools.lock");
+    let status = std::process::Command::new("flock").arg(&lock).args(["sh", "-c", script]).status();
+    assert!(status.is_ok_and(|s| s.success()), "{what} could not be installed");
+}
+
+/// Chromium and chromedriver from Debian's packages, installed when missing.
+fn chromium() {
+    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+        return;
+    }
+    install_once(
+        "test -x /usr/bin/chromedriver || { export DEBIAN_FRONTEND=noninteractive; \
+         apt-get install -y -q chromium chromium-driver || { apt-get update -q && apt-get install -y -q chromium chromium-driver; }; }",
+        "Chromium (apt-get install chromium chromium-driver)",
+    );
+}
+
+/// axe-core's script, installed with npm into the target folder when missing.
+fn axe_source() -> String {
+    let prefix = work_dir().join("web-tools");
+    let script = prefix.join("node_modules/axe-core/axe.min.js");
+    if !script.exists() {
+        let prefix = prefix.display();
+        install_once(
+            &format!(
+                "test -f {prefix}/node_modules/axe-core/axe.min.js || npm install --silent --no-save --prefix {prefix} {AXE_CORE}"
+            ),
+            AXE_CORE,
+        );
+    }
+    std::fs::read_to_string(&script).unwrap()
+}
+
+/// A free port on loopback for chromedriver.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium, 1280 px wide, asking for Dutch pages.
+    pub async fn start() -> Self {
+        chromium();
+        let port = free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("chromedriver starts");
+        let url = format!("http://127.0.0.1:{port}");
+        let options = json!({
+            "binary": "/usr/bin/chromium",
+            // As root in a container, without a GPU, and without reaching for Google's
+            // services (this machine's network refuses them).
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,900"],
+            // A Flemish visitor's browser: Dutch first.
+            "prefs": {"intl.accept_languages": "nl-BE,nl,en"},
+        });
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("goog:chromeOptions".into(), options);
+        let mut last_error = None;
+        for _ in 0..50 {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector).capabilities(capabilities.clone()).connect(&url).await {
+                Ok(client) => return Self { client, driver },
+                Err(error) => last_error = Some(error),
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("no browser session: {last_error:?}");
+    }
+
+    /// Opens `url` and waits for its page.
+    pub async fn open(&self, url: &str) {
+        self.client.goto(url).await.unwrap();
+    }
+
+    /// Makes the page `width` CSS pixels wide (the window, as a phone's or a desk's screen).
+    pub async fn resize(&self, width: u32) {
+        self.client.set_window_size(width, 900).await.unwrap();
+        let inner = self.client.execute("return window.innerWidth", vec![]).await.unwrap();
+        assert_eq!(inner.as_u64(), Some(u64::from(width)), "the window did not take the width");
+    }
+
+    /// The text of the first element `css` selects.
+    pub async fn text(&self, css: &str) -> String {
+        self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}")).text().await.unwrap()
+    }
+
+    /// An attribute of the first element `css` selects.
+    pub async fn attribute(&self, css: &str, name: &str) -> Option<String> {
+        self.client.find(Locator::Css(css)).await.unwrap().attr(name).await.unwrap()
+    }
+
+    /// Clicks the first element `css` selects.
+    pub async fn click(&self, css: &str) {
+        self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}")).click().await.unwrap();
+    }
+
+    /// Whether the page fits its window's width (no sideways scrolling).
+    pub async fn fits_width(&self) -> bool {
+        let fits = "return document.documentElement.scrollWidth <= window.innerWidth";
+        self.client.execute(fits, vec![]).await.unwrap().as_bool() == Some(true)
+    }
+
+    /// Every address the page loaded (itself, its style sheets, scripts, pictures).
+    pub async fn loaded(&self) -> Vec<String> {
+        let script = "return [location.href].concat(performance.getEntriesByType('resource').map(e => e.name))";
+        let loaded = self.client.execute(script, vec![]).await.unwrap();
+        loaded.as_array().unwrap().iter().filter_map(|url| url.as_str().map(str::to_owned)).collect()
+    }
+
+    /// The serious and critical WCAG 2.1 A/AA violations axe-core finds on
+    /// the page, one line each: rule, what it asks, where.
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        let script = format!(
+            "{}\nconst done = arguments[arguments.length - 1];\n\
+             axe.run(document, {{runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})\n\
+               .then(result => done(result.violations), error => done([{{id: 'axe-error', impact: 'critical', help: String(error), nodes: []}}]));",
+            axe_source()
+        );
+        let violations = self.client.execute_async(&script, vec![]).await.unwrap();
+        violations
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .map(|v| {
+                let targets: Vec<String> =
+                    v["nodes"].as_array().into_iter().flatten().take(3).map(|n| n["target"].to_string()).collect();
+                format!(
+                    "{}: {} at {}",
+                    v["id"].as_str().unwrap_or("?"),
+                    v["help"].as_str().unwrap_or("?"),
+                    targets.join(", ")
+                )
+            })
+            .collect()
+    }
+
+    /// Writes a screenshot of the window to `target/tmp/screenshots/{name}.png`.
+    pub async fn screenshot(&self, name: &str) {
+        let folder = work_dir().join("screenshots");
+        std::fs::create_dir_all(&folder).unwrap();
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(folder.join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// Ends the session and the driver.
+    pub async fn stop(mut self) {
+        let _ = self.client.close().await;
+        let _ = self.driver.kill().await;
+    }
+}

@@ -1,0 +1,63 @@
+//! The pages in a real browser (headless Chromium), as people use them:
+//! what each page says, in Dutch and in English, on a 360 px phone and a
+//! 1280 px desk, with no serious or critical accessibility violation
+//! (axe-core, WCAG 2.1 AA) and nothing loaded from another site.
+//! Screenshots of each page land in `target/tmp/screenshots/`.
+//!
+//! The API reference reads no data: it runs on the embedded stack only.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::TestApp;
+use common::browser::Browser;
+use smartville_store::testing::TestDatabase;
+
+/// Most bytes a page's HTML may take on the wire, compressed (the pages' budget).
+const PAGE_BUDGET_BYTES: usize = 200 * 1024;
+
+/// Checks the page open in `browser` at both widths: it fits, axe finds
+/// nothing serious, everything came from `base`; and keeps a screenshot of each.
+async fn check_page(browser: &Browser, base: &str, name: &str) {
+    for width in [360, 1280] {
+        browser.resize(width).await;
+        assert!(browser.fits_width().await, "{name} scrolls sideways at {width} px");
+        let violations = browser.accessibility_violations().await;
+        assert!(violations.is_empty(), "{name} at {width} px:\n{}", violations.join("\n"));
+        browser.screenshot(&format!("{name}-{width}")).await;
+    }
+    let elsewhere: Vec<String> = browser.loaded().await.into_iter().filter(|url| !url.starts_with(base)).collect();
+    assert!(elsewhere.is_empty(), "{name} loaded from other sites: {elsewhere:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_reference_is_served_by_the_engine_in_both_languages() {
+    let app = TestApp::start(TestDatabase::sqlite(), false).await;
+    let browser = Browser::start().await;
+
+    // The browser speaks Dutch: the page does too, and lists every route with its method.
+    browser.open(&app.url("/docs")).await;
+    assert_eq!(browser.attribute("html", "lang").await.as_deref(), Some("nl-BE"));
+    assert_eq!(browser.text("h1").await, "API-referentie");
+    assert_eq!(browser.text("#op-submit").await, "POST /v1/trips");
+    assert!(browser.text("#op-submit ~ p.auth").await.contains("toegangstoken"));
+    assert_eq!(browser.text("#schema-Problem").await, "Problem");
+    check_page(&browser, &app.base, "docs-nl").await;
+
+    // The language switch turns it into English, and the choice stays for the next page.
+    browser.click("a[hreflang=en]").await;
+    assert_eq!(browser.attribute("html", "lang").await.as_deref(), Some("en"));
+    assert_eq!(browser.text("h1").await, "API reference");
+    browser.open(&app.url("/docs")).await;
+    assert_eq!(browser.text("h1").await, "API reference");
+    assert!(browser.text("#op-submit ~ p.auth").await.contains("access token"));
+    check_page(&browser, &app.base, "docs-en").await;
+    browser.stop().await;
+
+    // Within the budget on the wire, compressed.
+    let response = app.client.get(app.url("/docs")).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    let compressed = response.bytes().await.unwrap().len();
+    assert!(compressed < PAGE_BUDGET_BYTES, "/docs takes {compressed} bytes compressed");
+    app.stop().await;
+}
