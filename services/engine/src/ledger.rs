@@ -50,139 +50,114 @@ pub async fn run_savings(engine: Engine, consumer: String, shutdown: Shutdown) -
 
 /// Credits the decided trips of one event (idempotent; trips that are not
 /// accepted are skipped): all in one transaction while the budget holds
-/// enough, else one by one ([`credit_one`]).
+/// enough, else one by one for what it holds.
 #[tracing::instrument(name = "ledger", skip_all, fields(tenant = %event.tenant_id, trips = ?event.trip_ids))]
 pub async fn credit(engine: &Engine, event: &TripEvent) -> Result<(), EngineError> {
-    let tenant_id = &event.tenant_id;
-    let mut tx = engine.store.begin().await?;
-    let claims = trips::claim_credits(&mut tx, tenant_id, &event.trip_ids, now_ms()).await?;
-    metrics::histogram!("smartville_batch_trips", "step" => "ledger").record(claims.len() as f64);
-    let mut transfers: Vec<Transfer> = Vec::with_capacity(claims.len());
-    for claim in claims.iter().filter(|claim| claim.points > 0) {
-        transfers.push(reward(engine, tenant_id, claim, claim.points).await?);
-    }
-    match accounts::post_all(&mut tx, tenant_id, &transfers).await {
-        Ok(_) => {}
-        Err(StoreError::InsufficientFunds { .. }) => {
-            drop(tx); // rolled back: every claim of the batch is made again, one by one
-            for claim in &claims {
-                credit_one(engine, tenant_id, &claim.id).await?;
-            }
-            return Ok(());
-        }
-        Err(error) => return Err(error.into()),
-    }
-    tx.commit().await.map_err(StoreError::from)?;
-    for claim in &claims {
-        tracing::info!(trip = %claim.id, paid = claim.points, "trip credited");
-    }
+    let claimed = pay::<TripRewards>(engine, &event.tenant_id, &event.trip_ids).await?;
+    metrics::histogram!("smartville_batch_trips", "step" => "ledger").record(claimed as f64);
     Ok(())
-}
-
-/// Credits one trip with what the budget holds: the transfer is first tried
-/// for the full points; when the budget holds less, the attempt is rolled
-/// back and made again for what it held.
-async fn credit_one(engine: &Engine, tenant_id: &TenantId, trip_id: &TripId) -> Result<(), EngineError> {
-    let mut budget_left = i64::MAX;
-    let ids = [trip_id.clone()];
-    let mut attempt = 1;
-    loop {
-        let mut tx = engine.store.begin().await?;
-        let Some(claim) = trips::claim_credits(&mut tx, tenant_id, &ids, now_ms()).await?.pop() else {
-            return Ok(()); // not accepted, or credited by an earlier delivery
-        };
-        let paid = claim.points.min(budget_left).max(0);
-        match pay(engine, &mut tx, tenant_id, &claim, paid).await {
-            Ok(()) => {
-                tx.commit().await.map_err(StoreError::from)?;
-                tracing::info!(trip = %trip_id, paid, "trip credited");
-                return Ok(());
-            }
-            // The budget holds less than the ride earned (or another payout took it since):
-            // roll back and pay what is left.
-            Err(EngineError::Store(StoreError::InsufficientFunds { balance, .. })) if attempt < ATTEMPTS => {
-                budget_left = balance;
-                attempt += 1;
-            }
-            Err(error) => return Err(error),
-        }
-    }
-}
-
-/// Pays `paid` of a claimed trip's points, recording the shortfall when that is less.
-async fn pay(engine: &Engine, tx: &mut Tx, tenant_id: &TenantId, claim: &Claim, paid: i64) -> Result<(), EngineError> {
-    if paid < claim.points {
-        trips::pay_less(tx, tenant_id, claim, paid).await?;
-    }
-    if paid > 0 {
-        accounts::post(tx, tenant_id, &reward(engine, tenant_id, claim, paid).await?).await?;
-    }
-    Ok(())
-}
-
-/// The reward transfer of `paid` points for a claimed trip, in its campaign's coin.
-async fn reward(engine: &Engine, tenant_id: &TenantId, claim: &Claim, paid: i64) -> Result<Transfer, EngineError> {
-    let coin = &engine.campaigns.coin(&engine.store, tenant_id, &claim.campaign_id).await?;
-    Ok(Transfer {
-        id: format!("reward:{}", claim.id),
-        debit_account: accounts::account_id(Owner::Campaign(&claim.campaign_id), coin),
-        credit_account: accounts::account_id(Owner::Participant(&claim.participant_id), coin),
-        amount: paid,
-        kind: "reward".into(),
-        reference: claim.id.to_string(),
-    })
 }
 
 /// Posts the credits of one savings event (idempotent: credits posted before
 /// are skipped), all in one transaction while every account holds enough,
-/// else one by one ([`credit_savings_one`]).
+/// else one by one for what each holds.
 #[tracing::instrument(name = "ledger.savings", skip_all, fields(tenant = %event.tenant_id, credits = event.credit_ids.len()))]
 pub async fn credit_savings(engine: &Engine, event: &CreditsEvent) -> Result<(), EngineError> {
-    let tenant_id = &event.tenant_id;
+    pay::<SavingsCredits>(engine, &event.tenant_id, &event.credit_ids).await.map(drop)
+}
+
+/// What the ledger pays out: trips' rewards and savings credits. Each is
+/// claimed once (the claim marks it paid in full), and moves points between
+/// a campaign budget and a wallet; when the paying account holds less, what
+/// moved instead is recorded beside the claim.
+trait Payouts {
+    /// What names one payout.
+    type Id: Clone + Send + Sync + std::fmt::Display;
+    /// A payout claimed.
+    type Claim: Send + Sync;
+    /// What the log says of a payout made, beside its id (the logs follow a trip by its id).
+    const PAID: &'static str;
+    /// Claims the payouts of `ids` not paid yet.
+    fn claim(
+        tx: &mut Tx,
+        tenant_id: &TenantId,
+        ids: &[Self::Id],
+    ) -> impl Future<Output = Result<Vec<Self::Claim>, StoreError>> + Send;
+    /// The claim's id.
+    fn id(claim: &Self::Claim) -> Self::Id;
+    /// Points the claim moves (never negative: a taking back moves the other way).
+    fn wanted(claim: &Self::Claim) -> i64;
+    /// The transfer that moves `amount` of the claim.
+    fn transfer(
+        engine: &Engine,
+        tenant_id: &TenantId,
+        claim: &Self::Claim,
+        amount: i64,
+    ) -> impl Future<Output = Result<Transfer, EngineError>> + Send;
+    /// Records that only `moved` of the claim moved.
+    fn moved_less(
+        tx: &mut Tx,
+        tenant_id: &TenantId,
+        claim: &Self::Claim,
+        moved: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Pays the payouts of `ids` in one transaction; when an account holds too
+/// little for all of them, rolls back and pays them one by one ([`pay_one`]).
+/// How many were claimed (those paid before are not).
+async fn pay<P: Payouts>(engine: &Engine, tenant_id: &TenantId, ids: &[P::Id]) -> Result<usize, EngineError> {
     let mut tx = engine.store.begin().await?;
-    let claims = savings::claim(&mut tx, tenant_id, &event.credit_ids, now_ms()).await?;
+    let claims = P::claim(&mut tx, tenant_id, ids).await?;
     let mut transfers = Vec::with_capacity(claims.len());
-    for claim in &claims {
-        transfers.push(savings_transfer(engine, tenant_id, claim, claim.points.abs()).await?);
+    for claim in claims.iter().filter(|claim| P::wanted(claim) > 0) {
+        transfers.push(P::transfer(engine, tenant_id, claim, P::wanted(claim)).await?);
     }
     match accounts::post_all(&mut tx, tenant_id, &transfers).await {
-        Ok(_) => tx.commit().await.map_err(StoreError::from)?,
+        Ok(_) => {
+            tx.commit().await.map_err(StoreError::from)?;
+            for claim in &claims {
+                tracing::info!(id = %P::id(claim), paid = P::wanted(claim), "{}", P::PAID);
+            }
+            Ok(claims.len())
+        }
         Err(StoreError::InsufficientFunds { .. }) => {
             drop(tx); // rolled back: every claim is made again, one by one
             for claim in &claims {
-                credit_savings_one(engine, tenant_id, &claim.id).await?;
+                pay_one::<P>(engine, tenant_id, P::id(claim)).await?;
             }
+            Ok(claims.len())
         }
-        Err(error) => return Err(error.into()),
+        Err(error) => Err(error.into()),
     }
-    Ok(())
 }
 
-/// Posts one credit for what the paying account holds: first in full; when
-/// it holds less, the attempt is rolled back and made again for what it held.
-async fn credit_savings_one(engine: &Engine, tenant_id: &TenantId, id: &str) -> Result<(), EngineError> {
+/// Pays one payout with what the paying account holds: first in full; when
+/// it holds less, the attempt is rolled back and made again for what it held
+/// (which may change between attempts).
+async fn pay_one<P: Payouts>(engine: &Engine, tenant_id: &TenantId, id: P::Id) -> Result<(), EngineError> {
     let mut held = i64::MAX;
-    let ids = [id.to_owned()];
+    let ids = [id];
     let mut attempt = 1;
     loop {
         let mut tx = engine.store.begin().await?;
-        let Some(claim) = savings::claim(&mut tx, tenant_id, &ids, now_ms()).await?.pop() else {
-            return Ok(()); // posted by an earlier delivery
+        let Some(claim) = P::claim(&mut tx, tenant_id, &ids).await?.pop() else {
+            return Ok(()); // paid by an earlier delivery
         };
-        let moved = claim.points.abs().min(held).max(0);
-        if moved < claim.points.abs() {
-            savings::pay_less(&mut tx, tenant_id, &claim.id, moved * claim.points.signum()).await?;
+        let moved = P::wanted(&claim).min(held).max(0);
+        if moved < P::wanted(&claim) {
+            P::moved_less(&mut tx, tenant_id, &claim, moved).await?;
         }
         let posted = match moved {
             0 => Ok(()),
-            _ => accounts::post(&mut tx, tenant_id, &savings_transfer(engine, tenant_id, &claim, moved).await?)
+            _ => accounts::post(&mut tx, tenant_id, &P::transfer(engine, tenant_id, &claim, moved).await?)
                 .await
                 .map(drop),
         };
         match posted {
             Ok(()) => {
                 tx.commit().await.map_err(StoreError::from)?;
-                tracing::info!(credit = id, moved, "savings credit posted");
+                tracing::info!(id = %P::id(&claim), paid = moved, "{}", P::PAID);
                 return Ok(());
             }
             Err(StoreError::InsufficientFunds { balance, .. }) if attempt < ATTEMPTS => {
@@ -194,25 +169,91 @@ async fn credit_savings_one(engine: &Engine, tenant_id: &TenantId, id: &str) -> 
     }
 }
 
-/// The transfer of `amount` points for a savings credit: from the campaign
-/// budget to the member's wallet, or back when the credit is negative.
-async fn savings_transfer(
-    engine: &Engine,
-    tenant_id: &TenantId,
-    claim: &CreditClaim,
-    amount: i64,
-) -> Result<Transfer, EngineError> {
-    let coin = &engine.campaigns.coin(&engine.store, tenant_id, &claim.campaign_id).await?;
-    let budget = accounts::account_id(Owner::Campaign(&claim.campaign_id), coin);
-    let wallet = accounts::account_id(Owner::Participant(&claim.participant_id), coin);
-    let (debit_account, credit_account, kind) =
-        if claim.points > 0 { (budget, wallet, "savings_reward") } else { (wallet, budget, "savings_correction") };
-    Ok(Transfer {
-        id: claim.id.clone(),
-        debit_account,
-        credit_account,
-        amount,
-        kind: kind.into(),
-        reference: claim.id.clone(),
-    })
+/// Trips' rewards: `reward:<trip id>` from the campaign budget to the wallet.
+struct TripRewards;
+
+impl Payouts for TripRewards {
+    type Id = TripId;
+    type Claim = Claim;
+    const PAID: &'static str = "trip credited";
+
+    async fn claim(tx: &mut Tx, tenant_id: &TenantId, ids: &[TripId]) -> Result<Vec<Claim>, StoreError> {
+        trips::claim_credits(tx, tenant_id, ids, now_ms()).await
+    }
+
+    fn id(claim: &Claim) -> TripId {
+        claim.id.clone()
+    }
+
+    fn wanted(claim: &Claim) -> i64 {
+        claim.points
+    }
+
+    async fn transfer(
+        engine: &Engine,
+        tenant_id: &TenantId,
+        claim: &Claim,
+        amount: i64,
+    ) -> Result<Transfer, EngineError> {
+        let coin = &engine.campaigns.coin(&engine.store, tenant_id, &claim.campaign_id).await?;
+        Ok(Transfer {
+            id: format!("reward:{}", claim.id),
+            debit_account: accounts::account_id(Owner::Campaign(&claim.campaign_id), coin),
+            credit_account: accounts::account_id(Owner::Participant(&claim.participant_id), coin),
+            amount,
+            kind: "reward".into(),
+            reference: claim.id.to_string(),
+        })
+    }
+
+    async fn moved_less(tx: &mut Tx, tenant_id: &TenantId, claim: &Claim, moved: i64) -> Result<(), StoreError> {
+        trips::pay_less(tx, tenant_id, claim, moved).await
+    }
+}
+
+/// Savings credits: from the campaign budget to a member's wallet, or back
+/// when a correction lowered the household's decision.
+struct SavingsCredits;
+
+impl Payouts for SavingsCredits {
+    type Id = String;
+    type Claim = CreditClaim;
+    const PAID: &'static str = "savings credit posted";
+
+    async fn claim(tx: &mut Tx, tenant_id: &TenantId, ids: &[String]) -> Result<Vec<CreditClaim>, StoreError> {
+        savings::claim(tx, tenant_id, ids, now_ms()).await
+    }
+
+    fn id(claim: &CreditClaim) -> String {
+        claim.id.clone()
+    }
+
+    fn wanted(claim: &CreditClaim) -> i64 {
+        claim.points.abs()
+    }
+
+    async fn transfer(
+        engine: &Engine,
+        tenant_id: &TenantId,
+        claim: &CreditClaim,
+        amount: i64,
+    ) -> Result<Transfer, EngineError> {
+        let coin = &engine.campaigns.coin(&engine.store, tenant_id, &claim.campaign_id).await?;
+        let budget = accounts::account_id(Owner::Campaign(&claim.campaign_id), coin);
+        let wallet = accounts::account_id(Owner::Participant(&claim.participant_id), coin);
+        let (debit_account, credit_account, kind) =
+            if claim.points > 0 { (budget, wallet, "savings_reward") } else { (wallet, budget, "savings_correction") };
+        Ok(Transfer {
+            id: claim.id.clone(),
+            debit_account,
+            credit_account,
+            amount,
+            kind: kind.into(),
+            reference: claim.id.clone(),
+        })
+    }
+
+    async fn moved_less(tx: &mut Tx, tenant_id: &TenantId, claim: &CreditClaim, moved: i64) -> Result<(), StoreError> {
+        savings::pay_less(tx, tenant_id, &claim.id, moved * claim.points.signum()).await
+    }
 }
