@@ -114,6 +114,19 @@ impl Lang {
         grouped
     }
 
+    /// A number with `digits` decimals and the language's separators: `1.234,5` or `1,234.5`.
+    pub fn decimal(self, value: f64, digits: usize) -> String {
+        let written = format!("{:.digits$}", value.abs());
+        let (whole, fraction) = written.split_once('.').unwrap_or((&written, ""));
+        let sign = if value < 0.0 && written.chars().any(|c| c.is_ascii_digit() && c != '0') { "-" } else { "" };
+        let whole = self.number(whole.parse().unwrap_or(0));
+        let comma = match self {
+            Self::Nl => ",",
+            Self::En => ".",
+        };
+        if fraction.is_empty() { format!("{sign}{whole}") } else { format!("{sign}{whole}{comma}{fraction}") }
+    }
+
     /// A date as the language writes it in running text: `4 december 2026`, `4 December 2026`.
     pub fn date(self, date: chrono::NaiveDate) -> String {
         use chrono::Datelike;
@@ -255,6 +268,10 @@ mod tests {
         assert_eq!(Lang::Nl.number(1_234_567), "1.234.567");
         assert_eq!(Lang::En.number(-12_345), "-12,345");
         assert_eq!(Lang::En.number(999), "999");
+        assert_eq!(Lang::Nl.decimal(1234.56, 1), "1.234,6");
+        assert_eq!(Lang::En.decimal(1234.56, 1), "1,234.6");
+        assert_eq!(Lang::Nl.decimal(-0.04, 1), "0,0");
+        assert_eq!(Lang::En.decimal(-2.4, 0), "-2");
         let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
         assert_eq!(Lang::Nl.date(day), "4 december 2026");
         assert_eq!(Lang::En.date(day), "4 December 2026");

@@ -7,25 +7,31 @@
 //! - [`layout`]: the frame every page shares.
 //! - [`assets`]: style sheets and scripts under `/static/`.
 //! - [`docs`]: the API reference at `/docs`.
+//! - [`open`]: a town's public dashboard at `/open/{town}`.
 
 pub mod assets;
 pub mod docs;
 pub mod i18n;
 pub mod layout;
+pub mod open;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use maud::html;
 
+use crate::ApiState;
+use crate::problem::Problem;
 use i18n::Lang;
 
 /// The pages' routes.
-pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+pub fn routes() -> Router<ApiState> {
     Router::new()
         .route("/docs", get(docs::page))
+        .route("/open/{town}", get(open::page))
         .route("/static/{name}", get(assets::serve))
         .layer(axum::middleware::from_fn(remember_language))
         // Pages are text that compresses tenfold: the API reference is 350 KB as written.
@@ -42,6 +48,28 @@ async fn remember_language(request: Request, next: Next) -> Response {
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }
+    }
+    response
+}
+
+/// The page of an address that names nothing (a town the engine does not have).
+pub fn not_found(lang: Lang) -> Response {
+    let title = lang.t("not-found-title");
+    let body = html! { h1 { (title) } p { (lang.t("not-found-text")) } };
+    (StatusCode::NOT_FOUND, Html(layout::page(lang, &title, body).into_string())).into_response()
+}
+
+/// The page of a request that failed on the engine's side: 503 with
+/// `Retry-After` while the database is unreachable, else 500 (the cause is
+/// logged, not shown), as the API answers.
+pub fn failed(lang: Lang, error: impl Into<Problem>) -> Response {
+    let problem: Problem = error.into();
+    let title = lang.t("failed-title");
+    let body = html! { h1 { (title) } p { (lang.t("failed-text")) } };
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, Html(layout::page(lang, &title, body).into_string())).into_response();
+    if let Some(seconds) = problem.retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
 }

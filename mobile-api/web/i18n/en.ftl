@@ -24,3 +24,21 @@ docs-status = Status
 docs-body = Body
 docs-field = Field
 docs-required = required
+
+## Pages that cannot be shown
+not-found-title = Not found
+not-found-text = There is no page at this address. Check the address, or ask whoever gave it to you.
+failed-title = Something went wrong
+failed-text = We could not make this page. Please try again in a minute.
+
+## A town's public dashboard (/open/{town})
+open-title = What { $town } rides together
+open-intro = Every campaign of the council with its participants, rides, kilometres and CO2 avoided, week by week. Totals only: nobody is named.
+open-no-campaigns = No campaign is running yet.
+open-dates = From { $from } to { $until }
+open-participants = Participants
+open-rides = Rides
+open-km = Kilometres
+open-co2 = CO2 avoided (kg)
+open-km-per-week = Kilometres per week
+open-week-of = Week of

@@ -25,3 +25,21 @@ docs-status = Status
 docs-body = Inhoud
 docs-field = Veld
 docs-required = verplicht
+
+## Pages that cannot be shown
+not-found-title = Niet gevonden
+not-found-text = Op dit adres staat geen pagina. Controleer het adres, of vraag het aan wie het u gaf.
+failed-title = Er ging iets mis
+failed-text = Het lukte ons niet om deze pagina te maken. Probeer het over een minuut opnieuw.
+
+## A town's public dashboard (/open/{town})
+open-title = Wat { $town } samen fietst
+open-intro = Elke campagne van de gemeente met haar deelnemers, ritten, kilometers en vermeden CO2, week per week. Alleen totalen: niemand wordt genoemd.
+open-no-campaigns = Er loopt nog geen campagne.
+open-dates = Van { $from } tot en met { $until }
+open-participants = Deelnemers
+open-rides = Ritten
+open-km = Kilometer
+open-co2 = Vermeden CO2 (kg)
+open-km-per-week = Kilometer per week
+open-week-of = Week van

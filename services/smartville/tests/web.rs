@@ -4,14 +4,18 @@
 //! (axe-core, WCAG 2.1 AA) and nothing loaded from another site.
 //! Screenshots of each page land in `target/tmp/screenshots/`.
 //!
-//! The API reference reads no data: it runs on the embedded stack only.
+//! Pages that read the engine's data run on both stacks; the API reference
+//! reads none and runs on the embedded one.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use common::TestApp;
 use common::browser::Browser;
+use serde_json::Value;
 use smartville_store::testing::TestDatabase;
+
+on_both_stacks!(the_public_dashboard_shows_what_the_town_rode);
 
 /// Most bytes a page's HTML may take on the wire, compressed (the pages' budget).
 const PAGE_BUDGET_BYTES: usize = 200 * 1024;
@@ -60,4 +64,35 @@ async fn the_api_reference_is_served_by_the_engine_in_both_languages() {
     let compressed = response.bytes().await.unwrap().len();
     assert!(compressed < PAGE_BUDGET_BYTES, "/docs takes {compressed} bytes compressed");
     app.stop().await;
+}
+
+/// A student's accepted ride shows on the town's public dashboard: one
+/// participant, one ride and its kilometres, written the reader's way.
+async fn the_public_dashboard_shows_what_the_town_rode(app: &TestApp) {
+    let (_, token, _) = app.join().await;
+    let trip: Value = app.upload_example(&token, "dashboard-ride").await.json().await.unwrap();
+    assert_eq!(trip["status"], "accepted", "{trip}");
+    let km = format!("{:.1}", trip["distance_m"].as_f64().unwrap() / 1000.0);
+    let browser = Browser::start().await;
+
+    browser.open(&app.url("/open/stad-geel")).await;
+    assert_eq!(browser.text("h1").await, "Wat Stad Geel samen fietst");
+    assert_eq!(browser.text("section.campaign dd.participants").await, "1");
+    assert_eq!(browser.text("section.campaign dd.rides").await, "1");
+    assert_eq!(browser.text("section.campaign dd.km").await, km.replace('.', ","));
+    assert_eq!(browser.text("section.campaign tbody tr td:nth-child(4)").await, km.replace('.', ","));
+    check_page(&browser, &app.base, "open-nl").await;
+
+    browser.click("a[hreflang=en]").await;
+    assert_eq!(browser.text("h1").await, "What Stad Geel rides together");
+    assert_eq!(browser.text("section.campaign dd.km").await, km);
+    check_page(&browser, &app.base, "open-en").await;
+
+    // A town the engine does not have: a page that says so, with its status.
+    browser.open(&app.url("/open/atlantis")).await;
+    assert_eq!(browser.text("h1").await, "Not found");
+    browser.stop().await;
+    let response = app.client.get(app.url("/open/atlantis")).send().await.unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::NOT_FOUND);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
 }

@@ -1,0 +1,145 @@
+//! `/open/{town}`: what a town's ride campaigns achieved, for everyone and
+//! without signing in — per campaign its participants, rides, kilometres and
+//! CO2 avoided, week by week. It reads the same per-day aggregates as the
+//! council's reports ([`smartville_engine::reports`]), never a ride, and
+//! shows only totals: no participant, class or school is named.
+//!
+//! A town is named by its council's name in lower case with dashes
+//! (`/open/geel`) or by its tenant id (the Open311 jurisdiction).
+
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Response};
+use fluent_bundle::FluentValue;
+use maud::{Markup, html};
+use smartville_engine::reports::{self, Period, Report, ReportQuery};
+use smartville_store::campaigns::{self, Campaign, CampaignKind, CampaignStatus};
+use smartville_store::reports::Reach;
+use smartville_store::tenancy::{self, Tenant};
+use unicode_normalization::UnicodeNormalization;
+
+use super::i18n::Lang;
+use super::layout;
+use crate::ApiState;
+
+/// A town's name as its address: lower case, accents dropped, words joined by dashes.
+pub fn town_slug(name: &str) -> String {
+    let plain: String = name.nfd().filter(char::is_ascii).collect::<String>().to_lowercase();
+    plain.split(|c: char| !c.is_ascii_alphanumeric()).filter(|word| !word.is_empty()).collect::<Vec<_>>().join("-")
+}
+
+/// `GET /open/{town}`.
+pub async fn page(State(state): State<ApiState>, Path(town): Path<String>, lang: Lang) -> Response {
+    match render(&state, &town, lang).await {
+        Ok(Some(page)) => Html(page.into_string()).into_response(),
+        Ok(None) => super::not_found(lang),
+        Err(error) => super::failed(lang, error),
+    }
+}
+
+async fn render(state: &ApiState, town: &str, lang: Lang) -> Result<Option<Markup>, smartville_engine::EngineError> {
+    let engine = &state.engine;
+    let tenants = tenancy::tenants(&engine.store).await?;
+    let Some(tenant) = tenants.iter().find(|t| t.id.as_str() == town || town_slug(&t.name) == town) else {
+        return Ok(None);
+    };
+    let shown: Vec<Campaign> = campaigns::campaigns(&engine.store, &tenant.id)
+        .await?
+        .into_iter()
+        .filter(|c| c.kind == CampaignKind::Rides && c.status != CampaignStatus::Draft)
+        .collect();
+    let mut reported = Vec::with_capacity(shown.len());
+    for campaign in shown {
+        let query = ReportQuery { from: None, until: None, by: Period::Week, reach: Reach::Campaign };
+        match reports::report(engine, &campaign, &query).await {
+            Ok(report) => reported.push((campaign, report)),
+            Err(reports::ReportRefusal::Engine(error)) => return Err(error),
+            // A campaign longer than a report covers: its figures are on the council's pages.
+            Err(reports::ReportRefusal::Range(_)) => {}
+        }
+    }
+    Ok(Some(dashboard(lang, tenant, &reported)))
+}
+
+fn dashboard(lang: Lang, tenant: &Tenant, campaigns: &[(Campaign, Report)]) -> Markup {
+    let title = lang.text("open-title", &[("town", FluentValue::from(tenant.name.as_str()))]);
+    let body = html! {
+        h1 { (title) }
+        p { (lang.t("open-intro")) }
+        @if campaigns.is_empty() { p { (lang.t("open-no-campaigns")) } }
+        @for (campaign, report) in campaigns {
+            (campaign_section(lang, campaign, report))
+        }
+    };
+    layout::page(lang, &title, body)
+}
+
+fn campaign_section(lang: Lang, campaign: &Campaign, report: &Report) -> Markup {
+    let anchor = format!("campaign-{}", campaign.slug);
+    let totals = &report.totals;
+    let dates = lang.text(
+        "open-dates",
+        &[("from", FluentValue::from(lang.date(report.from))), ("until", FluentValue::from(lang.date(report.until)))],
+    );
+    html! {
+        section.campaign aria-labelledby=(anchor) {
+            h2 #(anchor) { (campaign.name) }
+            p { (dates) }
+            dl.figures {
+                div { dt { (lang.t("open-participants")) } dd.participants { (lang.number(totals.participants)) } }
+                div { dt { (lang.t("open-rides")) } dd.rides { (lang.number(totals.rides_accepted)) } }
+                div { dt { (lang.t("open-km")) } dd.km { (lang.decimal(totals.km, 1)) } }
+                div { dt { (lang.t("open-co2")) } dd.co2 { (lang.decimal(totals.co2_kg, 1)) } }
+            }
+            @if !report.rows.is_empty() {
+                (weeks(lang, &anchor, report))
+            }
+        }
+    }
+}
+
+/// The kilometres of each week as bars, and the same figures as a table
+/// (what a screen reader reads; the drawing is its picture).
+fn weeks(lang: Lang, anchor: &str, report: &Report) -> Markup {
+    const WIDTH: f64 = 640.0;
+    const HEIGHT: f64 = 160.0;
+    let most = report.rows.iter().map(|row| row.figures.km).fold(0.0_f64, f64::max).max(1.0);
+    let step = WIDTH / report.rows.len() as f64;
+    let caption = format!("{anchor}-weeks");
+    html! {
+        figure aria-labelledby=(caption) {
+            figcaption #(caption) { (lang.t("open-km-per-week")) }
+            svg.chart viewBox={ "0 0 " (WIDTH) " " (HEIGHT) } role="img" aria-labelledby=(caption) preserveAspectRatio="none" {
+                @for (index, row) in report.rows.iter().enumerate() {
+                    @let height = row.figures.km / most * (HEIGHT - 4.0);
+                    rect x=(format!("{:.1}", index as f64 * step + step * 0.1)) y=(format!("{:.1}", HEIGHT - height))
+                        width=(format!("{:.1}", step * 0.8)) height=(format!("{:.1}", height)) {}
+                }
+            }
+            table {
+                thead { tr {
+                    th scope="col" { (lang.t("open-week-of")) } th scope="col" { (lang.t("open-participants")) }
+                    th scope="col" { (lang.t("open-rides")) } th scope="col" { (lang.t("open-km")) }
+                    th scope="col" { (lang.t("open-co2")) }
+                } }
+                tbody { @for row in &report.rows { tr {
+                    td { (lang.date(row.starts)) } td { (lang.number(row.figures.participants)) }
+                    td { (lang.number(row.figures.rides_accepted)) } td { (lang.decimal(row.figures.km, 1)) }
+                    td { (lang.decimal(row.figures.co2_kg, 1)) }
+                } } }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_towns_address_is_its_name_plainly_written() {
+        assert_eq!(town_slug("Geel"), "geel");
+        assert_eq!(town_slug("Sint-Niklaas"), "sint-niklaas");
+        assert_eq!(town_slug("  Zoersel (Halle) "), "zoersel-halle");
+        assert_eq!(town_slug("Liège"), "liege");
+    }
+}
