@@ -54,9 +54,7 @@ async fn remember_language(request: Request, next: Next) -> Response {
 
 /// The page of an address that names nothing (a town the engine does not have).
 pub fn not_found(lang: Lang) -> Response {
-    let title = lang.t("not-found-title");
-    let body = html! { h1 { (title) } p { (lang.t("not-found-text")) } };
-    (StatusCode::NOT_FOUND, Html(layout::page(lang, &title, body).into_string())).into_response()
+    message(lang, StatusCode::NOT_FOUND, "not-found-title", "not-found-text")
 }
 
 /// The page of a request that failed on the engine's side: 503 with
@@ -64,12 +62,17 @@ pub fn not_found(lang: Lang) -> Response {
 /// logged, not shown), as the API answers.
 pub fn failed(lang: Lang, error: impl Into<Problem>) -> Response {
     let problem: Problem = error.into();
-    let title = lang.t("failed-title");
-    let body = html! { h1 { (title) } p { (lang.t("failed-text")) } };
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = (status, Html(layout::page(lang, &title, body).into_string())).into_response();
+    let mut response = message(lang, status, "failed-title", "failed-text");
     if let Some(seconds) = problem.retry_after {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
+}
+
+/// A page that only says something, with `status`: a heading and a sentence from the catalogue.
+fn message(lang: Lang, status: StatusCode, title_key: &str, text_key: &str) -> Response {
+    let title = lang.t(title_key);
+    let body = html! { h1 { (title) } p { (lang.t(text_key)) } };
+    (status, Html(layout::page(lang, &title, body).into_string())).into_response()
 }
