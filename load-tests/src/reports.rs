@@ -154,6 +154,7 @@ async fn fill(engine: &Engine, town: &demo::DemoTown, rides: u64) -> Result<u64>
                 distance_m,
                 points: if status == TripStatus::Accepted { 10 + 5 * distance_m / 1000 } else { 0 },
                 reasons,
+                cells: &[],
             };
             tally.count(&ride, Change::Decided);
             if status == TripStatus::Accepted {

@@ -1,8 +1,10 @@
 //! `/open/{town}`: what a town's ride campaigns achieved, for everyone and
 //! without signing in — per campaign its participants, rides, kilometres and
-//! CO2 avoided, week by week. It reads the same per-day aggregates as the
-//! council's reports ([`smartville_engine::reports`]), never a ride, and
-//! shows only totals: no participant, class or school is named.
+//! CO2 avoided, week by week, and a heat map of the streets ridden. It reads
+//! the same aggregates as the council's reports ([`smartville_engine::reports`]),
+//! never a ride, and shows only totals: no participant, class or school is
+//! named, a street shows once ten different participants rode it, and no
+//! ride's start or end is ever among them.
 //!
 //! A town is named by its council's name in lower case with dashes
 //! (`/open/geel`) or by its tenant id (the Open311 jurisdiction).
@@ -10,6 +12,7 @@
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
 use fluent_bundle::FluentValue;
+use h3o::CellIndex;
 use maud::{Markup, html};
 use smartville_engine::reports::{self, Period, Report, ReportQuery};
 use smartville_store::campaigns::{self, Campaign, CampaignKind, CampaignStatus};
@@ -51,7 +54,10 @@ async fn render(state: &ApiState, town: &str, lang: Lang) -> Result<Option<Marku
     for campaign in shown {
         let query = ReportQuery { from: None, until: None, by: Period::Week, reach: Reach::Campaign };
         match reports::report(engine, &campaign, &query).await {
-            Ok(report) => reported.push((campaign, report)),
+            Ok(report) => {
+                let cells = reports::heat_map(engine, &campaign).await?;
+                reported.push(Shown { campaign, report, cells });
+            }
             Err(reports::ReportRefusal::Engine(error)) => return Err(error),
             // A campaign longer than a report covers: its figures are on the council's pages.
             Err(reports::ReportRefusal::Range(_)) => {}
@@ -60,20 +66,28 @@ async fn render(state: &ApiState, town: &str, lang: Lang) -> Result<Option<Marku
     Ok(Some(dashboard(lang, tenant, &reported)))
 }
 
-fn dashboard(lang: Lang, tenant: &Tenant, campaigns: &[(Campaign, Report)]) -> Markup {
+/// A campaign with what the dashboard shows of it.
+struct Shown {
+    campaign: Campaign,
+    report: Report,
+    /// The heat map's cells, with how many participants rode each.
+    cells: Vec<(CellIndex, i64)>,
+}
+
+fn dashboard(lang: Lang, tenant: &Tenant, campaigns: &[Shown]) -> Markup {
     let title = lang.text("open-title", &[("town", FluentValue::from(tenant.name.as_str()))]);
     let body = html! {
         h1 { (title) }
         p { (lang.t("open-intro")) }
         @if campaigns.is_empty() { p { (lang.t("open-no-campaigns")) } }
-        @for (campaign, report) in campaigns {
-            (campaign_section(lang, campaign, report))
+        @for shown in campaigns {
+            (campaign_section(lang, shown))
         }
     };
     layout::page(lang, &title, body)
 }
 
-fn campaign_section(lang: Lang, campaign: &Campaign, report: &Report) -> Markup {
+fn campaign_section(lang: Lang, Shown { campaign, report, cells }: &Shown) -> Markup {
     let anchor = format!("campaign-{}", campaign.slug);
     let totals = &report.totals;
     let dates = lang.text(
@@ -93,12 +107,14 @@ fn campaign_section(lang: Lang, campaign: &Campaign, report: &Report) -> Markup 
             @if !report.rows.is_empty() {
                 (weeks(lang, &anchor, report))
             }
+            (heat_map(lang, &anchor, cells))
         }
     }
 }
 
 /// The kilometres of each week as bars, and the same figures as a table
-/// (what a screen reader reads; the drawing is its picture).
+/// (what a screen reader reads; the drawing is its picture) that scrolls
+/// sideways on its own where a phone is too narrow for it.
 fn weeks(lang: Lang, anchor: &str, report: &Report) -> Markup {
     const WIDTH: f64 = 640.0;
     const HEIGHT: f64 = 160.0;
@@ -115,17 +131,58 @@ fn weeks(lang: Lang, anchor: &str, report: &Report) -> Markup {
                         width=(format!("{:.1}", step * 0.8)) height=(format!("{:.1}", height)) {}
                 }
             }
-            table {
-                thead { tr {
-                    th scope="col" { (lang.t("open-week-of")) } th scope="col" { (lang.t("open-participants")) }
-                    th scope="col" { (lang.t("open-rides")) } th scope="col" { (lang.t("open-km")) }
-                    th scope="col" { (lang.t("open-co2")) }
-                } }
-                tbody { @for row in &report.rows { tr {
-                    td { (lang.date(row.starts)) } td { (lang.number(row.figures.participants)) }
-                    td { (lang.number(row.figures.rides_accepted)) } td { (lang.decimal(row.figures.km, 1)) }
-                    td { (lang.decimal(row.figures.co2_kg, 1)) }
-                } } }
+            div.scroll tabindex="0" role="region" aria-labelledby=(caption) {
+                table {
+                    thead { tr {
+                        th scope="col" { (lang.t("open-week-of")) } th scope="col" { (lang.t("open-participants")) }
+                        th scope="col" { (lang.t("open-rides")) } th scope="col" { (lang.t("open-km")) }
+                        th scope="col" { (lang.t("open-co2")) }
+                    } }
+                    tbody { @for row in &report.rows { tr {
+                        td { (lang.date(row.starts)) } td { (lang.number(row.figures.participants)) }
+                        td { (lang.number(row.figures.rides_accepted)) } td { (lang.decimal(row.figures.km, 1)) }
+                        td { (lang.decimal(row.figures.co2_kg, 1)) }
+                    } } }
+                }
+            }
+        }
+    }
+}
+
+/// The streets ridden as H3 cells on a plain background, darker where more
+/// participants rode; north up, east right (an equirectangular view, true
+/// to scale across a town).
+fn heat_map(lang: Lang, anchor: &str, cells: &[(CellIndex, i64)]) -> Markup {
+    const WIDTH: f64 = 640.0;
+    let caption = format!("{anchor}-streets");
+    let count = lang.text(
+        "open-streets-count",
+        &[("cells", FluentValue::from(cells.len())), ("riders", FluentValue::from(reports::HEAT_MAP_MIN_RIDERS))],
+    );
+    let outlines: Vec<(Vec<(f64, f64)>, i64)> = cells
+        .iter()
+        .map(|(cell, riders)| (cell.boundary().iter().map(|at| (at.lng(), at.lat())).collect(), *riders))
+        .collect();
+    let corners = || outlines.iter().flat_map(|(outline, _)| outline.iter());
+    let (west, east) = corners().fold((f64::MAX, f64::MIN), |(w, e), &(lon, _)| (w.min(lon), e.max(lon)));
+    let (south, north) = corners().fold((f64::MAX, f64::MIN), |(s, n), &(_, lat)| (s.min(lat), n.max(lat)));
+    let shrink = ((south + north) / 2.0).to_radians().cos();
+    let scale = WIDTH / ((east - west) * shrink).max(1e-9);
+    let height = ((north - south) * scale).max(1.0);
+    let most = cells.iter().map(|(_, riders)| *riders).max().unwrap_or(1) as f64;
+    html! {
+        figure aria-labelledby=(caption) {
+            figcaption #(caption) { (lang.t("open-streets")) }
+            p { (count) }
+            @if !outlines.is_empty() {
+                svg.map viewBox={ "0 0 " (WIDTH) " " (format!("{height:.0}")) } role="img" aria-labelledby=(caption) {
+                    @for (outline, riders) in &outlines {
+                        @let points: Vec<String> = outline.iter()
+                            .map(|(lon, lat)| format!("{:.1},{:.1}", (lon - west) * shrink * scale, (north - lat) * scale))
+                            .collect();
+                        polygon points=(points.join(" ")) fill-opacity=(format!("{:.2}", 0.3 + 0.7 * *riders as f64 / most)) {}
+                    }
+                }
             }
         }
     }

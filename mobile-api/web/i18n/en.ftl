@@ -42,3 +42,9 @@ open-km = Kilometres
 open-co2 = CO2 avoided (kg)
 open-km-per-week = Kilometres per week
 open-week-of = Week of
+open-streets = Where people ride
+open-streets-count = { $cells ->
+    [0] No streets yet: a stretch of street shows once { $riders } different participants rode it. Where rides start and end never shows.
+    [one] One stretch of street at least { $riders } different participants rode. Where rides start and end never shows.
+   *[other] { $cells } stretches of street at least { $riders } different participants rode. Where rides start and end never shows.
+}

@@ -43,3 +43,9 @@ open-km = Kilometer
 open-co2 = Vermeden CO2 (kg)
 open-km-per-week = Kilometer per week
 open-week-of = Week van
+open-streets = Waar gefietst wordt
+open-streets-count = { $cells ->
+    [0] Nog geen straten: een stuk straat verschijnt zodra { $riders } verschillende deelnemers er fietsten. Begin- en eindpunten van ritten verschijnen nooit.
+    [one] Eén stuk straat waar minstens { $riders } verschillende deelnemers fietsten. Begin- en eindpunten van ritten verschijnen nooit.
+   *[other] { $cells } stukken straat waar minstens { $riders } verschillende deelnemers fietsten. Begin- en eindpunten van ritten verschijnen nooit.
+}

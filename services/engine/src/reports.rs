@@ -251,6 +251,22 @@ pub async fn report(engine: &Engine, campaign: &Campaign, query: &ReportQuery) -
     })
 }
 
+/// Fewest distinct participants a cell of the public heat map needs before
+/// it is shown (k-anonymity): a street a handful of children ride would
+/// point at where they live.
+pub const HEAT_MAP_MIN_RIDERS: i64 = 10;
+
+/// A campaign's heat map: the cells that at least [`HEAT_MAP_MIN_RIDERS`]
+/// distinct participants rode an earning ride through (never a ride's ends,
+/// see the scoring library's `Ride::cells_without_ends`), with how many did.
+pub async fn heat_map(engine: &Engine, campaign: &Campaign) -> Result<Vec<(h3o::CellIndex, i64)>, EngineError> {
+    let cells = reports::ridden_cells(&engine.store, &campaign.tenant_id, &campaign.id, HEAT_MAP_MIN_RIDERS).await?;
+    Ok(cells
+        .into_iter()
+        .filter_map(|(cell, riders)| Some((h3o::CellIndex::try_from(u64::try_from(cell).ok()?).ok()?, riders)))
+        .collect())
+}
+
 /// Trips counted late per transaction.
 const LATE_BATCH: i64 = 500;
 

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use smartville_scoring::{Decision, Fingerprint, History, PriorRide, PriorTrace, Ride, Trace};
+use smartville_scoring::{Decision, Fingerprint, History, PriorRide, PriorTrace, Ride, Status, Trace};
 use smartville_store::ids::{CampaignId, ParticipantId, TenantId};
 use smartville_store::ledger::{self, Owner};
 use smartville_store::lifecycle::TripStatus;
@@ -136,8 +136,19 @@ async fn decide_all(engine: &Engine, tenant_id: &TenantId, judged: &[Judged]) ->
         decisions.push((ride.fingerprint().to_bytes(), decision));
     }
     let decided_at = now_ms();
+    // The cells of the public heat map, for the rides that earn or may earn points.
+    let route_cells: Vec<Vec<u64>> = rides
+        .iter()
+        .zip(&decisions)
+        .map(|(ride, (_, decision))| match decision.status {
+            Status::Accepted | Status::Review => ride.cells_without_ends(),
+            Status::Rejected => Vec::new(),
+        })
+        .collect();
     let mut records = Vec::with_capacity(judged.len());
-    for ((judged, ride), (fingerprint, decision)) in judged.iter().zip(&rides).zip(&decisions) {
+    for (((judged, ride), (fingerprint, decision)), route_cells) in
+        judged.iter().zip(&rides).zip(&decisions).zip(&route_cells)
+    {
         records.push(DecisionRecord {
             trip_id: &judged.trip.id,
             decision,
@@ -148,6 +159,7 @@ async fn decide_all(engine: &Engine, tenant_id: &TenantId, judged: &[Judged]) ->
                 .map(|cell| StoredFingerprint { area_cell: cell as i64, bytes: fingerprint.as_slice() }),
             decided_at,
             local_day: crate::reports::local_day(&judged.rules().compiled, judged.trip.started_at),
+            route_cells,
         });
     }
     let decided = trips::record_decisions(&mut tx, tenant_id, &records).await?;

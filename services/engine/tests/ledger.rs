@@ -58,6 +58,7 @@ async fn accepted_trip(
         decided_at: 2_000,
         campaign_version: 1,
         local_day: 20_794,
+        route_cells: &[],
     };
     let decided = trips::record_decisions(&mut tx, tenant_id, &[record]).await.unwrap();
     assert_eq!(decided, std::slice::from_ref(&stored.id));

@@ -49,6 +49,7 @@ async fn decided_trip(engine: &Engine, tenant_id: &TenantId, campaign_id: &Campa
         decided_at,
         campaign_version: 1,
         local_day: 20_794,
+        route_cells: &[],
     };
     trips::record_decisions(&mut tx, tenant_id, &[record]).await.unwrap();
     tx.commit().await.unwrap();

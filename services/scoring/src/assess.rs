@@ -4,6 +4,7 @@
 //! with a ride at once; points are only computed for a ride nothing rejected.
 
 use chrono::{Datelike, IsoWeek, NaiveDateTime};
+use h3o::{CellIndex, LatLng, Resolution};
 
 use crate::calendar::{CalendarVerdict, Direction, Window};
 use crate::campaign::{CompiledCampaign, Strictness};
@@ -39,6 +40,13 @@ pub fn assess(trace: &Trace, campaign: &CompiledCampaign, history: &History) -> 
     let ride = Ride::prepare(trace, campaign);
     Assessment { decision: ride.decide(history), fingerprint: ride.fingerprint }
 }
+
+/// Resolution of the cells [`Ride::cells_without_ends`] names: about 0.1 km²,
+/// a few streets.
+pub const HEAT_MAP_RESOLUTION: Resolution = Resolution::Nine;
+/// Spacing along the ride of the positions whose cells are taken: well under
+/// a cell's edge (about 174 m), so no cell crossed is missed.
+const CELL_SAMPLE_M: f64 = 50.0;
 
 /// A ride cleaned and measured, waiting for its history.
 ///
@@ -79,6 +87,38 @@ impl<'a> Ride<'a> {
     /// (straight line): what a reviewer is shown, never where a child lives.
     pub fn path_without_ends(&self) -> Vec<[f64; 2]> {
         crate::fingerprint::without_ends(&self.track).iter().map(|p| [p.lon, p.lat]).collect()
+    }
+
+    /// The H3 cells (resolution 9, about 0.1 km² each) the ride passed
+    /// through, sorted: what a public heat map may count. Neither end shows:
+    /// positions within [`TRIM_M`](crate::fingerprint::TRIM_M) of the start or
+    /// the end are left out, and so are the cells of the first and last fix
+    /// and the cells around them (about 500 m across), so a home or a school
+    /// is never one of them.
+    pub fn cells_without_ends(&self) -> Vec<u64> {
+        let cell_of = |lat: f64, lon: f64| LatLng::new(lat, lon).ok().map(|at| at.to_cell(HEAT_MAP_RESOLUTION));
+        let (Some(first), Some(last)) = (self.track.points.first(), self.track.points.last()) else {
+            return Vec::new();
+        };
+        let spared: Vec<CellIndex> = [first, last]
+            .into_iter()
+            .filter_map(|end| cell_of(end.lat, end.lon))
+            .flat_map(|end| end.grid_disk::<Vec<_>>(1))
+            .collect();
+        let mut next_along = f64::NEG_INFINITY;
+        let mut cells: Vec<u64> = Vec::new();
+        for point in crate::fingerprint::without_ends(&self.track) {
+            if point.along_m < next_along {
+                continue;
+            }
+            next_along = point.along_m + CELL_SAMPLE_M;
+            if let Some(cell) = cell_of(point.lat, point.lon).filter(|cell| !spared.contains(cell)) {
+                cells.push(u64::from(cell));
+            }
+        }
+        cells.sort_unstable();
+        cells.dedup();
+        cells
     }
 
     /// Runs every check and computes the points against `history`.

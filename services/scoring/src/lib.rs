@@ -40,7 +40,7 @@ pub mod trace;
 mod track;
 mod zones;
 
-pub use assess::{Assessment, Ride, assess};
+pub use assess::{Assessment, HEAT_MAP_RESOLUTION, Ride, assess};
 pub use campaign::{
     CampaignSpec, Caps, CompiledCampaign, DEFAULT_CO2_G_PER_KM, Mode, Multiplier, Reward, Strictness, Thresholds,
 };

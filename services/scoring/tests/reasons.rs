@@ -738,3 +738,21 @@ fn a_reviewer_sees_the_path_without_its_first_and_last_200_m() {
         assert!(Haversine.distance(Point::new(last.lon, last.lat), at) >= 195.0);
     }
 }
+
+#[test]
+fn a_heat_map_counts_the_cells_ridden_through_but_neither_end() {
+    use h3o::{CellIndex, LatLng};
+    let trace = validated(honest());
+    let campaign = compile(bike_campaign());
+    let cells = smartville_scoring::Ride::prepare(&trace, &campaign).cells_without_ends();
+    let (first, last) = (trace.fixes().first().unwrap(), trace.fixes().last().unwrap());
+    let end_cell = |lat, lon| LatLng::new(lat, lon).unwrap().to_cell(smartville_scoring::HEAT_MAP_RESOLUTION);
+    let spared: Vec<u64> = [end_cell(first.lat, first.lon), end_cell(last.lat, last.lon)]
+        .into_iter()
+        .flat_map(|end| end.grid_disk::<Vec<CellIndex>>(1))
+        .map(u64::from)
+        .collect();
+    assert!(cells.len() >= 3, "a 3 km ride crosses several cells beyond its ends: {cells:?}");
+    assert!(cells.iter().all(|cell| !spared.contains(cell)), "an end's cell or its neighbours shown");
+    assert!(cells.windows(2).all(|pair| pair[0] < pair[1]), "sorted, each once");
+}

@@ -66,6 +66,8 @@ async fn an_erased_participant_is_forgotten_and_the_ledger_stays_balanced(app: &
     let trip: Value = app.upload_example(token, "ride-1").await.json().await.unwrap();
     let points = trip["points"].as_i64().unwrap();
     assert!(points > 0);
+    let streets = "select count(*) from report_cells where participant_id = $1";
+    assert!(count(app, streets, id).await > 0, "the ride's streets are marked for the heat map");
     let budget = "select balance from accounts where kind = 'campaign'";
     let budget_before: i64 = sqlx::query_scalar(budget).fetch_one(app.app_engine.store.pool_for_tests()).await.unwrap();
 
@@ -91,7 +93,9 @@ async fn an_erased_participant_is_forgotten_and_the_ledger_stays_balanced(app: &
     assert_eq!(count(app, "select count(*) from refresh_tokens where holder_id = $1", id).await, 0);
     assert_eq!(count(app, "select count(*) from trip_fingerprints where participant_id = $1", id).await, 0);
     assert_eq!(count(app, "select count(*) from trips where participant_id = $1", id).await, 0);
+    assert_eq!(count(app, streets, id).await, 0);
     let trip_id = trip["trip_id"].as_str().unwrap();
+    assert_eq!(count(app, "select count(*) from trips where id = $1 and route_cells is not null", trip_id).await, 0);
     assert_eq!(count(app, "select count(*) from trip_traces where trip_id = $1", trip_id).await, 0);
     assert_eq!(
         count(app, "select count(*) from trips where id = $1 and participant_id like 'erased:%'", trip_id).await,

@@ -81,11 +81,26 @@ async fn the_public_dashboard_shows_what_the_town_rode(app: &TestApp) {
     assert_eq!(browser.text("section.campaign dd.rides").await, "1");
     assert_eq!(browser.text("section.campaign dd.km").await, km.replace('.', ","));
     assert_eq!(browser.text("section.campaign tbody tr td:nth-child(4)").await, km.replace('.', ","));
+    assert!(browser.text("figure:last-of-type p").await.starts_with("Nog geen straten"), "one rider shows no street");
+
+    // Ten more children ride to school on Wednesday: the streets they share show, their ends do not.
+    for seed in 101..=110 {
+        let (_, token, _) = app.join().await;
+        let start = chrono::DateTime::parse_from_rfc3339("2026-11-25T07:40:00+01:00").unwrap().to_utc();
+        let ride = app.upload_gpx(&token, "wednesday", common::ride_seen_in_a_vehicle(start, seed, 0.0)).await.unwrap();
+        assert_eq!(ride["status"], "accepted", "{ride}");
+    }
+    browser.open(&app.url("/open/stad-geel")).await;
+    assert_eq!(browser.text("section.campaign dd.participants").await, "11");
+    let streets = browser.client.find_all(fantoccini::Locator::Css("svg.map polygon")).await.unwrap().len();
+    assert!(streets >= 3, "a shared route shows as several cells, not {streets}");
+    assert!(browser.text("figure:last-of-type p").await.starts_with(&format!("{streets} stukken straat")));
+    let total_km = browser.text("section.campaign dd.km").await;
     check_page(&browser, &app.base, "open-nl").await;
 
     browser.click("a[hreflang=en]").await;
     assert_eq!(browser.text("h1").await, "What Stad Geel rides together");
-    assert_eq!(browser.text("section.campaign dd.km").await, km);
+    assert_eq!(browser.text("section.campaign dd.km").await, total_km.replace(',', "."), "under 1,000 km");
     check_page(&browser, &app.base, "open-en").await;
 
     // A town the engine does not have: a page that says so, with its status.

@@ -142,7 +142,7 @@ pub async fn erase(
     reports::forget_rider(tx, tenant_id, participant_id).await?;
     let photos = litter::forget_participant(tx, tenant_id, participant_id).await?;
     let trips = sqlx::query(
-        "update trips set participant_id = $1, idempotency_key = id, body_hash = '' \
+        "update trips set participant_id = $1, idempotency_key = id, body_hash = '', route_cells = null \
          where tenant_id = $2 and participant_id = $3",
     )
     .bind(format!("erased:{}", new_id()))

@@ -13,7 +13,7 @@
 //! with the class and school its rider was in when it was decided. Rides
 //! decided before the aggregates existed are counted late ([`count_late`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 use smartville_scoring::{Effect, Reason};
@@ -90,6 +90,8 @@ pub struct CountedRide<'a> {
     pub points: i64,
     /// The reasons scoring gave.
     pub reasons: &'a [Reason],
+    /// The H3 cells it passed through, its ends spared.
+    pub cells: &'a [i64],
 }
 
 /// Figures of one report row: a day (or a sum of days) of a place.
@@ -234,6 +236,16 @@ pub struct Tally {
     reasons: BTreeMap<(Place, &'static str), ReasonFigures>,
     /// Periods in which a participant had an accepted ride, with where its earliest one counts.
     riders: BTreeMap<RiderMark, Place>,
+    /// Cells a participant rode an earning ride through.
+    cells: BTreeSet<CellMark>,
+}
+
+/// A participant who rode through a cell in a campaign, counted once.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct CellMark {
+    campaign_id: CampaignId,
+    cell: i64,
+    participant_id: ParticipantId,
 }
 
 /// The first day (a Monday) of the week of `day` (days since 1970-01-01, a Thursday).
@@ -276,6 +288,11 @@ impl Tally {
                 figures.distance_m = ride.distance_m;
                 figures.points = ride.points;
                 self.mark_rider(ride);
+                self.cells.extend(ride.cells.iter().map(|&cell| CellMark {
+                    campaign_id: ride.place.campaign_id.clone(),
+                    cell,
+                    participant_id: ride.participant_id.clone(),
+                }));
             }
         }
         for place in ride.place.with_sums() {
@@ -339,6 +356,18 @@ impl Tally {
                 }
             }
         }
+        let cells: Vec<&CellMark> = self.cells.iter().collect();
+        for chunk in cells.chunks(sql::per_statement(Backend::of(tx), 0, 4)) {
+            let sql = format!(
+                "insert into report_cells (tenant_id, campaign_id, cell, participant_id) values {} on conflict do nothing",
+                sql::rows(1, chunk.len(), 4)
+            );
+            let mut query = sql::query(sql);
+            for mark in chunk {
+                query = query.bind(tenant_id).bind(&mark.campaign_id).bind(mark.cell).bind(&mark.participant_id);
+            }
+            query.execute(&mut **tx).await?;
+        }
         let days: Vec<(Place, DayFigures)> =
             self.days.into_iter().filter(|(_, f)| *f != DayFigures::default()).collect();
         for chunk in days.chunks(sql::per_statement(Backend::of(tx), 0, 5 + COUNTERS.len())) {
@@ -385,7 +414,7 @@ fn bind_place<'q>(
 macro_rules! counted_columns {
     () => {
         "id, participant_id, campaign_id, local_day, coalesce(school_id, '') as school_id, \
-         coalesce(class_id, '') as class_id, status, points, coalesce(distance_m, 0) as distance_m"
+         coalesce(class_id, '') as class_id, status, points, coalesce(distance_m, 0) as distance_m, route_cells"
     };
 }
 pub(crate) use counted_columns;
@@ -403,6 +432,8 @@ pub(crate) struct CountedTrip {
     pub(crate) status: TripStatus,
     pub(crate) points: i64,
     pub(crate) distance_m: i64,
+    /// The cells it passed through, as JSON (none for a ride decided before the heat map).
+    pub(crate) route_cells: Option<String>,
 }
 
 /// The tally of changes of trips (as they are after the change, with their
@@ -411,6 +442,8 @@ pub(crate) fn tally_trips<'a>(changes: impl IntoIterator<Item = (&'a CountedTrip
     let mut tally = Tally::default();
     for (trip, change, reasons) in changes {
         let Some(day) = trip.local_day else { continue };
+        let cells: Vec<i64> =
+            trip.route_cells.as_deref().and_then(|json| serde_json::from_str(json).ok()).unwrap_or_default();
         let ride = CountedRide {
             place: Place {
                 campaign_id: trip.campaign_id.clone(),
@@ -423,6 +456,7 @@ pub(crate) fn tally_trips<'a>(changes: impl IntoIterator<Item = (&'a CountedTrip
             distance_m: trip.distance_m,
             points: trip.points,
             reasons,
+            cells: &cells,
         };
         tally.count(&ride, change);
     }
@@ -646,12 +680,33 @@ pub(crate) async fn forget_rider(
     tenant_id: &TenantId,
     participant_id: &ParticipantId,
 ) -> Result<(), StoreError> {
-    sqlx::query("delete from report_riders where tenant_id = $1 and participant_id = $2")
-        .bind(tenant_id)
-        .bind(participant_id)
-        .execute(&mut **tx)
-        .await?;
+    for table in ["report_riders", "report_cells"] {
+        sql::query(format!("delete from {table} where tenant_id = $1 and participant_id = $2"))
+            .bind(tenant_id)
+            .bind(participant_id)
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(())
+}
+
+/// The cells of a campaign that at least `at_least` distinct participants
+/// rode an earning ride through, with how many did, by cell.
+pub async fn ridden_cells(
+    store: &Store,
+    tenant_id: &TenantId,
+    campaign_id: &CampaignId,
+    at_least: i64,
+) -> Result<Vec<(i64, i64)>, StoreError> {
+    Ok(sqlx::query_as(
+        "select cell, count(*) from report_cells where tenant_id = $1 and campaign_id = $2 \
+         group by cell having count(*) >= $3 order by cell",
+    )
+    .bind(tenant_id)
+    .bind(campaign_id)
+    .bind(at_least)
+    .fetch_all(store.reader())
+    .await?)
 }
 
 #[cfg(test)]

@@ -353,6 +353,7 @@ async fn a_decision_and_a_credit_are_recorded_once(db: TestDatabase) {
         decided_at: 2_000,
         campaign_version: 1,
         local_day: 20_794,
+        route_cells: &[],
     };
     let rejected = DecisionRecord { trip_id: &other.id, decision: &refused, fingerprint: None, ..decision.clone() };
     let mut tx = town.store.begin().await.unwrap();
@@ -496,6 +497,7 @@ async fn decide(town: &Town, trip: &TripId, status: Status, cell: Option<i64>, b
         decided_at: 2_000,
         campaign_version: 1,
         local_day: 20_794,
+        route_cells: &[],
     };
     let mut tx = town.store.begin().await.unwrap();
     assert_eq!(trips::record_decisions(&mut tx, &town.tenant, &[record]).await.unwrap(), std::slice::from_ref(trip));

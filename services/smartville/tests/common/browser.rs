@@ -173,11 +173,18 @@ impl Browser {
             .collect()
     }
 
-    /// Writes a screenshot of the window to `target/tmp/screenshots/{name}.png`.
+    /// Writes a screenshot of the whole page, as wide as the window, to
+    /// `target/tmp/screenshots/{name}.png` (the window grows to the page's
+    /// height for it, then shrinks back).
     pub async fn screenshot(&self, name: &str) {
         let folder = work_dir().join("screenshots");
         std::fs::create_dir_all(&folder).unwrap();
+        let size = "return [window.innerWidth, document.documentElement.scrollHeight]";
+        let size = self.client.execute(size, vec![]).await.unwrap();
+        let [width, height] = [0, 1].map(|i| u32::try_from(size[i].as_u64().unwrap()).unwrap());
+        self.client.set_window_size(width, height.clamp(900, 8000)).await.unwrap();
         let png = self.client.screenshot().await.unwrap();
+        self.client.set_window_size(width, 900).await.unwrap();
         std::fs::write(folder.join(format!("{name}.png")), png).unwrap();
     }
 

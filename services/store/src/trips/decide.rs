@@ -72,6 +72,9 @@ pub struct DecisionRecord<'a> {
     /// The local date of the ride's start in its campaign's time zone (days
     /// since 1970-01-01): the day its reports count it on.
     pub local_day: i64,
+    /// The H3 cells it passed through, its ends spared, for the public heat
+    /// map (counted once the ride earns points).
+    pub route_cells: &'a [u64],
 }
 
 /// A fingerprint as indexed for replay detection.
@@ -100,6 +103,7 @@ pub async fn record_decisions(
         concat!(
             "update trips set status = d.column2, points = d.column3, distance_m = d.column4, duration_s = d.column5, \
              decision = d.column6, decided_at = d.column7, campaign_version = d.column8, local_day = d.column9, \
+             route_cells = d.column10, \
              class_id = (select p.class_id from participants p \
                          where p.tenant_id = trips.tenant_id and p.id = trips.participant_id), \
              school_id = (select c.school_id from participants p join classes c on c.tenant_id = p.tenant_id \
@@ -110,7 +114,7 @@ pub async fn record_decisions(
             " returning ",
             counted_columns!()
         ),
-        sql::rows(2, decisions.len(), 9)
+        sql::rows(2, decisions.len(), 10)
     );
     let number = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
     let mut query = sql::query_as::<CountedTrip>(sql).bind(tenant_id);
@@ -125,7 +129,8 @@ pub async fn record_decisions(
             .bind(serde_json::to_string(decision)?)
             .bind(record.decided_at)
             .bind(record.campaign_version)
-            .bind(record.local_day);
+            .bind(record.local_day)
+            .bind(serde_json::to_string(record.route_cells)?);
     }
     let mut decided = query.fetch_all(&mut **tx).await?;
     decided.sort_by(|a, b| a.id.cmp(&b.id));
