@@ -15,7 +15,7 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use geo::{Distance, Haversine, Point};
 use h3o::geom::{ContainmentMode, TilerBuilder};
 use h3o::{CellIndex, LatLng, Resolution};
-use smartville_scoring::{Activity, CampaignSpec, History, RawActivity, RawTrace, Status, assess};
+use smartville_scoring::{Activity, CampaignSpec, History, RawActivity, RawTrace, Ride, Status, assess};
 use smartville_simulator::{Profile, Simulator, demo};
 
 const FIXES: usize = 1_800;
@@ -88,6 +88,10 @@ fn hot_path(c: &mut Criterion) {
         )
     });
     group.bench_function("naive_baseline_to_cell_every_fix", |b| b.iter(|| naive_geofence(black_box(&raw), &zones)));
+    // What the scoring component adds for an accepted ride: its cells for the public heat map.
+    let trace = raw.clone().validate(&limits, now).unwrap();
+    let prepared = Ride::prepare(&trace, &campaign);
+    group.bench_function("heat_map_cells", |b| b.iter(|| black_box(&prepared).cells_without_ends()));
     group.finish();
 
     // The same ride with the phone's activity recognition, a report every 10 s (Android
