@@ -91,7 +91,7 @@ pub async fn named_or_first(
     named: Option<&str>,
     code: &str,
 ) -> Result<String, Problem> {
-    tenancy::coin_or_first(store, tenant_id, named).await?.ok_or_else(|| {
+    let refused = || {
         Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             code,
@@ -100,5 +100,11 @@ pub async fn named_or_first(
                 named.unwrap_or_default()
             ),
         )
-    })
+    };
+    // No coin's name holds a control character (they are refused when a coin is issued), and
+    // PostgreSQL cannot even be asked about one with a NUL in it.
+    if named.is_some_and(|name| name.chars().any(char::is_control)) {
+        return Err(refused());
+    }
+    tenancy::coin_or_first(store, tenant_id, named).await?.ok_or_else(refused)
 }

@@ -295,6 +295,10 @@ async fn a_second_coin_pays_its_own_campaign_and_is_spent_only_where_taken(app: 
     let value = json!({"point_value_cents": 5});
     let unknown = app.put(&admin, &format!("/v1/admin/merchants/{shop}/coins/Nope"), value.clone()).await;
     assert_eq!(problem_code(unknown).await, "INVALID_COIN");
+    // A name no coin can have (a NUL, which PostgreSQL cannot even be asked about): refused alike.
+    let merchant = json!({"name": "Sint-Jan", "coins": [{"coin": "Geel\u{0}coins", "point_value_cents": 10}]});
+    let refused = app.post(Some(&admin), "/v1/admin/merchants", merchant).await;
+    assert_eq!(problem_code(refused).await, "INVALID_COIN");
     let taken = app.put(&admin, &format!("/v1/admin/merchants/{shop}/coins/Fietsmunten"), value).await;
     assert_eq!(taken.status(), StatusCode::OK);
     let offer = approved_offer_in(app, &admin, &shop_admin, "Fietsmunten", "Lamp", earned).await;
