@@ -34,6 +34,23 @@ async fn check_page(browser: &Browser, base: &str, name: &str) {
     assert!(elsewhere.is_empty(), "{name} loaded from other sites: {elsewhere:?}");
 }
 
+/// Checks that the page at `path` and what it loads from `/static/` are sent
+/// compressed and take less than the pages' budget on the wire.
+async fn within_budget(app: &TestApp, path: &str) {
+    let compressed = |path: String| async move {
+        let response = app.client.get(app.url(&path)).header("accept-encoding", "gzip").send().await.unwrap();
+        assert_eq!(response.headers()["content-encoding"], "gzip", "{path} is sent compressed");
+        response.bytes().await.unwrap().len()
+    };
+    let page = app.client.get(app.url(path)).send().await.unwrap().text().await.unwrap();
+    let mut total = compressed(path.to_owned()).await;
+    let assets = page.split("href=\"").skip(1).filter_map(|rest| rest.split('"').next());
+    for asset in assets.filter(|href| href.starts_with("/static/")) {
+        total += compressed(asset.to_owned()).await;
+    }
+    assert!(total < PAGE_BUDGET_BYTES, "{path} takes {total} bytes compressed");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_reference_is_served_by_the_engine_in_both_languages() {
     let app = TestApp::start(TestDatabase::sqlite(), false).await;
@@ -58,11 +75,7 @@ async fn the_api_reference_is_served_by_the_engine_in_both_languages() {
     check_page(&browser, &app.base, "docs-en").await;
     browser.stop().await;
 
-    // Within the budget on the wire, compressed.
-    let response = app.client.get(app.url("/docs")).header("accept-encoding", "gzip").send().await.unwrap();
-    assert_eq!(response.headers()["content-encoding"], "gzip");
-    let compressed = response.bytes().await.unwrap().len();
-    assert!(compressed < PAGE_BUDGET_BYTES, "/docs takes {compressed} bytes compressed");
+    within_budget(&app, "/docs").await;
     app.stop().await;
 }
 
@@ -102,6 +115,8 @@ async fn the_public_dashboard_shows_what_the_town_rode(app: &TestApp) {
     assert_eq!(browser.text("h1").await, "What Stad Geel rides together");
     assert_eq!(browser.text("section.campaign dd.km").await, total_km.replace(',', "."), "under 1,000 km");
     check_page(&browser, &app.base, "open-en").await;
+
+    within_budget(app, "/open/stad-geel").await;
 
     // A town the engine does not have: a page that says so, with its status.
     browser.open(&app.url("/open/atlantis")).await;
