@@ -184,7 +184,7 @@ pub async fn list(
     staff: Staff<ReadCampaigns>,
     query: Result<Query<StaffQuery>, QueryRejection>,
 ) -> Result<Json<Vec<ReportView>>, Problem> {
-    let Query(query) = query.map_err(|e| Problem::bad_request("INVALID_QUERY", e.body_text()))?;
+    let Query(query) = query?;
     let status = query.status.unwrap_or(LitterStatus::Open);
     let reports = litter::list(&state.engine.store, staff.tenant_id(), status, 500).await?;
     Ok(Json(reports.into_iter().map(ReportView::from).collect()))
@@ -307,7 +307,7 @@ pub async fn services(
     State(state): State<ApiState>,
     query: Result<Query<Open311Query>, QueryRejection>,
 ) -> Result<Json<Vec<Service>>, Problem> {
-    let Query(query) = query.map_err(|e| Problem::bad_request("INVALID_QUERY", e.body_text()))?;
+    let Query(query) = query?;
     jurisdiction(&state, &query.jurisdiction_id).await?;
     Ok(Json(
         LitterCategory::ALL
@@ -371,7 +371,7 @@ pub async fn requests(
     State(state): State<ApiState>,
     query: Result<Query<Open311Query>, QueryRejection>,
 ) -> Result<Json<Vec<ServiceRequest>>, Problem> {
-    let Query(query) = query.map_err(|e| Problem::bad_request("INVALID_QUERY", e.body_text()))?;
+    let Query(query) = query?;
     let tenant_id = jurisdiction(&state, &query.jurisdiction_id).await?;
     let time = |value: &Option<String>, name: &str| {
         value

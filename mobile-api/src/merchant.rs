@@ -125,7 +125,7 @@ pub async fn redemptions(
     staff: Staff<Redeem>,
     query: Result<Query<RedemptionParams>, QueryRejection>,
 ) -> Result<Json<Vec<RedemptionView>>, Problem> {
-    let Query(params) = query.map_err(|e| Problem::bad_request("INVALID_QUERY", e.body_text()))?;
+    let Query(params) = query?;
     let since = params.since.map_or(now_ms() - DAY_MS, |t| t.timestamp_millis());
     let store = &state.engine.store;
     let list = vouchers::redeemed_at_merchant(store, staff.tenant_id(), shop(&staff)?, since, MAX_REDEMPTIONS).await?;

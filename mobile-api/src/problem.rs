@@ -1,6 +1,6 @@
 //! Errors as `application/problem+json` (RFC 9457), mapped in one place.
 
-use axum::extract::rejection::{BytesRejection, FailedToBufferBody, JsonRejection};
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody, JsonRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -285,6 +285,13 @@ impl From<JsonRejection> for Problem {
             JsonRejection::BytesRejection(rejection) => rejection.into(),
             other => Self::bad_request("MALFORMED_JSON", other.body_text()),
         }
+    }
+}
+
+impl From<QueryRejection> for Problem {
+    /// A query string that does not read as the route's parameters.
+    fn from(rejection: QueryRejection) -> Self {
+        Self::bad_request("INVALID_QUERY", rejection.body_text())
     }
 }
 

@@ -209,7 +209,7 @@ pub async fn vouchers(
     participant: Participant,
     query: Result<Query<VoucherParams>, QueryRejection>,
 ) -> Result<Json<Vec<VoucherView>>, Problem> {
-    let Query(params) = query.map_err(|e| Problem::bad_request("INVALID_QUERY", e.body_text()))?;
+    let Query(params) = query?;
     let (_, limit) = input::page::<VoucherId>(None, params.limit, 50)?;
     let store = &state.engine.store;
     let list = vouchers::list_of_participant(store, participant.tenant_id(), participant.id(), limit).await?;
@@ -287,7 +287,7 @@ pub async fn qr(
     Path(voucher_id): Path<String>,
     query: Result<Query<QrParams>, QueryRejection>,
 ) -> Result<Response, Problem> {
-    let Query(params) = query.map_err(|e| Problem::bad_request("INVALID_QUERY", e.body_text()))?;
+    let Query(params) = query?;
     let described = own_voucher(&state, &participant, &voucher_id).await?;
     let code = qrcode::QrCode::new(described.voucher.code.as_bytes()).map_err(|e| Problem::internal(&e))?;
     let private = (header::CACHE_CONTROL, "private, no-store");

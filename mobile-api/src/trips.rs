@@ -256,7 +256,7 @@ pub async fn submit(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    let Query(query) = query.map_err(|e| Problem::bad_request("INVALID_QUERY", e.body_text()))?;
+    let Query(query) = query?;
     state.limiter.check(Limit::UploadsPerParticipant, participant.id().as_str()).await?;
     let wait = Duration::from_secs(query.wait.unwrap_or(0));
     if wait > state.settings.max_wait {
@@ -316,7 +316,7 @@ pub async fn list(
     participant: Participant,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<TripPage>, Problem> {
-    let Query(query) = query.map_err(|e| Problem::bad_request("INVALID_QUERY", e.body_text()))?;
+    let Query(query) = query?;
     let (cursor, limit) = input::page::<TripId>(query.cursor.as_deref(), query.limit, 20)?;
     let rows =
         trips::list(&state.engine.store, participant.tenant_id(), participant.id(), cursor.as_ref(), limit + 1).await?;

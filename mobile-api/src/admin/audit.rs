@@ -45,7 +45,7 @@ pub async fn list(
     staff: Staff<ReadAudit>,
     query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Result<Json<AuditPage>, Problem> {
-    let Query(query) = query.map_err(|e| Problem::bad_request("INVALID_QUERY", e.body_text()))?;
+    let Query(query) = query?;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(Problem::bad_request("INVALID_LIMIT", format!("limit must be 1 to {MAX_PAGE}")));

@@ -247,7 +247,7 @@ pub async fn offers(
     staff: Staff<ReadMerchants>,
     query: Result<Query<OfferParams>, QueryRejection>,
 ) -> Result<Json<Vec<OfferView>>, Problem> {
-    let Query(params) = query.map_err(|e| Problem::bad_request("INVALID_QUERY", e.body_text()))?;
+    let Query(params) = query?;
     let list = offers::list(&state.engine.store, staff.tenant_id(), None, params.status).await?;
     Ok(Json(list.into_iter().map(OfferView::from).collect()))
 }

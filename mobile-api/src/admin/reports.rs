@@ -74,7 +74,7 @@ pub async fn report(
     headers: HeaderMap,
     query: Result<Query<ReportParams>, QueryRejection>,
 ) -> Result<Response, Problem> {
-    let Query(params) = query.map_err(|e| Problem::bad_request("INVALID_QUERY", e.body_text()))?;
+    let Query(params) = query?;
     let campaign_id = campaign_path(&campaign_id)?;
     let store = &state.engine.store;
     let campaign = campaigns::campaign(store, staff.tenant_id(), &campaign_id).await.map_err(not_found)?;

@@ -120,7 +120,7 @@ pub async fn list(
     staff: Staff<ReadReviews>,
     query: Result<Query<QueueQuery>, QueryRejection>,
 ) -> Result<Json<ReviewPage>, Problem> {
-    let Query(query) = query.map_err(|e| Problem::bad_request("INVALID_QUERY", e.body_text()))?;
+    let Query(query) = query?;
     let (cursor, limit) = input::page::<TripId>(query.cursor.as_deref(), query.limit, 50)?;
     let school = staff.member().school_id.as_ref();
     let rows = reviews::queue(&state.engine.store, staff.tenant_id(), school, cursor.as_ref(), limit + 1).await?;
