@@ -21,18 +21,14 @@ fn north_of(metres: f64) -> (f64, f64) {
     (HALL.0 + metres / 111_195.0, HALL.1)
 }
 
-/// A JPEG photo with a comment segment (what a phone's metadata stands for).
+/// A report's photo as council staff fetch it.
+async fn admin_photo(app: &TestApp, admin: &str, id: &str) -> reqwest::Response {
+    app.client.get(app.url(&format!("/v1/admin/litter-reports/{id}/photo"))).bearer_auth(admin).send().await.unwrap()
+}
+
+/// A JPEG photo with the kind of metadata a phone writes into one.
 fn photo() -> Vec<u8> {
-    let pixels = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, 90]));
-    let mut plain = Vec::new();
-    pixels.write_to(&mut std::io::Cursor::new(&mut plain), image::ImageFormat::Jpeg).unwrap();
-    let comment = b"GPS 51.1617 4.9896 taken by Ann's phone";
-    let length = u16::try_from(comment.len() + 2).unwrap().to_be_bytes();
-    let mut photo = plain[..2].to_vec();
-    photo.extend_from_slice(&[0xff, 0xfe, length[0], length[1]]);
-    photo.extend_from_slice(comment);
-    photo.extend_from_slice(&plain[2..]);
-    photo
+    common::photo_with_a_comment(b"GPS 51.1617 4.9896 taken by Ann's phone")
 }
 
 async fn report(app: &TestApp, token: &str, (lat, lon): (f64, f64), category: &str) -> reqwest::Response {
@@ -79,13 +75,7 @@ async fn reports_are_grouped_validated_paid_once_and_served_as_open311(app: &Tes
     let huge = put_photo(app, &ann, &id, vec![0xff; 5 * 1024 * 1024 + 1024]).await;
     assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(put_photo(app, &bob, &id, photo()).await.status(), StatusCode::NOT_FOUND, "not Bob's report");
-    let seen = app
-        .client
-        .get(app.url(&format!("/v1/admin/litter-reports/{id}/photo")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    let seen = admin_photo(app, &admin, &id).await;
     assert_eq!(seen.status(), StatusCode::OK);
     let seen = seen.bytes().await.unwrap();
     assert!(!seen.windows(9).any(|w| w == b"Ann's pho"), "the photo's metadata is gone");
@@ -159,13 +149,7 @@ async fn reports_are_grouped_validated_paid_once_and_served_as_open311(app: &Tes
         (hers["note"].clone(), hers["has_photo"].clone(), hers["lat"].clone()),
         (Value::Null, json!(false), json!(HALL.0))
     );
-    let photo = app
-        .client
-        .get(app.url(&format!("/v1/admin/litter-reports/{id}/photo")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    let photo = admin_photo(app, &admin, &id).await;
     assert_eq!(photo.status(), StatusCode::NOT_FOUND);
 
     let violations = smartville_store::ledger::check(&app.app_engine.store).await.unwrap();

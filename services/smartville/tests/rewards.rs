@@ -325,19 +325,6 @@ async fn a_second_coin_pays_its_own_campaign_and_is_spent_only_where_taken(app: 
     assert!(violations.is_empty(), "{violations:#?}");
 }
 
-/// A JPEG photo with a comment segment, as an editor or a phone may leave in one.
-fn photo_with_a_comment(comment: &[u8]) -> Vec<u8> {
-    let pixels = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, 120]));
-    let mut plain = Vec::new();
-    pixels.write_to(&mut std::io::Cursor::new(&mut plain), image::ImageFormat::Jpeg).unwrap();
-    let length = u16::try_from(comment.len() + 2).unwrap().to_be_bytes();
-    let mut photo = plain[..2].to_vec();
-    photo.extend_from_slice(&[0xff, 0xfe, length[0], length[1]]);
-    photo.extend_from_slice(comment);
-    photo.extend_from_slice(&plain[2..]);
-    photo
-}
-
 async fn put_picture(app: &TestApp, token: &str, offer: &str, body: Vec<u8>) -> reqwest::Response {
     let path = app.url(&format!("/v1/merchant/offers/{offer}/picture"));
     app.client.put(path).bearer_auth(token).header("content-type", "image/jpeg").body(body).send().await.unwrap()
@@ -365,13 +352,13 @@ async fn an_offers_picture_keeps_only_its_pixels_and_shows_to_whom_may_see_it(ap
     let offer: Value = app.post(Some(&shop_admin), "/v1/merchant/offers", proposal).await.json().await.unwrap();
     let offer = offer["offer_id"].as_str().unwrap().to_owned();
 
-    let given = put_picture(app, &shop_admin, &offer, photo_with_a_comment(b"Kerkstraat 12, Geel")).await;
+    let given = put_picture(app, &shop_admin, &offer, common::photo_with_a_comment(b"Kerkstraat 12, Geel")).await;
     assert_eq!(given.status(), StatusCode::OK);
     assert_eq!(given.json::<Value>().await.unwrap()["has_picture"], true);
     assert_eq!(problem_code(put_picture(app, &shop_admin, &offer, b"GIF89a".to_vec()).await).await, "INVALID_PICTURE");
     let huge = put_picture(app, &shop_admin, &offer, vec![0xff; 5 * 1024 * 1024 + 1024]).await;
     assert_eq!(problem_code(huge).await, "PICTURE_TOO_LARGE");
-    let photo = photo_with_a_comment(b"-");
+    let photo = common::photo_with_a_comment(b"-");
     assert_eq!(put_picture(app, &other_admin, &offer, photo.clone()).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(put_picture(app, &counter, &offer, photo.clone()).await.status(), StatusCode::FORBIDDEN);
 

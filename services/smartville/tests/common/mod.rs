@@ -341,5 +341,18 @@ macro_rules! on_both_stacks {
     };
 }
 
+/// A JPEG photo with a comment segment, as an editor or a phone may leave in one.
+pub fn photo_with_a_comment(comment: &[u8]) -> Vec<u8> {
+    let pixels = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, 120]));
+    let mut plain = Vec::new();
+    pixels.write_to(&mut std::io::Cursor::new(&mut plain), image::ImageFormat::Jpeg).unwrap();
+    let length = u16::try_from(comment.len() + 2).unwrap().to_be_bytes();
+    let mut photo = plain[..2].to_vec();
+    photo.extend_from_slice(&[0xff, 0xfe, length[0], length[1]]);
+    photo.extend_from_slice(comment);
+    photo.extend_from_slice(&plain[2..]);
+    photo
+}
+
 pub mod browser;
 pub mod link;
