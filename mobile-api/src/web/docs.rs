@@ -18,12 +18,12 @@ use super::layout;
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 /// `GET /docs`.
-pub async fn page(lang: Lang) -> Html<String> {
+pub async fn page(lang: Lang) -> Html<&'static str> {
     static PAGES: LazyLock<[String; 2]> = LazyLock::new(|| {
         let document = serde_json::to_value(crate::openapi()).unwrap_or_default();
         Lang::ALL.map(|lang| render(lang, &document).into_string())
     });
-    Html(PAGES[lang as usize].clone())
+    Html(PAGES[lang as usize].as_str())
 }
 
 /// One operation of the document.

@@ -442,8 +442,13 @@ pub(crate) fn tally_trips<'a>(changes: impl IntoIterator<Item = (&'a CountedTrip
     let mut tally = Tally::default();
     for (trip, change, reasons) in changes {
         let Some(day) = trip.local_day else { continue };
-        let cells: Vec<i64> =
-            trip.route_cells.as_deref().and_then(|json| serde_json::from_str(json).ok()).unwrap_or_default();
+        // A payment never makes a ride start earning (see `Tally::count`): its cells are not read.
+        let cells: Vec<i64> = match change {
+            Change::Paid(_) => Vec::new(),
+            Change::Decided | Change::Moved { .. } => {
+                trip.route_cells.as_deref().and_then(|json| serde_json::from_str(json).ok()).unwrap_or_default()
+            }
+        };
         let ride = CountedRide {
             place: Place {
                 campaign_id: trip.campaign_id.clone(),
