@@ -111,7 +111,7 @@ pub async fn join(
     };
     limiter.check(Limit::JoinsPerCode, code).await?;
     let participant_id = participants::create_participant(&mut tx, &target, nickname.as_deref()).await?;
-    let session = new_session(&state, &mut tx, &target.tenant_id, participant_id, None).await?;
+    let session = participant_session(&state, &mut tx, &target.tenant_id, participant_id, None).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok((StatusCode::CREATED, Json(session)))
 }
@@ -128,7 +128,7 @@ pub async fn refresh(
     let Holder::Participant(participant_id) = stored.holder else {
         return Err(invalid_refresh_token());
     };
-    let session = new_session(&state, &mut tx, &tenant_id, participant_id, Some(&stored.family_id)).await?;
+    let session = participant_session(&state, &mut tx, &tenant_id, participant_id, Some(&stored.family_id)).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(Json(session))
 }
@@ -172,7 +172,8 @@ pub(crate) async fn rotate(
     Ok((tenant_id, stored, tx))
 }
 
-async fn new_session(
+/// A participant's new tokens, stored in `tx`, starting a family or continuing `family_id`.
+pub(crate) async fn participant_session(
     state: &ApiState,
     tx: &mut smartville_store::Tx,
     tenant_id: &TenantId,

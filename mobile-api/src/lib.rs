@@ -155,7 +155,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/merchant/settlements", get(merchant::shop_settlements))
         .route("/v1/merchant/settlements/{settlement_id}", get(merchant::shop_statement))
         .merge(admin::routes())
-        .merge(web::routes())
+        .merge(web::routes(&state))
         .with_state(state)
         .route("/openapi.json", get(move || async move { axum::Json(document.clone()) }))
         .fallback(problem::not_found)

@@ -151,6 +151,13 @@ pub struct Staff<P> {
     permission: PhantomData<P>,
 }
 
+// By hand: a derived `Clone` would ask the permission type `P` to be `Clone` too.
+impl<P> Clone for Staff<P> {
+    fn clone(&self) -> Self {
+        Self { member: self.member.clone(), permission: PhantomData }
+    }
+}
+
 impl<P> Staff<P> {
     /// The staff member, as stored now.
     pub fn member(&self) -> &StaffMember {

@@ -96,7 +96,7 @@ pub async fn setup(
     let member = staff::member_in(&mut tx, &tenant_id, &link.staff_id).await?.ok_or_else(invalid_setup_token)?;
     let id = member.id.as_str();
     audit::record(&mut tx, &tenant_id, Actor::Staff(&member.id), "staff.set_password", id, None::<&()>, None).await?;
-    let session = new_session(&state, &mut tx, member, None).await?;
+    let session = staff_session(&state, &mut tx, member, None).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(Json(session))
 }
@@ -126,7 +126,7 @@ pub async fn login(
         return Err(refused());
     };
     let mut tx = store.begin().await?;
-    let session = new_session(&state, &mut tx, member, None).await?;
+    let session = staff_session(&state, &mut tx, member, None).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(Json(session))
 }
@@ -144,12 +144,13 @@ pub async fn refresh(
         return Err(invalid_refresh_token());
     };
     let member = staff::member(&state.engine.store, &tenant_id, &staff_id).await?.ok_or_else(invalid_refresh_token)?;
-    let session = new_session(&state, &mut tx, member, Some(&stored.family_id)).await?;
+    let session = staff_session(&state, &mut tx, member, Some(&stored.family_id)).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(Json(session))
 }
 
-async fn new_session(
+/// A staff member's new tokens, stored in `tx`, starting a family or continuing `family_id`.
+pub(crate) async fn staff_session(
     state: &ApiState,
     tx: &mut Tx,
     member: StaffMember,

@@ -15,11 +15,18 @@ struct Asset {
     body: &'static [u8],
 }
 
-const ASSETS: &[Asset] = &[Asset {
-    name: "web.css",
-    content_type: "text/css; charset=utf-8",
-    body: include_bytes!("../../web/static/web.css"),
-}];
+const ASSETS: &[Asset] = &[
+    Asset {
+        name: "web.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../../web/static/web.css"),
+    },
+    Asset {
+        name: "counter.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../web/static/counter.js"),
+    },
+];
 
 /// Each asset's content hash, in the order of [`ASSETS`].
 static VERSIONS: LazyLock<Vec<String>> =

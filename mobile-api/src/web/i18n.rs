@@ -89,6 +89,11 @@ impl Lang {
         text.into_owned()
     }
 
+    /// Whether the catalogue has a text for `key`.
+    pub fn has(self, key: &str) -> bool {
+        CATALOGUES[self as usize].has_message(key)
+    }
+
     /// `key`'s text without arguments.
     pub fn t(self, key: &str) -> String {
         self.text(key, &[])
@@ -125,6 +130,22 @@ impl Lang {
             Self::En => ".",
         };
         if fraction.is_empty() { format!("{sign}{whole}") } else { format!("{sign}{whole}{comma}{fraction}") }
+    }
+
+    /// An amount of euro cents: `€ 1.234,50` or `€1,234.50`.
+    pub fn money(self, cents: i64) -> String {
+        #[allow(clippy::cast_precision_loss)] // cents of a town's vouchers, far below 2^52
+        let euro = self.decimal(cents as f64 / 100.0, 2);
+        match self {
+            Self::Nl => format!("€ {euro}"),
+            Self::En => format!("€{euro}"),
+        }
+    }
+
+    /// A moment on the town's clock: `4 december 2026 08:15`.
+    pub fn moment(self, at: chrono::DateTime<chrono::Utc>) -> String {
+        let local = at.with_timezone(&super::TOWN_TIME_ZONE);
+        format!("{} {}", self.date(local.date_naive()), local.format("%H:%M"))
     }
 
     /// A date as the language writes it in running text: `4 december 2026`, `4 December 2026`.

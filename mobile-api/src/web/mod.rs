@@ -8,31 +8,50 @@
 //! - [`assets`]: style sheets and scripts under `/static/`.
 //! - [`docs`]: the API reference at `/docs`.
 //! - [`open`]: a town's public dashboard at `/open/{town}`.
+//! - [`session`]: signing in with the API's tokens kept in cookies.
+//! - [`sign_in`]: the staff's sign-in page at `/login`.
+//! - [`shop`]: a shop's counter at `/shop`.
 
 pub mod assets;
 pub mod docs;
 pub mod i18n;
 pub mod layout;
 pub mod open;
+pub mod session;
+pub mod shop;
+pub mod sign_in;
 
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use fluent_bundle::FluentValue;
 use maud::html;
 
 use crate::ApiState;
 use crate::problem::Problem;
 use i18n::Lang;
 
-/// The pages' routes.
-pub fn routes() -> Router<ApiState> {
+/// The clock the pages show times by: the engine's towns are Flemish (DESIGN §11).
+pub const TOWN_TIME_ZONE: chrono_tz::Tz = chrono_tz::Europe::Brussels;
+
+/// The pages' routes; the signed-in ones read their visitor's session from
+/// its cookies ([`session::from_cookies`]).
+pub fn routes(state: &ApiState) -> Router<ApiState> {
+    let signed_in = Router::new()
+        .route("/login", get(sign_in::page).post(sign_in::submit))
+        .route("/logout", post(session::sign_out))
+        .route("/shop", get(shop::counter).post(shop::redeem))
+        .route("/shop/settlements", get(shop::settlements))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), session::from_cookies));
     Router::new()
         .route("/docs", get(docs::page))
         .route("/open/{town}", get(open::page))
         .route("/static/{name}", get(assets::serve))
+        .merge(signed_in)
         .layer(axum::middleware::from_fn(remember_language))
         // Pages are text that compresses tenfold: the API reference is 350 KB as written.
         .layer(tower_http::compression::CompressionLayer::new())
@@ -75,4 +94,51 @@ fn message(lang: Lang, status: StatusCode, title_key: &str, text_key: &str) -> R
     let title = lang.t(title_key);
     let body = html! { h1 { (title) } p { (lang.t(text_key)) } };
     (status, Html(layout::page(lang, &title, body).into_string())).into_response()
+}
+
+/// What a refusal of the API means, in the visitor's language: the
+/// catalogue's text for its code (`problem-already-redeemed` for
+/// `ALREADY_REDEEMED`), filled in with the problem's own members (a moment
+/// written as the town's clock showed it), else the API's own words.
+pub fn explain(lang: Lang, problem: &Problem) -> String {
+    let key = format!("problem-{}", problem.code.to_lowercase().replace('_', "-"));
+    if !lang.has(&key) {
+        return if problem.status >= 500 { lang.t("failed-text") } else { problem.detail.clone() };
+    }
+    let args: Vec<(&str, FluentValue<'_>)> = problem
+        .extensions
+        .iter()
+        .filter_map(|(name, value)| {
+            let value = match value {
+                serde_json::Value::String(text) => match DateTime::parse_from_rfc3339(text) {
+                    Ok(at) => FluentValue::from(lang.moment(at.with_timezone(&Utc))),
+                    Err(_) => FluentValue::from(text.as_str()),
+                },
+                serde_json::Value::Number(number) => FluentValue::from(lang.number(number.as_i64()?)),
+                _ => return None,
+            };
+            Some((name.as_str(), value))
+        })
+        .collect();
+    lang.text(&key, &args)
+}
+
+/// An RFC 3339 moment of the API's answers, as the town's clock showed it.
+pub fn moment(lang: Lang, rfc3339: &str) -> String {
+    DateTime::parse_from_rfc3339(rfc3339).map_or_else(|_| rfc3339.to_owned(), |t| lang.moment(t.with_timezone(&Utc)))
+}
+
+/// The time of day of an RFC 3339 moment on the town's clock: `08:15`.
+pub fn clock(rfc3339: &str) -> String {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .map_or_else(|_| rfc3339.to_owned(), |t| t.with_timezone(&TOWN_TIME_ZONE).format("%H:%M").to_string())
+}
+
+/// Midnight today on the town's clock.
+pub fn start_of_today() -> DateTime<Utc> {
+    let today = Utc::now().with_timezone(&TOWN_TIME_ZONE).date_naive();
+    today
+        .and_hms_opt(0, 0, 0)
+        .and_then(|midnight| midnight.and_local_timezone(TOWN_TIME_ZONE).earliest())
+        .map_or_else(Utc::now, |midnight| midnight.with_timezone(&Utc))
 }

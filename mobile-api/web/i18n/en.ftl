@@ -48,3 +48,56 @@ open-streets-count = { $cells ->
     [one] One stretch of street at least { $riders } different participants rode. Where rides start and end never shows.
    *[other] { $cells } stretches of street at least { $riders } different participants rode. Where rides start and end never shows.
 }
+
+## Signing in and out, and refusals every signed-in page may show
+navigation = Pages
+sign-out = Sign out
+not-allowed-title = Not allowed
+not-allowed-text = Your account may not open this page. Sign in with another account, or ask the council.
+other-site-text = This form was sent from another website, so it was not carried out.
+bad-form-title = The form was incomplete
+bad-form-text = Something was missing from the form. Go back, fill in every field and send it again.
+login-title = Sign in
+login-email = E-mail address
+login-password = Password
+login-submit = Sign in
+
+## Refusals of the engine, by their code
+problem-invalid-credentials = Wrong e-mail address or password.
+problem-rate-limited = Too many attempts. Wait a minute and try again.
+problem-voucher-not-found = No voucher of this shop has this code. Check the code for typing mistakes.
+problem-already-redeemed = This voucher was already redeemed at { $redeemed_where } on { $redeemed_at }.
+problem-voucher-cancelled = The student cancelled this voucher.
+problem-voucher-expired = This voucher has expired.
+
+## A shop's counter (/shop)
+shop-counter = Counter
+shop-settlements = Settlements
+shop-valid = Valid
+shop-hand-over = Hand over: { $offer }
+shop-points = { $points } points
+shop-already-redeemed = Already redeemed
+shop-not-valid = Not valid
+shop-code = Voucher code
+shop-code-hint = Type the code under the QR code; dashes and spaces do not matter.
+shop-redeem = Redeem
+shop-scan = Scan the QR code
+shop-camera = Camera
+shop-today = Redeemed today
+shop-none-today = Nothing redeemed yet today.
+shop-time = Time
+shop-offer = Offer
+shop-points-column = Points
+shop-value = Value
+shop-unsettled = Not settled yet
+shop-nothing-unsettled = Every redeemed voucher is in a settlement.
+shop-owed = { $vouchers ->
+    [one] One voucher in { $coin }: { $amount }
+   *[other] { $vouchers } vouchers in { $coin }: { $amount }
+}
+shop-statements = Settlements with the council
+shop-no-statements = The council has not closed a settlement with this shop yet.
+shop-period = Period
+shop-vouchers = Vouchers
+shop-paid = Paid
+shop-owed-yet = Not yet

@@ -10,12 +10,13 @@
 
 mod common;
 
-use common::TestApp;
 use common::browser::Browser;
+use common::shops::{approved_offer, buy, register_shop, shop_staff};
+use common::{PASSWORD, TestApp, demo_council_admin};
 use serde_json::Value;
 use smartville_store::testing::TestDatabase;
 
-on_both_stacks!(the_public_dashboard_shows_what_the_town_rode);
+on_both_stacks!(the_public_dashboard_shows_what_the_town_rode, a_shop_redeems_a_voucher_at_its_counter);
 
 /// Most bytes a page's HTML may take on the wire, compressed (the pages' budget).
 const PAGE_BUDGET_BYTES: usize = 200 * 1024;
@@ -125,4 +126,160 @@ async fn the_public_dashboard_shows_what_the_town_rode(app: &TestApp) {
     let response = app.client.get(app.url("/open/atlantis")).send().await.unwrap();
     assert_eq!(response.status(), reqwest::StatusCode::NOT_FOUND);
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+}
+
+/// A shopkeeper signs in, types a student's voucher code at the counter and
+/// sees green with what to hand over; the same code again shows red with
+/// where and when it was redeemed; the day's list and the account with the
+/// council show the one voucher.
+async fn a_shop_redeems_a_voucher_at_its_counter(app: &TestApp) {
+    let admin = demo_council_admin(app).await;
+    let (_, student, _) = app.join().await;
+    let ride: Value = app.upload_example(&student, "to-school").await.json().await.unwrap();
+    let trip = common::wait_settled(app, &student, ride["trip_id"].as_str().unwrap()).await;
+    assert_eq!(trip["status"], "accepted", "{trip:#}");
+    let shop = register_shop(app, &admin, "Bakkerij Peeters").await;
+    let shop_admin = shop_staff(app, &admin, &shop, "bakker@peeters.be", "merchant_admin").await;
+    shop_staff(app, &admin, &shop, "toonbank@peeters.be", "merchant_staff").await;
+    let offer = approved_offer(app, &admin, &shop_admin, "Croissant", 10).await;
+    let voucher: Value = buy(app, &student, &offer, "croissant").await.json().await.unwrap();
+    let code = voucher["code"].as_str().unwrap();
+    let browser = Browser::start().await;
+
+    // Not signed in, the counter sends the shopkeeper to sign in; a wrong password is told apart.
+    browser.open(&app.url("/shop")).await;
+    assert_eq!(browser.path().await, "/login");
+    assert_eq!(browser.text("h1").await, "Aanmelden");
+    check_page(&browser, &app.base, "login-nl").await;
+    browser.fill("#email", "toonbank@peeters.be").await;
+    browser.fill("#password", "fietsen naar huis").await;
+    browser.submit("form.stacked button").await;
+    assert_eq!(browser.text("p.refusal").await, "Verkeerd e-mailadres of wachtwoord.");
+    browser.fill("#password", PASSWORD).await;
+    browser.submit("form.stacked button").await;
+    assert_eq!(browser.path().await, "/shop");
+    assert_eq!(browser.text("h1").await, "Toonbank");
+    assert_eq!(browser.text("main > p").await, "Vandaag nog niets ingewisseld.");
+
+    // The code as a shopkeeper types it (lower case, no dashes): green, with the offer.
+    let typed = code.replace('-', "").to_lowercase();
+    browser.fill("#code", &typed).await;
+    browser.submit("div.code-row button").await;
+    assert_eq!(browser.text("section.verdict.ok h1").await, "✓ Geldig");
+    assert_eq!(browser.text("section.verdict.ok p.offer").await, "Geef mee: Croissant");
+    assert_eq!(browser.text("table.redemptions tbody tr td:nth-child(2)").await, "Croissant");
+    assert_eq!(browser.text("table.redemptions tbody tr td:nth-child(4)").await, "€ 1,00");
+    check_page(&browser, &app.base, "shop-valid-nl").await;
+
+    // A second try: red, saying where and when.
+    browser.fill("#code", code).await;
+    browser.submit("div.code-row button").await;
+    assert_eq!(browser.text("section.verdict.bad h1").await, "✗ Al ingewisseld");
+    assert!(
+        browser
+            .text("section.verdict.bad p")
+            .await
+            .starts_with("Deze bon werd al ingewisseld bij Bakkerij Peeters op ")
+    );
+    check_page(&browser, &app.base, "shop-redeemed-nl").await;
+    browser.click("a[hreflang=en]").await;
+    assert_eq!(browser.text("h1").await, "Counter");
+    assert_eq!(browser.text("table.redemptions tbody tr td:nth-child(4)").await, "€1.00");
+    browser.fill("#code", "NOPE-NOPE").await;
+    browser.submit("div.code-row button").await;
+    assert_eq!(browser.text("section.verdict.bad h1").await, "✗ Not valid");
+    check_page(&browser, &app.base, "shop-unknown-en").await;
+
+    // The account with the council: one voucher not settled yet.
+    browser.click("nav.parts a[href='/shop/settlements']").await;
+    assert_eq!(browser.text("ul.unsettled li").await, "One voucher in Geelcoins: €1.00");
+    check_page(&browser, &app.base, "shop-settlements-en").await;
+
+    // Signing out ends the session: the counter asks to sign in again.
+    browser.submit("form.sign-out button").await;
+    browser.open(&app.url("/shop")).await;
+    assert_eq!(browser.path().await, "/login");
+    browser.stop().await;
+    within_budget(app, "/login").await;
+}
+
+/// The cookies of a signed-in page, from a response's `Set-Cookie` headers: (name, value, attributes).
+fn set_cookies(response: &reqwest::Response) -> Vec<(String, String, String)> {
+    let headers = response.headers().get_all("set-cookie");
+    headers
+        .iter()
+        .map(|value| {
+            let text = value.to_str().unwrap();
+            let (pair, attributes) = text.split_once(';').unwrap_or((text, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            (name.to_owned(), value.to_owned(), attributes.to_owned())
+        })
+        .collect()
+}
+
+/// The session lives in two cookies no script reads and no other site sends;
+/// an expired access token is renewed on the server, a refresh token used
+/// twice ends the session, forms from other sites are refused, the API
+/// never takes the cookies, and staff without the right get a page saying so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_keep_their_session_in_cookies_only_they_read() {
+    let app = TestApp::start(TestDatabase::sqlite(), false).await;
+    let admin = demo_council_admin(&app).await;
+    let shop = register_shop(&app, &admin, "Frituur De Markt").await;
+    shop_staff(&app, &admin, &shop, "frit@markt.be", "merchant_staff").await;
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let sign_in = |email: &'static str| {
+        let (client, url) = (no_redirects.clone(), app.url("/login"));
+        async move { client.post(url).form(&[("email", email), ("password", PASSWORD)]).send().await.unwrap() }
+    };
+    let get = |path: &str, cookies: String| no_redirects.get(app.url(path)).header("cookie", cookies).send();
+
+    let signed_in = sign_in("frit@markt.be").await;
+    assert_eq!(signed_in.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(signed_in.headers()["location"], "/shop");
+    let cookies = set_cookies(&signed_in);
+    assert_eq!(cookies.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), ["sv_access", "sv_refresh"]);
+    assert!(cookies.iter().all(|c| c.2.contains("HttpOnly") && c.2.contains("SameSite=Strict")), "{cookies:?}");
+    let (access, refresh) = (cookies[0].1.clone(), cookies[1].1.clone());
+
+    // The access cookie opens the counter; the API does not take it.
+    let counter = get("/shop", format!("sv_access={access}")).await.unwrap();
+    assert_eq!(counter.status(), reqwest::StatusCode::OK);
+    let api = get("/v1/merchant/redemptions", format!("sv_access={access}; sv_refresh={refresh}")).await.unwrap();
+    assert_eq!(api.status(), reqwest::StatusCode::UNAUTHORIZED);
+
+    // With the access cookie gone (expired), the refresh cookie renews both.
+    let renewed = get("/shop", format!("sv_refresh={refresh}")).await.unwrap();
+    assert_eq!(renewed.status(), reqwest::StatusCode::OK);
+    let cookies = set_cookies(&renewed);
+    assert_eq!(cookies.len(), 2, "both cookies renewed");
+    assert!(cookies.iter().all(|c| !c.1.is_empty() && c.1 != refresh));
+    let new_refresh = cookies[1].1.clone();
+
+    // The old refresh token again: someone else holds a copy, so the session ends for both.
+    let reused = get("/shop", format!("sv_refresh={refresh}")).await.unwrap();
+    assert_eq!(reused.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(reused.headers()["location"], "/login");
+    assert!(set_cookies(&reused).iter().all(|c| c.1.is_empty() && c.2.contains("Max-Age=0")));
+    let ended = get("/shop", format!("sv_refresh={new_refresh}")).await.unwrap();
+    assert_eq!(ended.headers()["location"], "/login", "the renewed session ended with it");
+
+    // A form sent from another site's page is refused before it does anything.
+    let fresh = set_cookies(&sign_in("frit@markt.be").await);
+    let forged = no_redirects
+        .post(app.url("/shop"))
+        .header("cookie", format!("sv_access={}", fresh[0].1))
+        .header("origin", "https://evil.example")
+        .form(&[("code", "AAAA-BBBB")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), reqwest::StatusCode::FORBIDDEN);
+
+    // The council's admin is no shop's staff: the counter says so, in a page.
+    let council = set_cookies(&sign_in("admin@geel.be").await);
+    let refused = get("/shop", format!("sv_access={}", council[0].1)).await.unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::FORBIDDEN);
+    assert!(refused.text().await.unwrap().contains("<h1>Geen toegang</h1>"));
+    app.stop().await;
 }

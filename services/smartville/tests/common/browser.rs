@@ -132,6 +132,32 @@ impl Browser {
         self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}")).click().await.unwrap();
     }
 
+    /// Types `text` into the field `css` selects, in place of what it held.
+    pub async fn fill(&self, css: &str, text: &str) {
+        let field = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}"));
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    /// The address of the page shown.
+    pub async fn path(&self) -> String {
+        self.client.current_url().await.unwrap().path().to_owned()
+    }
+
+    /// Clicks the button `css` selects that sends a form, and waits for the page that answers.
+    pub async fn submit(&self, css: &str) {
+        self.client.execute("window.smartvilleOldPage = true", vec![]).await.unwrap();
+        self.click(css).await;
+        let arrived = "return window.smartvilleOldPage === undefined && document.readyState === 'complete'";
+        for _ in 0..200 {
+            if self.client.execute(arrived, vec![]).await.is_ok_and(|done| done.as_bool() == Some(true)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{css} sent no page back within 10 s");
+    }
+
     /// Whether the page fits its window's width (no sideways scrolling).
     pub async fn fits_width(&self) -> bool {
         let fits = "return document.documentElement.scrollWidth <= window.innerWidth";
@@ -182,7 +208,8 @@ impl Browser {
         let size = "return [window.innerWidth, document.documentElement.scrollHeight]";
         let size = self.client.execute(size, vec![]).await.unwrap();
         let [width, height] = [0, 1].map(|i| u32::try_from(size[i].as_u64().unwrap()).unwrap());
-        self.client.set_window_size(width, height.clamp(900, 8000)).await.unwrap();
+        // The window's frame takes some of its height: a margin keeps the page's foot in the picture.
+        self.client.set_window_size(width, (height + 160).clamp(900, 8000)).await.unwrap();
         let png = self.client.screenshot().await.unwrap();
         self.client.set_window_size(width, 900).await.unwrap();
         std::fs::write(folder.join(format!("{name}.png")), png).unwrap();

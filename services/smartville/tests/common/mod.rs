@@ -356,3 +356,4 @@ pub fn photo_with_a_comment(comment: &[u8]) -> Vec<u8> {
 
 pub mod browser;
 pub mod link;
+pub mod shops;
