@@ -257,7 +257,6 @@ pub async fn submit(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     let Query(query) = query?;
-    state.limiter.check(Limit::UploadsPerParticipant, participant.id().as_str()).await?;
     let wait = Duration::from_secs(query.wait.unwrap_or(0));
     if wait > state.settings.max_wait {
         return Err(Problem::bad_request(
@@ -278,22 +277,32 @@ pub async fn submit(
     };
     let body = body?;
     let key = input::idempotency_key(&headers, "ride")?;
-    let upload = Upload {
-        tenant_id: participant.tenant_id(),
-        participant_id: participant.id(),
-        idempotency_key: key,
-        body: &body,
-        format,
-    };
-    let trip = match state.ingest.submit(&upload).await? {
-        Submitted::New(trip) | Submitted::Repeat(trip) => trip,
-    };
-    let trip = state.settled.wait(trip, wait).await;
+    let trip = submit_trace(&state, &participant, format, key, &body, wait).await?;
     Ok(if trip.is_settled() {
         (StatusCode::OK, Json(TripView::from_trip(&trip))).into_response()
     } else {
         (StatusCode::ACCEPTED, Json(Accepted { trip_id: trip.id, status: trip.status })).into_response()
     })
+}
+
+/// Stores a participant's trace once per idempotency key and waits up to
+/// `wait` for its decision: the one way in for a ride, from the API and
+/// from the pages.
+pub(crate) async fn submit_trace(
+    state: &ApiState,
+    participant: &Participant,
+    format: TraceFormat,
+    idempotency_key: &str,
+    body: &[u8],
+    wait: Duration,
+) -> Result<Trip, Problem> {
+    state.limiter.check(Limit::UploadsPerParticipant, participant.id().as_str()).await?;
+    let upload =
+        Upload { tenant_id: participant.tenant_id(), participant_id: participant.id(), idempotency_key, body, format };
+    let trip = match state.ingest.submit(&upload).await? {
+        Submitted::New(trip) | Submitted::Repeat(trip) => trip,
+    };
+    Ok(state.settled.wait(trip, wait).await)
 }
 
 /// Query of `GET /v1/trips`.

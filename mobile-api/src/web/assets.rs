@@ -15,17 +15,21 @@ struct Asset {
     body: &'static [u8],
 }
 
+/// The asset `web/static/{name}`, built in.
+macro_rules! asset {
+    ($name:literal, $content_type:expr) => {
+        Asset { name: $name, content_type: $content_type, body: include_bytes!(concat!("../../web/static/", $name)) }
+    };
+}
+
+const SCRIPT: &str = "text/javascript; charset=utf-8";
+
 const ASSETS: &[Asset] = &[
-    Asset {
-        name: "web.css",
-        content_type: "text/css; charset=utf-8",
-        body: include_bytes!("../../web/static/web.css"),
-    },
-    Asset {
-        name: "counter.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../web/static/counter.js"),
-    },
+    asset!("web.css", "text/css; charset=utf-8"),
+    asset!("counter.js", SCRIPT),
+    asset!("app.js", SCRIPT),
+    asset!("record.js", SCRIPT),
+    asset!("icon.svg", "image/svg+xml"),
 ];
 
 /// Each asset's content hash, in the order of [`ASSETS`].

@@ -254,6 +254,16 @@ mod tests {
     }
 
     #[test]
+    fn every_reason_of_a_decision_has_plain_words_in_both_languages() {
+        for lang in Lang::ALL {
+            for code in smartville_scoring::ReasonCode::ALL {
+                let key = format!("reason-{}", code.as_str().to_lowercase().replace('_', "-"));
+                assert!(lang.has(&key), "{} has no {key}", lang.tag());
+            }
+        }
+    }
+
+    #[test]
     fn both_catalogues_hold_the_same_texts() {
         let dutch = keys(include_str!("../../web/i18n/nl-BE.ftl"));
         let english = keys(include_str!("../../web/i18n/en.ftl"));

@@ -11,14 +11,23 @@ pub fn page(lang: Lang, title: &str, body: Markup) -> Markup {
     frame(lang, title, None, body)
 }
 
-/// A page for someone signed in: `links` (address, catalogue key) to the
-/// other pages of their part, `current` marked as the one shown, and a
-/// button that signs out.
-pub fn signed_in(lang: Lang, title: &str, links: &[(&str, &str)], current: &str, body: Markup) -> Markup {
+/// A signed-in part of the pages (the counter, the students' app): its
+/// pages' links (address, catalogue key), in the order they show, and the
+/// web app manifest that lets a phone install it, if it has one.
+pub struct Part {
+    /// The links to its pages.
+    pub links: &'static [(&'static str, &'static str)],
+    /// The address of its web app manifest.
+    pub manifest: Option<&'static str>,
+}
+
+/// A page of `part` for someone signed in: the part's links, `current`
+/// marked as the one shown, and a button that signs out.
+pub fn signed_in(lang: Lang, title: &str, part: &Part, current: &str, body: Markup) -> Markup {
     let navigation = html! {
         nav.parts aria-label=(lang.t("navigation")) {
             ul {
-                @for (href, key) in links {
+                @for (href, key) in part.links {
                     li {
                         @if *href == current {
                             a href=(href) aria-current="page" { (lang.t(key)) }
@@ -35,10 +44,11 @@ pub fn signed_in(lang: Lang, title: &str, links: &[(&str, &str)], current: &str,
             }
         }
     };
-    frame(lang, title, Some(navigation), body)
+    frame(lang, title, Some((navigation, part.manifest)), body)
 }
 
-fn frame(lang: Lang, title: &str, navigation: Option<Markup>, body: Markup) -> Markup {
+fn frame(lang: Lang, title: &str, signed_in: Option<(Markup, Option<&str>)>, body: Markup) -> Markup {
+    let (navigation, manifest) = signed_in.unzip();
     html! {
         (DOCTYPE)
         html lang=(lang.tag()) {
@@ -47,6 +57,11 @@ fn frame(lang: Lang, title: &str, navigation: Option<Markup>, body: Markup) -> M
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Smartville" }
                 link rel="stylesheet" href=(assets::path("web.css"));
+                @if let Some(manifest) = manifest.flatten() {
+                    link rel="manifest" href=(manifest);
+                    meta name="theme-color" content="#0b5cad";
+                    script src=(assets::path("app.js")) defer {}
+                }
             }
             body {
                 a.skip href="#main" { (lang.t("skip-to-content")) }

@@ -11,7 +11,9 @@
 //! - [`session`]: signing in with the API's tokens kept in cookies.
 //! - [`sign_in`]: the staff's sign-in page at `/login`.
 //! - [`shop`]: a shop's counter at `/shop`.
+//! - [`app`]: the students' web app at `/app`.
 
+pub mod app;
 pub mod assets;
 pub mod docs;
 pub mod i18n;
@@ -46,6 +48,17 @@ pub fn routes(state: &ApiState) -> Router<ApiState> {
         .route("/logout", post(session::sign_out))
         .route("/shop", get(shop::counter).post(shop::redeem))
         .route("/shop/settlements", get(shop::settlements))
+        .route("/app", get(app::home))
+        .route("/app/join", get(app::join_page).post(app::join))
+        .route("/app/trips/{trip_id}", get(app::trip))
+        .route("/app/trips/{trip_id}/appeal", post(app::appeal))
+        .route("/app/upload", get(app::upload_page).post(app::upload))
+        .route("/app/record", get(app::record_page).post(app::record))
+        .route("/app/rewards", get(app::rewards_page))
+        .route("/app/rewards/{offer_id}", post(app::buy))
+        .route("/app/vouchers", get(app::vouchers_page))
+        .route("/app/manifest.webmanifest", get(app::manifest))
+        .route("/app/sw.js", get(app::service_worker))
         .layer(axum::middleware::from_fn_with_state(state.clone(), session::from_cookies));
     Router::new()
         .route("/docs", get(docs::page))

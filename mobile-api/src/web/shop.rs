@@ -14,16 +14,18 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::i18n::Lang;
+use super::layout::{self, Part};
 use super::session::{PageForm, SignedIn};
-use super::{assets, clock, explain, layout, moment};
+use super::{assets, clock, explain, moment};
 use crate::ApiState;
 use crate::admin::access::{Redeem, Staff};
 use crate::input::JsonObject;
 use crate::merchant::{self, RedemptionParams, RedemptionRequest, RedemptionView, SettlementsView};
 use crate::problem::Problem;
 
-/// The counter's links, in the order they show.
-const LINKS: &[(&str, &str)] = &[("/shop", "shop-counter"), ("/shop/settlements", "shop-settlements")];
+/// The counter's pages, in the order their links show.
+const PART: Part =
+    Part { links: &[("/shop", "shop-counter"), ("/shop/settlements", "shop-settlements")], manifest: None };
 
 /// The code form's one field.
 #[derive(Debug, Deserialize)]
@@ -130,7 +132,7 @@ fn counter_page(lang: Lang, answer: Option<&Result<RedemptionView, Problem>>, re
         }
         script src=(assets::path("counter.js")) defer {}
     };
-    layout::signed_in(lang, &title, LINKS, "/shop", body)
+    layout::signed_in(lang, &title, &PART, "/shop", body)
 }
 
 fn settlements_page(lang: Lang, account: &SettlementsView) -> Markup {
@@ -177,5 +179,5 @@ fn settlements_page(lang: Lang, account: &SettlementsView) -> Markup {
             }
         }
     };
-    layout::signed_in(lang, &title, LINKS, "/shop/settlements", body)
+    layout::signed_in(lang, &title, &PART, "/shop/settlements", body)
 }

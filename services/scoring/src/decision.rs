@@ -78,6 +78,38 @@ pub enum ReasonCode {
 }
 
 impl ReasonCode {
+    /// Every code, for what must cover each one (the pages' plain words for
+    /// them). A test's exhaustive `match` stops a new code from being left out.
+    pub const ALL: [Self; 27] = [
+        Self::MockLocation,
+        Self::TooShort,
+        Self::TooFast,
+        Self::TooSlow,
+        Self::Gap,
+        Self::Teleport,
+        Self::OutsideArea,
+        Self::NotToSchool,
+        Self::OutsideTimeWindow,
+        Self::NotSchoolDay,
+        Self::OutsideCampaignPeriod,
+        Self::Duplicate,
+        Self::Replay,
+        Self::OverlappingRide,
+        Self::DailyCapReached,
+        Self::WeeklyCapReached,
+        Self::MonthlyCapReached,
+        Self::CampaignCapReached,
+        Self::BudgetExhausted,
+        Self::DistanceCapped,
+        Self::ActivityMismatch,
+        Self::StopAndGo,
+        Self::Multiplied,
+        Self::InsufficientData,
+        Self::NoBaseline,
+        Self::BelowThreshold,
+        Self::CapReached,
+    ];
+
     /// The stable name, as serialised (`TOO_FAST`): for metrics and logs without a serializer.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -172,38 +204,50 @@ impl Decision {
 mod tests {
     use super::ReasonCode::{self, *};
 
+    /// Where a code stands in [`ReasonCode::ALL`]. The `match` has to name
+    /// every code, so a new one does not compile until it has its place.
+    fn place(code: ReasonCode) -> usize {
+        match code {
+            MockLocation => 0,
+            TooShort => 1,
+            TooFast => 2,
+            TooSlow => 3,
+            Gap => 4,
+            Teleport => 5,
+            OutsideArea => 6,
+            NotToSchool => 7,
+            OutsideTimeWindow => 8,
+            NotSchoolDay => 9,
+            OutsideCampaignPeriod => 10,
+            Duplicate => 11,
+            Replay => 12,
+            OverlappingRide => 13,
+            DailyCapReached => 14,
+            WeeklyCapReached => 15,
+            MonthlyCapReached => 16,
+            CampaignCapReached => 17,
+            BudgetExhausted => 18,
+            DistanceCapped => 19,
+            ActivityMismatch => 20,
+            StopAndGo => 21,
+            Multiplied => 22,
+            InsufficientData => 23,
+            NoBaseline => 24,
+            BelowThreshold => 25,
+            CapReached => 26,
+        }
+    }
+
+    #[test]
+    fn all_holds_every_code_once() {
+        for (index, code) in ReasonCode::ALL.into_iter().enumerate() {
+            assert_eq!(place(code), index, "{code:?}");
+        }
+    }
+
     #[test]
     fn reason_names_are_their_serialised_names() {
-        let all: [ReasonCode; 27] = [
-            MockLocation,
-            TooShort,
-            TooFast,
-            TooSlow,
-            Gap,
-            Teleport,
-            OutsideArea,
-            NotToSchool,
-            OutsideTimeWindow,
-            NotSchoolDay,
-            OutsideCampaignPeriod,
-            Duplicate,
-            Replay,
-            OverlappingRide,
-            DailyCapReached,
-            WeeklyCapReached,
-            MonthlyCapReached,
-            CampaignCapReached,
-            BudgetExhausted,
-            DistanceCapped,
-            ActivityMismatch,
-            StopAndGo,
-            Multiplied,
-            InsufficientData,
-            NoBaseline,
-            BelowThreshold,
-            CapReached,
-        ];
-        for code in all {
+        for code in ReasonCode::ALL {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
         }
     }

@@ -16,7 +16,11 @@ use common::{PASSWORD, TestApp, demo_council_admin};
 use serde_json::Value;
 use smartville_store::testing::TestDatabase;
 
-on_both_stacks!(the_public_dashboard_shows_what_the_town_rode, a_shop_redeems_a_voucher_at_its_counter);
+on_both_stacks!(
+    the_public_dashboard_shows_what_the_town_rode,
+    a_shop_redeems_a_voucher_at_its_counter,
+    a_student_joins_adds_rides_and_buys_a_voucher_in_the_web_app,
+);
 
 /// Most bytes a page's HTML may take on the wire, compressed (the pages' budget).
 const PAGE_BUDGET_BYTES: usize = 200 * 1024;
@@ -26,7 +30,8 @@ const PAGE_BUDGET_BYTES: usize = 200 * 1024;
 async fn check_page(browser: &Browser, base: &str, name: &str) {
     for width in [360, 1280] {
         browser.resize(width).await;
-        assert!(browser.fits_width().await, "{name} scrolls sideways at {width} px");
+        let wide = browser.wider_than_window().await;
+        assert!(wide.is_empty(), "{name} scrolls sideways at {width} px because of {wide:?}");
         let violations = browser.accessibility_violations().await;
         assert!(violations.is_empty(), "{name} at {width} px:\n{}", violations.join("\n"));
         browser.screenshot(&format!("{name}-{width}")).await;
@@ -282,4 +287,106 @@ async fn pages_keep_their_session_in_cookies_only_they_read() {
     assert_eq!(refused.status(), reqwest::StatusCode::FORBIDDEN);
     assert!(refused.text().await.unwrap().contains("<h1>Geen toegang</h1>"));
     app.stop().await;
+}
+
+/// Positions of a simulated bike ride to school, as the browser's
+/// Geolocation API hands them to a page: `{timestamp, coords}`.
+fn positions_of_a_ride(start: &str, seed: u64) -> Value {
+    use smartville_simulator::{Profile, Simulator, demo};
+    let start = chrono::DateTime::parse_from_rfc3339(start).unwrap().to_utc();
+    let ride = Simulator::new(seed).ride(&demo::home_to_school(), start, &Profile::bike());
+    let positions: Vec<Value> = ride
+        .fixes
+        .iter()
+        .map(|fix| {
+            serde_json::json!({"timestamp": fix.t_ms.unwrap(),
+                "coords": {"latitude": fix.lat, "longitude": fix.lon, "accuracy": 8.0, "speed": null}})
+        })
+        .collect();
+    Value::Array(positions)
+}
+
+/// A student joins their class in the browser, adds a ride from a GPX file
+/// and records another with the browser's location (played back), sees
+/// each accepted with its points, buys a voucher and finds its code and QR
+/// code; a wrong class code is told in plain words.
+async fn a_student_joins_adds_rides_and_buys_a_voucher_in_the_web_app(app: &TestApp) {
+    let admin = demo_council_admin(app).await;
+    let shop = register_shop(app, &admin, "IJssalon Gelato").await;
+    let shop_admin = shop_staff(app, &admin, &shop, "ijs@gelato.be", "merchant_admin").await;
+    approved_offer(app, &admin, &shop_admin, "Ijsje", 5).await;
+    let browser = Browser::start().await;
+
+    // Not signed in, the app asks to join; a mistyped code is explained.
+    browser.open(&app.url("/app")).await;
+    assert_eq!(browser.path().await, "/app/join");
+    assert_eq!(browser.text("h1").await, "Sluit je aan bij je klas");
+    check_page(&browser, &app.base, "app-join-nl").await;
+    browser.fill("#join_code", "GEEL-9Z").await;
+    browser.submit("form.stacked button").await;
+    assert_eq!(browser.text("p.refusal").await, "Geen enkele klas heeft deze code. Kijk hem na met je leerkracht.");
+    browser.fill("#join_code", "GEEL-5A").await;
+    browser.fill("#nickname", "Fietsfan").await;
+    browser.submit("form.stacked button").await;
+    assert_eq!(browser.path().await, "/app");
+    assert_eq!(browser.text("h1").await, "Mijn ritten");
+    assert!(browser.text("main > p").await.starts_with("Nog geen ritten"));
+
+    // A ride from a GPX file: accepted, with its points and kilometres.
+    browser.click("nav.parts a[href='/app/upload']").await;
+    check_page(&browser, &app.base, "app-upload-nl").await;
+    let gpx = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/ride.gpx").canonicalize().unwrap();
+    browser
+        .client
+        .find(fantoccini::Locator::Css("#gpx"))
+        .await
+        .unwrap()
+        .send_keys(gpx.to_str().unwrap())
+        .await
+        .unwrap();
+    browser.submit("form.stacked button").await;
+    assert!(browser.path().await.starts_with("/app/trips/"));
+    let decided = browser.text("h1").await;
+    assert!(decided.starts_with("Je rit telt: ") && decided.ends_with(" punten"), "{decided}");
+    check_page(&browser, &app.base, "app-trip-nl").await;
+
+    // A ride recorded in the browser (its positions played back): sent when it ends, and accepted.
+    browser.click("nav.parts a[href='/app/record']").await;
+    check_page(&browser, &app.base, "app-record-nl").await;
+    let positions = positions_of_a_ride("2026-11-25T07:40:00+01:00", 4242);
+    let play_back = "const positions = arguments[0];\n\
+        navigator.geolocation.watchPosition = (ok) => { positions.forEach((p) => ok(p)); return 1; };\n\
+        navigator.geolocation.clearWatch = () => {};";
+    browser.client.execute(play_back, vec![positions]).await.unwrap();
+    browser.click("#start").await;
+    assert!(browser.text("#progress").await.starts_with("Bezig met opnemen… al "));
+    browser.submit("#stop").await;
+    assert!(browser.path().await.starts_with("/app/trips/"));
+    for _ in 0..50 {
+        if browser.text("h1").await != "We bekijken deze rit nog" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        browser.client.refresh().await.unwrap();
+    }
+    assert!(browser.text("h1").await.starts_with("Je rit telt: "));
+    browser.click("nav.parts a[href='/app']").await;
+    assert_eq!(browser.client.find_all(fantoccini::Locator::Css("ul.trips li")).await.unwrap().len(), 2);
+    check_page(&browser, &app.base, "app-rides-nl").await;
+
+    // Points buy an ice cream: the voucher shows its code and QR code for the counter.
+    browser.click("nav.parts a[href='/app/rewards']").await;
+    assert_eq!(browser.text("ul.cards li h2").await, "Ijsje");
+    check_page(&browser, &app.base, "app-rewards-nl").await;
+    browser.submit("ul.cards li button").await;
+    assert_eq!(browser.path().await, "/app/vouchers");
+    let code = browser.text("li.voucher p.code").await;
+    assert_eq!(code.len(), 19, "a code like 7KQ2-M9XD-4HRT-0B8C: {code}");
+    assert!(browser.client.find(fantoccini::Locator::Css("li.voucher div.qr svg")).await.is_ok());
+    check_page(&browser, &app.base, "app-vouchers-nl").await;
+    browser.click("a[hreflang=en]").await;
+    assert_eq!(browser.text("h1").await, "My vouchers");
+    check_page(&browser, &app.base, "app-vouchers-en").await;
+    browser.stop().await;
+    within_budget(app, "/app/join").await;
 }

@@ -158,10 +158,15 @@ impl Browser {
         panic!("{css} sent no page back within 10 s");
     }
 
-    /// Whether the page fits its window's width (no sideways scrolling).
-    pub async fn fits_width(&self) -> bool {
-        let fits = "return document.documentElement.scrollWidth <= window.innerWidth";
-        self.client.execute(fits, vec![]).await.unwrap().as_bool() == Some(true)
+    /// The elements that stick out of the window's width (the page scrolls
+    /// sideways because of them), each as `tag.class`: none when the page fits.
+    pub async fn wider_than_window(&self) -> Vec<String> {
+        let script = "if (document.documentElement.scrollWidth <= window.innerWidth) return [];\n\
+            return Array.from(document.querySelectorAll('body *'))\n\
+              .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)\n\
+              .map((e) => e.tagName.toLowerCase() + (e.className && e.className.baseVal === undefined ? '.' + e.className : ''));";
+        let wide = self.client.execute(script, vec![]).await.unwrap();
+        wide.as_array().unwrap().iter().filter_map(|e| e.as_str().map(str::to_owned)).collect()
     }
 
     /// Every address the page loaded (itself, its style sheets, scripts, pictures).
