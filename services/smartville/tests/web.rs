@@ -330,6 +330,14 @@ async fn a_student_joins_adds_rides_and_buys_a_voucher_in_the_web_app(app: &Test
     browser.submit("form.stacked button").await;
     assert_eq!(browser.path().await, "/app");
     assert_eq!(browser.text("h1").await, "Mijn ritten");
+    // The app can be installed: a manifest, and a service worker that looks after its pages.
+    let manifest_path = browser.attribute("link[rel=manifest]", "href").await.unwrap();
+    let manifest: Value = app.client.get(app.url(&manifest_path)).send().await.unwrap().json().await.unwrap();
+    assert_eq!((manifest["start_url"].as_str(), manifest["display"].as_str()), (Some("/app"), Some("standalone")));
+    let worker =
+        "const done = arguments[arguments.length - 1]; navigator.serviceWorker.ready.then((r) => done(r.scope));";
+    let scope = browser.client.execute_async(worker, vec![]).await.unwrap();
+    assert_eq!(scope.as_str(), Some(app.url("/app").as_str()), "the service worker looks after the app");
     assert!(browser.text("main > p").await.starts_with("Nog geen ritten"));
 
     // A ride from a GPX file: accepted, with its points and kilometres.
@@ -360,7 +368,24 @@ async fn a_student_joins_adds_rides_and_buys_a_voucher_in_the_web_app(app: &Test
     browser.client.execute(play_back, vec![positions]).await.unwrap();
     browser.click("#start").await;
     assert!(browser.text("#progress").await.starts_with("Bezig met opnemen… al "));
-    browser.submit("#stop").await;
+    // The connection is gone when the ride ends: the ride stays on the phone, and goes once it is back.
+    browser
+        .client
+        .execute(
+            "window.onlineFetch = window.fetch; window.fetch = () => Promise.reject(new TypeError('offline'));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    browser.click("#stop").await;
+    assert!(browser.text("#progress").await.starts_with("Geen verbinding: je rit blijft op deze telefoon bewaard"));
+    let kept = browser
+        .client
+        .execute("return JSON.parse(localStorage.getItem('smartville-ride')).points.length", vec![])
+        .await
+        .unwrap();
+    assert!(kept.as_u64().unwrap() > 100, "the ride is kept: {kept}");
+    browser.run_to_next_page("window.fetch = window.onlineFetch; window.dispatchEvent(new Event('online'));").await;
     assert!(browser.path().await.starts_with("/app/trips/"));
     for _ in 0..50 {
         if browser.text("h1").await != "We bekijken deze rit nog" {

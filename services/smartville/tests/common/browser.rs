@@ -148,6 +148,17 @@ impl Browser {
     pub async fn submit(&self, css: &str) {
         self.client.execute("window.smartvilleOldPage = true", vec![]).await.unwrap();
         self.click(css).await;
+        self.wait_for_next_page(css).await;
+    }
+
+    /// Runs `script` in the page, which leads to another page, and waits for that page.
+    pub async fn run_to_next_page(&self, script: &str) {
+        self.client.execute("window.smartvilleOldPage = true", vec![]).await.unwrap();
+        self.client.execute(script, vec![]).await.unwrap();
+        self.wait_for_next_page(script).await;
+    }
+
+    async fn wait_for_next_page(&self, after: &str) {
         let arrived = "return window.smartvilleOldPage === undefined && document.readyState === 'complete'";
         for _ in 0..200 {
             if self.client.execute(arrived, vec![]).await.is_ok_and(|done| done.as_bool() == Some(true)) {
@@ -155,7 +166,7 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("{css} sent no page back within 10 s");
+        panic!("{after} led to no page within 10 s");
     }
 
     /// The elements that stick out of the window's width (the page scrolls
