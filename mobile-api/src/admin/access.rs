@@ -179,6 +179,12 @@ impl<P> Staff<P> {
         self.member.merchant_id.as_ref()
     }
 
+    /// The same staff member as holding the permission `Q`, if their role has it
+    /// (a page that shows what one permission changes and another reads).
+    pub fn with_permission<Q: Permission>(&self) -> Option<Staff<Q>> {
+        Q::allows(self.member.role).then(|| Staff { member: self.member.clone(), permission: PhantomData })
+    }
+
     /// Refuses a school admin or teacher acting on another school than
     /// theirs; the council's staff reach every school of the tenant.
     pub fn school_scope(&self, school_id: &SchoolId) -> Result<(), Problem> {

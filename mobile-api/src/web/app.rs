@@ -27,7 +27,7 @@ use smartville_store::vouchers::VoucherStatus;
 use super::i18n::Lang;
 use super::layout::{self, Part};
 use super::session::{self, PageForm, SignedIn};
-use super::{assets, explain, moment};
+use super::{assets, moment, refusal, refused};
 use crate::auth::{self, JoinRequest, Participant};
 use crate::input::JsonObject;
 use crate::limits::ClientAddress;
@@ -47,24 +47,6 @@ const PART: Part = Part {
     ],
     manifest: Some("/app/manifest.webmanifest"),
 };
-
-/// A page's answer to a refusal: the engine's failures as the failure page,
-/// a student's mistake (`4xx`) as `again` with the refusal explained.
-fn refused(lang: Lang, problem: Problem, again: impl FnOnce(&Problem) -> Markup) -> Response {
-    if problem.status >= 500 {
-        return super::failed(lang, problem);
-    }
-    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST);
-    (status, Html(again(&problem).into_string())).into_response()
-}
-
-fn refusal(lang: Lang, problem: Option<&Problem>) -> Markup {
-    html! {
-        @if let Some(problem) = problem {
-            p.refusal role="alert" { (explain(lang, problem)) }
-        }
-    }
-}
 
 /// A new idempotency key for a form: sending the same form twice does the thing once.
 fn form_key() -> String {
@@ -218,7 +200,7 @@ fn trip_page(lang: Lang, trip: &TripView, problem: Option<&Problem>) -> Markup {
             h2 { (lang.t("app-why")) }
             ul.reasons {
                 @for reason in reasons {
-                    li { (reason_words(lang, reason)) }
+                    li { (super::reason_words(lang, reason)) }
                 }
             }
         }
@@ -255,13 +237,6 @@ fn status_words(lang: Lang, trip: &TripView) -> String {
         TripStatus::Review => lang.t("app-status-review"),
         TripStatus::Pending => lang.t("app-status-pending"),
     }
-}
-
-/// A reason of a decision in words a 12-year-old understands, with what to
-/// do next time (`reason-too-fast` for `TOO_FAST`), else the engine's own message.
-fn reason_words(lang: Lang, reason: &trips::ReasonView) -> String {
-    let key = format!("reason-{}", reason.code.as_str().to_lowercase().replace('_', "-"));
-    if lang.has(&key) { lang.t(&key) } else { reason.message.clone() }
 }
 
 fn km(lang: Lang, metres: i64) -> String {
@@ -365,7 +340,7 @@ pub async fn record(
     match submitted.await {
         Ok(trip) => Json(serde_json::json!({ "trip_id": trip.id })).into_response(),
         Err(problem) => {
-            let explanation = explain(lang, &problem);
+            let explanation = super::explain(lang, &problem);
             problem.with("explanation", explanation).into_response()
         }
     }

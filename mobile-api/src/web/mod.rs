@@ -7,17 +7,21 @@
 //! - [`layout`]: the frame every page shares.
 //! - [`assets`]: style sheets and scripts under `/static/`.
 //! - [`docs`]: the API reference at `/docs`.
+//! - [`map`]: maps drawn as SVG, without a tile server.
 //! - [`open`]: a town's public dashboard at `/open/{town}`.
 //! - [`session`]: signing in with the API's tokens kept in cookies.
 //! - [`sign_in`]: the staff's sign-in page at `/login`.
 //! - [`shop`]: a shop's counter at `/shop`.
 //! - [`app`]: the students' web app at `/app`.
+//! - [`console`]: the council's console at `/admin`.
 
 pub mod app;
 pub mod assets;
+pub mod console;
 pub mod docs;
 pub mod i18n;
 pub mod layout;
+pub mod map;
 pub mod open;
 pub mod session;
 pub mod shop;
@@ -31,7 +35,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use fluent_bundle::FluentValue;
-use maud::html;
+use maud::{Markup, html};
 
 use crate::ApiState;
 use crate::problem::Problem;
@@ -48,6 +52,14 @@ pub fn routes(state: &ApiState) -> Router<ApiState> {
         .route("/logout", post(session::sign_out))
         .route("/shop", get(shop::counter).post(shop::redeem))
         .route("/shop/settlements", get(shop::settlements))
+        .route("/admin", get(console::campaigns::list))
+        .route("/admin/campaigns/new", get(console::campaigns::new_page).post(console::campaigns::create))
+        .route("/admin/campaigns/{campaign_id}", get(console::campaigns::detail))
+        .route("/admin/campaigns/{campaign_id}/audience", post(console::campaigns::audience))
+        .route("/admin/campaigns/{campaign_id}/funding", post(console::campaigns::fund))
+        .route("/admin/campaigns/{campaign_id}/{action}", post(console::campaigns::lifecycle))
+        .route("/admin/reviews", get(console::reviews::queue))
+        .route("/admin/reviews/{trip_id}", get(console::reviews::ride).post(console::reviews::decide))
         .route("/app", get(app::home))
         .route("/app/join", get(app::join_page).post(app::join))
         .route("/app/trips/{trip_id}", get(app::trip))
@@ -94,12 +106,35 @@ pub fn not_found(lang: Lang) -> Response {
 /// logged, not shown), as the API answers.
 pub fn failed(lang: Lang, error: impl Into<Problem>) -> Response {
     let problem: Problem = error.into();
-    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = message(lang, status, "failed-title", "failed-text");
+    let mut response = message(lang, problem.status_code(), "failed-title", "failed-text");
     if let Some(seconds) = problem.retry_after {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
+}
+
+/// A page, answered with the status of the refusal it explains (200 without one).
+pub fn answer(page: Markup, refused: Option<&Problem>) -> Response {
+    (refused.map_or(StatusCode::OK, Problem::status_code), Html(page.into_string())).into_response()
+}
+
+/// A page's answer to a refusal of the API: the engine's failures as the
+/// failure page, a visitor's mistake (`4xx`) as the page `again` makes with
+/// the refusal explained.
+pub fn refused(lang: Lang, problem: Problem, again: impl FnOnce(&Problem) -> Markup) -> Response {
+    if problem.status >= 500 {
+        return failed(lang, problem);
+    }
+    answer(again(&problem), Some(&problem))
+}
+
+/// A refusal of the API, explained where a page shows it (nothing without one).
+pub fn refusal(lang: Lang, problem: Option<&Problem>) -> Markup {
+    html! {
+        @if let Some(problem) = problem {
+            p.refusal role="alert" { (explain(lang, problem)) }
+        }
+    }
 }
 
 /// A page that only says something, with `status`: a heading and a sentence from the catalogue.
@@ -134,6 +169,13 @@ pub fn explain(lang: Lang, problem: &Problem) -> String {
         })
         .collect();
     lang.text(&key, &args)
+}
+
+/// A reason of a decision in words a 12-year-old understands, with what to
+/// do next time (`reason-too-fast` for `TOO_FAST`), else the engine's own message.
+pub fn reason_words(lang: Lang, reason: &crate::trips::ReasonView) -> String {
+    let key = format!("reason-{}", reason.code.as_str().to_lowercase().replace('_', "-"));
+    if lang.has(&key) { lang.t(&key) } else { reason.message.clone() }
 }
 
 /// An RFC 3339 moment of the API's answers, as the town's clock showed it.

@@ -22,6 +22,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::i18n::Lang;
 use super::layout;
+use super::map::Drawing;
 use crate::ApiState;
 
 /// A town's name as its address: lower case, accents dropped, words joined by dashes.
@@ -149,41 +150,27 @@ fn weeks(lang: Lang, anchor: &str, report: &Report) -> Markup {
     }
 }
 
-/// The streets ridden as H3 cells on a plain background, darker where more
-/// participants rode; north up, east right (an equirectangular view, true
-/// to scale across a town).
+/// The streets ridden as H3 cells on a plain background ([`super::map`]), darker
+/// where more participants rode.
 fn heat_map(lang: Lang, anchor: &str, cells: &[(CellIndex, i64)]) -> Markup {
-    const WIDTH: f64 = 640.0;
     let caption = format!("{anchor}-streets");
     let count = lang.text(
         "open-streets-count",
         &[("cells", FluentValue::from(cells.len())), ("riders", FluentValue::from(reports::HEAT_MAP_MIN_RIDERS))],
     );
-    let outlines: Vec<(Vec<(f64, f64)>, i64)> = cells
-        .iter()
-        .map(|(cell, riders)| (cell.boundary().iter().map(|at| (at.lng(), at.lat())).collect(), *riders))
-        .collect();
-    let corners = || outlines.iter().flat_map(|(outline, _)| outline.iter());
-    let (west, east) = corners().fold((f64::MAX, f64::MIN), |(w, e), &(lon, _)| (w.min(lon), e.max(lon)));
-    let (south, north) = corners().fold((f64::MAX, f64::MIN), |(s, n), &(_, lat)| (s.min(lat), n.max(lat)));
-    let shrink = ((south + north) / 2.0).to_radians().cos();
-    let scale = WIDTH / ((east - west) * shrink).max(1e-9);
-    let height = ((north - south) * scale).max(1.0);
+    #[allow(clippy::cast_precision_loss)] // participants per cell, far below 2^52
     let most = cells.iter().map(|(_, riders)| *riders).max().unwrap_or(1) as f64;
+    let mut drawing = Drawing::default();
+    for (cell, riders) in cells {
+        let outline = cell.boundary().iter().map(|at| (at.lng(), at.lat())).collect();
+        #[allow(clippy::cast_precision_loss)]
+        drawing.area(vec![outline], "cell", Some(0.3 + 0.7 * *riders as f64 / most));
+    }
     html! {
         figure aria-labelledby=(caption) {
             figcaption #(caption) { (lang.t("open-streets")) }
             p { (count) }
-            @if !outlines.is_empty() {
-                svg.map viewBox={ "0 0 " (WIDTH) " " (format!("{height:.0}")) } role="img" aria-labelledby=(caption) {
-                    @for (outline, riders) in &outlines {
-                        @let points: Vec<String> = outline.iter()
-                            .map(|(lon, lat)| format!("{:.1},{:.1}", (lon - west) * shrink * scale, (north - lat) * scale))
-                            .collect();
-                        polygon points=(points.join(" ")) fill-opacity=(format!("{:.2}", 0.3 + 0.7 * *riders as f64 / most)) {}
-                    }
-                }
-            }
+            (drawing.svg(&caption))
         }
     }
 }

@@ -7,7 +7,6 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use fluent_bundle::FluentValue;
 use maud::{Markup, html};
@@ -54,12 +53,8 @@ pub async fn redeem(
         Err(problem) if problem.status >= 500 => return super::failed(lang, problem),
         Err(refusal) => Err(refusal),
     };
-    let status = answer.as_ref().map_or_else(
-        |refusal| StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::BAD_REQUEST),
-        |_| StatusCode::OK,
-    );
     match today(&state, staff).await {
-        Ok(redeemed) => (status, Html(counter_page(lang, Some(&answer), &redeemed).into_string())).into_response(),
+        Ok(redeemed) => super::answer(counter_page(lang, Some(&answer), &redeemed), answer.as_ref().err()),
         Err(problem) => super::failed(lang, problem),
     }
 }

@@ -4,7 +4,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -12,7 +11,7 @@ use smartville_store::staff::StaffRole;
 
 use super::i18n::Lang;
 use super::session::{self, PageForm};
-use super::{explain, layout};
+use super::{layout, refusal, refused};
 use crate::admin::auth::{LoginRequest, login};
 use crate::input::JsonObject;
 use crate::limits::ClientAddress;
@@ -49,10 +48,7 @@ pub async fn submit(
             session::keep(&mut response, &state, &signed_in.access_token, &signed_in.refresh_token);
             response
         }
-        Err(problem) => {
-            let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::UNAUTHORIZED);
-            (status, Html(form(lang, &email, Some(&problem)).into_string())).into_response()
-        }
+        Err(problem) => refused(lang, problem, |p| form(lang, &email, Some(p))),
     }
 }
 
@@ -60,9 +56,7 @@ fn form(lang: Lang, email: &str, refused: Option<&Problem>) -> Markup {
     let title = lang.t("login-title");
     let body = html! {
         h1 { (title) }
-        @if let Some(problem) = refused {
-            p.refusal role="alert" { (explain(lang, problem)) }
-        }
+        (refusal(lang, refused))
         form.stacked method="post" action="/login" {
             label for="email" { (lang.t("login-email")) }
             input #email type="email" name="email" value=(email) autocomplete="username" required;

@@ -20,13 +20,15 @@ on_both_stacks!(
     the_public_dashboard_shows_what_the_town_rode,
     a_shop_redeems_a_voucher_at_its_counter,
     a_student_joins_adds_rides_and_buys_a_voucher_in_the_web_app,
+    a_council_sets_up_a_campaign_and_decides_a_ride_in_review,
 );
 
 /// Most bytes a page's HTML may take on the wire, compressed (the pages' budget).
 const PAGE_BUDGET_BYTES: usize = 200 * 1024;
 
 /// Checks the page open in `browser` at both widths: it fits, axe finds
-/// nothing serious, everything came from `base`; and keeps a screenshot of each.
+/// nothing serious, it and what it loaded take less than the pages' budget,
+/// everything came from `base`; and keeps a screenshot of each.
 async fn check_page(browser: &Browser, base: &str, name: &str) {
     for width in [360, 1280] {
         browser.resize(width).await;
@@ -36,6 +38,8 @@ async fn check_page(browser: &Browser, base: &str, name: &str) {
         assert!(violations.is_empty(), "{name} at {width} px:\n{}", violations.join("\n"));
         browser.screenshot(&format!("{name}-{width}")).await;
     }
+    let weight = browser.weight().await;
+    assert!(weight < PAGE_BUDGET_BYTES as u64, "{name} takes {weight} bytes on the wire");
     let elsewhere: Vec<String> = browser.loaded().await.into_iter().filter(|url| !url.starts_with(base)).collect();
     assert!(elsewhere.is_empty(), "{name} loaded from other sites: {elsewhere:?}");
 }
@@ -111,7 +115,7 @@ async fn the_public_dashboard_shows_what_the_town_rode(app: &TestApp) {
     }
     browser.open(&app.url("/open/stad-geel")).await;
     assert_eq!(browser.text("section.campaign dd.participants").await, "11");
-    let streets = browser.client.find_all(fantoccini::Locator::Css("svg.map polygon")).await.unwrap().len();
+    let streets = browser.client.find_all(fantoccini::Locator::Css("svg.map path.cell")).await.unwrap().len();
     assert!(streets >= 3, "a shared route shows as several cells, not {streets}");
     assert!(browser.text("figure:last-of-type p").await.starts_with(&format!("{streets} stukken straat")));
     let total_km = browser.text("section.campaign dd.km").await;
@@ -414,4 +418,106 @@ async fn a_student_joins_adds_rides_and_buys_a_voucher_in_the_web_app(app: &Test
     check_page(&browser, &app.base, "app-vouchers-en").await;
     browser.stop().await;
     within_budget(app, "/app/join").await;
+}
+
+/// The zones of the example campaign as the GeoJSON file an officer draws
+/// them in, written where the browser can pick it; its path.
+fn zones_file() -> std::path::PathBuf {
+    let example: Value = serde_json::from_str(include_str!("../../../examples/campaign.json")).unwrap();
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fietsweek-zones.geojson");
+    std::fs::write(&path, example["zones"].to_string()).unwrap();
+    path
+}
+
+/// A council officer signs in, sets up a campaign from its dates and a
+/// GeoJSON file of its zones (a mistake shown at its field first), sees the
+/// zones and their H3 cells on its page, chooses its school and activates
+/// it; then accepts a ride waiting in the review queue, with a note.
+async fn a_council_sets_up_a_campaign_and_decides_a_ride_in_review(app: &TestApp) {
+    let admin = demo_council_admin(app).await;
+    let school = app.post(Some(&admin), "/v1/admin/schools", serde_json::json!({"name": "Sint-Jozef"})).await;
+    assert_eq!(school.status(), reqwest::StatusCode::CREATED);
+    let (_, student, _) = app.join().await;
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-26T07:40:00+01:00").unwrap().to_utc();
+    let doubtful =
+        app.upload_gpx(&student, "half-in-a-car", common::ride_seen_in_a_vehicle(start, 5, 0.3)).await.unwrap();
+    assert_eq!(doubtful["status"], "review", "{doubtful}");
+    let browser = Browser::start().await;
+
+    browser.open(&app.url("/admin")).await;
+    assert_eq!(browser.path().await, "/login");
+    browser.fill("#email", "admin@geel.be").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.submit("form.stacked button").await;
+    assert_eq!(browser.path().await, "/admin");
+    assert_eq!(browser.text("h1").await, "Campagnes");
+    assert_eq!(browser.text("table.campaigns tbody tr td:nth-child(3)").await, "Loopt");
+    check_page(&browser, &app.base, "console-campaigns-nl").await;
+
+    // A new campaign from its dates and its zones' GeoJSON file; a last day before the first is shown there.
+    browser.click("main a[href='/admin/campaigns/new']").await;
+    browser.fill("#id", "geel-fietsweek").await;
+    browser.fill("#name", "Fietsweek Geel").await;
+    let dates = "document.getElementById('valid_from').value = '2027-05-01';\
+        document.getElementById('valid_until').value = '2027-04-01';";
+    browser.client.execute(dates, vec![]).await.unwrap();
+    browser.fill("#budget_points", "5000").await;
+    let zones = zones_file();
+    browser
+        .client
+        .find(fantoccini::Locator::Css("#zones"))
+        .await
+        .unwrap()
+        .send_keys(zones.to_str().unwrap())
+        .await
+        .unwrap();
+    browser.submit("button[value=check]").await;
+    assert!(browser.text("#valid_until-problems").await.contains("valid_until"), "the problem is at its field");
+    assert_eq!(browser.attribute("#valid_until", "aria-invalid").await.as_deref(), Some("true"));
+    check_page(&browser, &app.base, "console-new-campaign-nl").await;
+    browser.client.execute("document.getElementById('valid_until').value = '2027-06-30';", vec![]).await.unwrap();
+    browser.submit("button[value=check]").await;
+    assert_eq!(browser.text("p.fine").await, "Het campagnebestand heeft geen problemen.");
+    browser.submit("button[value=save]").await;
+    assert!(browser.path().await.starts_with("/admin/campaigns/"));
+    assert_eq!(browser.text("h1").await, "Fietsweek Geel");
+    assert_eq!(browser.text("p.status strong").await, "Ontwerp");
+    let count = |css: &'static str| {
+        let client = browser.client.clone();
+        async move { client.find_all(fantoccini::Locator::Css(css)).await.unwrap().len() }
+    };
+    assert_eq!(count("svg.map path.zone-school").await, 1, "the school's outline");
+    assert_eq!(count("svg.map path.cover-school").await, 1, "the school's H3 cells");
+
+    // Activating a campaign for nobody is refused with the reason; with its school it runs.
+    browser.submit("form[action$='/activate'] button").await;
+    assert!(browser.text("p.refusal").await.starts_with("De campagne is nog voor niemand"));
+    browser.click("input[name=school]").await;
+    browser.submit("form[action$='/audience'] button").await;
+    browser.submit("form[action$='/activate'] button").await;
+    assert_eq!(browser.text("p.status strong").await, "Loopt");
+    browser.fill("#points", "5000").await;
+    browser.submit("form[action$='/funding'] button").await;
+    assert_eq!(browser.text("dd.funded").await, "5.000");
+    check_page(&browser, &app.base, "console-campaign-nl").await;
+
+    // The ride in review: its reasons and its path on the map; accepted with a note.
+    browser.click("nav.parts a[href='/admin/reviews']").await;
+    assert_eq!(count("table.reviews tbody tr").await, 1);
+    check_page(&browser, &app.base, "console-reviews-nl").await;
+    browser.click("table.reviews tbody tr a").await;
+    assert!(browser.text("ul.reasons").await.contains("ACTIVITY_MISMATCH"));
+    assert_eq!(count("svg.map polyline.ride").await, 1);
+    check_page(&browser, &app.base, "console-review-nl").await;
+    browser.fill("#note", "Het eerste stuk reed je mee met de bus; de rest is duidelijk met de fiets.").await;
+    browser.submit("button[value=accepted]").await;
+    assert_eq!(browser.path().await, "/admin/reviews");
+    assert_eq!(browser.text("main p").await, "Er wacht geen enkele rit op een beoordeling.");
+    browser.click("a[hreflang=en]").await;
+    assert_eq!(browser.text("main p").await, "No ride is waiting for a reviewer.");
+    browser.stop().await;
+
+    let trip = common::wait_settled(app, &student, doubtful["trip_id"].as_str().unwrap()).await;
+    assert_eq!(trip["status"], "accepted", "{trip}");
+    within_budget(app, "/admin").await;
 }

@@ -180,6 +180,13 @@ impl Browser {
         wide.as_array().unwrap().iter().filter_map(|e| e.as_str().map(str::to_owned)).collect()
     }
 
+    /// The bytes the page and what it loaded took on the wire (bodies as sent, compressed).
+    pub async fn weight(&self) -> u64 {
+        let script = "return [performance.getEntriesByType('navigation'), performance.getEntriesByType('resource')]\
+            .flat().reduce((sum, entry) => sum + entry.encodedBodySize, 0)";
+        self.client.execute(script, vec![]).await.unwrap().as_u64().unwrap()
+    }
+
     /// Every address the page loaded (itself, its style sheets, scripts, pictures).
     pub async fn loaded(&self) -> Vec<String> {
         let script = "return [location.href].concat(performance.getEntriesByType('resource').map(e => e.name))";
