@@ -394,7 +394,8 @@ async fn existing_school<P>(state: &ApiState, staff: &Staff<P>, school_id: &str)
     Ok(school_id)
 }
 
-async fn existing_class<P>(state: &ApiState, staff: &Staff<P>, class_id: &str) -> Result<Class, Problem> {
+/// The class `class_id` of the staff member's council (their reach is checked by the caller).
+pub(crate) async fn existing_class<P>(state: &ApiState, staff: &Staff<P>, class_id: &str) -> Result<Class, Problem> {
     let class_id: ClassId = input::public_id(class_id).ok_or_else(|| Problem::not_found("class"))?;
     schools::class(&state.engine.store, staff.tenant_id(), &class_id).await?.ok_or_else(|| Problem::not_found("class"))
 }

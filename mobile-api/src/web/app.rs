@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -37,7 +38,7 @@ use crate::trips::{self, AppealRequest, ListQuery, TripView};
 use crate::{ApiState, wallet};
 
 /// The student's pages, in the order their links show.
-const PART: Part = Part {
+const PART: Part<'static> = Part {
     links: &[
         ("/app", "app-rides"),
         ("/app/upload", "app-upload"),
@@ -63,9 +64,16 @@ pub struct JoinForm {
     nickname: String,
 }
 
+/// Query of `GET /app/join`: the code, filled in from a class poster's QR code.
+#[derive(Debug, Deserialize)]
+pub struct JoinQuery {
+    code: Option<String>,
+}
+
 /// `GET /app/join`.
-pub async fn join_page(lang: Lang) -> Html<String> {
-    Html(join_form(lang, "", "", None).into_string())
+pub async fn join_page(lang: Lang, query: Result<Query<JoinQuery>, QueryRejection>) -> Html<String> {
+    let code = query.ok().and_then(|Query(query)| query.code).unwrap_or_default();
+    Html(join_form(lang, &code, "", None).into_string())
 }
 
 /// `POST /app/join`: joins the class and opens the app.

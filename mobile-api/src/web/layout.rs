@@ -14,16 +14,16 @@ pub fn page(lang: Lang, title: &str, body: Markup) -> Markup {
 /// A signed-in part of the pages (the counter, the students' app): its
 /// pages' links (address, catalogue key), in the order they show, and the
 /// web app manifest that lets a phone install it, if it has one.
-pub struct Part {
+pub struct Part<'a> {
     /// The links to its pages.
-    pub links: &'static [(&'static str, &'static str)],
+    pub links: &'a [(&'a str, &'a str)],
     /// The address of its web app manifest.
-    pub manifest: Option<&'static str>,
+    pub manifest: Option<&'a str>,
 }
 
 /// A page of `part` for someone signed in: the part's links, `current`
 /// marked as the one shown, and a button that signs out.
-pub fn signed_in(lang: Lang, title: &str, part: &Part, current: &str, body: Markup) -> Markup {
+pub fn signed_in(lang: Lang, title: &str, part: &Part<'_>, current: &str, body: Markup) -> Markup {
     let navigation = html! {
         nav.parts aria-label=(lang.t("navigation")) {
             ul {

@@ -23,7 +23,7 @@ use crate::merchant::{self, RedemptionParams, RedemptionRequest, RedemptionView,
 use crate::problem::Problem;
 
 /// The counter's pages, in the order their links show.
-const PART: Part =
+const PART: Part<'static> =
     Part { links: &[("/shop", "shop-counter"), ("/shop/settlements", "shop-settlements")], manifest: None };
 
 /// The code form's one field.

@@ -42,7 +42,7 @@ pub async fn submit(
         Ok(Json(signed_in)) => {
             let home = match signed_in.staff.role {
                 StaffRole::MerchantAdmin | StaffRole::MerchantStaff => "/shop",
-                _ => "/admin",
+                role => super::console::home(role),
             };
             let mut response = Redirect::to(home).into_response();
             session::keep(&mut response, &state, &signed_in.access_token, &signed_in.refresh_token);

@@ -275,3 +275,25 @@ problem-campaign-state = The campaign cannot do this in its present state.
 problem-campaign-exists = The council already has a campaign with this identifier.
 problem-already-decided = Another reviewer decided this ride already.
 problem-funding-out-of-range = Fund with a whole number of points, from 1 up.
+console-schools = Schools
+console-no-schools = No schools yet.
+console-new-school = New school (its name)
+console-add = Add
+console-no-classes = This school has no classes yet.
+console-no-live-code = No working join code: make a new one.
+console-join-code = Join code:
+console-code-uses = { $uses ->
+    [one] used once
+   *[other] used { $uses } times
+}
+console-poster-of = Poster of { $class } to print
+console-new-code = New join code
+console-new-code-for = New join code for { $class } (the old one stops working)
+console-new-class = New class (its name)
+console-poster-title = Poster of { $class }
+console-poster-heading = Cycle to school and earn points!
+console-poster-step-open = 1. Open the app, or on a phone or computer:
+console-poster-step-code = 2. Join your class with this code:
+console-poster-qr = QR code that opens the app with the class code filled in
+console-poster-scan = Or scan this code with your phone's camera.
+console-print = Print this page with your browser (Ctrl+P): it fits an A4 sheet.

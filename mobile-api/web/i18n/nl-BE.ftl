@@ -276,3 +276,25 @@ problem-campaign-state = De campagne kan dit niet in haar huidige toestand.
 problem-campaign-exists = De gemeente heeft al een campagne met deze code.
 problem-already-decided = Een andere beoordelaar besliste al over deze rit.
 problem-funding-out-of-range = Financier met een geheel aantal punten, vanaf 1.
+console-schools = Scholen
+console-no-schools = Nog geen scholen.
+console-new-school = Nieuwe school (haar naam)
+console-add = Toevoegen
+console-no-classes = Deze school heeft nog geen klassen.
+console-no-live-code = Geen werkende klascode: maak een nieuwe.
+console-join-code = Klascode:
+console-code-uses = { $uses ->
+    [one] één keer gebruikt
+   *[other] { $uses } keer gebruikt
+}
+console-poster-of = Affiche van { $class } om af te drukken
+console-new-code = Nieuwe klascode
+console-new-code-for = Nieuwe klascode voor { $class } (de oude werkt niet meer)
+console-new-class = Nieuwe klas (haar naam)
+console-poster-title = Affiche van { $class }
+console-poster-heading = Fiets naar school en verdien punten!
+console-poster-step-open = 1. Open de app, of op een telefoon of computer:
+console-poster-step-code = 2. Sluit je aan bij je klas met deze code:
+console-poster-qr = QR-code die de app opent met de klascode al ingevuld
+console-poster-scan = Of scan deze code met de camera van je telefoon.
+console-print = Druk deze pagina af met je browser (Ctrl+P): ze past op een A4-blad.

@@ -434,9 +434,7 @@ fn zones_file() -> std::path::PathBuf {
 /// zones and their H3 cells on its page, chooses its school and activates
 /// it; then accepts a ride waiting in the review queue, with a note.
 async fn a_council_sets_up_a_campaign_and_decides_a_ride_in_review(app: &TestApp) {
-    let admin = demo_council_admin(app).await;
-    let school = app.post(Some(&admin), "/v1/admin/schools", serde_json::json!({"name": "Sint-Jozef"})).await;
-    assert_eq!(school.status(), reqwest::StatusCode::CREATED);
+    demo_council_admin(app).await;
     let (_, student, _) = app.join().await;
     let start = chrono::DateTime::parse_from_rfc3339("2026-11-26T07:40:00+01:00").unwrap().to_utc();
     let doubtful =
@@ -453,6 +451,26 @@ async fn a_council_sets_up_a_campaign_and_decides_a_ride_in_review(app: &TestApp
     assert_eq!(browser.text("h1").await, "Campagnes");
     assert_eq!(browser.text("table.campaigns tbody tr td:nth-child(3)").await, "Loopt");
     check_page(&browser, &app.base, "console-campaigns-nl").await;
+
+    // A new school with a class: its join code, and the poster to hang in the classroom.
+    browser.click("nav.parts a[href='/admin/schools']").await;
+    browser.fill("#name", "Sint-Jozef").await;
+    browser.submit("form.stacked button").await;
+    assert_eq!(browser.text("h1").await, "Sint-Jozef");
+    let school_id = browser.path().await.rsplit('/').next().unwrap().to_owned();
+    browser.fill("#name", "6B").await;
+    browser.submit("form.stacked button").await;
+    assert_eq!(browser.text("ul.classes li h2").await, "6B");
+    let code = browser.text("strong.join-code").await;
+    check_page(&browser, &app.base, "console-school-nl").await;
+    browser.click("ul.classes li a").await;
+    assert_eq!(browser.text("p.poster-code").await, code);
+    assert!(browser.client.find(fantoccini::Locator::Css("div.qr svg")).await.is_ok());
+    check_page(&browser, &app.base, "console-poster-nl").await;
+    // Its QR code opens the web app with the code filled in.
+    browser.open(&app.url(&format!("/app/join?code={code}"))).await;
+    assert_eq!(browser.attribute("#join_code", "value").await.as_deref(), Some(code.as_str()));
+    browser.open(&app.url("/admin")).await;
 
     // A new campaign from its dates and its zones' GeoJSON file; a last day before the first is shown there.
     browser.click("main a[href='/admin/campaigns/new']").await;
@@ -492,7 +510,7 @@ async fn a_council_sets_up_a_campaign_and_decides_a_ride_in_review(app: &TestApp
     // Activating a campaign for nobody is refused with the reason; with its school it runs.
     browser.submit("form[action$='/activate'] button").await;
     assert!(browser.text("p.refusal").await.starts_with("De campagne is nog voor niemand"));
-    browser.click("input[name=school]").await;
+    browser.click(&format!("input[name=school][value='{school_id}']")).await;
     browser.submit("form[action$='/audience'] button").await;
     browser.submit("form[action$='/activate'] button").await;
     assert_eq!(browser.text("p.status strong").await, "Loopt");

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use smartville_engine::budget::Budget;
 use smartville_store::campaigns::{Audience, CampaignStatus};
+use smartville_store::staff::StaffRole;
 
 use super::super::i18n::Lang;
 use super::super::session::{PageForm, SignedIn};
@@ -32,6 +33,7 @@ pub async fn list(
     lang: Lang,
     SignedIn(staff): SignedIn<Staff<ReadCampaigns>>,
 ) -> Response {
+    let role = staff.member().role;
     let campaigns = match api::list(State(state), staff).await {
         Ok(Json(campaigns)) => campaigns,
         Err(problem) => return super::super::failed(lang, problem),
@@ -59,7 +61,7 @@ pub async fn list(
             }
         }
     };
-    Html(page(lang, &title, "/admin", body).into_string()).into_response()
+    Html(page(lang, role, &title, "/admin", body).into_string()).into_response()
 }
 
 fn status_words(lang: Lang, campaign: &CampaignView) -> String {
@@ -126,8 +128,8 @@ impl Editor {
 }
 
 /// `GET /admin/campaigns/new`.
-pub async fn new_page(lang: Lang, SignedIn(_): SignedIn<Staff<ManageCampaigns>>) -> Html<String> {
-    Html(editor_page(lang, &Editor::new(), None).into_string())
+pub async fn new_page(lang: Lang, SignedIn(staff): SignedIn<Staff<ManageCampaigns>>) -> Html<String> {
+    Html(editor_page(lang, staff.member().role, &Editor::new(), None).into_string())
 }
 
 /// `POST /admin/campaigns/new` (`multipart/form-data`: the fields, the
@@ -139,6 +141,7 @@ pub async fn create(
     SignedIn(staff): SignedIn<Staff<ManageCampaigns>>,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
+    let role = staff.member().role;
     let Some((mut editor, save)) = read_editor(multipart).await else {
         return super::super::message(lang, StatusCode::BAD_REQUEST, "bad-form-title", "bad-form-text");
     };
@@ -146,14 +149,14 @@ pub async fn create(
         Ok(file) => file,
         Err(problem) => {
             editor.problems.push(problem);
-            return (StatusCode::UNPROCESSABLE_ENTITY, Html(editor_page(lang, &editor, None).into_string()))
+            return (StatusCode::UNPROCESSABLE_ENTITY, Html(editor_page(lang, role, &editor, None).into_string()))
                 .into_response();
         }
     };
     if !save {
         let Json(check) = api::validate(staff, JsonObject(file)).await;
         (editor.valid, editor.problems) = (check.valid, check.problems);
-        return Html(editor_page(lang, &editor, None).into_string()).into_response();
+        return Html(editor_page(lang, role, &editor, None).into_string()).into_response();
     }
     let request = NewCampaignRequest { rules: file, audience: Audience::default(), coin: None };
     match api::create(State(state), staff, JsonObject(request)).await {
@@ -161,7 +164,7 @@ pub async fn create(
         Err(problem) => {
             editor.problems = problem.problems.to_vec();
             let general = editor.problems.is_empty();
-            refused(lang, problem, |p| editor_page(lang, &editor, general.then_some(p)))
+            refused(lang, problem, |p| editor_page(lang, role, &editor, general.then_some(p)))
         }
     }
 }
@@ -207,7 +210,7 @@ async fn read_editor(
     Some((editor, save))
 }
 
-fn editor_page(lang: Lang, editor: &Editor, refused: Option<&Problem>) -> Markup {
+fn editor_page(lang: Lang, role: StaffRole, editor: &Editor, refused: Option<&Problem>) -> Markup {
     let title = lang.t("console-new-campaign");
     let problems = |input: &str| {
         let here = editor.problems_at(input);
@@ -257,7 +260,7 @@ fn editor_page(lang: Lang, editor: &Editor, refused: Option<&Problem>) -> Markup
         }
         (zones_map(lang, "draft", &editor.zones, None, None))
     };
-    page(lang, &title, "/admin", body)
+    page(lang, role, &title, "/admin", body)
 }
 
 // A campaign's page.
@@ -287,6 +290,7 @@ async fn campaign_page(
     campaign_id: String,
     refused: Option<Problem>,
 ) -> Response {
+    let role = staff.member().role;
     let gathered = async {
         let Json(detail) = api::get(State(state.clone()), staff.clone(), Path(campaign_id.clone())).await?;
         let Json(budget) = api::budget(State(state.clone()), staff.clone(), Path(campaign_id.clone())).await?;
@@ -296,13 +300,13 @@ async fn campaign_page(
         Ok::<_, Problem>(Shown { detail, budget, coverage, schools })
     };
     match gathered.await {
-        Ok(shown) => answer(campaign_markup(lang, &shown, refused.as_ref()), refused.as_ref()),
+        Ok(shown) => answer(campaign_markup(lang, role, &shown, refused.as_ref()), refused.as_ref()),
         Err(problem) if problem.status == 404 => super::super::not_found(lang),
         Err(problem) => super::super::failed(lang, problem),
     }
 }
 
-fn campaign_markup(lang: Lang, shown: &Shown, refused: Option<&Problem>) -> Markup {
+fn campaign_markup(lang: Lang, role: StaffRole, shown: &Shown, refused: Option<&Problem>) -> Markup {
     let Shown { detail, budget, coverage, schools } = shown;
     let campaign = &detail.campaign;
     let newest = detail.versions.last().map(|v| &v.rules);
@@ -366,7 +370,7 @@ fn campaign_markup(lang: Lang, shown: &Shown, refused: Option<&Problem>) -> Mark
                 @if version.effective_from > 0 { " " (lang.text("console-version-from", &[("from", FluentValue::from(moment(version.effective_from)))])) } }
         } }
     };
-    page(lang, &campaign.name, "/admin", body)
+    page(lang, role, &campaign.name, "/admin", body)
 }
 
 /// `POST /admin/campaigns/{campaign_id}/{activate|pause|close}`.

@@ -5,25 +5,48 @@
 //!
 //! - [`campaigns`]: the campaigns, a new one from its file and zones, its
 //!   map, audience, lifecycle and budget.
+//! - [`schools`]: schools, their classes and join codes, and a class's
+//!   poster with its code to print.
 //! - [`reviews`]: rides in review and appeals, each on its map with its
 //!   reasons, accepted or rejected with a note.
 
 pub mod campaigns;
 pub mod reviews;
+pub mod schools;
 
 use maud::{Markup, html};
 
 use super::i18n::Lang;
 use super::layout::{self, Part};
 use super::map::Drawing;
+use crate::admin::access::{Permission, ReadCampaigns, ReadReviews, ReadSchools};
+use smartville_store::staff::StaffRole;
+
+/// A page of the console with its link: its address, the catalogue key of
+/// its name, and whether a role may open it.
+struct ConsolePage {
+    href: &'static str,
+    key: &'static str,
+    opens: fn(StaffRole) -> bool,
+}
 
 /// The console's pages, in the order their links show.
-const PART: Part =
-    Part { links: &[("/admin", "console-campaigns"), ("/admin/reviews", "console-reviews")], manifest: None };
+const PAGES: [ConsolePage; 3] = [
+    ConsolePage { href: "/admin", key: "console-campaigns", opens: ReadCampaigns::allows },
+    ConsolePage { href: "/admin/schools", key: "console-schools", opens: ReadSchools::allows },
+    ConsolePage { href: "/admin/reviews", key: "console-reviews", opens: ReadReviews::allows },
+];
 
-/// A console page titled `title`, the link `current` marked as the one shown.
-fn page(lang: Lang, title: &str, current: &str, body: Markup) -> Markup {
-    layout::signed_in(lang, title, &PART, current, body)
+/// A console page for a staff member with `role`, titled `title`: the links
+/// to the pages their role opens, `current` marked as the one shown.
+fn page(lang: Lang, role: StaffRole, title: &str, current: &str, body: Markup) -> Markup {
+    let links: Vec<(&str, &str)> = PAGES.iter().filter(|p| (p.opens)(role)).map(|p| (p.href, p.key)).collect();
+    layout::signed_in(lang, title, &Part { links: &links, manifest: None }, current, body)
+}
+
+/// The console's first page for a staff member with `role`: the first of its pages their role opens.
+pub fn home(role: StaffRole) -> &'static str {
+    PAGES.iter().find(|p| (p.opens)(role)).map_or("/admin", |p| p.href)
 }
 
 /// A campaign's zones on a map: each zone's outline by its role, the H3

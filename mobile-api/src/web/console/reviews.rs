@@ -10,6 +10,7 @@ use fluent_bundle::FluentValue;
 use maud::{Markup, html};
 use serde::Deserialize;
 use smartville_store::reviews::{Outcome, ReviewKind};
+use smartville_store::staff::StaffRole;
 
 use super::super::i18n::Lang;
 use super::super::session::{PageForm, SignedIn};
@@ -27,6 +28,7 @@ pub async fn queue(
     lang: Lang,
     SignedIn(staff): SignedIn<Staff<ReadReviews>>,
 ) -> Response {
+    let role = staff.member().role;
     let query = QueueQuery { cursor: None, limit: Some(100) };
     let rides = match api::list(State(state), staff, Ok(Query(query))).await {
         Ok(Json(page)) => page.rides,
@@ -54,7 +56,7 @@ pub async fn queue(
             }
         }
     };
-    Html(page(lang, &title, "/admin/reviews", body).into_string()).into_response()
+    Html(page(lang, role, &title, "/admin/reviews", body).into_string()).into_response()
 }
 
 fn started(lang: Lang, ride: &ReviewItem) -> String {
@@ -91,8 +93,9 @@ async fn ride_page(
     trip_id: String,
     refused: Option<Problem>,
 ) -> Response {
+    let role = staff.member().role;
     match api::get(State(state.clone()), staff, Path(trip_id)).await {
-        Ok(Json(detail)) => answer(ride_markup(lang, &detail, refused.as_ref()), refused.as_ref()),
+        Ok(Json(detail)) => answer(ride_markup(lang, role, &detail, refused.as_ref()), refused.as_ref()),
         Err(problem) if problem.status == 404 => {
             // Decided in the meantime (by someone else, or just now): the queue says what is left.
             match refused {
@@ -106,7 +109,7 @@ async fn ride_page(
     }
 }
 
-fn ride_markup(lang: Lang, detail: &ReviewDetail, refused: Option<&Problem>) -> Markup {
+fn ride_markup(lang: Lang, role: StaffRole, detail: &ReviewDetail, refused: Option<&Problem>) -> Markup {
     let ride = &detail.ride;
     let title = lang.text("console-ride-of", &[("when", FluentValue::from(started(lang, ride)))]);
     let path = detail.path.as_ref().map(|feature| {
@@ -138,7 +141,7 @@ fn ride_markup(lang: Lang, detail: &ReviewDetail, refused: Option<&Problem>) -> 
             }
         }
     };
-    page(lang, &title, "/admin/reviews", body)
+    page(lang, role, &title, "/admin/reviews", body)
 }
 
 /// The decision form's fields.
