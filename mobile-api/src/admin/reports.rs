@@ -75,10 +75,25 @@ pub async fn report(
     query: Result<Query<ReportParams>, QueryRejection>,
 ) -> Result<Response, Problem> {
     let Query(params) = query?;
-    let campaign_id = campaign_path(&campaign_id)?;
+    let report = report_of(&state, &staff, &campaign_id, &params).await?;
+    if input::accepts_csv(&headers) {
+        let headers = [(header::CONTENT_TYPE, "text/csv; charset=utf-8")];
+        return Ok((StatusCode::OK, headers, csv(&report)).into_response());
+    }
+    Ok(Json(report).into_response())
+}
+
+/// The report `params` ask for of the campaign `campaign_id`, as far as the staff member may read it.
+pub(crate) async fn report_of(
+    state: &ApiState,
+    staff: &Staff<ReadReports>,
+    campaign_id: &str,
+    params: &ReportParams,
+) -> Result<Report, Problem> {
+    let campaign_id = campaign_path(campaign_id)?;
     let store = &state.engine.store;
     let campaign = campaigns::campaign(store, staff.tenant_id(), &campaign_id).await.map_err(not_found)?;
-    let reach = reach(&state, &staff, &params).await?;
+    let reach = reach(state, staff, params).await?;
     let query = ReportQuery { from: params.from, until: params.until, by: params.by.unwrap_or_default(), reach };
     let mut report = report::report(&state.engine, &campaign, &query).await.map_err(|refusal| match refusal {
         ReportRefusal::Range(detail) => Problem::bad_request("INVALID_RANGE", detail),
@@ -87,11 +102,7 @@ pub async fn report(
     if !ReadCampaigns::allows(staff.member().role) {
         report.budget = None; // the campaign's money is the council's
     }
-    if input::accepts_csv(&headers) {
-        let headers = [(header::CONTENT_TYPE, "text/csv; charset=utf-8")];
-        return Ok((StatusCode::OK, headers, csv(&report)).into_response());
-    }
-    Ok(Json(report).into_response())
+    Ok(report)
 }
 
 /// Whose rides a staff member's report counts: what they asked for, within
@@ -133,7 +144,7 @@ async fn reach(state: &ApiState, staff: &Staff<ReadReports>, params: &ReportPara
 }
 
 /// The CSV of a report: the fixed columns, then one per reason code found.
-fn csv(report: &Report) -> String {
+pub(crate) fn csv(report: &Report) -> String {
     let totals = &report.totals;
     let rejected: Vec<&String> = totals.rejections.keys().collect();
     let reviewed: Vec<&String> = totals.reviews.keys().collect();

@@ -6,6 +6,7 @@
 //! - [`i18n`]: the request's language, the catalogues, numbers and dates.
 //! - [`layout`]: the frame every page shares.
 //! - [`assets`]: style sheets and scripts under `/static/`.
+//! - [`chart`]: charts drawn as SVG.
 //! - [`docs`]: the API reference at `/docs`.
 //! - [`map`]: maps drawn as SVG, without a tile server.
 //! - [`open`]: a town's public dashboard at `/open/{town}`.
@@ -17,6 +18,7 @@
 
 pub mod app;
 pub mod assets;
+pub mod chart;
 pub mod console;
 pub mod docs;
 pub mod i18n;
@@ -57,6 +59,8 @@ pub fn routes(state: &ApiState) -> Router<ApiState> {
         .route("/admin/campaigns/{campaign_id}", get(console::campaigns::detail))
         .route("/admin/campaigns/{campaign_id}/audience", post(console::campaigns::audience))
         .route("/admin/campaigns/{campaign_id}/funding", post(console::campaigns::fund))
+        .route("/admin/campaigns/{campaign_id}/report", get(console::reports::report))
+        .route("/admin/campaigns/{campaign_id}/report.csv", get(console::reports::csv))
         .route("/admin/campaigns/{campaign_id}/{action}", post(console::campaigns::lifecycle))
         .route("/admin/schools", get(console::schools::list).post(console::schools::create))
         .route("/admin/schools/{school_id}", get(console::schools::school))

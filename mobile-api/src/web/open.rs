@@ -20,6 +20,7 @@ use smartville_store::reports::Reach;
 use smartville_store::tenancy::{self, Tenant};
 use unicode_normalization::UnicodeNormalization;
 
+use super::chart;
 use super::i18n::Lang;
 use super::layout;
 use super::map::Drawing;
@@ -117,21 +118,12 @@ fn campaign_section(lang: Lang, Shown { campaign, report, cells }: &Shown) -> Ma
 /// (what a screen reader reads; the drawing is its picture) that scrolls
 /// sideways on its own where a phone is too narrow for it.
 fn weeks(lang: Lang, anchor: &str, report: &Report) -> Markup {
-    const WIDTH: f64 = 640.0;
-    const HEIGHT: f64 = 160.0;
-    let most = report.rows.iter().map(|row| row.figures.km).fold(0.0_f64, f64::max).max(1.0);
-    let step = WIDTH / report.rows.len() as f64;
     let caption = format!("{anchor}-weeks");
+    let km: Vec<f64> = report.rows.iter().map(|row| row.figures.km).collect();
     html! {
         figure aria-labelledby=(caption) {
             figcaption #(caption) { (lang.t("open-km-per-week")) }
-            svg.chart viewBox={ "0 0 " (WIDTH) " " (HEIGHT) } role="img" aria-labelledby=(caption) preserveAspectRatio="none" {
-                @for (index, row) in report.rows.iter().enumerate() {
-                    @let height = row.figures.km / most * (HEIGHT - 4.0);
-                    rect x=(format!("{:.1}", index as f64 * step + step * 0.1)) y=(format!("{:.1}", HEIGHT - height))
-                        width=(format!("{:.1}", step * 0.8)) height=(format!("{:.1}", height)) {}
-                }
-            }
+            (chart::columns(&caption, &km))
             div.scroll tabindex="0" role="region" aria-labelledby=(caption) {
                 table {
                     thead { tr {

@@ -533,6 +533,19 @@ async fn a_council_sets_up_a_campaign_and_decides_a_ride_in_review(app: &TestApp
     assert_eq!(browser.text("main p").await, "Er wacht geen enkele rit op een beoordeling.");
     browser.click("a[hreflang=en]").await;
     assert_eq!(browser.text("main p").await, "No ride is waiting for a reviewer.");
+
+    // The demo campaign's report counts the ride accepted by the reviewer; its CSV is the same report.
+    browser.click("nav.parts a[href='/admin']").await;
+    browser.click("table.campaigns tbody tr:first-child a").await;
+    browser.click("main a[href$='/report']").await;
+    assert_eq!(browser.text("h1").await, "Report: Bike to school in Geel (demo)");
+    assert_eq!(browser.text("dd.accepted").await, "1");
+    assert!(browser.text("table.periods tbody").await.contains("26 November 2026"));
+    check_page(&browser, &app.base, "console-report-en").await;
+    let download = "const done = arguments[arguments.length - 1];\
+        fetch(document.querySelector('a.csv').href).then((r) => r.text()).then(done);";
+    let csv = browser.client.execute_async(download, vec![]).await.unwrap();
+    assert!(csv.as_str().unwrap().starts_with("period,participants,rides_accepted"), "{csv}");
     browser.stop().await;
 
     let trip = common::wait_settled(app, &student, doubtful["trip_id"].as_str().unwrap()).await;

@@ -318,6 +318,7 @@ fn campaign_markup(lang: Lang, role: StaffRole, shown: &Shown, refused: Option<&
         p.status { (lang.t("console-status")) ": " strong { (status_words(lang, campaign)) }
             @if let Some(rules) = newest { " · " (rules["valid_from"].as_str().unwrap_or_default()) " – " (rules["valid_until"].as_str().unwrap_or_default()) } }
         (refusal(lang, refused))
+        p { a href={ (base) "/report" } { (lang.t("console-report")) } }
         div.buttons {
             @for (action, allowed) in [
                 ("activate", matches!(campaign.status, CampaignStatus::Draft | CampaignStatus::Paused)),

@@ -5,12 +5,14 @@
 //!
 //! - [`campaigns`]: the campaigns, a new one from its file and zones, its
 //!   map, audience, lifecycle and budget.
+//! - [`reports`]: a campaign's report with charts, and as CSV.
 //! - [`schools`]: schools, their classes and join codes, and a class's
 //!   poster with its code to print.
 //! - [`reviews`]: rides in review and appeals, each on its map with its
 //!   reasons, accepted or rejected with a note.
 
 pub mod campaigns;
+pub mod reports;
 pub mod reviews;
 pub mod schools;
 
