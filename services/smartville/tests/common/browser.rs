@@ -77,7 +77,8 @@ impl Browser {
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .kill_on_drop(true)
+            // Its own process group, which ends with it (see `Drop`).
+            .process_group(0)
             .spawn()
             .expect("chromedriver starts");
         let url = format!("http://127.0.0.1:{port}");
@@ -239,8 +240,18 @@ impl Browser {
     }
 
     /// Ends the session and the driver.
-    pub async fn stop(mut self) {
-        let _ = self.client.close().await;
-        let _ = self.driver.kill().await;
+    pub async fn stop(self) {
+        let _ = self.client.clone().close().await;
+    }
+}
+
+impl Drop for Browser {
+    /// Ends chromedriver with the Chromium it started (which a killed
+    /// chromedriver leaves running): the whole process group, also when a
+    /// test panicked before `stop`.
+    fn drop(&mut self) {
+        if let Some(pid) = self.driver.id() {
+            let _ = std::process::Command::new("kill").args(["-KILL", "--", &format!("-{pid}")]).status();
+        }
     }
 }
