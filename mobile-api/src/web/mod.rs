@@ -51,6 +51,7 @@ pub const TOWN_TIME_ZONE: chrono_tz::Tz = chrono_tz::Europe::Brussels;
 pub fn routes(state: &ApiState) -> Router<ApiState> {
     let signed_in = Router::new()
         .route("/login", get(sign_in::page).post(sign_in::submit))
+        .route("/setup", get(sign_in::setup_page).post(sign_in::set_up))
         .route("/logout", post(session::sign_out))
         .route("/shop", get(shop::counter).post(shop::redeem))
         .route("/shop/settlements", get(shop::settlements))
@@ -67,6 +68,9 @@ pub fn routes(state: &ApiState) -> Router<ApiState> {
         .route("/admin/schools/{school_id}/classes", post(console::schools::create_class))
         .route("/admin/classes/{class_id}/join-codes", post(console::schools::new_code))
         .route("/admin/classes/{class_id}/poster", get(console::schools::poster))
+        .route("/admin/staff", get(console::staff::list).post(console::staff::invite))
+        .route("/admin/staff/{staff_id}/remove", post(console::staff::remove))
+        .route("/admin/audit", get(console::staff::log))
         .route("/admin/reviews", get(console::reviews::queue))
         .route("/admin/reviews/{trip_id}", get(console::reviews::ride).post(console::reviews::decide))
         .route("/app", get(app::home))

@@ -546,6 +546,33 @@ async fn a_council_sets_up_a_campaign_and_decides_a_ride_in_review(app: &TestApp
         fetch(document.querySelector('a.csv').href).then((r) => r.text()).then(done);";
     let csv = browser.client.execute_async(download, vec![]).await.unwrap();
     assert!(csv.as_str().unwrap().starts_with("period,participants,rides_accepted"), "{csv}");
+
+    // A teacher for the new school: invited with a link that sets their password; the log keeps it all.
+    browser.click("nav.parts a[href='/admin/staff']").await;
+    browser.fill("#email", "juf@sintjozef.be").await;
+    browser.client.execute("document.getElementById('role').value = 'teacher';", vec![]).await.unwrap();
+    browser
+        .client
+        .execute(&format!("document.getElementById('school_id').value = '{school_id}';"), vec![])
+        .await
+        .unwrap();
+    browser.submit("form.stacked button").await;
+    let link = browser.text("code.setup-link").await;
+    assert!(link.starts_with(&app.url("/setup?token=")), "{link}");
+    assert!(browser.text("table.staff").await.contains("juf@sintjozef.be"));
+    check_page(&browser, &app.base, "console-staff-en").await;
+    browser.click("nav.parts a[href='/admin/audit']").await;
+    let log = browser.text("table.audit").await;
+    assert!(log.contains("campaign.status") && log.contains("staff.invite"), "{log}");
+    check_page(&browser, &app.base, "console-audit-en").await;
+    browser.submit("form.sign-out button").await;
+    browser.open(&link).await;
+    check_page(&browser, &app.base, "setup-en").await;
+    browser.fill("#password", "fietsen naar de juf").await;
+    browser.submit("form.stacked button").await;
+    assert_eq!(browser.path().await, "/admin/schools", "a teacher starts at the schools");
+    let links = browser.text("nav.parts").await;
+    assert!(!links.contains("Campaigns") && !links.contains("Staff"), "{links}");
     browser.stop().await;
 
     let trip = common::wait_settled(app, &student, doubtful["trip_id"].as_str().unwrap()).await;

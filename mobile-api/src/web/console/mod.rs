@@ -8,6 +8,7 @@
 //! - [`reports`]: a campaign's report with charts, and as CSV.
 //! - [`schools`]: schools, their classes and join codes, and a class's
 //!   poster with its code to print.
+//! - [`staff`]: the staff, invitations, and the audit log.
 //! - [`reviews`]: rides in review and appeals, each on its map with its
 //!   reasons, accepted or rejected with a note.
 
@@ -15,13 +16,14 @@ pub mod campaigns;
 pub mod reports;
 pub mod reviews;
 pub mod schools;
+pub mod staff;
 
 use maud::{Markup, html};
 
 use super::i18n::Lang;
 use super::layout::{self, Part};
 use super::map::Drawing;
-use crate::admin::access::{Permission, ReadCampaigns, ReadReviews, ReadSchools};
+use crate::admin::access::{Permission, ReadAudit, ReadCampaigns, ReadReviews, ReadSchools, ReadStaff};
 use smartville_store::staff::StaffRole;
 
 /// A page of the console with its link: its address, the catalogue key of
@@ -33,10 +35,12 @@ struct ConsolePage {
 }
 
 /// The console's pages, in the order their links show.
-const PAGES: [ConsolePage; 3] = [
+const PAGES: [ConsolePage; 5] = [
     ConsolePage { href: "/admin", key: "console-campaigns", opens: ReadCampaigns::allows },
     ConsolePage { href: "/admin/schools", key: "console-schools", opens: ReadSchools::allows },
     ConsolePage { href: "/admin/reviews", key: "console-reviews", opens: ReadReviews::allows },
+    ConsolePage { href: "/admin/staff", key: "console-staff", opens: ReadStaff::allows },
+    ConsolePage { href: "/admin/audit", key: "console-audit", opens: ReadAudit::allows },
 ];
 
 /// A console page for a staff member with `role`, titled `title`: the links
