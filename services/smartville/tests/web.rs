@@ -208,6 +208,39 @@ async fn a_shop_redeems_a_voucher_at_its_counter(app: &TestApp) {
     browser.submit("form.sign-out button").await;
     browser.open(&app.url("/shop")).await;
     assert_eq!(browser.path().await, "/login");
+
+    // The council (in English, as chosen above) approves the shop's next offer, settles what it owes
+    // and marks it paid.
+    let proposal = serde_json::json!({"title": "Koffiekoek", "coin": "Geelcoins", "price_points": 12, "stock": 20,
+        "valid_until": "2031-01-01T00:00:00Z"});
+    assert_eq!(
+        app.post(Some(&shop_admin), "/v1/merchant/offers", proposal).await.status(),
+        reqwest::StatusCode::CREATED
+    );
+    browser.fill("#email", "admin@geel.be").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.submit("form.stacked button").await;
+    browser.click("nav.parts a[href='/admin/merchants']").await;
+    assert_eq!(browser.text("ul.offers li h3").await, "Koffiekoek");
+    check_page(&browser, &app.base, "console-merchants-en").await;
+    browser.submit("ul.offers li button[value=approved]").await;
+    assert_eq!(browser.text("main > p").await, "No offer is waiting for approval.");
+    browser.click("ul.shops a").await;
+    assert_eq!(browser.text("ul.unsettled li").await, "One voucher in Geelcoins: €1.00");
+    browser.submit("form[action$='/settlements'] button").await;
+    assert_eq!(browser.text("table.settlements tbody td:nth-child(3)").await, "€1.00");
+    browser.submit("table.settlements form button").await;
+    assert!(
+        browser
+            .text("table.settlements tbody td:nth-child(4)")
+            .await
+            .starts_with(&chrono::Utc::now().format("%-d").to_string())
+    );
+    check_page(&browser, &app.base, "console-merchant-en").await;
+    let download = "const done = arguments[arguments.length - 1];\
+        fetch(document.querySelector('table.settlements a[download]').href).then((r) => r.text()).then(done);";
+    let csv = browser.client.execute_async(download, vec![]).await.unwrap();
+    assert!(csv.as_str().unwrap().contains("Croissant"), "{csv}");
     browser.stop().await;
     within_budget(app, "/login").await;
 }

@@ -8,11 +8,13 @@
 //! - [`reports`]: a campaign's report with charts, and as CSV.
 //! - [`schools`]: schools, their classes and join codes, and a class's
 //!   poster with its code to print.
+//! - [`merchants`]: the shops, offers to approve, settlements.
 //! - [`staff`]: the staff, invitations, and the audit log.
 //! - [`reviews`]: rides in review and appeals, each on its map with its
 //!   reasons, accepted or rejected with a note.
 
 pub mod campaigns;
+pub mod merchants;
 pub mod reports;
 pub mod reviews;
 pub mod schools;
@@ -23,7 +25,7 @@ use maud::{Markup, html};
 use super::i18n::Lang;
 use super::layout::{self, Part};
 use super::map::Drawing;
-use crate::admin::access::{Permission, ReadAudit, ReadCampaigns, ReadReviews, ReadSchools, ReadStaff};
+use crate::admin::access::{Permission, ReadAudit, ReadCampaigns, ReadMerchants, ReadReviews, ReadSchools, ReadStaff};
 use smartville_store::staff::StaffRole;
 
 /// A page of the console with its link: its address, the catalogue key of
@@ -35,10 +37,11 @@ struct ConsolePage {
 }
 
 /// The console's pages, in the order their links show.
-const PAGES: [ConsolePage; 5] = [
+const PAGES: [ConsolePage; 6] = [
     ConsolePage { href: "/admin", key: "console-campaigns", opens: ReadCampaigns::allows },
     ConsolePage { href: "/admin/schools", key: "console-schools", opens: ReadSchools::allows },
     ConsolePage { href: "/admin/reviews", key: "console-reviews", opens: ReadReviews::allows },
+    ConsolePage { href: "/admin/merchants", key: "console-merchants", opens: ReadMerchants::allows },
     ConsolePage { href: "/admin/staff", key: "console-staff", opens: ReadStaff::allows },
     ConsolePage { href: "/admin/audit", key: "console-audit", opens: ReadAudit::allows },
 ];

@@ -131,7 +131,7 @@ async fn staff_page(
 }
 
 /// The invited address and the link that lets them choose a password, on the address the console is used at.
-fn setup_link(headers: &HeaderMap, invitation: &Invitation) -> (String, String) {
+pub(super) fn setup_link(headers: &HeaderMap, invitation: &Invitation) -> (String, String) {
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
     let scheme = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).unwrap_or("http");
     (invitation.staff.email.clone(), format!("{scheme}://{host}/setup?token={}", invitation.setup_token))
