@@ -71,6 +71,9 @@ enum Command {
         /// Share of uploads followed by a wallet read.
         #[arg(long, default_value_t = 0.2)]
         wallet_share: f64,
+        /// Pages per second opened while the uploads run (the page and its style sheet).
+        #[arg(long, default_value_t = 2.0)]
+        page_rate: f64,
         /// Most requests in flight.
         #[arg(long, default_value_t = 2_000)]
         max_in_flight: usize,
@@ -174,6 +177,7 @@ async fn main() -> Result<()> {
             retry_share,
             phone_share,
             wallet_share,
+            page_rate,
             max_in_flight,
             join_code,
             spend_share,
@@ -190,6 +194,7 @@ async fn main() -> Result<()> {
                 retry_share,
                 phone_share,
                 wallet_share,
+                page_rate,
                 max_in_flight,
                 join_code,
                 spend_share,

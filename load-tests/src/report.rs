@@ -25,6 +25,8 @@ pub enum Metric {
     Purchase,
     /// `POST /v1/merchant/redemptions`.
     Redemption,
+    /// A page and its style sheet, as a browser needs them for its first render.
+    Page,
 }
 
 impl Metric {
@@ -36,6 +38,7 @@ impl Metric {
             Self::Wallet => "wallet",
             Self::Purchase => "purchase",
             Self::Redemption => "redemption",
+            Self::Page => "page",
         }
     }
 }
@@ -263,7 +266,7 @@ pub struct Report {
 /// One line per report: the table of `run.sh`.
 pub fn table(reports: &[Report]) -> String {
     let mut out = String::from(
-        "| stack | target/s | settled/s | errors | retried | submit→decided p50 / p95 / p99 ms | join p99 ms | wallet p99 ms | vouchers bought / redeemed per s (p99 ms) | ledger | machine CPU ms per upload (busy) |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| stack | target/s | settled/s | errors | retried | submit→decided p50 / p95 / p99 ms | join p99 ms | wallet p99 ms | page + CSS p50 / p99 ms | vouchers bought / redeemed per s (p99 ms) | ledger | machine CPU ms per upload (busy) |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for r in reports {
         let p = |name: &str| r.latency_ms.get(name);
@@ -287,8 +290,9 @@ pub fn table(reports: &[Report]) -> String {
         } else {
             "-".into()
         };
+        let page = p("page").map_or("-".into(), |l| format!("{:.0} / {:.0}", l.p50, l.p99));
         out.push_str(&format!(
-            "| {} | {:.0} | {:.1} | {} | {} | {decided} | {} | {} | {vouchers} | {ledger} | {machine} |\n",
+            "| {} | {:.0} | {:.1} | {} | {} | {decided} | {} | {} | {page} | {vouchers} | {ledger} | {machine} |\n",
             r.stack,
             r.target_rate_per_s,
             r.uploads_per_s,

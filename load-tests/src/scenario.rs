@@ -51,6 +51,8 @@ pub struct Plan {
     pub phone_share: f64,
     /// Share of uploads followed by a wallet read.
     pub wallet_share: f64,
+    /// Pages per second a visitor opens while the uploads run (0 for none).
+    pub page_rate: f64,
     /// Most requests in flight.
     pub max_in_flight: usize,
     /// The class join code.
@@ -193,8 +195,17 @@ pub async fn run(plan: &Plan, recorder: Arc<Recorder>) -> Result<(UploadPhase, V
         _ => None,
     };
 
-    // Phase 2: uploads at a fixed rate (announced, for a script that times faults from here).
+    // Phase 2: uploads at a fixed rate (announced, for a script that times faults from here),
+    // while people open the pages.
     println!("uploading: {uploads} uploads at {}/s", plan.rate);
+    let uploading = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let visitor = tokio::spawn(visit_pages(
+        client.clone(),
+        plan.clone(),
+        recorder.clone(),
+        students[0].clone(),
+        uploading.clone(),
+    ));
     let started = Instant::now();
     let cpu_at_start = CpuTimes::now();
     let interval = Duration::from_secs_f64(1.0 / plan.rate);
@@ -226,8 +237,57 @@ pub async fn run(plan: &Plan, recorder: Arc<Recorder>) -> Result<(UploadPhase, V
     for task in tasks {
         task.await?;
     }
+    uploading.store(false, Ordering::Relaxed);
+    visitor.await?;
     let cpu = cpu_at_start.zip(CpuTimes::now());
     Ok((UploadPhase { length: started.elapsed(), cpu }, students))
+}
+
+/// The pages a visitor opens in turn: the town's dashboard, a student's
+/// rides, the join and sign-in pages and the API reference.
+const PAGES: [&str; 5] = ["/open/stad-geel", "/app", "/app/join", "/login", "/docs"];
+
+/// Opens the pages in turn at `plan.page_rate` while `uploading` holds, as a
+/// browser does for its first render: the page, then its style sheet, both
+/// compressed; the signed-in student's with `student`'s session cookie.
+async fn visit_pages(
+    client: Client,
+    plan: Plan,
+    recorder: Arc<Recorder>,
+    student: Arc<Student>,
+    uploading: Arc<std::sync::atomic::AtomicBool>,
+) {
+    if plan.page_rate <= 0.0 {
+        return;
+    }
+    let interval = Duration::from_secs_f64(1.0 / plan.page_rate);
+    let cookie = format!("sv_access={}", student.token);
+    let get = |path: &str| {
+        client.get(format!("{}{path}", plan.base)).header("accept-encoding", "gzip").header("cookie", &cookie).send()
+    };
+    for n in 0.. {
+        if !uploading.load(Ordering::Relaxed) {
+            break;
+        }
+        let started = Instant::now();
+        let page = get(PAGES[n % PAGES.len()]).await;
+        let style = get("/static/web.css").await;
+        match (page, style) {
+            (Ok(page), Ok(style)) if page.status().is_success() && style.status().is_success() => {
+                let (page, style) = (page.bytes().await, style.bytes().await);
+                if page.is_ok() && style.is_ok() {
+                    recorder.time(Metric::Page, started.elapsed());
+                } else {
+                    recorder.count("error_page_transport");
+                }
+            }
+            (Ok(page), _) if !page.status().is_success() => {
+                recorder.count(format!("error_page_{}", page.status().as_u16()))
+            }
+            _ => recorder.count("error_page_transport"),
+        }
+        tokio::time::sleep(interval.saturating_sub(started.elapsed())).await;
+    }
 }
 
 /// Sends the request `build` makes until it gets an answer other than 502, 503 or 504,

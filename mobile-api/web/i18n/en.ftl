@@ -368,3 +368,4 @@ console-mark-paid = Mark paid
 console-statement-csv = Statement (CSV)
 console-invite-shop-staff = Invite someone to the shop's counter
 problem-invalid-point-value = A point's value is a whole number of cents, from 0 to 10,000.
+console-ride-map = The ride, without its first and last 200 m

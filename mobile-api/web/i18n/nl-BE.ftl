@@ -369,3 +369,4 @@ console-mark-paid = Betaald
 console-statement-csv = Afrekening (CSV)
 console-invite-shop-staff = Iemand uitnodigen voor de toonbank van de winkel
 problem-invalid-point-value = De waarde van een punt is een geheel aantal cent, van 0 tot 10.000.
+console-ride-map = De rit, zonder de eerste en laatste 200 m

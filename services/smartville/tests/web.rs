@@ -40,6 +40,7 @@ async fn check_page(browser: &Browser, base: &str, name: &str) {
     }
     let weight = browser.weight().await;
     assert!(weight < PAGE_BUDGET_BYTES as u64, "{name} takes {weight} bytes on the wire");
+    eprintln!("{name}: {weight} bytes on the wire");
     let elsewhere: Vec<String> = browser.loaded().await.into_iter().filter(|url| !url.starts_with(base)).collect();
     assert!(elsewhere.is_empty(), "{name} loaded from other sites: {elsewhere:?}");
 }

@@ -81,16 +81,19 @@ fn zones_map(
         drawing.line(ride, "ride");
     }
     let caption = format!("{id}-caption");
+    let has_zones = zones["features"].as_array().is_some_and(|features| !features.is_empty());
     html! {
         @if !drawing.is_empty() {
             figure aria-labelledby=(caption) {
-                figcaption #(caption) { (lang.t("console-map")) }
+                figcaption #(caption) { (lang.t(if has_zones { "console-map" } else { "console-ride-map" })) }
                 (drawing.svg(&caption))
-                ul.legend {
-                    li { span.zone-campaign-area {} (lang.t("console-zone-campaign-area")) }
-                    li { span.zone-school {} (lang.t("console-zone-school")) }
-                    li { span.zone-excluded {} (lang.t("console-zone-excluded")) }
-                    @if coverage.is_some() { li { span.cover {} (lang.t("console-zone-cells")) } }
+                @if has_zones {
+                    ul.legend {
+                        li { span.zone-campaign-area {} (lang.t("console-zone-campaign-area")) }
+                        li { span.zone-school {} (lang.t("console-zone-school")) }
+                        li { span.zone-excluded {} (lang.t("console-zone-excluded")) }
+                        @if coverage.is_some() { li { span.cover {} (lang.t("console-zone-cells")) } }
+                    }
                 }
             }
         }
