@@ -46,7 +46,9 @@ pub async fn create_tenant(config: &Config, name: &str, coin: &str, admin_email:
         .with_context(|| format!("creating {name} (does {email} already have a staff account?)"))?;
     let days = staff::SETUP_LINK_TTL.as_secs() / 86_400;
     println!("tenant {} created: {} ({})", tenant.id, tenant.name, tenant.coin);
-    println!("council admin {email}: set a password within {days} days (POST /v1/admin/auth/setup) with");
+    println!(
+        "council admin {email}: set a password within {days} days (the page /setup?token=…, or POST /v1/admin/auth/setup) with"
+    );
     println!("setup token: {}", invitation.setup_token);
     Ok(())
 }
@@ -67,7 +69,7 @@ pub async fn invite_council_admin(config: &Config, email: &str, tenant: Option<&
     tx.commit().await?;
     let days = staff::SETUP_LINK_TTL.as_secs() / 86_400;
     println!(
-        "council admin {email} of tenant {tenant_id}: set a password within {days} days (POST /v1/admin/auth/setup) with"
+        "council admin {email} of tenant {tenant_id}: set a password within {days} days (the page /setup?token=…, or POST /v1/admin/auth/setup) with"
     );
     println!("setup token: {}", invitation.setup_token);
     Ok(())

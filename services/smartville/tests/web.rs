@@ -45,6 +45,28 @@ async fn check_page(browser: &Browser, base: &str, name: &str) {
     assert!(elsewhere.is_empty(), "{name} loaded from other sites: {elsewhere:?}");
 }
 
+/// Checks the page open in `browser` as [`check_page`] does, in its language
+/// and then in the other one (reopened with `?lang=`), and leaves it open in
+/// the language it had. For pages a GET shows: a form's answer is checked
+/// where it stands, with `check_page`.
+async fn check_both(browser: &Browser, base: &str, name: &str) {
+    let shown = browser.attribute("html", "lang").await.unwrap();
+    let other = if shown == "en" { "nl-BE" } else { "en" };
+    let short = |tag: &str| if tag == "en" { "en" } else { "nl" };
+    check_page(browser, base, &format!("{name}-{}", short(&shown))).await;
+    let mut url = browser.client.current_url().await.unwrap();
+    let kept: Vec<(String, String)> =
+        url.query_pairs().filter(|(k, _)| k != "lang").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    for lang in [other, shown.as_str()] {
+        url.query_pairs_mut().clear().extend_pairs(&kept).append_pair("lang", lang);
+        browser.open(url.as_str()).await;
+        assert_eq!(browser.attribute("html", "lang").await.as_deref(), Some(lang));
+        if lang == other {
+            check_page(browser, base, &format!("{name}-{}", short(lang))).await;
+        }
+    }
+}
+
 /// Checks that the page at `path` and what it loads from `/static/` are sent
 /// compressed and take less than the pages' budget on the wire.
 async fn within_budget(app: &TestApp, path: &str) {
@@ -160,7 +182,7 @@ async fn a_shop_redeems_a_voucher_at_its_counter(app: &TestApp) {
     browser.open(&app.url("/shop")).await;
     assert_eq!(browser.path().await, "/login");
     assert_eq!(browser.text("h1").await, "Aanmelden");
-    check_page(&browser, &app.base, "login-nl").await;
+    check_both(&browser, &app.base, "login").await;
     browser.fill("#email", "toonbank@peeters.be").await;
     browser.fill("#password", "fietsen naar huis").await;
     browser.submit("form.stacked button").await;
@@ -203,7 +225,7 @@ async fn a_shop_redeems_a_voucher_at_its_counter(app: &TestApp) {
     // The account with the council: one voucher not settled yet.
     browser.click("nav.parts a[href='/shop/settlements']").await;
     assert_eq!(browser.text("ul.unsettled li").await, "One voucher in Geelcoins: €1.00");
-    check_page(&browser, &app.base, "shop-settlements-en").await;
+    check_both(&browser, &app.base, "shop-settlements").await;
 
     // Signing out ends the session: the counter asks to sign in again.
     browser.submit("form.sign-out button").await;
@@ -223,7 +245,7 @@ async fn a_shop_redeems_a_voucher_at_its_counter(app: &TestApp) {
     browser.submit("form.stacked button").await;
     browser.click("nav.parts a[href='/admin/merchants']").await;
     assert_eq!(browser.text("ul.offers li h3").await, "Koffiekoek");
-    check_page(&browser, &app.base, "console-merchants-en").await;
+    check_both(&browser, &app.base, "console-merchants").await;
     browser.submit("ul.offers li button[value=approved]").await;
     assert_eq!(browser.text("main > p").await, "No offer is waiting for approval.");
     browser.click("ul.shops a").await;
@@ -237,7 +259,7 @@ async fn a_shop_redeems_a_voucher_at_its_counter(app: &TestApp) {
             .await
             .starts_with(&chrono::Utc::now().format("%-d").to_string())
     );
-    check_page(&browser, &app.base, "console-merchant-en").await;
+    check_both(&browser, &app.base, "console-merchant").await;
     let download = "const done = arguments[arguments.length - 1];\
         fetch(document.querySelector('table.settlements a[download]').href).then((r) => r.text()).then(done);";
     let csv = browser.client.execute_async(download, vec![]).await.unwrap();
@@ -359,7 +381,7 @@ async fn a_student_joins_adds_rides_and_buys_a_voucher_in_the_web_app(app: &Test
     browser.open(&app.url("/app")).await;
     assert_eq!(browser.path().await, "/app/join");
     assert_eq!(browser.text("h1").await, "Sluit je aan bij je klas");
-    check_page(&browser, &app.base, "app-join-nl").await;
+    check_both(&browser, &app.base, "app-join").await;
     browser.fill("#join_code", "GEEL-9Z").await;
     browser.submit("form.stacked button").await;
     assert_eq!(browser.text("p.refusal").await, "Geen enkele klas heeft deze code. Kijk hem na met je leerkracht.");
@@ -380,7 +402,7 @@ async fn a_student_joins_adds_rides_and_buys_a_voucher_in_the_web_app(app: &Test
 
     // A ride from a GPX file: accepted, with its points and kilometres.
     browser.click("nav.parts a[href='/app/upload']").await;
-    check_page(&browser, &app.base, "app-upload-nl").await;
+    check_both(&browser, &app.base, "app-upload").await;
     let gpx = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/ride.gpx").canonicalize().unwrap();
     browser
         .client
@@ -394,11 +416,11 @@ async fn a_student_joins_adds_rides_and_buys_a_voucher_in_the_web_app(app: &Test
     assert!(browser.path().await.starts_with("/app/trips/"));
     let decided = browser.text("h1").await;
     assert!(decided.starts_with("Je rit telt: ") && decided.ends_with(" punten"), "{decided}");
-    check_page(&browser, &app.base, "app-trip-nl").await;
+    check_both(&browser, &app.base, "app-trip").await;
 
     // A ride recorded in the browser (its positions played back): sent when it ends, and accepted.
     browser.click("nav.parts a[href='/app/record']").await;
-    check_page(&browser, &app.base, "app-record-nl").await;
+    check_both(&browser, &app.base, "app-record").await;
     let positions = positions_of_a_ride("2026-11-25T07:40:00+01:00", 4242);
     let play_back = "const positions = arguments[0];\n\
         navigator.geolocation.watchPosition = (ok) => { positions.forEach((p) => ok(p)); return 1; };\n\
@@ -435,21 +457,20 @@ async fn a_student_joins_adds_rides_and_buys_a_voucher_in_the_web_app(app: &Test
     assert!(browser.text("h1").await.starts_with("Je rit telt: "));
     browser.click("nav.parts a[href='/app']").await;
     assert_eq!(browser.client.find_all(fantoccini::Locator::Css("ul.trips li")).await.unwrap().len(), 2);
-    check_page(&browser, &app.base, "app-rides-nl").await;
+    check_both(&browser, &app.base, "app-rides").await;
 
     // Points buy an ice cream: the voucher shows its code and QR code for the counter.
     browser.click("nav.parts a[href='/app/rewards']").await;
     assert_eq!(browser.text("ul.cards li h2").await, "Ijsje");
-    check_page(&browser, &app.base, "app-rewards-nl").await;
+    check_both(&browser, &app.base, "app-rewards").await;
     browser.submit("ul.cards li button").await;
     assert_eq!(browser.path().await, "/app/vouchers");
     let code = browser.text("li.voucher p.code").await;
     assert_eq!(code.len(), 19, "a code like 7KQ2-M9XD-4HRT-0B8C: {code}");
     assert!(browser.client.find(fantoccini::Locator::Css("li.voucher div.qr svg")).await.is_ok());
-    check_page(&browser, &app.base, "app-vouchers-nl").await;
+    check_both(&browser, &app.base, "app-vouchers").await;
     browser.click("a[hreflang=en]").await;
     assert_eq!(browser.text("h1").await, "My vouchers");
-    check_page(&browser, &app.base, "app-vouchers-en").await;
     browser.stop().await;
     within_budget(app, "/app/join").await;
 }
@@ -484,7 +505,7 @@ async fn a_council_sets_up_a_campaign_and_decides_a_ride_in_review(app: &TestApp
     assert_eq!(browser.path().await, "/admin");
     assert_eq!(browser.text("h1").await, "Campagnes");
     assert_eq!(browser.text("table.campaigns tbody tr td:nth-child(3)").await, "Loopt");
-    check_page(&browser, &app.base, "console-campaigns-nl").await;
+    check_both(&browser, &app.base, "console-campaigns").await;
 
     // A new school with a class: its join code, and the poster to hang in the classroom.
     browser.click("nav.parts a[href='/admin/schools']").await;
@@ -496,11 +517,11 @@ async fn a_council_sets_up_a_campaign_and_decides_a_ride_in_review(app: &TestApp
     browser.submit("form.stacked button").await;
     assert_eq!(browser.text("ul.classes li h2").await, "6B");
     let code = browser.text("strong.join-code").await;
-    check_page(&browser, &app.base, "console-school-nl").await;
+    check_both(&browser, &app.base, "console-school").await;
     browser.click("ul.classes li a").await;
     assert_eq!(browser.text("p.poster-code").await, code);
     assert!(browser.client.find(fantoccini::Locator::Css("div.qr svg")).await.is_ok());
-    check_page(&browser, &app.base, "console-poster-nl").await;
+    check_both(&browser, &app.base, "console-poster").await;
     // Its QR code opens the web app with the code filled in.
     browser.open(&app.url(&format!("/app/join?code={code}"))).await;
     assert_eq!(browser.attribute("#join_code", "value").await.as_deref(), Some(code.as_str()));
@@ -508,6 +529,7 @@ async fn a_council_sets_up_a_campaign_and_decides_a_ride_in_review(app: &TestApp
 
     // A new campaign from its dates and its zones' GeoJSON file; a last day before the first is shown there.
     browser.click("main a[href='/admin/campaigns/new']").await;
+    check_both(&browser, &app.base, "console-new-campaign").await;
     browser.fill("#id", "geel-fietsweek").await;
     browser.fill("#name", "Fietsweek Geel").await;
     let dates = "document.getElementById('valid_from').value = '2027-05-01';\
@@ -526,7 +548,7 @@ async fn a_council_sets_up_a_campaign_and_decides_a_ride_in_review(app: &TestApp
     browser.submit("button[value=check]").await;
     assert!(browser.text("#valid_until-problems").await.contains("valid_until"), "the problem is at its field");
     assert_eq!(browser.attribute("#valid_until", "aria-invalid").await.as_deref(), Some("true"));
-    check_page(&browser, &app.base, "console-new-campaign-nl").await;
+    check_page(&browser, &app.base, "console-new-campaign-checked-nl").await;
     browser.client.execute("document.getElementById('valid_until').value = '2027-06-30';", vec![]).await.unwrap();
     browser.submit("button[value=check]").await;
     assert_eq!(browser.text("p.fine").await, "Het campagnebestand heeft geen problemen.");
@@ -551,16 +573,16 @@ async fn a_council_sets_up_a_campaign_and_decides_a_ride_in_review(app: &TestApp
     browser.fill("#points", "5000").await;
     browser.submit("form[action$='/funding'] button").await;
     assert_eq!(browser.text("dd.funded").await, "5.000");
-    check_page(&browser, &app.base, "console-campaign-nl").await;
+    check_both(&browser, &app.base, "console-campaign").await;
 
     // The ride in review: its reasons and its path on the map; accepted with a note.
     browser.click("nav.parts a[href='/admin/reviews']").await;
     assert_eq!(count("table.reviews tbody tr").await, 1);
-    check_page(&browser, &app.base, "console-reviews-nl").await;
+    check_both(&browser, &app.base, "console-reviews").await;
     browser.click("table.reviews tbody tr a").await;
     assert!(browser.text("ul.reasons").await.contains("ACTIVITY_MISMATCH"));
     assert_eq!(count("svg.map polyline.ride").await, 1);
-    check_page(&browser, &app.base, "console-review-nl").await;
+    check_both(&browser, &app.base, "console-review").await;
     browser.fill("#note", "Het eerste stuk reed je mee met de bus; de rest is duidelijk met de fiets.").await;
     browser.submit("button[value=accepted]").await;
     assert_eq!(browser.path().await, "/admin/reviews");
@@ -575,7 +597,7 @@ async fn a_council_sets_up_a_campaign_and_decides_a_ride_in_review(app: &TestApp
     assert_eq!(browser.text("h1").await, "Report: Bike to school in Geel (demo)");
     assert_eq!(browser.text("dd.accepted").await, "1");
     assert!(browser.text("table.periods tbody").await.contains("26 November 2026"));
-    check_page(&browser, &app.base, "console-report-en").await;
+    check_both(&browser, &app.base, "console-report").await;
     let download = "const done = arguments[arguments.length - 1];\
         fetch(document.querySelector('a.csv').href).then((r) => r.text()).then(done);";
     let csv = browser.client.execute_async(download, vec![]).await.unwrap();
@@ -594,14 +616,14 @@ async fn a_council_sets_up_a_campaign_and_decides_a_ride_in_review(app: &TestApp
     let link = browser.text("code.setup-link").await;
     assert!(link.starts_with(&app.url("/setup?token=")), "{link}");
     assert!(browser.text("table.staff").await.contains("juf@sintjozef.be"));
-    check_page(&browser, &app.base, "console-staff-en").await;
+    check_both(&browser, &app.base, "console-staff").await;
     browser.click("nav.parts a[href='/admin/audit']").await;
     let log = browser.text("table.audit").await;
     assert!(log.contains("campaign.status") && log.contains("staff.invite"), "{log}");
-    check_page(&browser, &app.base, "console-audit-en").await;
+    check_both(&browser, &app.base, "console-audit").await;
     browser.submit("form.sign-out button").await;
     browser.open(&link).await;
-    check_page(&browser, &app.base, "setup-en").await;
+    check_both(&browser, &app.base, "setup").await;
     browser.fill("#password", "fietsen naar de juf").await;
     browser.submit("form.stacked button").await;
     assert_eq!(browser.path().await, "/admin/schools", "a teacher starts at the schools");
