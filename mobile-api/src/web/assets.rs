@@ -29,6 +29,8 @@ const ASSETS: &[Asset] = &[
     asset!("counter.js", SCRIPT),
     asset!("app.js", SCRIPT),
     asset!("record.js", SCRIPT),
+    // Loaded by the counter only where the browser cannot read QR codes itself (see vendor/README.md).
+    asset!("vendor/jsQR.js", SCRIPT),
     asset!("icon.svg", "image/svg+xml"),
 ];
 

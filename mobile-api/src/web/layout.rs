@@ -47,22 +47,29 @@ pub fn signed_in(lang: Lang, title: &str, part: &Part<'_>, current: &str, body: 
     frame(lang, title, Some((navigation, part.manifest)), body)
 }
 
+/// A page's `<head>`: its title, the style sheet, and the web app manifest with its script, if any.
+pub fn head(title: &str, manifest: Option<&str>) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) " · Smartville" }
+            link rel="stylesheet" href=(assets::path("web.css"));
+            @if let Some(manifest) = manifest {
+                link rel="manifest" href=(manifest);
+                meta name="theme-color" content="#0b5cad";
+                script src=(assets::path("app.js")) defer {}
+            }
+        }
+    }
+}
+
 fn frame(lang: Lang, title: &str, signed_in: Option<(Markup, Option<&str>)>, body: Markup) -> Markup {
     let (navigation, manifest) = signed_in.unzip();
     html! {
         (DOCTYPE)
         html lang=(lang.tag()) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · Smartville" }
-                link rel="stylesheet" href=(assets::path("web.css"));
-                @if let Some(manifest) = manifest.flatten() {
-                    link rel="manifest" href=(manifest);
-                    meta name="theme-color" content="#0b5cad";
-                    script src=(assets::path("app.js")) defer {}
-                }
-            }
+            (head(title, manifest.flatten()))
             body {
                 a.skip href="#main" { (lang.t("skip-to-content")) }
                 header.site {

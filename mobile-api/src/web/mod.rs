@@ -95,7 +95,7 @@ pub fn routes(state: &ApiState) -> Router<ApiState> {
     Router::new()
         .route("/docs", get(docs::page))
         .route("/open/{town}", get(open::page))
-        .route("/static/{name}", get(assets::serve))
+        .route("/static/{*name}", get(assets::serve))
         .merge(signed_in)
         .layer(axum::middleware::from_fn(remember_language))
         // Pages are text that compresses tenfold: the API reference is 350 KB as written.

@@ -102,7 +102,7 @@ fn counter_page(lang: Lang, answer: Option<&Result<RedemptionView, Problem>>, re
                 button type="submit" { (lang.t("shop-redeem")) }
             }
             p #code-hint.hint { (lang.t("shop-code-hint")) }
-            button #scan type="button" hidden { (lang.t("shop-scan")) }
+            button #scan type="button" hidden data-decoder=(assets::path("vendor/jsQR.js")) { (lang.t("shop-scan")) }
             video #camera hidden muted playsinline aria-label=(lang.t("shop-camera")) {}
         }
         h2 { (lang.t("shop-today")) }

@@ -176,6 +176,8 @@ async fn a_shop_redeems_a_voucher_at_its_counter(app: &TestApp) {
     let offer = approved_offer(app, &admin, &shop_admin, "Croissant", 10).await;
     let voucher: Value = buy(app, &student, &offer, "croissant").await.json().await.unwrap();
     let code = voucher["code"].as_str().unwrap();
+    let other_offer = approved_offer(app, &admin, &shop_admin, "Pain au chocolat", 10).await;
+    let second: Value = buy(app, &student, &other_offer, "pain").await.json().await.unwrap();
     let browser = Browser::start().await;
 
     // Not signed in, the counter sends the shopkeeper to sign in; a wrong password is told apart.
@@ -266,6 +268,44 @@ async fn a_shop_redeems_a_voucher_at_its_counter(app: &TestApp) {
     assert!(csv.as_str().unwrap().contains("Croissant"), "{csv}");
     browser.stop().await;
     within_budget(app, "/login").await;
+
+    // A second voucher shown to the counter's camera: read from its QR code and redeemed (this
+    // headless Chromium has no BarcodeDetector, so the vendored decoder reads it).
+    let browser = Browser::with_camera(&qr_video(second["code"].as_str().unwrap())).await;
+    browser.open(&app.url("/login")).await;
+    browser.fill("#email", "toonbank@peeters.be").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.submit("form.stacked button").await;
+    browser.submit("#scan").await;
+    assert_eq!(browser.text("section.verdict.ok p.offer").await, "Geef mee: Pain au chocolat");
+    browser.stop().await;
+}
+
+/// A video of `text` as a QR code, in the format Chromium's fake camera plays
+/// (YUV4MPEG2, a few still frames); its path.
+fn qr_video(text: &str) -> std::path::PathBuf {
+    let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
+    let (modules, scale, quiet) = (code.width(), 8, 4);
+    let side = (modules + 2 * quiet) * scale;
+    let mut luma = vec![255_u8; side * side];
+    for (index, color) in code.to_colors().into_iter().enumerate() {
+        if color == qrcode::Color::Dark {
+            let (x, y) = ((index % modules + quiet) * scale, (index / modules + quiet) * scale);
+            for row in y..y + scale {
+                luma[row * side + x..row * side + x + scale].fill(0);
+            }
+        }
+    }
+    let chroma = vec![128_u8; side * side / 2]; // two quarter-size planes, no colour
+    let mut video = format!("YUV4MPEG2 W{side} H{side} F10:1 Ip A1:1 C420jpeg\n").into_bytes();
+    for _ in 0..10 {
+        video.extend_from_slice(b"FRAME\n");
+        video.extend_from_slice(&luma);
+        video.extend_from_slice(&chroma);
+    }
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("qr-{text}.y4m"));
+    std::fs::write(&path, video).unwrap();
+    path
 }
 
 /// The cookies of a signed-in page, from a response's `Set-Cookie` headers: (name, value, attributes).

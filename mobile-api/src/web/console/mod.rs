@@ -53,6 +53,14 @@ fn page(lang: Lang, role: StaffRole, title: &str, current: &str, body: Markup) -
     layout::signed_in(lang, title, &Part { links: &links, manifest: None }, current, body)
 }
 
+/// The address the console is used at (`http://localhost:8080`), for the
+/// links it hands out: a poster's QR code, an invitation's set-up link.
+fn origin(headers: &axum::http::HeaderMap) -> String {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let scheme = header("x-forwarded-proto").unwrap_or("http");
+    format!("{scheme}://{}", header("host").unwrap_or("localhost"))
+}
+
 /// The console's first page for a staff member with `role`: the first of its pages their role opens.
 pub fn home(role: StaffRole) -> &'static str {
     PAGES.iter().find(|p| (p.opens)(role)).map_or("/admin", |p| p.href)

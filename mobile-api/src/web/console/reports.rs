@@ -33,11 +33,7 @@ pub async fn report(
     query: Result<Query<ReportParams>, QueryRejection>,
 ) -> Response {
     let role = staff.member().role;
-    let params = query.map(|Query(params)| params).map_err(Problem::from);
-    let made = match &params {
-        Ok(params) => api::report_of(&state, &staff, &campaign_id, params).await,
-        Err(problem) => Err(problem.clone()),
-    };
+    let made = asked(&state, &staff, &campaign_id, query).await;
     let name = campaign_name(&state, &staff, &campaign_id).await;
     match made {
         Ok(report) => answer(report_page(lang, role, &campaign_id, &name, Some(&report), None), None),
@@ -55,11 +51,7 @@ pub async fn csv(
     Path(campaign_id): Path<String>,
     query: Result<Query<ReportParams>, QueryRejection>,
 ) -> Response {
-    let made = match query {
-        Ok(Query(params)) => api::report_of(&state, &staff, &campaign_id, &params).await,
-        Err(rejection) => Err(Problem::from(rejection)),
-    };
-    match made {
+    match asked(&state, &staff, &campaign_id, query).await {
         Ok(report) => {
             let file = format!("attachment; filename=\"report-{}-{}.csv\"", report.from, report.until);
             (
@@ -71,6 +63,17 @@ pub async fn csv(
         Err(problem) if problem.status == 404 => super::super::not_found(lang),
         Err(problem) => super::super::failed(lang, problem),
     }
+}
+
+/// The report the query asks for, or why there is none.
+async fn asked(
+    state: &ApiState,
+    staff: &Staff<ReadReports>,
+    campaign_id: &str,
+    query: Result<Query<ReportParams>, QueryRejection>,
+) -> Result<Report, Problem> {
+    let Query(params) = query?;
+    api::report_of(state, staff, campaign_id, &params).await
 }
 
 /// The campaign's name for the page's title, when the staff member may read the campaign (else its id).

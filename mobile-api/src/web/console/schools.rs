@@ -6,7 +6,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use fluent_bundle::FluentValue;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -15,8 +15,9 @@ use smartville_store::schools::Class;
 use smartville_store::staff::StaffRole;
 
 use super::super::i18n::Lang;
+use super::super::layout;
 use super::super::session::{PageForm, SignedIn};
-use super::super::{assets, refusal, refused};
+use super::super::{refusal, refused};
 use super::page;
 use crate::ApiState;
 use crate::admin::access::{CreateSchools, ManageJoinCodes, ManageSchool, Permission, ReadSchools, Staff};
@@ -242,9 +243,7 @@ pub async fn poster(
     };
     let Some(code) = codes.into_iter().find(|code| code.live) else { return super::super::not_found(lang) };
     // The QR code opens the web app on the address the poster was printed from.
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
-    let scheme = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).unwrap_or("http");
-    let join = format!("{scheme}://{host}/app/join?code={}", code.code);
+    let join = format!("{}/app/join?code={}", super::origin(&headers), code.code);
     Html(poster_markup(lang, &class, &code.code, &join).into_string()).into_response()
 }
 
@@ -257,12 +256,7 @@ fn poster_markup(lang: Lang, class: &Class, code: &str, join: &str) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.tag()) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · Smartville" }
-                link rel="stylesheet" href=(assets::path("web.css"));
-            }
+            (layout::head(&title, None))
             body.poster {
                 main {
                     h1 { (lang.t("console-poster-heading")) }

@@ -6,7 +6,7 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use fluent_bundle::FluentValue;
 use maud::html;
@@ -132,9 +132,7 @@ async fn staff_page(
 
 /// The invited address and the link that lets them choose a password, on the address the console is used at.
 pub(super) fn setup_link(headers: &HeaderMap, invitation: &Invitation) -> (String, String) {
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
-    let scheme = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).unwrap_or("http");
-    (invitation.staff.email.clone(), format!("{scheme}://{host}/setup?token={}", invitation.setup_token))
+    (invitation.staff.email.clone(), format!("{}/setup?token={}", super::origin(headers), invitation.setup_token))
 }
 
 /// The invitation form's fields.

@@ -71,6 +71,22 @@ fn free_port() -> u16 {
 impl Browser {
     /// Starts chromedriver and a headless Chromium, 1280 px wide, asking for Dutch pages.
     pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// Starts the browser as [`Browser::start`] does, its camera showing the video `video`
+    /// (YUV4MPEG2) and every page allowed to use it.
+    pub async fn with_camera(video: &Path) -> Self {
+        let camera = format!("--use-file-for-fake-video-capture={}", video.display());
+        Self::start_with(&[
+            "--use-fake-ui-for-media-stream".into(),
+            "--use-fake-device-for-media-stream".into(),
+            camera,
+        ])
+        .await
+    }
+
+    async fn start_with(extra_args: &[String]) -> Self {
         chromium();
         let port = free_port();
         let driver = Command::new("chromedriver")
@@ -82,13 +98,26 @@ impl Browser {
             .spawn()
             .expect("chromedriver starts");
         let url = format!("http://127.0.0.1:{port}");
+        // As root in a container, without a GPU, and without reaching for Google's
+        // services (this machine's network refuses them).
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1280,900",
+        ]
+        .map(String::from)
+        .into();
+        args.extend_from_slice(extra_args);
         let options = json!({
             "binary": "/usr/bin/chromium",
-            // As root in a container, without a GPU, and without reaching for Google's
-            // services (this machine's network refuses them).
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1280,900"],
+            "args": args,
             // A Flemish visitor's browser: Dutch first.
             "prefs": {"intl.accept_languages": "nl-BE,nl,en"},
         });
