@@ -134,31 +134,40 @@ fn set_cookie(response: &mut Response, name: &str, value: &str, max_age_seconds:
 }
 
 /// `POST /logout`: ends the session (its refresh token and every one rotated
-/// from the same sign-in) and goes back to `home`.
+/// from the same sign-in) and goes to where the visitor signs in again: a
+/// student to joining, staff to the staff's sign-in.
 pub async fn sign_out(State(state): State<ApiState>, headers: HeaderMap) -> Response {
-    if let Some(token) = cookie(&headers, REFRESH_COOKIE) {
-        // A token that does not read or match is no session to end: the cookies go all the same.
-        if let Err(error) = end_family(&state, token).await {
+    let ended = match cookie(&headers, REFRESH_COOKIE) {
+        Some(token) => end_family(&state, token).await.unwrap_or_else(|error| {
             tracing::warn!(%error, "a session could not be ended at sign-out");
-        }
-    }
-    let mut response = Redirect::to("/").into_response();
+            None
+        }),
+        None => None,
+    };
+    let again = match ended {
+        Some(Holder::Participant(_)) => Participant::SIGN_IN,
+        _ => <Staff<()> as SignsInAt>::SIGN_IN,
+    };
+    let mut response = Redirect::to(again).into_response();
     forget(&mut response);
     response
 }
 
-async fn end_family(state: &ApiState, token: &str) -> Result<(), StoreError> {
-    let Some((tenant_id, token_id, secret)) = refresh::parse(token) else { return Ok(()) };
+/// Revokes the family of a refresh token that reads and matches; whose it was.
+/// A token that does not is no session to end (the cookies go all the same).
+async fn end_family(state: &ApiState, token: &str) -> Result<Option<Holder>, StoreError> {
+    let Some((tenant_id, token_id, secret)) = refresh::parse(token) else { return Ok(None) };
     let (Some(tenant_id), Some(token_id)) = (input::public_id(tenant_id), input::public_id::<&str>(token_id)) else {
-        return Ok(());
+        return Ok(None);
     };
     let store = &state.engine.store;
-    if let Some(stored) = sessions::refresh_token(store, &tenant_id, token_id).await?
-        && refresh::matches(secret, &stored.secret_hash)
-    {
-        sessions::revoke_refresh_family(store, &tenant_id, &stored.family_id).await?;
+    match sessions::refresh_token(store, &tenant_id, token_id).await? {
+        Some(stored) if refresh::matches(secret, &stored.secret_hash) => {
+            sessions::revoke_refresh_family(store, &tenant_id, &stored.family_id).await?;
+            Ok(Some(stored.holder))
+        }
+        _ => Ok(None),
     }
-    Ok(())
 }
 
 /// The visitor of a signed-in page, as the API's extractor `T` (a

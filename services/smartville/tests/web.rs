@@ -229,8 +229,9 @@ async fn a_shop_redeems_a_voucher_at_its_counter(app: &TestApp) {
     assert_eq!(browser.text("ul.unsettled li").await, "One voucher in Geelcoins: €1.00");
     check_both(&browser, &app.base, "shop-settlements").await;
 
-    // Signing out ends the session: the counter asks to sign in again.
+    // Signing out ends the session: back at the sign-in, and the counter asks to sign in again.
     browser.submit("form.sign-out button").await;
+    assert_eq!(browser.path().await, "/login");
     browser.open(&app.url("/shop")).await;
     assert_eq!(browser.path().await, "/login");
 
@@ -511,6 +512,8 @@ async fn a_student_joins_adds_rides_and_buys_a_voucher_in_the_web_app(app: &Test
     check_both(&browser, &app.base, "app-vouchers").await;
     browser.click("a[hreflang=en]").await;
     assert_eq!(browser.text("h1").await, "My vouchers");
+    browser.submit("form.sign-out button").await;
+    assert_eq!(browser.path().await, "/app/join", "a student signs out to joining");
     browser.stop().await;
     within_budget(app, "/app/join").await;
 }
