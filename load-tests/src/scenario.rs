@@ -249,7 +249,10 @@ const PAGES: [&str; 5] = ["/open/stad-geel", "/app", "/app/join", "/login", "/do
 
 /// Opens the pages in turn at `plan.page_rate` while `uploading` holds, as a
 /// browser does for its first render: the page, then its style sheet, both
-/// compressed; the signed-in student's with `student`'s session cookie.
+/// compressed; the signed-in student's with `student`'s session cookie. A
+/// page that does not come (a 503 while the database is down, say) is counted
+/// as `page_unanswered_…`, not as an error of the run: a person reloads it,
+/// and no upload or point is at stake.
 async fn visit_pages(
     client: Client,
     plan: Plan,
@@ -278,13 +281,13 @@ async fn visit_pages(
                 if page.is_ok() && style.is_ok() {
                     recorder.time(Metric::Page, started.elapsed());
                 } else {
-                    recorder.count("error_page_transport");
+                    recorder.count("page_unanswered_transport");
                 }
             }
             (Ok(page), _) if !page.status().is_success() => {
-                recorder.count(format!("error_page_{}", page.status().as_u16()))
+                recorder.count(format!("page_unanswered_{}", page.status().as_u16()))
             }
-            _ => recorder.count("error_page_transport"),
+            _ => recorder.count("page_unanswered_transport"),
         }
         tokio::time::sleep(interval.saturating_sub(started.elapsed())).await;
     }
