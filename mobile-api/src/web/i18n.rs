@@ -187,6 +187,12 @@ impl Lang {
     }
 }
 
+/// The catalogue's key for the stable name `name` (a code, a role, a field)
+/// under `prefix`: `key("reason", "TOO_FAST")` is `reason-too-fast`.
+pub fn key(prefix: &str, name: &str) -> String {
+    format!("{prefix}-{}", name.to_lowercase().replace('_', "-"))
+}
+
 /// The first language of `Accept-Language`, by quality, that the pages speak.
 fn accepted(headers: &HeaderMap) -> Option<Lang> {
     let header = headers.get(header::ACCEPT_LANGUAGE)?.to_str().ok()?;
@@ -257,7 +263,7 @@ mod tests {
     fn every_reason_of_a_decision_has_plain_words_in_both_languages() {
         for lang in Lang::ALL {
             for code in smartville_scoring::ReasonCode::ALL {
-                let key = format!("reason-{}", code.as_str().to_lowercase().replace('_', "-"));
+                let key = key("reason", code.as_str());
                 assert!(lang.has(&key), "{} has no {key}", lang.tag());
             }
         }

@@ -169,7 +169,7 @@ fn message(lang: Lang, status: StatusCode, title_key: &str, text_key: &str) -> R
 /// `ALREADY_REDEEMED`), filled in with the problem's own members (a moment
 /// written as the town's clock showed it), else the API's own words.
 pub fn explain(lang: Lang, problem: &Problem) -> String {
-    let key = format!("problem-{}", problem.code.to_lowercase().replace('_', "-"));
+    let key = i18n::key("problem", &problem.code);
     if !lang.has(&key) {
         return if problem.status >= 500 { lang.t("failed-text") } else { problem.detail.clone() };
     }
@@ -194,7 +194,7 @@ pub fn explain(lang: Lang, problem: &Problem) -> String {
 /// A reason of a decision in words a 12-year-old understands, with what to
 /// do next time (`reason-too-fast` for `TOO_FAST`), else the engine's own message.
 pub fn reason_words(lang: Lang, reason: &crate::trips::ReasonView) -> String {
-    let key = format!("reason-{}", reason.code.as_str().to_lowercase().replace('_', "-"));
+    let key = i18n::key("reason", reason.code.as_str());
     if lang.has(&key) { lang.t(&key) } else { reason.message.clone() }
 }
 

@@ -387,6 +387,30 @@ async fn pages_keep_their_session_in_cookies_only_they_read() {
     let refused = get("/shop", format!("sv_access={}", council[0].1)).await.unwrap();
     assert_eq!(refused.status(), reqwest::StatusCode::FORBIDDEN);
     assert!(refused.text().await.unwrap().contains("<h1>Geen toegang</h1>"));
+
+    // A student's session opens no staff page, and staff's no student page.
+    let (_, student, _) = app.join().await;
+    for path in ["/admin", "/shop", "/admin/schools"] {
+        let page = get(path, format!("sv_access={student}")).await.unwrap();
+        assert_eq!(page.status(), reqwest::StatusCode::FORBIDDEN, "{path}");
+    }
+    let staff_on_app = get("/app", format!("sv_access={}", council[0].1)).await.unwrap();
+    assert_eq!(staff_on_app.status(), reqwest::StatusCode::FORBIDDEN);
+
+    // Another council's admin finds none of this council's campaigns or shops behind their addresses.
+    let (_, setup) = common::new_council(&app, "Stad Mol", "schepen@mol.be").await;
+    app.set_up(&setup).await;
+    let other = set_cookies(&sign_in("schepen@mol.be").await);
+    let (_, campaigns) = app.get_json(&admin, "/v1/admin/campaigns").await;
+    let campaign = campaigns[0]["id"].as_str().unwrap();
+    for path in [
+        format!("/admin/campaigns/{campaign}"),
+        format!("/admin/campaigns/{campaign}/report"),
+        format!("/admin/merchants/{shop}"),
+    ] {
+        let page = get(&path, format!("sv_access={}", other[0].1)).await.unwrap();
+        assert_eq!(page.status(), reqwest::StatusCode::NOT_FOUND, "{path}");
+    }
     app.stop().await;
 }
 

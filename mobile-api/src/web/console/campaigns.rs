@@ -16,7 +16,7 @@ use smartville_engine::budget::Budget;
 use smartville_store::campaigns::{Audience, CampaignStatus};
 use smartville_store::staff::StaffRole;
 
-use super::super::i18n::Lang;
+use super::super::i18n::{Lang, key};
 use super::super::session::{PageForm, SignedIn};
 use super::super::{answer, refusal, refused};
 use super::{page, zones_map};
@@ -239,7 +239,7 @@ fn editor_page(lang: Lang, role: StaffRole, editor: &Editor, refused: Option<&Pr
         }
         form.stacked method="post" action="/admin/campaigns/new" enctype="multipart/form-data" {
             @for (name, kind) in [("id", "text"), ("name", "text"), ("valid_from", "date"), ("valid_until", "date"), ("budget_points", "number")] {
-                label for=(name) { (lang.t(&format!("console-field-{}", name.replace('_', "-")))) }
+                label for=(name) { (lang.t(&key("console-field", name))) }
                 input id=(name) name=(name) type=(kind) value=(value(name)) aria-describedby=[described(name)] aria-invalid=[invalid(name)];
                 (problems(name))
             }

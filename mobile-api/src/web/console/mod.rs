@@ -22,7 +22,7 @@ pub mod staff;
 
 use maud::{Markup, html};
 
-use super::i18n::Lang;
+use super::i18n::{Lang, key};
 use super::layout::{self, Part};
 use super::map::Drawing;
 use crate::admin::access::{Permission, ReadAudit, ReadCampaigns, ReadMerchants, ReadReviews, ReadSchools, ReadStaff};
@@ -76,14 +76,14 @@ fn zones_map(
     coverage: Option<&serde_json::Value>,
     ride: Option<Vec<(f64, f64)>>,
 ) -> Markup {
-    let role =
-        |properties: &serde_json::Value| properties["role"].as_str().unwrap_or("campaign_area").replace('_', "-");
+    // A zone's CSS class names its role: `zone-school`, `cover-excluded` …
+    let role = |properties: &serde_json::Value| properties["role"].as_str().unwrap_or("campaign_area").to_owned();
     let mut drawing = Drawing::default();
-    drawing.geojson(zones, |properties| format!("zone-{}", role(properties)));
+    drawing.geojson(zones, |properties| key("zone", &role(properties)));
     if let Some(coverage) = coverage {
         // The area's own cells tile all of it: its outline says as much in a few bytes.
         let edges = |properties: &serde_json::Value| properties["role"] != "campaign_area";
-        drawing.geojson_where(coverage, edges, |properties| format!("cover-{}", role(properties)));
+        drawing.geojson_where(coverage, edges, |properties| key("cover", &role(properties)));
     }
     if let Some(ride) = ride {
         drawing.line(ride, "ride");

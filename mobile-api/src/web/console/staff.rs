@@ -13,7 +13,7 @@ use maud::html;
 use serde::Deserialize;
 use smartville_store::staff::StaffRole;
 
-use super::super::i18n::Lang;
+use super::super::i18n::{Lang, key};
 use super::super::session::{PageForm, SignedIn};
 use super::super::{answer, refusal};
 use super::page;
@@ -97,7 +97,7 @@ async fn staff_page(
                 } }
                 tbody { @for member in &members { tr {
                     td { (member.email) }
-                    td { (lang.t(&format!("role-{}", member.role.as_str().replace('_', "-")))) }
+                    td { (lang.t(&key("role", member.role.as_str()))) }
                     td { (place(member)) }
                     @if manages { td { @if member.id != me {
                         form method="post" action={ "/admin/staff/" (member.id) "/remove" } {
@@ -116,7 +116,7 @@ async fn staff_page(
                 input #email type="email" name="email" required autocomplete="off";
                 label for="role" { (lang.t("console-role")) }
                 select #role name="role" {
-                    @for option in ROLES { option value=(option.as_str()) { (lang.t(&format!("role-{}", option.as_str().replace('_', "-")))) } }
+                    @for option in ROLES { option value=(option.as_str()) { (lang.t(&key("role", option.as_str()))) } }
                 }
                 label for="school_id" { (lang.t("console-school-for-role")) }
                 select #school_id name="school_id" {
